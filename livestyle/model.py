@@ -61,7 +61,12 @@ class ConvLayer(nn.Module):
     """Reflection-padded convolution, optionally followed by instance norm and ReLU."""
 
     def __init__(
-        self, c_in: int, c_out: int, kernel: int, stride: int = 1, norm: bool = True,
+        self,
+        c_in: int,
+        c_out: int,
+        kernel: int,
+        stride: int = 1,
+        norm: bool = True,
         relu: bool = True,
     ) -> None:
         super().__init__()
@@ -126,5 +131,3 @@ class TransformerNet(nn.Module):
 
 def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-

@@ -103,8 +103,9 @@ class StyleInfo:
 def save_style(path: str | Path, model: TransformerNet, info: StyleInfo) -> Path:
     """Write a model and its metadata; tensors are stored in half precision."""
     path = Path(path)
-    tensors = {k: v.detach().to("cpu", torch.float16).contiguous()
-               for k, v in model.state_dict().items()}
+    tensors = {
+        k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     save_file(tensors, str(tmp), metadata=info.to_metadata())

@@ -1,0 +1,183 @@
+"""Running style networks on frames: device choice, precision, pre/post-processing, style swaps.
+
+Frames are BGR uint8 arrays (OpenCV's layout) in and out. On CUDA the uint8 frame goes up
+through a pinned host buffer with a non-blocking copy, and the colour conversion,
+normalization, resizing and strength blend all run on the device in half precision with
+channels-last memory; on the CPU the same code runs in float32.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .model import TransformerNet
+from .weights import StyleInfo
+
+log = logging.getLogger(__name__)
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA, then Apple MPS, then the CPU."""
+    if name != "auto":
+        device = torch.device(name)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("CUDA was asked for but is not available")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def pick_dtype(device: torch.device, precision: str = "auto") -> torch.dtype:
+    """Half precision on CUDA, float32 elsewhere, unless the user says otherwise."""
+    if precision == "auto":
+        return torch.float16 if device.type == "cuda" else torch.float32
+    return {
+        "fp16": torch.float16,
+        "half": torch.float16,
+        "fp32": torch.float32,
+        "float32": torch.float32,
+        "bf16": torch.bfloat16,
+    }[precision]
+
+
+def preferred_variant(device: torch.device) -> str:
+    """The network variant that stays fluid on this device."""
+    return "standard" if device.type in ("cuda", "mps") else "lite"
+
+
+def bgr_to_input(frame: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """(H, W, 3) uint8 BGR on any device -> (1, 3, H, W) RGB in [0, 1]."""
+    return frame.permute(2, 0, 1).flip(0).unsqueeze(0).to(dtype).div_(255.0)
+
+
+def output_to_bgr(image: torch.Tensor) -> torch.Tensor:
+    """(1, 3, H, W) RGB, any range -> (H, W, 3) uint8 BGR, rounded, on the same device."""
+    scaled = image[0].float().clamp_(0.0, 1.0).mul_(255.0).add_(0.5)
+    return scaled.to(torch.uint8).flip(0).permute(1, 2, 0)
+
+
+def infer_shape(height: int, width: int, infer_size: int | None, scale: float) -> tuple[int, int]:
+    """Network input size: the frame scaled so its long side is infer_size (or by scale)."""
+    if infer_size:
+        scale = min(1.0, infer_size / max(height, width))
+    return max(4, round(height * scale)), max(4, round(width * scale))
+
+
+@dataclass
+class LoadedStyle:
+    info: StyleInfo
+    model: TransformerNet
+
+
+class Stylizer:
+    """Holds every loaded style on one device and stylizes frames with the active one.
+
+    `select`, `strength` and the inference size may change from any thread; each frame reads
+    them once at its start, so a change takes effect between frames and never tears one.
+    """
+
+    def __init__(
+        self,
+        styles: list[tuple[TransformerNet, StyleInfo]],
+        device: str | torch.device = "auto",
+        precision: str = "auto",
+        infer_size: int | None = None,
+        infer_scale: float = 1.0,
+        strength: float = 1.0,
+    ) -> None:
+        if not styles:
+            raise ValueError("no styles to run")
+        self.device = device if isinstance(device, torch.device) else pick_device(device)
+        self.dtype = pick_dtype(self.device, precision)
+        self.channels_last = self.device.type == "cuda"
+        self.styles = [LoadedStyle(info, self._prepare(model)) for model, info in styles]
+        self._lock = threading.Lock()
+        self._index = 0
+        self._strength = float(strength)
+        self.infer_size = infer_size
+        self.infer_scale = float(infer_scale)
+        self._pinned: torch.Tensor | None = None
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed frame sizes: autotune once
+
+    def _prepare(self, model: TransformerNet) -> TransformerNet:
+        model = model.to(self.device, self.dtype).eval()
+        if self.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        for p in model.parameters():
+            p.requires_grad_(False)
+        return model
+
+    # --- controls (any thread) ---
+    @property
+    def index(self) -> int:
+        return self._index
+
+    @property
+    def active(self) -> StyleInfo:
+        return self.styles[self._index].info
+
+    def select(self, index: int) -> None:
+        with self._lock:
+            self._index = index % len(self.styles)
+
+    def step(self, delta: int) -> None:
+        with self._lock:
+            self._index = (self._index + delta) % len(self.styles)
+
+    def find(self, name: str) -> int:
+        for i, style in enumerate(self.styles):
+            if style.info.name == name:
+                return i
+        raise KeyError(name)
+
+    @property
+    def strength(self) -> float:
+        return self._strength
+
+    @strength.setter
+    def strength(self, value: float) -> None:
+        self._strength = min(1.0, max(0.0, float(value)))
+
+    # --- per frame (inference thread) ---
+    def _upload(self, frame: np.ndarray) -> torch.Tensor:
+        host = torch.from_numpy(np.ascontiguousarray(frame))
+        if self.device.type != "cuda":
+            return host.to(self.device)
+        if self._pinned is None or self._pinned.shape != host.shape:
+            self._pinned = torch.empty(host.shape, dtype=torch.uint8, pin_memory=True)
+        self._pinned.copy_(host)
+        return self._pinned.to(self.device, non_blocking=True)
+
+    @torch.inference_mode()
+    def stylize(self, frame: np.ndarray, index: int | None = None) -> np.ndarray:
+        """Stylize one BGR uint8 frame with the active style (or `index`); same size out."""
+        with self._lock:
+            style = self.styles[self._index if index is None else index]
+            strength = self._strength
+        height, width = frame.shape[:2]
+        x = bgr_to_input(self._upload(frame), self.dtype)
+        net_h, net_w = infer_shape(height, width, self.infer_size, self.infer_scale)
+        net_in = x
+        if (net_h, net_w) != (height, width):
+            net_in = F.interpolate(
+                x, size=(net_h, net_w), mode="bilinear", antialias=True, align_corners=False
+            )
+        if self.channels_last:
+            net_in = net_in.contiguous(memory_format=torch.channels_last)
+        y = style.model(net_in)
+        if (net_h, net_w) != (height, width):
+            y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
+        if strength < 1.0:
+            y = torch.lerp(x, y.to(x.dtype), strength)
+        return output_to_bgr(y).cpu().numpy()
