@@ -44,8 +44,9 @@ class NetConfig:
 VARIANTS: dict[str, NetConfig] = {
     # Johnson et al.'s network: about 1.7 M parameters, for GPUs.
     "standard": NetConfig((32, 64, 128), 5),
-    # Quarter of the channels in the deep stages, fewer blocks: for CPUs.
-    "lite": NetConfig((16, 32, 64), 3),
+    # A quarter of the widths and four blocks: about 1/14 of the standard network's work per
+    # pixel, so a 2-core CPU keeps up (chosen by measurement, see benchmarks/RESULTS.md).
+    "lite": NetConfig((8, 16, 32), 4),
 }
 
 
