@@ -1,0 +1,215 @@
+"""`livestyle live`: open the source, load every style, run the pipeline in a window or headless."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .capture import DEMO, FrameSource, open_source
+from .errors import LivestyleError, SourceError
+from .inference import Stylizer, pick_device, preferred_variant
+from .pipeline import Pipeline
+from .recording import check_writable
+from .weights import default_style_dirs, load_styles, scan_styles, user_styles_dir
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CAMERA = "0"
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def unit_float(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def add_style_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs styles."""
+    parser.add_argument(
+        "--styles-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="extra folder of .safetensors styles (repeatable)",
+    )
+    parser.add_argument(
+        "--variant",
+        choices=("auto", "standard", "lite"),
+        default="auto",
+        help="network variant when a style has several (auto: by device)",
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "fp16", "fp32"),
+        default="auto",
+        help="auto: fp16 on CUDA, fp32 elsewhere",
+    )
+    parser.add_argument(
+        "--infer-size",
+        type=positive_int,
+        default=None,
+        metavar="PX",
+        help="run the network with the frame's long side at PX, then scale up",
+    )
+    parser.add_argument(
+        "--infer-scale",
+        type=unit_float,
+        default=1.0,
+        metavar="S",
+        help="run the network at this fraction of the frame size",
+    )
+    parser.add_argument(
+        "--strength", type=unit_float, default=1.0, help="blend of stylized over original, 0..1"
+    )
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("live", help="stylize a camera, video or the demo live (default command)")
+    p.add_argument(
+        "--source",
+        default=None,
+        help="camera index, video file, stream URL or 'demo' (default: camera 0, "
+        "or the demo when there is no camera)",
+    )
+    p.add_argument("--width", type=positive_int, default=None, help="requested capture width")
+    p.add_argument("--height", type=positive_int, default=None, help="requested capture height")
+    p.add_argument("--fps", type=positive_float, default=None, help="requested capture rate")
+    p.add_argument("--loop", action="store_true", help="repeat a video file")
+    p.add_argument("--style", default=None, help="style to start with (name)")
+    add_style_options(p)
+    p.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="record the stylized stream from the start to PATH (.mp4)",
+    )
+    p.add_argument(
+        "--out-dir",
+        type=Path,
+        default=Path("."),
+        help="folder for recordings and snapshots (default: here)",
+    )
+    p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
+    p.add_argument(
+        "--max-frames",
+        type=positive_int,
+        default=None,
+        help="stop after capturing this many frames",
+    )
+    p.add_argument("--fullscreen", action="store_true", help="start in full screen")
+    p.set_defaults(func=run)
+
+
+def load_stylizer(args: argparse.Namespace) -> Stylizer:
+    """Find and load every installed style for the device; raise a one-line error if none."""
+    try:
+        device = pick_device(args.device)
+    except (ValueError, RuntimeError) as exc:
+        raise LivestyleError(f"device {args.device}: {exc}") from exc
+    variant = preferred_variant(device) if args.variant == "auto" else args.variant
+    dirs = [*args.styles_dir, *default_style_dirs()]
+    for folder in args.styles_dir:
+        if not folder.is_dir():
+            raise LivestyleError(f"styles folder {folder} does not exist")
+    styles = load_styles(scan_styles(dirs, prefer_variant=variant))
+    if not styles:
+        raise LivestyleError(
+            f"no styles installed: put .safetensors styles in {user_styles_dir()} "
+            "or train one with 'livestyle train --style-image PAINTING --data PHOTOS --name NAME'"
+        )
+    stylizer = Stylizer(
+        styles,
+        device,
+        args.precision,
+        infer_size=args.infer_size,
+        infer_scale=args.infer_scale,
+        strength=args.strength,
+    )
+    if getattr(args, "style", None):
+        try:
+            stylizer.select(stylizer.find(args.style))
+        except KeyError:
+            names = ", ".join(s.info.name for s in stylizer.styles)
+            raise LivestyleError(f"unknown style '{args.style}' (installed: {names})") from None
+    log.debug("%d styles on %s (%s)", len(stylizer.styles), stylizer.device, stylizer.dtype)
+    return stylizer
+
+
+def open_live_source(args: argparse.Namespace) -> FrameSource:
+    """The requested source; with none requested, camera 0 or else the demo, said in one line."""
+    if args.source is not None:
+        return open_source(args.source, args.width, args.height, args.fps)
+    try:
+        return open_source(DEFAULT_CAMERA, args.width, args.height, args.fps)
+    except SourceError:
+        print(
+            "livestyle: no camera found; showing the built-in demo "
+            "(use --source VIDEO_FILE to play a video)",
+            file=sys.stderr,
+        )
+        return open_source(DEMO, args.width, args.height, args.fps)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.record is not None:
+        check_writable(args.record)
+    if not args.headless and not args.out_dir.is_dir():
+        raise LivestyleError(f"output folder {args.out_dir} does not exist")
+    stylizer = load_stylizer(args)
+    source = open_live_source(args)
+    pipeline = Pipeline(
+        source, stylizer, loop=args.loop, max_frames=args.max_frames, out_dir=args.out_dir
+    )
+    if args.headless:
+        return run_headless(pipeline, args.record)
+    from .window import run_window  # Qt is imported only when a window is wanted
+
+    return run_window(pipeline, args)
+
+
+def run_headless(pipeline: Pipeline, record: Path | None) -> int:
+    """Run until the source ends, --max-frames, SIGINT or SIGTERM; print a one-line summary."""
+    stop = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        received.append(signum)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if record is not None:
+            pipeline.start_recording(record)
+        pipeline.start()
+        while pipeline.running and not stop.is_set():
+            stop.wait(0.05)
+    finally:
+        pipeline.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    print(pipeline.summary())
+    if pipeline.error is not None:
+        print(f"livestyle: error: {pipeline.error}", file=sys.stderr)
+        return 1
+    return 128 + received[0] if received else 0

@@ -1,0 +1,300 @@
+"""The live pipeline: capture thread -> inference thread -> (display, recorder thread).
+
+No stage waits on a slower one: capture overwrites a latest-frame slot, inference hands its
+result to the display through a callback that must not block, and to the recorder through a
+bounded queue that drops (and counts) when full. The window and headless mode both drive
+this class; neither knows about threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .capture import CaptureThread, Frame, FrameSource, LatestSlot
+from .inference import Stylizer
+from .recording import OpenCVWriter, Recorder, WriterFactory, timestamped_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StylizedFrame:
+    """What the inference thread produces for the display and the recorder."""
+
+    original: np.ndarray
+    stylized: np.ndarray
+    index: int
+    pts: float
+    captured_at: float
+    ready_at: float
+    style: str
+
+    @property
+    def latency_ms(self) -> float:
+        return (self.ready_at - self.captured_at) * 1000.0
+
+
+class Stats:
+    """Counters and recent timings, written by the inference thread, read by anyone."""
+
+    def __init__(self, window: int = 2000) -> None:
+        self.stylized = 0
+        self.inference_ms: deque[float] = deque(maxlen=window)
+        self.latency_ms: deque[float] = deque(maxlen=window)
+        self._ready_times: deque[float] = deque(maxlen=120)
+        self.started_at = time.monotonic()
+
+    def record(self, inference_ms: float, frame: StylizedFrame) -> None:
+        self.stylized += 1
+        self.inference_ms.append(inference_ms)
+        self.latency_ms.append(frame.latency_ms)
+        self._ready_times.append(frame.ready_at)
+
+    @property
+    def fps(self) -> float:
+        """Output frame rate over the last couple of seconds of frames."""
+        times = list(self._ready_times)
+        if len(times) < 2 or times[-1] <= times[0]:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
+
+    def percentile(self, values: deque[float], q: float) -> float:
+        data = list(values)
+        return float(np.percentile(data, q)) if data else float("nan")
+
+
+class InferenceThread(threading.Thread):
+    """Takes the newest frame, stylizes it, hands the result to every sink."""
+
+    def __init__(
+        self,
+        slot: LatestSlot[Frame],
+        stylizer: Stylizer,
+        sinks: list[Callable[[StylizedFrame], None]],
+        stats: Stats,
+        on_status: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        super().__init__(name="livestyle-inference", daemon=True)
+        self.slot = slot
+        self.stylizer = stylizer
+        self.sinks = sinks
+        self.stats = stats
+        self.on_status = on_status
+        self.paused = False
+        self.paused_dropped = 0
+        self.error: BaseException | None = None
+        self._stop_event = threading.Event()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+    def run(self) -> None:
+        try:
+            while not self._stop_event.is_set():
+                frame = self.slot.get(timeout=0.1)
+                if frame is None:
+                    if self.slot.exhausted():
+                        return
+                    continue
+                if self.paused:
+                    self.paused_dropped += 1
+                    continue
+                self._process(frame)
+        except BaseException as exc:
+            self.error = exc
+            log.error("inference failed: %s", exc)
+
+    def _process(self, frame: Frame) -> None:
+        began = time.perf_counter()
+        try:
+            stylized = self.stylizer.stylize(frame.image)
+        except torch.cuda.OutOfMemoryError:
+            self._shrink_after_oom()
+            return
+        elapsed_ms = (time.perf_counter() - began) * 1000.0
+        result = StylizedFrame(
+            frame.image,
+            stylized,
+            frame.index,
+            frame.pts,
+            frame.captured_at,
+            time.monotonic(),
+            self.stylizer.active.name,
+        )
+        self.stats.record(elapsed_ms, result)
+        for sink in self.sinks:
+            sink(result)
+
+    def _shrink_after_oom(self) -> None:
+        """Out of GPU memory: run the network smaller rather than stop."""
+        torch.cuda.empty_cache()
+        self.stylizer.infer_size = None
+        self.stylizer.infer_scale *= 0.75
+        message = f"out of GPU memory: inference scale lowered to {self.stylizer.infer_scale:.2f}"
+        log.warning(message)
+        self.on_status(message)
+
+
+class Pipeline:
+    """Owns the threads of a live session and the recording, and reports their state."""
+
+    def __init__(
+        self,
+        source: FrameSource,
+        stylizer: Stylizer,
+        *,
+        loop: bool = False,
+        max_frames: int | None = None,
+        out_dir: Path = Path("."),
+        record_fps: float | None = None,
+        writer_factory: WriterFactory = OpenCVWriter,
+        on_frame: Callable[[StylizedFrame], None] | None = None,
+    ) -> None:
+        self.source = source
+        self.stylizer = stylizer
+        self.out_dir = Path(out_dir)
+        self.record_fps = record_fps or source.fps
+        self.writer_factory = writer_factory
+        self.stats = Stats()
+        self.status = ""  # transient message for the overlay ("camera lost, retrying")
+        self.slot: LatestSlot[Frame] = LatestSlot()
+        self.recorder: Recorder | None = None
+        self.recordings: list[Recorder] = []
+        self._recorder_lock = threading.Lock()
+        sinks = [self._to_recorder] + ([on_frame] if on_frame else [])
+        self.capture = CaptureThread(
+            source, self.slot, loop=loop, max_frames=max_frames, on_status=self._set_status
+        )
+        self.inference = InferenceThread(
+            self.slot, stylizer, sinks, self.stats, on_status=self._set_status
+        )
+        self._stopped = False
+
+    def _set_status(self, message: str) -> None:
+        self.status = message
+
+    # --- lifecycle ---
+    def start(self) -> None:
+        self.stats.started_at = time.monotonic()
+        self.capture.start()
+        self.inference.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop every thread and finalize the recording; safe to call more than once."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.capture.stop()
+        self.inference.stop()
+        deadline = time.monotonic() + timeout
+        for thread in (self.capture, self.inference):
+            if thread.is_alive():
+                thread.join(max(0.0, deadline - time.monotonic()))
+        self.stop_recording()
+        self.source.close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the source to end and inference to drain; True if it did."""
+        self.inference.join(timeout)
+        return not self.inference.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self.inference.is_alive()
+
+    @property
+    def error(self) -> BaseException | None:
+        return self.capture.error or self.inference.error
+
+    @property
+    def threads(self) -> list[threading.Thread]:
+        return [self.capture, self.inference, *self.recordings]
+
+    # --- controls ---
+    def toggle_pause(self) -> bool:
+        self.inference.paused = not self.inference.paused
+        return self.inference.paused
+
+    @property
+    def paused(self) -> bool:
+        return self.inference.paused
+
+    @property
+    def recording(self) -> bool:
+        return self.recorder is not None
+
+    def start_recording(self, path: str | Path | None = None) -> Path:
+        with self._recorder_lock:
+            if self.recorder is not None:
+                return self.recorder.path
+            target = Path(path) if path else self.out_dir / timestamped_name()
+            recorder = Recorder(
+                target,
+                self.record_fps,
+                writer_factory=self.writer_factory,
+                on_error=self._recording_failed,
+            )
+            recorder.start()
+            self.recorder = recorder
+            self.recordings.append(recorder)
+            return recorder.path
+
+    def stop_recording(self) -> Path | None:
+        with self._recorder_lock:
+            recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return None
+        recorder.finish()
+        return recorder.path
+
+    def toggle_recording(self) -> Path | None:
+        return self.stop_recording() if self.recording else self.start_recording()
+
+    def _recording_failed(self, message: str) -> None:
+        self._set_status(message)
+        with self._recorder_lock:
+            self.recorder = None  # the thread finalizes what it wrote; live view goes on
+
+    def _to_recorder(self, frame: StylizedFrame) -> None:
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.submit(frame.stylized, frame.pts)
+
+    # --- reporting ---
+    @property
+    def dropped(self) -> int:
+        """Frames captured but never stylized (overwritten in the slot, or skipped in pause)."""
+        return self.slot.dropped + self.inference.paused_dropped
+
+    @property
+    def recorder_dropped(self) -> int:
+        return sum(r.dropped for r in self.recordings)
+
+    def summary(self) -> str:
+        stats = self.stats
+        elapsed = max(1e-9, time.monotonic() - stats.started_at)
+        parts = [
+            f"captured {self.capture.captured}",
+            f"stylized {stats.stylized}",
+            f"dropped {self.dropped}",
+            f"{stats.stylized / elapsed:.1f} fps",
+            f"inference {stats.percentile(stats.inference_ms, 50):.1f} ms",
+            f"latency p50 {stats.percentile(stats.latency_ms, 50):.1f} ms"
+            f" p95 {stats.percentile(stats.latency_ms, 95):.1f} ms",
+        ]
+        written = [r for r in self.recordings if r.frames_written]
+        if written:
+            frames = sum(r.frames_written for r in written)
+            parts.append(f"recorded {frames} frames to {', '.join(str(r.path) for r in written)}")
+            if self.recorder_dropped:
+                parts.append(f"recorder dropped {self.recorder_dropped}")
+        return ", ".join(parts)

@@ -1,0 +1,177 @@
+"""The recorder thread: stylized frames to an MP4 whose duration matches wall-clock time.
+
+Frames arrive through a bounded queue (a full queue drops the frame and counts it; the
+inference thread never waits). Each frame is placed at its stream time on the file's fixed
+frame rate: a gap is filled by repeating the last frame, an early frame is skipped, so a
+minute of live view is a minute of video. The file is finalized on every way out.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from .errors import OutputError
+
+log = logging.getLogger(__name__)
+
+FOURCC = "mp4v"  # MPEG-4 Part 2: every OpenCV build writes it, every player reads it
+_STOP = object()
+
+
+class VideoWriter(Protocol):
+    def write(self, frame: np.ndarray) -> None: ...
+
+    def release(self) -> None: ...
+
+
+class OpenCVWriter:
+    """cv2.VideoWriter that raises instead of silently writing nothing."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
+        self.path = path
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*FOURCC), fps, size)
+        if not self._writer.isOpened():
+            raise OutputError(f"cannot write video {path}")
+
+    def write(self, frame: np.ndarray) -> None:
+        self._writer.write(frame)
+
+    def release(self) -> None:
+        self._writer.release()
+
+
+WriterFactory = Callable[[Path, float, tuple[int, int]], VideoWriter]
+
+
+def timestamped_name(prefix: str = "livestyle", suffix: str = ".mp4") -> str:
+    return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
+
+
+def check_writable(path: Path) -> Path:
+    """Fail early, in one line, when the output folder is missing or read-only."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {path}: folder {folder} does not exist")
+    probe = folder / f".livestyle-write-test-{threading.get_ident()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return path
+
+
+class Recorder(threading.Thread):
+    """Writes submitted frames to `path` at `fps`, paced by their stream timestamps."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        fps: float,
+        *,
+        queue_size: int = 64,
+        writer_factory: WriterFactory = OpenCVWriter,
+        on_error: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        super().__init__(name="livestyle-recorder", daemon=True)
+        self.path = check_writable(Path(path))
+        self.fps = float(fps)
+        self.writer_factory = writer_factory
+        self.on_error = on_error
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self.frames_written = 0
+        self.frames_received = 0
+        self.dropped = 0
+        self.error: str | None = None
+        self._writer: VideoWriter | None = None
+        self._size: tuple[int, int] | None = None
+        self._first_pts: float | None = None
+        self._last: np.ndarray | None = None
+
+    # --- producer side (inference thread): never blocks ---
+    def submit(self, image: np.ndarray, pts: float) -> bool:
+        if self.error is not None:
+            return False
+        try:
+            self._queue.put_nowait((image, pts))
+            return True
+        except queue.Full:
+            self.dropped += 1
+            return False
+
+    def finish(self, timeout: float = 10.0) -> None:
+        """Write what is queued, finalize the file, end the thread."""
+        while True:
+            try:
+                self._queue.put(_STOP, timeout=0.1)
+                break
+            except queue.Full:
+                if not self.is_alive():
+                    break
+        self.join(timeout)
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.qsize()
+
+    # --- writer side ---
+    def run(self) -> None:
+        try:
+            while True:
+                item = self._queue.get()
+                if item is _STOP:
+                    break
+                self._write_paced(*item)
+        except Exception as exc:  # disk full, codec failure...: keep what is written
+            self.error = f"recording to {self.path} stopped: {exc}"
+            log.error(self.error)
+            self.on_error(self.error)
+        finally:
+            self._finalize()
+
+    def _write_paced(self, image: np.ndarray, pts: float) -> None:
+        self.frames_received += 1
+        if self._writer is None:
+            self._open(image)
+            self._first_pts = pts
+        if image.shape[1::-1] != self._size:
+            image = cv2.resize(image, self._size, interpolation=cv2.INTER_AREA)
+        # Frame slot this picture belongs to on the file's fixed clock.
+        target = round((pts - self._first_pts) * self.fps)
+        if target < self.frames_written:
+            return  # early: its slot is already filled
+        while self.frames_written < target and self._last is not None:
+            self._put(self._last)  # a gap (drops, pause, lost camera): hold the last picture
+        self._put(image)
+        self._last = image
+
+    def _open(self, image: np.ndarray) -> None:
+        height, width = image.shape[:2]
+        self._size = (width, height)
+        self._writer = self.writer_factory(self.path, self.fps, self._size)
+        log.info("recording to %s", self.path)
+
+    def _put(self, image: np.ndarray) -> None:
+        self._writer.write(image)  # type: ignore[union-attr]
+        self.frames_written += 1
+
+    def _finalize(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.release()
+            except Exception as exc:  # nothing more can be saved; say so
+                log.error("finalizing %s failed: %s", self.path, exc)
+            self._writer = None
+            log.info("saved %s (%d frames)", self.path, self.frames_written)
+        # Drain so a producer blocked in finish() can go on.
+        while not self._queue.empty():
+            self._queue.get_nowait()
