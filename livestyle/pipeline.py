@@ -219,6 +219,11 @@ class Pipeline:
     def threads(self) -> list[threading.Thread]:
         return [self.capture, self.inference, *self.recordings]
 
+    def add_sink(self, sink: Callable[[StylizedFrame], None]) -> None:
+        """Also hand every stylized frame to `sink`, called on the inference thread: it must
+        not block. For displays built after the pipeline (the window); call before start()."""
+        self.inference.sinks.append(sink)
+
     # --- controls ---
     def toggle_pause(self) -> bool:
         self.inference.paused = not self.inference.paused
