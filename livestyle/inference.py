@@ -62,7 +62,7 @@ def bgr_to_input(frame: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 def output_to_bgr(image: torch.Tensor) -> torch.Tensor:
     """(1, 3, H, W) RGB, any range -> (H, W, 3) uint8 BGR, rounded, on the same device."""
-    scaled = image[0].float().clamp_(0.0, 1.0).mul_(255.0).add_(0.5)
+    scaled = image[0].float().clamp(0.0, 1.0).mul_(255.0).add_(0.5)  # never mutates the input
     return scaled.to(torch.uint8).flip(0).permute(1, 2, 0)
 
 
@@ -179,5 +179,6 @@ class Stylizer:
         if (net_h, net_w) != (height, width):
             y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
         if strength < 1.0:
-            y = torch.lerp(x, y.to(x.dtype), strength)
+            # Blend the picture the user sees (clamped), not the raw network output.
+            y = torch.lerp(x, y.to(x.dtype).clamp(0.0, 1.0), strength)
         return output_to_bgr(y).cpu().numpy()

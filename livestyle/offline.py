@@ -1,0 +1,135 @@
+"""`livestyle stylize`: images and videos from the command line, every frame, with progress."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from .app import add_style_options, load_stylizer
+from .errors import LivestyleError, OutputError, SourceError
+from .inference import Stylizer
+from .recording import OpenCVWriter, check_writable
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("stylize", help="stylize image and video files")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image or video files")
+    p.add_argument("--style", required=True, help="style name (see 'livestyle styles')")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="output file (one input) or folder (default: NAME-STYLE.EXT here)",
+    )
+    add_style_options(p)
+    p.set_defaults(func=run)
+
+
+def read_image(path: Path) -> np.ndarray:
+    """A BGR uint8 image, or a one-line error naming the file."""
+    if not path.is_file():
+        raise SourceError(f"cannot read {path}: no such file")
+    data = np.fromfile(str(path), dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise SourceError(f"cannot read {path}: not a readable image")
+    return image
+
+
+def write_image(path: Path, image: np.ndarray) -> Path:
+    ok, encoded = cv2.imencode(path.suffix or ".png", image)
+    if not ok:
+        raise OutputError(f"cannot write {path}: unsupported image format '{path.suffix}'")
+    try:
+        encoded.tofile(str(path))
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return path
+
+
+def output_path(source: Path, style: str, output: Path | None, many: bool) -> Path:
+    """Where the result of one input goes."""
+    suffix = ".mp4" if source.suffix.lower() in VIDEO_SUFFIXES else source.suffix
+    name = f"{source.stem}-{style}{suffix}"
+    if output is None:
+        return Path(name)
+    if many or output.is_dir():
+        return output / name
+    return output
+
+
+def stylize_image(stylizer: Stylizer, source: Path, target: Path) -> Path:
+    check_writable(target)
+    return write_image(target, stylizer.stylize(read_image(source)))
+
+
+def stylize_video(stylizer: Stylizer, source: Path, target: Path) -> int:
+    """Stylize every frame; the output keeps the input's size and frame rate."""
+    capture = cv2.VideoCapture(str(source))
+    if not capture.isOpened():
+        raise SourceError(f"cannot read {source}: not a readable video")
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    check_writable(target)
+    writer = None
+    frames = 0
+    progress = tqdm(total=total, unit="frame", desc=source.name, dynamic_ncols=True)
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if writer is None:
+                writer = OpenCVWriter(target, fps, (frame.shape[1], frame.shape[0]))
+            writer.write(stylizer.stylize(frame))
+            frames += 1
+            progress.update()
+            _check_disk(target, frames)
+    finally:
+        progress.close()
+        capture.release()
+        if writer is not None:
+            writer.release()  # finalize what was written even when interrupted
+    if frames == 0:
+        raise SourceError(f"cannot read {source}: no frames")
+    return frames
+
+
+def _check_disk(target: Path, frames: int) -> None:
+    """OpenCV's writer fails silently on a full disk; check free space now and then."""
+    if frames % 30 == 0 and shutil.disk_usage(target.parent or Path(".")).free < 1 << 20:
+        raise OutputError(f"cannot write {target}: disk full")
+
+
+def run(args: argparse.Namespace) -> int:
+    for source in args.inputs:
+        kind = source.suffix.lower()
+        if kind not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+            raise LivestyleError(f"{source}: unknown file type '{source.suffix}'")
+        if not source.is_file():
+            raise SourceError(f"cannot read {source}: no such file")
+    many = len(args.inputs) > 1
+    if args.output is not None and many and not args.output.is_dir():
+        raise OutputError(f"{args.output} must be an existing folder for several inputs")
+    stylizer = load_stylizer(args)
+    style = stylizer.active.name
+    for source in args.inputs:
+        target = output_path(source, style, args.output, many)
+        if source.suffix.lower() in VIDEO_SUFFIXES:
+            frames = stylize_video(stylizer, source, target)
+            print(f"{target} ({frames} frames)")
+        else:
+            print(stylize_image(stylizer, source, target))
+    return 0

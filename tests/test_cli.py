@@ -1,0 +1,173 @@
+"""The command line's happy paths and its one-line errors (exit code 2, no traceback)."""
+
+import cv2
+import numpy as np
+import pytest
+
+from livestyle.cli import main
+
+from .media import write_styles, write_video
+
+
+@pytest.fixture
+def styles(tmp_path, monkeypatch):
+    folder = write_styles(tmp_path / "styles")
+    monkeypatch.setenv("LIVESTYLE_STYLES_DIR", str(folder))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # no user styles leak in
+    return folder
+
+
+def one_line_error(capsys, *parts):
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    last = err.splitlines()[-1]
+    assert last.startswith("livestyle") and "error" in last
+    for part in parts:
+        assert part in last
+    return last
+
+
+def test_styles_lists_key_numbers_and_metadata(styles, capsys):
+    assert main(["styles"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["1", "alpha"]
+    assert "Painting beta" in lines[1] and "public domain" in lines[1]
+
+
+def test_no_styles_says_how_to_get_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LIVESTYLE_STYLES_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr("livestyle.weights.PACKAGE_WEIGHTS_DIR", tmp_path / "none")
+    assert main(["styles"]) == 0
+    assert "livestyle train" in capsys.readouterr().out
+    assert main(["live", "--headless", "--source", "demo", "--max-frames", "1"]) == 2
+    one_line_error(capsys, "no styles installed", "livestyle train")
+
+
+def test_headless_demo_prints_summary_and_records(styles, tmp_path, capsys):
+    out = tmp_path / "x.mp4"
+    code = main(
+        [
+            "live",
+            "--headless",
+            "--source",
+            "demo",
+            "--max-frames",
+            "20",
+            "--width",
+            "64",
+            "--height",
+            "48",
+            "--record",
+            str(out),
+        ]
+    )
+    assert code == 0
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary.startswith("captured 20, stylized ") and "latency p50" in summary
+    video = cv2.VideoCapture(str(out))
+    assert video.read()[0] and int(video.get(cv2.CAP_PROP_FRAME_COUNT)) >= 1
+
+
+def test_default_command_is_live(styles, capsys):
+    assert (
+        main(
+            [
+                "--headless",
+                "--source",
+                "demo",
+                "--max-frames",
+                "3",
+                "--width",
+                "32",
+                "--height",
+                "32",
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.startswith("captured 3")
+
+
+def test_stylize_image_and_video(styles, tmp_path, capsys):
+    image = tmp_path / "photo.png"
+    cv2.imwrite(str(image), np.random.default_rng(0).integers(0, 256, (30, 40, 3), np.uint8))
+    clip = write_video(tmp_path / "clip.mp4", frames=12, fps=12.0, size=(40, 32))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    assert main(["stylize", str(image), str(clip), "--style", "beta", "-o", str(out_dir)]) == 0
+    result = cv2.imread(str(out_dir / "photo-beta.png"))
+    assert result.shape == (30, 40, 3)
+    video = cv2.VideoCapture(str(out_dir / "clip-beta.mp4"))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 12  # every frame, none dropped
+    assert video.get(cv2.CAP_PROP_FPS) == pytest.approx(12.0)
+    assert (video.get(cv2.CAP_PROP_FRAME_WIDTH), video.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (40, 32)
+
+
+@pytest.mark.parametrize(
+    "argv, parts",
+    [
+        (["live", "--headless", "--source", "9"], ["no camera at index 9"]),
+        (["live", "--headless", "--source", "/missing.mp4"], ["/missing.mp4", "no such file"]),
+        (["live", "--headless", "--source", "demo", "--style", "nope"], ["unknown style 'nope'"]),
+        (
+            ["live", "--headless", "--source", "demo", "--record", "/no/dir/x.mp4"],
+            ["/no/dir/x.mp4", "does not exist"],
+        ),
+        (["stylize", "/missing.png", "--style", "alpha"], ["/missing.png"]),
+        (["stylize", "README", "--style", "alpha"], ["unknown file type"]),
+        (["live", "--strength", "3"], ["--strength"]),
+        (["live", "--infer-size", "0"], ["--infer-size"]),
+        (["live", "--fps", "-5"], ["--fps"]),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(styles, capsys, argv, parts):
+    assert main_exit(argv) == 2
+    one_line_error(capsys, *parts)
+
+
+def main_exit(argv):
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse errors exit directly
+        return exc.code
+
+
+def test_unreadable_input_files(styles, tmp_path, capsys):
+    bad_image = tmp_path / "bad.png"
+    bad_image.write_bytes(b"garbage")
+    assert main(["stylize", str(bad_image), "--style", "alpha", "-o", str(tmp_path / "o.png")]) == 2
+    one_line_error(capsys, "bad.png", "not a readable image")
+    bad_video = tmp_path / "bad.mp4"
+    bad_video.write_bytes(b"garbage")
+    assert main(["live", "--headless", "--source", str(bad_video)]) == 2
+    one_line_error(capsys, "bad.mp4", "not a readable video")
+
+
+def test_corrupt_style_is_skipped_others_load(styles, capsys, caplog):
+    (styles / "zzz.safetensors").write_bytes(b"\x00" * 64)
+    assert (
+        main(
+            [
+                "--headless",
+                "--source",
+                "demo",
+                "--max-frames",
+                "2",
+                "--width",
+                "32",
+                "--height",
+                "32",
+            ]
+        )
+        == 0
+    )
+    assert "zzz.safetensors" in caplog.text and "skipping" in caplog.text
+    assert capsys.readouterr().out.startswith("captured 2")
+
+
+def test_unwritable_output_for_stylize(styles, tmp_path, capsys):
+    image = tmp_path / "p.png"
+    cv2.imwrite(str(image), np.zeros((8, 8, 3), np.uint8))
+    assert main(["stylize", str(image), "--style", "alpha", "-o", "/no/dir/o.png"]) == 2
+    one_line_error(capsys, "/no/dir")

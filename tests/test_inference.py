@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+import torch
+
+from livestyle.inference import (
+    Stylizer,
+    bgr_to_input,
+    infer_shape,
+    output_to_bgr,
+    pick_dtype,
+    preferred_variant,
+)
+from livestyle.weights import load_styles, scan_styles
+
+from .media import write_styles
+
+
+@pytest.fixture
+def stylizer(tmp_path):
+    return Stylizer(load_styles(scan_styles([write_styles(tmp_path)])), "cpu")
+
+
+def test_preprocessing_matches_numpy_reference():
+    frame = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    x = bgr_to_input(torch.from_numpy(frame), torch.float32)
+    reference = frame[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
+    np.testing.assert_allclose(x.numpy(), reference, rtol=0, atol=1e-7)
+
+
+def test_postprocessing_matches_numpy_reference():
+    rgb = np.random.default_rng(1).uniform(-0.2, 1.2, (1, 3, 5, 7)).astype(np.float32)
+    out = output_to_bgr(torch.from_numpy(rgb)).numpy()
+    reference = np.floor(np.clip(rgb[0], 0, 1) * 255 + 0.5).astype(np.uint8)
+    np.testing.assert_array_equal(out, reference.transpose(1, 2, 0)[:, :, ::-1])
+
+
+def test_round_trip_is_lossless():
+    frame = np.random.default_rng(2).integers(0, 256, (9, 11, 3), dtype=np.uint8)
+    back = output_to_bgr(bgr_to_input(torch.from_numpy(frame), torch.float32)).numpy()
+    np.testing.assert_array_equal(back, frame)
+
+
+def test_infer_shape_scales_long_side():
+    assert infer_shape(480, 640, 320, 1.0) == (240, 320)
+    assert infer_shape(480, 640, None, 0.5) == (240, 320)
+    assert infer_shape(480, 640, 2000, 1.0) == (480, 640)  # never upscales
+
+
+def test_device_defaults():
+    cpu = torch.device("cpu")
+    assert pick_dtype(cpu) == torch.float32 and pick_dtype(torch.device("cuda")) == torch.float16
+    assert (
+        preferred_variant(cpu) == "lite" and preferred_variant(torch.device("cuda")) == "standard"
+    )
+
+
+def test_stylize_keeps_size_and_styles_differ(stylizer):
+    frame = np.random.default_rng(3).integers(0, 256, (47, 63, 3), dtype=np.uint8)
+    outputs = []
+    for i in range(len(stylizer.styles)):
+        stylizer.select(i)
+        out = stylizer.stylize(frame)
+        assert out.shape == frame.shape and out.dtype == np.uint8
+        outputs.append(out.astype(int))
+    assert np.abs(outputs[0] - outputs[1]).mean() > 1.0
+
+
+def test_strength_blends_with_original(stylizer):
+    frame = np.random.default_rng(4).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    stylizer.strength = 0.0
+    np.testing.assert_array_equal(stylizer.stylize(frame), frame)
+    stylizer.strength = 1.0
+    full = stylizer.stylize(frame).astype(float)
+    stylizer.strength = 0.5
+    half = stylizer.stylize(frame).astype(float)
+    np.testing.assert_allclose(half, (full + frame) / 2, atol=1.01)
+    stylizer.strength = 7
+    assert stylizer.strength == 1.0
+
+
+def test_infer_size_runs_smaller_and_returns_frame_size(stylizer):
+    frame = np.random.default_rng(5).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    seen = []
+    model = stylizer.styles[0].model
+    handle = model.register_forward_hook(lambda m, i, o: seen.append(tuple(i[0].shape)))
+    stylizer.infer_size = 64
+    out = stylizer.stylize(frame)
+    handle.remove()
+    assert out.shape == frame.shape and seen == [(1, 3, 48, 64)]
+
+
+def test_style_selection_wraps_and_finds(stylizer):
+    stylizer.select(0)
+    stylizer.step(-1)
+    assert stylizer.index == len(stylizer.styles) - 1
+    assert stylizer.find("beta") == 1
+    with pytest.raises(KeyError):
+        stylizer.find("nope")

@@ -1,0 +1,113 @@
+import logging
+
+import pytest
+import torch
+
+from livestyle.errors import WeightsError
+from livestyle.model import VARIANTS, TransformerNet
+from livestyle.weights import (
+    StyleInfo,
+    load_style,
+    load_styles,
+    read_style_info,
+    save_style,
+    scan_styles,
+)
+
+
+def make_style(folder, name, variant="lite", seed=0, order=1000):
+    torch.manual_seed(seed)
+    net = TransformerNet(VARIANTS[variant])
+    info = StyleInfo(
+        name,
+        net.config,
+        title="Painting",
+        artist="Artist",
+        year="1900",
+        licence="public domain",
+        order=order,
+        training={"steps": 3},
+    )
+    return net, save_style(folder / f"{name}.{variant}.safetensors", net, info)
+
+
+def test_round_trip_keeps_metadata_and_weights(tmp_path):
+    net, path = make_style(tmp_path, "wave")
+    loaded, info = load_style(path)
+    assert (info.name, info.title, info.artist, info.year, info.licence) == (
+        "wave",
+        "Painting",
+        "Artist",
+        "1900",
+        "public domain",
+    )
+    assert info.variant == "lite" and info.training == {"steps": 3}
+    for key, value in net.state_dict().items():
+        # stored in half precision
+        torch.testing.assert_close(loaded.state_dict()[key], value.half().float())
+
+
+def test_mismatched_shapes_are_refused_with_file_and_tensor_named(tmp_path):
+    net = TransformerNet(VARIANTS["lite"])
+    # Claims to be the standard network but carries lite tensors.
+    info = StyleInfo("liar", VARIANTS["standard"])
+    path = save_style(tmp_path / "liar.safetensors", net, info)
+    with pytest.raises(WeightsError) as err:
+        load_style(path)
+    message = str(err.value)
+    assert str(path) in message and "\n" not in message
+    assert "shape" in message or "missing" in message
+
+
+def test_missing_tensor_is_refused(tmp_path):
+    _, path = make_style(tmp_path, "x")
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+    tensors = load_file(str(path))
+    tensors.pop(next(iter(tensors)))
+    save_file(tensors, str(path), metadata=meta)
+    with pytest.raises(WeightsError, match="missing"):
+        load_style(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a safetensors file at all", b"\x00" * 100])
+def test_garbage_files_raise_weights_error(tmp_path, content):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(content)
+    with pytest.raises(WeightsError, match="bad.safetensors"):
+        read_style_info(path)
+
+
+def test_truncated_file_is_skipped_and_others_load(tmp_path, caplog):
+    make_style(tmp_path, "good", seed=1)
+    _, bad = make_style(tmp_path, "broken", seed=2)
+    bad.write_bytes(bad.read_bytes()[: bad.stat().st_size // 2])
+    with caplog.at_level(logging.WARNING):
+        loaded = load_styles(scan_styles([tmp_path]))
+    assert [info.name for _, info in loaded] == ["good"]
+    assert "broken" in caplog.text
+
+
+def test_scan_prefers_variant_and_orders_by_key(tmp_path):
+    make_style(tmp_path, "b", "lite", order=2)
+    make_style(tmp_path, "b", "standard", order=2)
+    make_style(tmp_path, "a", "lite", order=5)
+    make_style(tmp_path, "c", "lite", order=1)
+    assert [(s.name, s.variant) for s in scan_styles([tmp_path], "standard")] == [
+        ("c", "lite"),
+        ("b", "standard"),
+        ("a", "lite"),
+    ]
+    assert [(s.name, s.variant) for s in scan_styles([tmp_path], "lite")][1] == ("b", "lite")
+
+
+def test_no_pickle_anywhere_in_style_loading():
+    import inspect
+
+    import livestyle.weights as weights
+
+    source = inspect.getsource(weights)
+    assert "torch.load" not in source and "pickle" not in source.replace("unpickles", "")
