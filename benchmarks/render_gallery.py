@@ -1,0 +1,87 @@
+"""Render docs/gallery.jpg: every shipped style side by side on a few test photos.
+
+    python benchmarks/render_gallery.py [--variant lite] [--out docs/gallery.jpg]
+
+Photos come from ../shared/photos/pypi_bundled (public-domain samples shipped in
+scikit-image and matplotlib); the app's own demo frame is used when they are absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from livestyle.capture import DemoSource
+from livestyle.inference import Stylizer
+from livestyle.offline import read_image
+from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "photos" / "pypi_bundled"
+PHOTOS = ("skimage_astronaut.png", "matplotlib_grace_hopper.jpg", "skimage_coffee.png")
+TILE = 256
+
+
+def test_photos() -> list[np.ndarray]:
+    found = [read_image(SHARED / name) for name in PHOTOS if (SHARED / name).is_file()]
+    return found or [DemoSource(640, 480).read()]
+
+
+def square_tile(image: np.ndarray, side: int = TILE) -> np.ndarray:
+    height, width = image.shape[:2]
+    crop = min(height, width)
+    top, left = (height - crop) // 2, (width - crop) // 2
+    return cv2.resize(
+        image[top : top + crop, left : left + crop], (side, side), interpolation=cv2.INTER_AREA
+    )
+
+
+def label(tile: np.ndarray, text: str) -> np.ndarray:
+    tile = tile.copy()
+    cv2.rectangle(tile, (0, TILE - 22), (TILE, TILE), (0, 0, 0), -1)
+    cv2.putText(
+        tile,
+        text[:34],
+        (6, TILE - 7),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.42,
+        (255, 255, 255),
+        1,
+        cv2.LINE_AA,
+    )
+    return tile
+
+
+def render(variant: str) -> np.ndarray:
+    styles = load_styles(scan_styles([PACKAGE_WEIGHTS_DIR], prefer_variant=variant))
+    if not styles:
+        raise SystemExit(f"no styles in {PACKAGE_WEIGHTS_DIR}")
+    stylizer = Stylizer(styles, "cpu")
+    rows = []
+    for photo in test_photos():
+        # Stylize at 512 px (a typical webcam-ish size), then tile.
+        scale = 512 / max(photo.shape[:2])
+        photo = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        tiles = [label(square_tile(photo), "original")]
+        for index, style in enumerate(stylizer.styles):
+            out = stylizer.stylize(photo, index=index)
+            tiles.append(label(square_tile(out), f"{index + 1} {style.info.name}"))
+        rows.append(np.hstack(tiles))
+    return np.vstack(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--variant", default="lite", choices=("lite", "standard"))
+    parser.add_argument("--out", type=Path, default=Path("docs/gallery.jpg"))
+    args = parser.parse_args()
+    gallery = render(args.variant)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(args.out), gallery, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    print(f"{args.out}: {gallery.shape[1]}x{gallery.shape[0]}")
+
+
+if __name__ == "__main__":
+    main()
