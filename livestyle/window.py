@@ -1,0 +1,692 @@
+"""The live window: draws what the pipeline produces and turns keys into pipeline controls.
+
+The inference thread hands each stylized frame to a FrameBridge, which keeps at most one
+frame waiting for the GUI and posts one queued signal for it: a newer frame replaces a
+waiting one (a display drop) instead of piling events up in Qt's queue. The Qt main thread
+only draws and handles keys; a 200 ms timer polls the pipeline (source ended, errors,
+recording) and gives Python a chance to run its signal handlers while Qt's loop runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PyQt6.QtCore import QObject, QPointF, QRect, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
+from PyQt6.QtWidgets import QApplication, QWidget
+
+from .errors import LivestyleError
+from .pipeline import Pipeline, StylizedFrame
+
+log = logging.getLogger(__name__)
+
+TITLE = "livestyle"
+# Signals that close the window like Q does (recording finalized); exit code 128 + number.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+DEFAULT_SIZE = (960, 720)
+TICK_MS = 200  # state polling, and how soon Python sees a Ctrl-C while Qt's loop runs
+TOAST_SECONDS = 2.0
+RECENT_FRAMES = 30  # latency/inference figures are medians over this many frames
+STRENGTH_STEP = 0.1
+
+WHITE = QColor(255, 255, 255)
+DIM = QColor(190, 190, 190)
+YELLOW = QColor(255, 210, 60)
+RED = QColor(255, 70, 70)
+ORANGE = QColor(255, 160, 60)
+BOX = QColor(0, 0, 0, 160)
+DIVIDER = QColor(255, 255, 255, 220)
+DIVIDER_BGR = (255, 255, 255)
+
+HELP = [
+    ("→  /  N", "next style"),
+    ("←  /  P", "previous style"),
+    ("1 … 9", "pick a style"),
+    ("+  /  −", "strength up / down 10%"),
+    ("O", "view: stylized, original, split"),
+    ("Space", "pause / resume"),
+    ("S", "save a snapshot (PNG)"),
+    ("R", "start / stop recording"),
+    ("F", "full screen"),
+    ("Tab", "show / hide the overlay"),
+    ("H", "show / hide this help"),
+    ("Q  /  Esc", "quit"),
+]
+
+
+class ViewMode(Enum):
+    STYLIZED = "stylized"
+    ORIGINAL = "original"
+    SPLIT = "split"
+
+    def next(self) -> ViewMode:
+        modes = list(ViewMode)
+        return modes[(modes.index(self) + 1) % len(modes)]
+
+
+class FrameBridge(QObject):
+    """Carries frames from the inference thread to the GUI with at most one in flight.
+
+    `submit` (any thread, never blocks) stores the frame in a one-item holder and emits
+    `arrived` only when the holder was empty; otherwise it replaces the waiting frame and
+    counts a drop. The GUI slot calls `take`, which empties the holder so the next submit
+    signals again.
+    """
+
+    arrived = pyqtSignal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._pending: StylizedFrame | None = None
+        self._closed = False
+        self.submitted = 0
+        self.dropped = 0
+
+    def submit(self, frame: StylizedFrame) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self.submitted += 1
+            in_flight = self._pending is not None
+            if in_flight:
+                self.dropped += 1
+            self._pending = frame
+        if not in_flight:
+            self.arrived.emit(frame)
+
+    def take(self) -> StylizedFrame | None:
+        with self._lock:
+            frame, self._pending = self._pending, None
+            return frame
+
+    @property
+    def pending(self) -> bool:
+        return self._pending is not None
+
+    def close(self) -> None:
+        """Ignore late frames: the window is going away."""
+        with self._lock:
+            self._closed = True
+            self._pending = None
+
+
+def bgr_to_qimage(array: np.ndarray) -> tuple[QImage, np.ndarray]:
+    """A QImage over the array's own memory, and the array it uses (keep it alive with it).
+
+    Pixels are copied only when rows are not contiguous (the stylizer hands out a
+    channel-planar view); a contiguous frame is wrapped as it is.
+    """
+    array = np.ascontiguousarray(array)
+    height, width = array.shape[:2]
+    image = QImage(array.data, width, height, array.strides[0], QImage.Format.Format_BGR888)
+    return image, array
+
+
+@dataclass
+class ShownFrame:
+    """The frame on screen: both pictures as arrays and as QImages over those arrays."""
+
+    frame: StylizedFrame
+    original: np.ndarray
+    stylized: np.ndarray
+    original_image: QImage
+    stylized_image: QImage
+
+    @classmethod
+    def of(cls, frame: StylizedFrame) -> ShownFrame:
+        original_image, original = bgr_to_qimage(frame.original)
+        stylized_image, stylized = bgr_to_qimage(frame.stylized)
+        return cls(frame, original, stylized, original_image, stylized_image)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        height, width = self.stylized.shape[:2]
+        return width, height
+
+
+def fit_rect(width: int, height: int, area: QRect) -> QRectF:
+    """The largest rectangle of the frame's aspect centred in area (letterbox/pillarbox)."""
+    scale = min(area.width() / width, area.height() / height)
+    w, h = width * scale, height * scale
+    x = area.x() + (area.width() - w) / 2
+    y = area.y() + (area.height() - h) / 2
+    return QRectF(x, y, w, h)
+
+
+def compose_split(original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+    """Left half original, right half stylized, with a thin divider: the split view's pixels."""
+    out = np.array(stylized, copy=True, order="C")
+    width = out.shape[1]
+    half = width // 2
+    out[:, :half] = original[:, :half]
+    line = max(1, width // 320)
+    out[:, max(0, half - line // 2) : half - line // 2 + line] = DIVIDER_BGR
+    return out
+
+
+def place_clear_of(box: QRectF, avoid: QRectF, area: QRectF) -> QRectF:
+    """box centred in area; else centred right of or below `avoid` when that is where it fits."""
+    box = QRectF(box)
+    box.moveCenter(area.center())
+    if avoid.isEmpty() or not box.intersects(avoid):
+        return box
+    right = QRectF(avoid.right(), area.top(), area.right() - avoid.right(), area.height())
+    below = QRectF(area.left(), avoid.bottom(), area.width(), area.bottom() - avoid.bottom())
+    for space in (right, below):
+        if space.width() >= box.width() and space.height() >= box.height():
+            box.moveCenter(space.center())
+            return box
+    return box  # too small a window to avoid overlapping: the help wins, drawn on top
+
+
+def snapshot_stem() -> str:
+    return f"livestyle-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def unique_path(folder: Path, stem: str, suffix: str) -> Path:
+    """folder/stem+suffix, or with -1, -2 ... appended when that exists already."""
+    path = folder / f"{stem}{suffix}"
+    n = 0
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}{suffix}"
+    return path
+
+
+def recent_median(values: Iterable[float], count: int = RECENT_FRAMES) -> float | None:
+    data = list(values)[-count:]
+    return float(np.median(data)) if data else None
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for a thread's error; the type tells a bug (KeyError) from a user problem."""
+    if isinstance(exc, LivestyleError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def format_clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
+class LiveWindow(QWidget):
+    """Shows a pipeline's frames with a heads-up overlay; keys control the pipeline.
+
+    Constructing it only builds the widget: `start` connects it to the pipeline and starts
+    the threads, `shutdown` (also run by closing the window) stops them exactly once.
+    """
+
+    closed = pyqtSignal()
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        out_dir: Path = Path("."),
+        record: Path | None = None,
+        size: tuple[int, int] = DEFAULT_SIZE,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.pipeline = pipeline
+        self.stylizer = pipeline.stylizer
+        self.out_dir = Path(out_dir)
+        self.record = record
+        self.box_size = size
+        self.view = ViewMode.STYLIZED
+        self.overlay_visible = True
+        self.help_visible = False
+        self.shown: ShownFrame | None = None
+        self.frames_shown = 0
+        self.ended = False
+        self.signal_received: int | None = None
+        self._toasts: list[tuple[str, QColor, float]] = []
+        self._rec_since: float | None = None
+        self._started = False
+        self._stopped = False
+        self._sized = False
+        self._error_logged = False
+
+        self.bridge = FrameBridge(self)
+        self.bridge.arrived.connect(self._on_frame_arrived, Qt.ConnectionType.QueuedConnection)
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        self._actions = self._key_actions()
+
+        self.setWindowTitle(TITLE)
+        self.resize(*size)
+        self.setMinimumSize(160, 120)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paintEvent covers it all
+
+    # --- lifecycle ---
+    def start(self) -> None:
+        """Receive frames, start recording if asked, start the pipeline's threads."""
+        if self._started:
+            return
+        self._started = True
+        self.pipeline.add_sink(self.bridge.submit)
+        if self.record is not None:
+            self.start_recording(self.record)
+        self.pipeline.start()
+        self._timer.start()
+
+    def shutdown(self) -> None:
+        """Stop the pipeline (joins threads, finalizes a recording) the first time only."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._timer.stop()
+        self.pipeline.stop()
+        self.bridge.close()
+        self._rec_since = None
+        self._check_error()
+
+    @property
+    def exit_code(self) -> int:
+        """1 if the pipeline failed, 128 + signal number if a signal closed us, else 0."""
+        if self.pipeline.error is not None:
+            return 1
+        if self.signal_received is not None:
+            return 128 + self.signal_received
+        return 0
+
+    def closeEvent(self, event: QCloseEvent | None) -> None:
+        self.shutdown()
+        if event is not None:
+            event.accept()
+        self.closed.emit()
+
+    def _tick(self) -> None:
+        self._sync_recording()
+        if self._started and not self.ended and not self.pipeline.running:
+            self.ended = True  # the source ended or a thread failed; the last frame stays
+            if not self._check_error():
+                log.info("source ended")
+        self._toasts = [t for t in self._toasts if t[2] > time.monotonic()]
+        self.update()
+
+    def _check_error(self) -> bool:
+        error = self.pipeline.error
+        if error is not None and not self._error_logged:
+            self._error_logged = True
+            log.error("pipeline failed: %s", error)
+        return error is not None
+
+    def _sync_recording(self) -> None:
+        """Follow recordings started elsewhere or ended by a writer error."""
+        if not self.pipeline.recording:
+            self._rec_since = None
+        elif self._rec_since is None:
+            self._rec_since = time.monotonic()
+
+    # --- frames ---
+    def _on_frame_arrived(self, _signalled: StylizedFrame) -> None:
+        frame = self.bridge.take()  # the newest, which may have replaced the signalled one
+        if frame is not None:
+            self.show_frame(frame)
+
+    def show_frame(self, frame: StylizedFrame) -> None:
+        self.shown = ShownFrame.of(frame)
+        self.frames_shown += 1
+        if not self._sized:
+            self._sized = True
+            self._fit_to_frame(*self.shown.size)
+        self.update()
+
+    def _fit_to_frame(self, width: int, height: int) -> None:
+        """Once, on the first frame: give the window the frame's aspect within the size box."""
+        if self.isFullScreen() or self.isMaximized():
+            return
+        box_w, box_h = self.box_size
+        screen = self.screen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            box_w = min(box_w, int(available.width() * 0.9))
+            box_h = min(box_h, int(available.height() * 0.9))
+        scale = min(box_w / width, box_h / height)
+        self.resize(max(1, round(width * scale)), max(1, round(height * scale)))
+
+    def shown_image(self) -> np.ndarray | None:
+        """The BGR pixels of what the view shows (at frame resolution), for snapshots."""
+        if self.shown is None:
+            return None
+        if self.view is ViewMode.ORIGINAL:
+            return self.shown.original
+        if self.view is ViewMode.SPLIT:
+            return compose_split(self.shown.original, self.shown.stylized)
+        return self.shown.stylized
+
+    # --- keys ---
+    def _key_actions(self) -> dict[int, Callable[[], object]]:
+        keys = Qt.Key
+        actions: dict[Qt.Key, Callable[[], object]] = {
+            keys.Key_Right: lambda: self.step_style(1),
+            keys.Key_N: lambda: self.step_style(1),
+            keys.Key_Left: lambda: self.step_style(-1),
+            keys.Key_P: lambda: self.step_style(-1),
+            keys.Key_Plus: lambda: self.change_strength(STRENGTH_STEP),
+            keys.Key_Equal: lambda: self.change_strength(STRENGTH_STEP),
+            keys.Key_Minus: lambda: self.change_strength(-STRENGTH_STEP),
+            keys.Key_O: self.cycle_view,
+            keys.Key_Space: self.toggle_pause,
+            keys.Key_S: self.save_snapshot,
+            keys.Key_R: self.toggle_recording,
+            keys.Key_F: self.toggle_fullscreen,
+            keys.Key_H: self.toggle_help,
+            keys.Key_Tab: self.toggle_overlay,
+            keys.Key_Q: self.close,
+            keys.Key_Escape: self.close,
+        }
+        for digit in range(1, 10):
+            actions[Qt.Key(keys.Key_0.value + digit)] = lambda d=digit: self.pick_style(d - 1)
+        return {key.value: action for key, action in actions.items()}
+
+    def keyPressEvent(self, event: QKeyEvent | None) -> None:
+        action = self._actions.get(event.key()) if event is not None else None
+        if action is None:
+            super().keyPressEvent(event)
+            return
+        action()
+        self.update()
+
+    def focusNextPrevChild(self, _next: bool) -> bool:
+        return False  # Tab toggles the overlay instead of moving focus
+
+    # --- controls ---
+    def step_style(self, delta: int) -> None:
+        self.stylizer.step(delta)
+
+    def pick_style(self, index: int) -> None:
+        if 0 <= index < len(self.stylizer.styles):
+            self.stylizer.select(index)
+
+    def change_strength(self, delta: float) -> None:
+        steps = round((self.stylizer.strength + delta) / STRENGTH_STEP)
+        self.stylizer.strength = steps * STRENGTH_STEP
+        self.toast(f"strength {round(self.stylizer.strength * 100)}%")
+
+    def cycle_view(self) -> None:
+        self.view = self.view.next()  # the overlay names the view when it is not the default
+
+    def toggle_pause(self) -> None:
+        self.pipeline.toggle_pause()
+
+    def toggle_overlay(self) -> None:
+        self.overlay_visible = not self.overlay_visible
+
+    def toggle_help(self) -> None:
+        self.help_visible = not self.help_visible
+
+    def toggle_fullscreen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+
+    def save_snapshot(self) -> Path | None:
+        """Write what is shown to out_dir as a timestamped PNG; the toast says where."""
+        image = self.shown_image()
+        if image is None:
+            self.toast("no frame to save yet", ORANGE)
+            return None
+        path = unique_path(self.out_dir, snapshot_stem(), ".png")
+        try:
+            ok = cv2.imwrite(str(path), image)
+        except cv2.error as exc:
+            log.error("snapshot %s: %s", path, exc)
+            ok = False
+        if not ok:
+            self.toast(f"could not save snapshot {path}", RED)
+            return None
+        log.info("saved snapshot %s", path)
+        self.toast(f"saved snapshot {path}")
+        return path
+
+    def toggle_recording(self) -> Path | None:
+        """R: start a timestamped recording in out_dir, or stop and finalize the current one."""
+        return self.stop_recording() if self.pipeline.recording else self.start_recording()
+
+    def start_recording(self, path: Path | None = None) -> Path | None:
+        try:
+            target = self.pipeline.start_recording(path)
+        except (LivestyleError, OSError) as exc:
+            log.error("cannot record: %s", exc)
+            self.toast(f"cannot record: {exc}", RED)
+            return None
+        self._rec_since = time.monotonic()
+        self.toast(f"recording to {target}")
+        return target
+
+    def stop_recording(self) -> Path | None:
+        """Finalize the file; waits for the recorder to write what it has queued."""
+        path = self.pipeline.stop_recording()
+        self._rec_since = None
+        if path is not None and path.exists():
+            self.toast(f"saved recording {path}")
+        elif path is not None:
+            self.toast("recording stopped: no frames were recorded", ORANGE)
+        return path
+
+    def toast(self, message: str, color: QColor = WHITE) -> None:
+        """A message shown for a couple of seconds under the overlay."""
+        self._toasts = [*self._toasts[-2:], (message, color, time.monotonic() + TOAST_SECONDS)]
+        self.update()
+
+    # --- overlay text ---
+    def overlay_lines(self) -> list[tuple[str, QColor]]:
+        """The heads-up lines and their colours: state first, then transient messages."""
+        lines = self.state_lines() if self.overlay_visible else []
+        return lines + self.message_lines()
+
+    def overlay_text(self) -> str:
+        return "\n".join(text for text, _ in self.overlay_lines())
+
+    def state_lines(self) -> list[tuple[str, QColor]]:
+        style = self.stylizer.active
+        index = self.stylizer.index
+        key = f"{index + 1}" if index < 9 else "-"
+        lines = [(f"[{key}] {style.name}", WHITE)]
+        painting = ", ".join(p for p in (style.title, style.artist, style.year) if p)
+        if painting:
+            lines.append((painting, DIM))
+        lines.append((self._speed_line(), DIM))
+        if self.stylizer.strength < 0.995:
+            lines.append((f"strength {round(self.stylizer.strength * 100)}%", WHITE))
+        if self.view is not ViewMode.STYLIZED:
+            lines.append((f"view: {self.view.value}", WHITE))
+        if self.pipeline.paused:
+            lines.append(("PAUSED", YELLOW))
+        if self._rec_since is not None:
+            lines.append((f"● REC {format_clock(time.monotonic() - self._rec_since)}", RED))
+        return lines
+
+    def _speed_line(self) -> str:
+        stats = self.pipeline.stats
+        latency = recent_median(stats.latency_ms)
+        inference = recent_median(stats.inference_ms)
+        parts = [f"{stats.fps:.1f} fps"]
+        if latency is not None:
+            parts.append(f"latency {latency:.0f} ms")
+        if inference is not None:
+            parts.append(f"inference {inference:.0f} ms")
+        return "   ".join(parts)
+
+    def message_lines(self) -> list[tuple[str, QColor]]:
+        lines: list[tuple[str, QColor]] = []
+        error = self.pipeline.error
+        if error is not None:
+            lines.append((f"error: {error_text(error)}", RED))
+        elif self.ended:
+            lines.append(("source ended (Q to quit)", YELLOW))
+        if self.pipeline.status:
+            lines.append((self.pipeline.status, ORANGE))
+        lines.extend((text, color) for text, color, _ in self._toasts)
+        if self.overlay_visible and not self.help_visible:
+            lines.append(("H: help", DIM))
+        return lines
+
+    # --- drawing ---
+    def paintEvent(self, _event: QPaintEvent | None) -> None:
+        painter = QPainter(self)
+        try:
+            painter.fillRect(self.rect(), Qt.GlobalColor.black)
+            painter.setFont(self._text_font())
+            if self.shown is None:
+                painter.setPen(DIM)
+                painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "waiting for frames…")
+            else:
+                self._draw_frame(painter, self.shown)
+            lines = self.overlay_lines()
+            overlay = self._draw_overlay(painter, lines) if lines else QRectF()
+            if self.help_visible:
+                self._draw_help(painter, avoid=overlay)
+        finally:
+            painter.end()
+
+    def _text_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPixelSize(max(11, min(20, self.height() // 36)))
+        return font
+
+    def _draw_frame(self, painter: QPainter, shown: ShownFrame) -> None:
+        width, height = shown.size
+        target = fit_rect(width, height, self.rect())
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if self.view is ViewMode.STYLIZED:
+            painter.drawImage(target, shown.stylized_image)
+            return
+        if self.view is ViewMode.ORIGINAL:
+            painter.drawImage(target, shown.original_image)
+            return
+        half = width // 2
+        split_x = target.x() + target.width() * half / width
+        left = QRectF(target.x(), target.y(), split_x - target.x(), target.height())
+        right = QRectF(split_x, target.y(), target.right() - split_x, target.height())
+        painter.drawImage(left, shown.original_image, QRectF(0, 0, half, height))
+        painter.drawImage(right, shown.stylized_image, QRectF(half, 0, width - half, height))
+        painter.setPen(QPen(DIVIDER, 2))
+        painter.drawLine(QPointF(split_x, target.top()), QPointF(split_x, target.bottom()))
+
+    def _draw_overlay(self, painter: QPainter, lines: list[tuple[str, QColor]]) -> QRectF:
+        """The heads-up box at the top left, first line in bold; returns where it went."""
+        regular = painter.font()
+        bold = QFont(regular)
+        bold.setBold(True)
+        fonts = [bold] + [regular] * (len(lines) - 1)
+        metrics = QFontMetrics(regular)
+        pad = metrics.height() // 2
+        step = metrics.lineSpacing()
+        width = max(
+            QFontMetrics(font).horizontalAdvance(text)
+            for font, (text, _) in zip(fonts, lines, strict=True)
+        )
+        margin = 10
+        box = QRectF(margin, margin, width + 2 * pad, step * len(lines) + 2 * pad)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(BOX)
+        painter.drawRoundedRect(box, 6, 6)
+        y = margin + pad + metrics.ascent()
+        for font, (text, color) in zip(fonts, lines, strict=True):
+            painter.setFont(font)
+            painter.setPen(color)
+            painter.drawText(margin + pad, y, text)
+            y += step
+        painter.setFont(regular)
+        return box
+
+    def _draw_help(self, painter: QPainter, avoid: QRectF) -> None:
+        metrics = QFontMetrics(painter.font())
+        pad = metrics.height()
+        step = metrics.lineSpacing()
+        key_w = max(metrics.horizontalAdvance(key) for key, _ in HELP) + pad
+        text_w = max(metrics.horizontalAdvance(text) for _, text in HELP)
+        title_h = step + pad // 2
+        box = QRectF(0, 0, key_w + text_w + 2 * pad, title_h + step * len(HELP) + 2 * pad)
+        box = place_clear_of(box, avoid, QRectF(self.rect()))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 200))
+        painter.drawRoundedRect(box, 8, 8)
+        x, y = box.x() + pad, box.y() + pad + metrics.ascent()
+        painter.setPen(WHITE)
+        painter.drawText(round(x), round(y), "Keys")
+        y += title_h
+        for key, text in HELP:
+            painter.setPen(YELLOW)
+            painter.drawText(round(x), round(y), key)
+            painter.setPen(WHITE)
+            painter.drawText(round(x + key_w), round(y), text)
+            y += step
+
+
+def install_signal_handlers(window: LiveWindow) -> dict[int, object]:
+    """Stop signals post a close to the window (the tick timer lets Python run them)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if window.signal_received is None:
+            window.signal_received = signum
+        QTimer.singleShot(0, window.close)
+
+    return {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
+
+
+def restore_signal_handlers(previous: dict[int, object]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)  # type: ignore[arg-type]
+
+
+def run_window(pipeline: Pipeline, args: argparse.Namespace) -> int:
+    """Show the live window until the user quits or a signal arrives; returns the exit code."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = LiveWindow(
+        pipeline,
+        out_dir=getattr(args, "out_dir", Path(".")),
+        record=getattr(args, "record", None),
+    )
+    window.closed.connect(app.quit)
+    previous = install_signal_handlers(window)
+    try:
+        window.start()
+        if getattr(args, "fullscreen", False):
+            window.showFullScreen()
+        else:
+            window.show()
+        app.exec()
+    finally:
+        window.shutdown()
+        restore_signal_handlers(previous)
+    code, dropped = window.exit_code, window.bridge.dropped
+    del window  # the widget goes before a QApplication made here does
+    print(f"{pipeline.summary()}, display dropped {dropped}")
+    if pipeline.error is not None:
+        print(f"livestyle: error: {error_text(pipeline.error)}", file=sys.stderr)
+    return code

@@ -1,0 +1,468 @@
+"""The live window, offscreen: keys, views, snapshots, recording, shutdown, the frame bridge."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from argparse import Namespace
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PyQt6.QtCore import QRect, Qt, QTimer
+from PyQt6.QtGui import QImage
+from PyQt6.QtWidgets import QApplication
+
+from livestyle import window as window_module
+from livestyle.capture import DemoSource, open_source
+from livestyle.inference import Stylizer
+from livestyle.pipeline import Pipeline, StylizedFrame
+from livestyle.window import (
+    FrameBridge,
+    LiveWindow,
+    ViewMode,
+    compose_split,
+    fit_rect,
+    run_window,
+    unique_path,
+)
+
+WIDTH, HEIGHT = 64, 48
+BOX = (320, 240)
+WAIT_MS = 8000
+REPO = Path(__file__).resolve().parent.parent
+
+
+def demo_pipeline(stylizer: Stylizer, out_dir: Path) -> Pipeline:
+    return Pipeline(DemoSource(WIDTH, HEIGHT, fps=30), stylizer, out_dir=out_dir)
+
+
+def open_window(qtbot, pipeline: Pipeline, out_dir: Path, **kwargs) -> LiveWindow:
+    """A started, shown window that has drawn at least one frame."""
+    window = LiveWindow(pipeline, out_dir=out_dir, size=BOX, **kwargs)
+    qtbot.addWidget(window)
+    window.start()
+    window.show()
+    qtbot.waitUntil(lambda: window.frames_shown > 0, timeout=WAIT_MS)
+    return window
+
+
+@pytest.fixture
+def window(qtbot, stylizer: Stylizer, tmp_path: Path) -> Iterator[LiveWindow]:
+    win = open_window(qtbot, demo_pipeline(stylizer, tmp_path), tmp_path)
+    yield win
+    win.shutdown()  # threads end even when a test failed halfway
+
+
+def count_stops(pipeline: Pipeline) -> list[int]:
+    """Wrap pipeline.stop to count its calls."""
+    calls: list[int] = []
+    real_stop = pipeline.stop
+
+    def stop(*args, **kwargs) -> None:
+        calls.append(1)
+        real_stop(*args, **kwargs)
+
+    pipeline.stop = stop  # type: ignore[method-assign]
+    return calls
+
+
+def to_bgr(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_BGR888)
+    width, height = image.width(), image.height()
+    bits = image.constBits()
+    bits.setsize(image.sizeInBytes())
+    rows = np.frombuffer(bits, np.uint8).reshape(height, image.bytesPerLine())
+    return rows[:, : width * 3].reshape(height, width, 3).copy()
+
+
+def frame_area(window: LiveWindow, shot: np.ndarray) -> np.ndarray:
+    """The letterboxed picture in a screenshot, scaled back to the frame size."""
+    target = fit_rect(WIDTH, HEIGHT, window.rect()).toAlignedRect()
+    crop = shot[target.top() + 2 : target.bottom() - 1, target.left() + 2 : target.right() - 1]
+    return cv2.resize(crop, (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+
+
+def bar_pixels(window: LiveWindow, shot: np.ndarray) -> np.ndarray:
+    """Screenshot pixels outside the picture (a pixel's margin left for smoothing)."""
+    target = fit_rect(WIDTH, HEIGHT, window.rect()).toAlignedRect()
+    mask = np.ones(shot.shape[:2], bool)
+    top, left = max(0, target.top() - 1), max(0, target.left() - 1)
+    mask[top : target.bottom() + 2, left : target.right() + 2] = False
+    return shot[mask]
+
+
+def mean_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+def video_frames(path: Path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    return frames
+
+
+def assert_playable(path: Path) -> None:
+    frames = video_frames(path)
+    assert frames, f"{path} has no frames"
+    assert frames[0].shape == (HEIGHT, WIDTH, 3)
+
+
+def fake_frame(index: int) -> StylizedFrame:
+    image = np.full((HEIGHT, WIDTH, 3), index % 256, np.uint8)
+    now = time.monotonic()
+    return StylizedFrame(image, image, index, index / 30, now, now, "alpha")
+
+
+def test_cv2_and_pyqt6_load_together(qtbot, window: LiveWindow) -> None:
+    """An opencv build with its own Qt plugins breaks PyQt6; check a fresh process too."""
+    code = (
+        "import cv2\n"
+        "from PyQt6.QtWidgets import QApplication, QWidget\n"
+        "app = QApplication([])\n"
+        "w = QWidget()\n"
+        "w.show()\n"
+        "app.processEvents()\n"
+        "print('ok', cv2.__version__)\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok")
+    assert window.isVisible()
+    assert window.windowTitle() == "livestyle"
+    qtbot.waitExposed(window)
+
+
+def test_style_keys_change_style_and_overlay(qtbot, window: LiveWindow) -> None:
+    stylizer = window.stylizer
+    assert stylizer.index == 0 and "[1] alpha" in window.overlay_text()
+    steps = [
+        (Qt.Key.Key_Right, 1, "[2] beta"),
+        (Qt.Key.Key_Left, 0, "[1] alpha"),
+        (Qt.Key.Key_Left, 2, "[3] gamma"),  # wraps around
+        (Qt.Key.Key_N, 0, "[1] alpha"),
+        (Qt.Key.Key_N, 1, "[2] beta"),
+        (Qt.Key.Key_P, 0, "[1] alpha"),
+        (Qt.Key.Key_3, 2, "[3] gamma"),
+        (Qt.Key.Key_9, 2, "[3] gamma"),  # no ninth style: ignored
+        (Qt.Key.Key_2, 1, "[2] beta"),
+    ]
+    for key, index, text in steps:
+        qtbot.keyClick(window, key)
+        assert stylizer.index == index, key
+        assert text in window.overlay_text(), key
+    qtbot.waitUntil(lambda: window.shown.frame.style == "beta", timeout=WAIT_MS)
+
+
+def test_strength_keys(qtbot, window: LiveWindow) -> None:
+    assert "strength" not in window.overlay_text()
+    qtbot.keyClick(window, Qt.Key.Key_Minus)
+    qtbot.keyClick(window, Qt.Key.Key_Minus)
+    assert window.stylizer.strength == pytest.approx(0.8)
+    assert "strength 80%" in window.overlay_text()
+    qtbot.keyClick(window, Qt.Key.Key_Plus)
+    assert window.stylizer.strength == pytest.approx(0.9)
+    qtbot.keyClick(window, Qt.Key.Key_Equal)
+    qtbot.keyClick(window, Qt.Key.Key_Equal)  # capped at 100%
+    assert window.stylizer.strength == pytest.approx(1.0)
+    assert not any("strength" in text for text, _ in window.state_lines())
+    assert ("strength 100%", window_module.WHITE) in window.message_lines()  # the toast
+
+
+def test_tab_help_and_fullscreen_keys(qtbot, window: LiveWindow) -> None:
+    qtbot.keyClick(window, Qt.Key.Key_Tab)
+    assert not window.overlay_visible and "alpha" not in window.overlay_text()
+    qtbot.keyClick(window, Qt.Key.Key_Tab)
+    assert window.overlay_visible and "alpha" in window.overlay_text()
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    assert window.help_visible
+    window.grab()  # the help draws without error
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    assert not window.help_visible
+    qtbot.keyClick(window, Qt.Key.Key_F)
+    qtbot.waitUntil(window.isFullScreen, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_F)
+    qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=WAIT_MS)
+
+
+def test_record_key_starts_and_stops_recording(qtbot, window: LiveWindow) -> None:
+    pipeline = window.pipeline
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    assert pipeline.recording
+    assert "● REC 00:0" in window.overlay_text()
+    recorder = pipeline.recorder
+    qtbot.waitUntil(lambda: recorder.frames_received >= 5, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    assert not pipeline.recording and not recorder.is_alive()
+    assert "REC" not in window.overlay_text()
+    assert f"saved recording {recorder.path}" in window.overlay_text()
+    assert recorder.path.parent == window.out_dir
+    assert_playable(recorder.path)
+
+
+def test_view_key_changes_what_is_drawn(qtbot, window: LiveWindow) -> None:
+    window.resize(400, 240)  # wider than the frame: pillarbox bars
+    qtbot.waitUntil(lambda: window.width() == 400, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_Tab)  # no overlay over the pixels we compare
+    stylized_shot = to_bgr(window.grab().toImage())
+    stylized_frame = window.shown
+    qtbot.keyClick(window, Qt.Key.Key_O)
+    assert window.view is ViewMode.ORIGINAL
+    assert window.overlay_text() == ""
+    original_shot = to_bgr(window.grab().toImage())
+    original_frame = window.shown
+    assert mean_diff(stylized_shot, original_shot) > 10
+    assert mean_diff(frame_area(window, original_shot), original_frame.original) < 12
+    assert mean_diff(frame_area(window, stylized_shot), stylized_frame.stylized) < 12
+    bars = bar_pixels(window, original_shot)
+    assert bars.size and bars.max() == 0  # letterbox or pillarbox bars are black
+    qtbot.keyClick(window, Qt.Key.Key_O)
+    assert window.view is ViewMode.SPLIT
+    split = frame_area(window, to_bgr(window.grab().toImage()))
+    shown = window.shown
+    quarter = WIDTH // 4
+    left, right = slice(2, quarter * 2 - 3), slice(quarter * 2 + 3, WIDTH - 2)
+    assert mean_diff(split[:, left], shown.original[:, left]) < 12
+    assert mean_diff(split[:, right], shown.stylized[:, right]) < 12
+    qtbot.keyClick(window, Qt.Key.Key_O)
+    assert window.view is ViewMode.STYLIZED
+
+
+@pytest.mark.parametrize("how", ["q", "escape", "close"])
+def test_quitting_stops_threads_and_finalizes_recording(
+    qtbot, stylizer: Stylizer, tmp_path: Path, how: str
+) -> None:
+    pipeline = demo_pipeline(stylizer, tmp_path)
+    stops = count_stops(pipeline)
+    window = open_window(qtbot, pipeline, tmp_path)
+    path = window.start_recording()
+    qtbot.waitUntil(lambda: pipeline.recorder.frames_received >= 3, timeout=WAIT_MS)
+    closed: list[int] = []
+    window.closed.connect(lambda: closed.append(1))
+    if how == "close":
+        window.close()
+    else:
+        qtbot.keyClick(window, Qt.Key.Key_Q if how == "q" else Qt.Key.Key_Escape)
+    assert not window.isVisible() and closed == [1]
+    assert not any(t.is_alive() for t in pipeline.threads)
+    assert stops == [1]
+    assert_playable(path)
+    window.close()
+    window.shutdown()
+    assert stops == [1]
+    assert window.exit_code == 0
+
+
+def test_space_pauses_and_s_saves_snapshots(
+    qtbot, window: LiveWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inference = window.pipeline.inference
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.pipeline.paused and "PAUSED" in window.overlay_text()
+    # Once inference skips a frame, a frame it was stylizing when paused has been handed over.
+    qtbot.waitUntil(lambda: inference.paused_dropped > 0, timeout=WAIT_MS)
+    QApplication.processEvents()
+    still, skipped = window.frames_shown, inference.paused_dropped
+    qtbot.waitUntil(lambda: inference.paused_dropped > skipped + 3, timeout=WAIT_MS)
+    QApplication.processEvents()
+    assert window.frames_shown == still and window.shown is not None
+
+    assert re.fullmatch(r"livestyle-\d{8}-\d{6}", window_module.snapshot_stem())
+    monkeypatch.setattr(window_module, "snapshot_stem", lambda: "livestyle-20240101-120000")
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    first = window.out_dir / "livestyle-20240101-120000.png"
+    assert f"saved snapshot {first}" in window.overlay_text()
+    qtbot.keyClick(window, Qt.Key.Key_O)
+    qtbot.keyClick(window, Qt.Key.Key_O)
+    qtbot.keyClick(window, Qt.Key.Key_S)  # the same second: a -1 suffix, nothing overwritten
+    second = window.out_dir / "livestyle-20240101-120000-1.png"
+    assert f"saved snapshot {second}" in window.overlay_text()
+    stylized = cv2.imread(str(first))
+    assert stylized is not None and stylized.shape == (HEIGHT, WIDTH, 3)
+    assert np.array_equal(stylized, window.shown.stylized)
+    split = cv2.imread(str(second))
+    assert split is not None
+    half = WIDTH // 2  # left: original, right: stylized, a divider between
+    assert np.array_equal(split[:, :half], window.shown.original[:, :half])
+    assert np.array_equal(split[:, half + 1 :], window.shown.stylized[:, half + 1 :])
+    assert split[:, half].min() == 255
+
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not window.pipeline.paused
+    qtbot.waitUntil(lambda: window.frames_shown > still, timeout=WAIT_MS)
+
+
+def test_bridge_keeps_one_frame_in_flight(qtbot, stylizer: Stylizer, tmp_path: Path) -> None:
+    window = LiveWindow(demo_pipeline(stylizer, tmp_path), out_dir=tmp_path, size=BOX)
+    qtbot.addWidget(window)
+    signals: list[int] = []
+    window.bridge.arrived.connect(
+        lambda frame: signals.append(frame.index), Qt.ConnectionType.QueuedConnection
+    )
+    count = 50
+    producer = threading.Thread(
+        target=lambda: [window.bridge.submit(fake_frame(i)) for i in range(count)]
+    )
+    producer.start()
+    producer.join()
+    assert window.frames_shown == 0 and window.bridge.pending
+    assert window.bridge.submitted == count and window.bridge.dropped == count - 1
+    QApplication.processEvents()
+    QApplication.processEvents()
+    assert signals == [0]  # one queued signal for all fifty frames
+    assert window.frames_shown == 1 and window.shown.frame.index == count - 1
+    assert not window.bridge.pending
+    window.bridge.submit(fake_frame(100))  # the slot emptied the holder: signals again
+    qtbot.waitUntil(lambda: window.frames_shown == 2, timeout=WAIT_MS)
+    assert window.shown.frame.index == 100 and signals == [0, 100]
+
+
+def test_bridge_after_close_ignores_frames() -> None:
+    bridge = FrameBridge()
+    bridge.close()
+    bridge.submit(fake_frame(1))
+    assert not bridge.pending and bridge.submitted == 0
+
+
+def test_source_end_keeps_last_frame(qtbot, stylizer: Stylizer, video_file: Path, tmp_path):
+    pipeline = Pipeline(open_source(str(video_file)), stylizer, out_dir=tmp_path)
+    window = open_window(qtbot, pipeline, tmp_path)
+    qtbot.waitUntil(lambda: "source ended" in window.overlay_text(), timeout=WAIT_MS)
+    assert window.isVisible() and window.shown is not None
+    assert window.ended and window.exit_code == 0
+    window.grab()
+
+
+class FailingSource(DemoSource):
+    def read(self) -> np.ndarray | None:
+        if self._index >= 3:
+            raise RuntimeError("sensor on fire")
+        return super().read()
+
+
+def test_pipeline_error_is_shown_and_exit_code_1(qtbot, stylizer: Stylizer, tmp_path: Path):
+    pipeline = Pipeline(FailingSource(WIDTH, HEIGHT, fps=30), stylizer, out_dir=tmp_path)
+    window = open_window(qtbot, pipeline, tmp_path)
+    qtbot.waitUntil(
+        lambda: "error: RuntimeError: sensor on fire" in window.overlay_text(), timeout=WAIT_MS
+    )
+    assert window.exit_code == 1
+    window.close()
+    assert window.exit_code == 1
+
+
+class LostCamera(DemoSource):
+    """A live source that stops delivering after a few frames and never comes back."""
+
+    def __init__(self) -> None:
+        super().__init__(WIDTH, HEIGHT, fps=30)
+        self.live = True
+
+    def read(self) -> np.ndarray | None:
+        return super().read() if self._index < 3 else None
+
+    def reopen(self) -> bool:
+        return False
+
+
+def test_camera_lost_status_shows_in_overlay(qtbot, stylizer: Stylizer, tmp_path: Path):
+    pipeline = Pipeline(LostCamera(), stylizer, out_dir=tmp_path)
+    window = open_window(qtbot, pipeline, tmp_path)
+    qtbot.waitUntil(lambda: "camera lost, retrying" in window.overlay_text(), timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_Tab)  # transient messages stay with the overlay off
+    assert "camera lost, retrying" in window.overlay_text()
+    assert "alpha" not in window.overlay_text()
+    window.close()
+    assert not any(t.is_alive() for t in pipeline.threads)
+
+
+def run_window_until_signal(pipeline: Pipeline, args: Namespace, signum: int) -> int:
+    """run_window with a timer that sends signum once the window shows a frame."""
+
+    def poke() -> None:
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, LiveWindow)]
+        if any(w.isVisible() and w.frames_shown > 2 for w in windows):
+            os.kill(os.getpid(), signum)
+            timer.stop()
+
+    timer = QTimer()
+    timer.timeout.connect(poke)
+    timer.start(50)
+    safety = QTimer()  # never hang the test run: close every window after a while
+    safety.setSingleShot(True)
+    safety.timeout.connect(QApplication.closeAllWindows)
+    safety.start(WAIT_MS)
+    try:
+        return run_window(pipeline, args)
+    finally:
+        timer.stop()
+        safety.stop()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_run_window_signals(qapp, stylizer: Stylizer, tmp_path: Path, signum: int) -> None:
+    pipeline = demo_pipeline(stylizer, tmp_path)
+    stops = count_stops(pipeline)
+    record = tmp_path / "take.mp4"
+    args = Namespace(out_dir=tmp_path, record=record, fullscreen=False)
+    before = signal.getsignal(signum)
+    code = run_window_until_signal(pipeline, args, signum)
+    assert code == 128 + signum
+    assert stops == [1]
+    assert not any(t.is_alive() for t in pipeline.threads)
+    assert signal.getsignal(signum) is before
+    assert_playable(record)
+
+
+def test_live_command_in_a_window_exits_on_sigterm(styles_dir: Path, tmp_path: Path) -> None:
+    """The whole `livestyle live` path in a real process: window, SIGTERM, summary, code 143."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "LIVESTYLE_STYLES_DIR": ""}
+    command = [sys.executable, "-m", "livestyle", "live", "--source", "demo"]
+    command += ["--width", str(WIDTH), "--height", str(HEIGHT), "--styles-dir", str(styles_dir)]
+    command += ["--out-dir", str(tmp_path), "--record", str(tmp_path / "live.mp4")]
+    proc = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    recording = tmp_path / "live.mp4"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+        if recording.exists() and recording.stat().st_size > 0:
+            break
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert "stylized" in out and "display dropped" in out
+    assert_playable(recording)
+
+
+def test_helpers(tmp_path: Path) -> None:
+    wide = fit_rect(64, 48, QRect(0, 0, 400, 100))  # pillarbox
+    assert wide.getRect() == pytest.approx((133.33, 0, 133.33, 100), abs=0.01)
+    tall = fit_rect(64, 48, QRect(0, 0, 64, 480))  # letterbox
+    assert (tall.width(), tall.height(), tall.y()) == (64, 48, 216)
+    first = unique_path(tmp_path, "snap", ".png")
+    first.write_bytes(b"")
+    second = unique_path(tmp_path, "snap", ".png")
+    assert (first.name, second.name) == ("snap.png", "snap-1.png")
+    original = np.zeros((4, 8, 3), np.uint8)
+    stylized = np.full((4, 8, 3), 100, np.uint8)
+    split = compose_split(original, stylized)
+    assert split[:, :3].max() == 0 and split[:, 5:].min() == 100 and split[:, 4].min() == 255
