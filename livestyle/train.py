@@ -1,0 +1,741 @@
+"""`livestyle train`: train a transformer network on photos to carry one painting's style.
+
+Losses (weights are options): content and style from a frozen loss network (style = Gram
+matrices as in shared/lossnet/NOTES.md), total variation, and a temporal-stability term that
+asks the network to commute with small frame-to-frame motions, so live video does not flicker.
+Runs single-process on CPU/CUDA/MPS, or data-parallel under `torchrun --nproc_per_node N`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import math
+import os
+import random
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from .errors import LivestyleError
+from .inference import pick_device
+from .lossnet import LOSS_NETWORKS, gram, load_loss_network
+from .model import VARIANTS, TransformerNet
+from .weights import SUFFIX, StyleInfo, save_style, user_styles_dir
+
+log = logging.getLogger(__name__)
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+# Photos are decoded once and kept with their short side at most this many times --size:
+# enough room for scale jitter, small enough that 6K wallpapers cost no more than COCO.
+CACHE_SCALE = 2.0
+# Largest random circular shift (px) before the loss network, per NOTES.md.
+JITTER_PX = 8
+# Shifts averaged into the style Gram targets, so they do not depend on one pixel grid.
+STYLE_JITTERS = 4
+# Reference long side (px) of a painting at which its strokes are sized for a --size crop.
+STYLE_REFERENCE = 1080
+
+DEFAULTS = {
+    "steps": 2000,
+    "size": 256,
+    "batch": 4,
+    "lr": 1e-3,
+    "content_weight": 1.0,
+    "style_weight": 10.0,
+    "tv_weight": 1e-4,
+    "temporal_weight": 5.0,
+    "seed": 0,
+    "preview_every": 100,
+    "checkpoint_every": 200,
+}
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="train a new style from a painting and a folder of photos",
+        description="Train a style network. Under `torchrun --nproc_per_node N -m livestyle "
+        "train ...` it trains data-parallel; --batch is then per process.",
+    )
+    p.add_argument("--style-image", required=True, help="the painting (jpg/png)")
+    p.add_argument("--data", required=True, help="folder of training photos (searched recursively)")
+    p.add_argument("--name", required=True, help="style name shown in the app")
+    p.add_argument("--variant", choices=sorted(VARIANTS), default="lite")
+    p.add_argument("--steps", type=int, default=DEFAULTS["steps"])
+    p.add_argument("--size", type=int, default=DEFAULTS["size"], help="training crop side (px)")
+    p.add_argument("--batch", type=int, default=DEFAULTS["batch"])
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint")
+    p.add_argument("--loss-net", choices=LOSS_NETWORKS, default="efficientnet-lite0")
+    p.add_argument("--vgg-weights", metavar="PATH", help="torchvision vgg16 .pth file")
+    p.add_argument(
+        "--download-vgg", action="store_true", help="download VGG16 weights from torchvision"
+    )
+    for name in ("content_weight", "style_weight", "tv_weight", "temporal_weight", "lr"):
+        p.add_argument("--" + name.replace("_", "-"), type=float, default=DEFAULTS[name])
+    p.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    p.add_argument(
+        "--style-size",
+        type=int,
+        help="long side (px) the painting is scaled to (default: size * long side / 1080)",
+    )
+    p.add_argument("--preview-every", type=int, default=DEFAULTS["preview_every"])
+    p.add_argument("--checkpoint-every", type=int, default=DEFAULTS["checkpoint_every"])
+    p.add_argument("--preview-image", help="photo to stylize for previews (default: one of --data)")
+    p.add_argument("--run-dir", help="folder for previews, checkpoints, losses (runs/NAME)")
+    p.add_argument("--out-dir", help=f"folder for the style (default {user_styles_dir()})")
+    p.add_argument("--out", help="style file to write (overrides --out-dir)")
+    p.add_argument("--title", default="", help="painting title")
+    p.add_argument("--artist", default="")
+    p.add_argument("--year", default="")
+    p.add_argument("--licence", default="")
+    p.add_argument("--order", type=int, default=1000, help="position in the app's key order")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    train(args)
+    return 0
+
+
+def validate(args: argparse.Namespace) -> None:
+    for option in ("steps", "size", "batch"):
+        if getattr(args, option) <= 0:
+            raise LivestyleError(
+                f"--{option} must be a positive number, not {getattr(args, option)}"
+            )
+    for option in ("preview_every", "checkpoint_every"):
+        if getattr(args, option) < 0:
+            raise LivestyleError(f"--{option.replace('_', '-')} must be 0 (off) or positive")
+    if args.style_size is not None and args.style_size <= 0:
+        raise LivestyleError(f"--style-size must be a positive number, not {args.style_size}")
+    if args.lr <= 0 or not math.isfinite(args.lr):
+        raise LivestyleError(f"--lr must be a positive number, not {args.lr}")
+    for option in ("content_weight", "style_weight", "tv_weight", "temporal_weight"):
+        value = getattr(args, option)
+        if value < 0 or not math.isfinite(value):
+            raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0, not {value}")
+    if not args.name.strip():
+        raise LivestyleError("--name must not be empty")
+
+
+# ----------------------------------------------------------------------------- images
+
+
+def read_rgb(path: Path) -> np.ndarray | None:
+    """Decode an image file to RGB uint8, or None when it is not a readable image."""
+    data = np.fromfile(str(path), dtype=np.uint8) if path.is_file() else None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
+    return None if image is None else np.ascontiguousarray(image[:, :, ::-1])
+
+
+def shrink(image: np.ndarray, max_short: int) -> np.ndarray:
+    """Scale down (never up) so the short side is at most max_short."""
+    short = min(image.shape[:2])
+    if short <= max_short:
+        return image
+    scale = max_short / short
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 -> (3, H, W) float in [0, 1]."""
+    return torch.from_numpy(image).permute(2, 0, 1).float().div_(255.0)
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """(3, H, W) float -> (H, W, 3) uint8 RGB, clamped as the app clamps."""
+    return (image.detach().float().clamp(0, 1) * 255 + 0.5).byte().permute(1, 2, 0).cpu().numpy()
+
+
+def write_rgb(path: Path, image: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, data = cv2.imencode(path.suffix, image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise LivestyleError(f"{path}: cannot encode image")
+    tmp = path.with_name(path.name + ".tmp")
+    data.tofile(str(tmp))
+    os.replace(tmp, path)
+
+
+def find_photos(root: Path) -> list[Path]:
+    if not root.is_dir():
+        raise LivestyleError(f"--data {root}: no such folder")
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file())
+
+
+@dataclass
+class PhotoPool:
+    """Decoded, downscaled training photos in memory, and random crops from them."""
+
+    images: list[np.ndarray]
+    skipped: int = 0
+    paths: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, paths: list[Path], size: int) -> PhotoPool:
+        max_short = round(size * CACHE_SCALE)
+
+        def decode(path: Path) -> np.ndarray | None:
+            image = read_rgb(path)
+            return None if image is None else shrink(image, max_short)
+
+        # Two threads: OpenCV releases the GIL while decoding, and the machine may have 2 cores.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            decoded = list(pool.map(decode, paths))
+        kept = [
+            (p, im)
+            for p, im in zip(paths, decoded, strict=True)
+            if im is not None and min(im.shape[:2]) > 1
+        ]
+        return cls([im for _, im in kept], len(paths) - len(kept), [p for p, _ in kept])
+
+    def crop(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """A random square crop at a random scale, resized to size, maybe mirrored."""
+        image = self.images[rng.integers(len(self.images))]
+        height, width = image.shape[:2]
+        short = min(height, width)
+        # Crop side between half the short side and all of it (at most CACHE_SCALE x size),
+        # so objects appear at several scales; tiny photos are simply upscaled.
+        low = min(short, max(size // 2, round(short / 2)))
+        side = int(rng.integers(low, short + 1))
+        top = int(rng.integers(height - side + 1))
+        left = int(rng.integers(width - side + 1))
+        patch = image[top : top + side, left : left + side]
+        interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
+        patch = cv2.resize(patch, (size, size), interpolation=interp)
+        return patch[:, ::-1] if rng.random() < 0.5 else patch
+
+    def batch(self, rng: np.random.Generator, size: int, count: int) -> torch.Tensor:
+        crops = np.stack([self.crop(rng, size) for _ in range(count)])
+        return torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2).float() / 255.0
+
+
+def load_style_image(path: Path, size: int, style_size: int | None) -> torch.Tensor:
+    """The painting as a (1, 3, H, W) tensor, its long side scaled per --style-size."""
+    image = read_rgb(path)
+    if image is None:
+        raise LivestyleError(f"--style-image {path}: not a readable image file")
+    height, width = image.shape[:2]
+    long_side = max(height, width)
+    target = style_size or max(32, round(size * long_side / STYLE_REFERENCE))
+    scale = target / long_side
+    dims = (max(16, round(width * scale)), max(16, round(height * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return to_tensor(cv2.resize(image, dims, interpolation=interp)).unsqueeze(0)
+
+
+# ----------------------------------------------------------------------------- losses
+
+
+def random_roll(gen: torch.Generator) -> tuple[int, int]:
+    dy, dx = torch.randint(0, JITTER_PX + 1, (2,), generator=gen).tolist()
+    return int(dy), int(dx)
+
+
+def roll(x: torch.Tensor, shift: tuple[int, int]) -> torch.Tensor:
+    return torch.roll(x, shifts=shift, dims=(2, 3)) if any(shift) else x
+
+
+@torch.no_grad()
+def style_targets(lossnet: nn.Module, style: torch.Tensor, gen: torch.Generator) -> dict:
+    """Gram matrices of the painting, averaged over a few jitter shifts."""
+    totals: dict[str, torch.Tensor] = {}
+    shifts = [(0, 0)] + [random_roll(gen) for _ in range(STYLE_JITTERS - 1)]
+    for shift in shifts:
+        feats = lossnet(roll(style, shift))
+        for name in lossnet.style_layers:
+            totals[name] = totals.get(name, 0) + gram(feats[name]) / len(shifts)
+    return totals
+
+
+def style_loss(feats: dict, targets: dict, layers: tuple[str, ...]) -> torch.Tensor:
+    """Mean over layers of the Gram error relative to the painting's own Gram magnitude."""
+    total = 0.0
+    for name in layers:
+        target = targets[name]
+        diff = (gram(feats[name]) - target).pow(2).sum(dim=(1, 2))
+        total = total + (diff / target.pow(2).sum()).mean()
+    return total / len(layers)
+
+
+def content_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Feature MSE relative to the photo's feature energy (so weights are scale-free)."""
+    output, target = output.float(), target.float()
+    return F.mse_loss(output, target) / target.pow(2).mean().clamp_min(1e-8)
+
+
+def tv_loss(y: torch.Tensor) -> torch.Tensor:
+    dy = (y[..., 1:, :] - y[..., :-1, :]).abs().mean()
+    dx = (y[..., :, 1:] - y[..., :, :-1]).abs().mean()
+    return dy + dx
+
+
+def random_motion(count: int, gen: torch.Generator) -> torch.Tensor:
+    """Affine matrices (N, 2, 3) of small camera-like motion: shift, rotation, zoom."""
+    u = torch.rand(count, 4, generator=gen) * 2 - 1
+    angle = u[:, 0] * math.radians(2.0)
+    scale = 1 + u[:, 1] * 0.03
+    shift = u[:, 2:] * 0.03  # in normalized units: 1.5 % of the side
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    return torch.stack(
+        [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
+    )
+
+
+def warp(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def valid_mask(theta: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """1 where the warp samples inside the frame; the invented border pixels are 0."""
+    ones = torch.ones_like(like[:, :1])
+    return (warp(ones, theta) > 0.999).to(like.dtype)
+
+
+def temporal_pair(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A moved, slightly noisy copy of the batch (the next video frame) and the motion."""
+    theta = random_motion(x.shape[0], gen)
+    noise = torch.randn(x.shape, generator=gen).to(x.device) * 0.02
+    return warp(x, theta) + noise, theta
+
+
+def temporal_loss(y: torch.Tensor, y_moved: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """|| T(f(x)) - f(T(x)) ||^2 over the pixels the motion does not invent."""
+    mask = valid_mask(theta, y)
+    diff = (warp(y.float(), theta) - y_moved.float()).pow(2) * mask
+    return diff.sum() / (mask.sum() * y.shape[1]).clamp_min(1.0)
+
+
+# ----------------------------------------------------------------------------- training state
+
+
+@dataclass
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device_name: str) -> tuple[Dist, torch.device]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Dist(), _device(device_name)
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = _device(device_name)
+    if device.type == "cuda":
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Dist(dist.get_rank(), dist.get_world_size(), local_rank), device
+
+
+def _device(name: str) -> torch.device:
+    try:
+        return pick_device(name)
+    except (ValueError, RuntimeError) as exc:
+        raise LivestyleError(f"--device {name}: {exc}") from exc
+
+
+@dataclass
+class Rngs:
+    """Every random source of training, so a checkpoint can restore all of them."""
+
+    data: np.random.Generator
+    torch_gen: torch.Generator
+
+    @classmethod
+    def seeded(cls, seed: int, rank: int) -> Rngs:
+        random.seed(seed + rank)
+        gen = torch.Generator().manual_seed(seed * 1000 + rank)
+        return cls(np.random.default_rng([seed, rank]), gen)
+
+    def state(self) -> dict:
+        return {
+            "numpy": self.data.bit_generator.state,
+            "torch_gen": self.torch_gen.get_state(),
+            "torch": torch.get_rng_state(),
+            "python": random.getstate(),
+        }
+
+    def restore(self, state: dict) -> None:
+        self.data.bit_generator.state = state["numpy"]
+        self.torch_gen.set_state(state["torch_gen"])
+        torch.set_rng_state(state["torch"])
+        random.setstate(_as_python_state(state["python"]))
+
+
+def _as_python_state(state: tuple | list) -> tuple:
+    # random.setstate wants the inner tuple back exactly as getstate gave it.
+    version, internal, gauss = state
+    return version, tuple(internal), gauss
+
+
+@dataclass
+class StepResult:
+    step: int
+    losses: dict[str, float]
+
+
+@dataclass
+class TrainResult:
+    style_path: Path | None
+    run_dir: Path
+    history: list[StepResult]
+    skipped: int
+    seconds: float
+
+
+# ----------------------------------------------------------------------------- the loop
+
+
+class Trainer:
+    """Owns the model, loss network, optimizer and RNGs; one call to step() = one update."""
+
+    def __init__(self, args: argparse.Namespace, ctx: Dist, device: torch.device) -> None:
+        self.args, self.ctx, self.device = args, ctx, device
+        self.amp = device.type == "cuda"
+        self.rngs = Rngs.seeded(args.seed, ctx.rank)
+        torch.manual_seed(args.seed)  # same initial weights on every rank
+        # Channels-last convolutions run 1.4-1.8x faster on CPUs (oneDNN) and on tensor cores.
+        self.model = TransformerNet(VARIANTS[args.variant]).to(device)
+        self.model.to(memory_format=torch.channels_last)
+        self.net: nn.Module = self.model
+        if ctx.world > 1:
+            ids = [device.index] if device.type == "cuda" else None
+            self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        self.lossnet = load_loss_network(args.loss_net, args.vgg_weights, args.download_vgg)
+        self.lossnet.to(device, memory_format=torch.channels_last)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=args.lr)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.step_done = 0
+        self.targets: dict[str, torch.Tensor] = {}
+
+    def set_style(self, style: torch.Tensor) -> None:
+        # A fixed generator: the targets must not depend on where training resumed.
+        gen = torch.Generator().manual_seed(self.args.seed)
+        with torch.autocast(self.device.type, torch.float16, enabled=self.amp):
+            self.targets = style_targets(self.lossnet, style.to(self.device), gen)
+
+    def crops_per_step(self) -> int:
+        """Photos drawn per step: with the temporal term, half the batch is their moved copies."""
+        return max(1, self.args.batch // 2) if self.args.temporal_weight > 0 else self.args.batch
+
+    def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        a, gen = self.args, self.rngs.torch_gen
+        use_temporal = a.temporal_weight > 0
+        if use_temporal:
+            # The moved copies are training photos too, so the temporal term costs no extra
+            # transformer passes (the transformer dominates the step time on CPUs).
+            moved, theta = temporal_pair(x, gen)
+            x = torch.cat([x, moved]).contiguous(memory_format=torch.channels_last)
+        y = self.net(x)
+        shift = random_roll(gen)
+        feats = self.lossnet(roll(y, shift))
+        with torch.no_grad():
+            content_target = self.lossnet(roll(x, shift))[self.lossnet.content_layer]
+        parts = {
+            "content": content_loss(feats[self.lossnet.content_layer], content_target),
+            "style": style_loss(feats, self.targets, self.lossnet.style_layers),
+            "tv": tv_loss(y.float()),
+        }
+        if use_temporal:
+            still, moving = y.chunk(2)
+            parts["temporal"] = temporal_loss(still, moving, theta)
+        weights = {
+            "content": a.content_weight,
+            "style": a.style_weight,
+            "tv": a.tv_weight,
+            "temporal": a.temporal_weight,
+        }
+        parts["total"] = sum(weights[k] * v for k, v in parts.items())
+        return parts
+
+    def step(self, pool: PhotoPool) -> dict[str, float]:
+        self.model.train()
+        x = pool.batch(self.rngs.data, self.args.size, self.crops_per_step()).to(self.device)
+        x = x.contiguous(memory_format=torch.channels_last)
+        self.optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(self.device.type, torch.float16, enabled=self.amp):
+            parts = self.losses(x)
+        self.scaler.scale(parts["total"]).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.step_done += 1
+        return {k: float(v.detach()) for k, v in parts.items()}
+
+    @torch.no_grad()
+    def stylize(self, image: torch.Tensor) -> torch.Tensor:
+        self.model.eval()
+        image = image.to(self.device).contiguous(memory_format=torch.channels_last)
+        return self.model(image).float().cpu().contiguous()
+
+    # -- checkpoints
+
+    def checkpoint(self) -> dict:
+        states = [self.rngs.state()]
+        if self.ctx.world > 1:
+            states = [None] * self.ctx.world
+            dist.all_gather_object(states, self.rngs.state())
+        return {
+            "format": "livestyle-train-checkpoint",
+            "step": self.step_done,
+            "variant": self.args.variant,
+            "loss_net": self.args.loss_net,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": states,
+            "args": _jsonable_args(self.args),
+        }
+
+    def restore(self, ckpt: dict, source: str) -> None:
+        if ckpt.get("variant") != self.args.variant:
+            raise LivestyleError(
+                f"--resume {source}: checkpoint is for the {ckpt.get('variant')} variant, "
+                f"not {self.args.variant}; pass --variant {ckpt.get('variant')}"
+            )
+        if ckpt.get("loss_net") != self.args.loss_net:
+            raise LivestyleError(
+                f"--resume {source}: checkpoint was trained with --loss-net "
+                f"{ckpt.get('loss_net')}, not {self.args.loss_net}"
+            )
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        if ckpt.get("scaler"):
+            self.scaler.load_state_dict(ckpt["scaler"])
+        self.step_done = int(ckpt["step"])
+        states, world = ckpt["rng"], self.ctx.world
+        if len(states) == world:
+            self.rngs.restore(states[self.ctx.rank])
+        else:
+            log.warning(
+                "checkpoint has %d RNG streams, not %d: reseeding", len(states), self.ctx.world
+            )
+            self.rngs = Rngs.seeded(self.args.seed + self.step_done, self.ctx.rank)
+
+
+def _jsonable_args(args: argparse.Namespace) -> dict:
+    return {
+        k: v for k, v in vars(args).items() if isinstance(v, (str, int, float, bool, type(None)))
+    }
+
+
+def read_checkpoint(path: Path) -> dict:
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as exc:
+        raise LivestyleError(f"--resume {path}: no such file") from exc
+    except Exception as exc:  # a corrupt or foreign file raises many types
+        raise LivestyleError(f"--resume {path}: not a training checkpoint ({exc})") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("format") != "livestyle-train-checkpoint":
+        raise LivestyleError(f"--resume {path}: not a livestyle training checkpoint")
+    return ckpt
+
+
+def save_checkpoint(path: Path, ckpt: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(ckpt, tmp)
+    os.replace(tmp, path)  # a crash mid-write must not destroy the previous checkpoint
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+def preview_input(args: argparse.Namespace, pool: PhotoPool) -> torch.Tensor:
+    """A fixed photo (centre crop, long side 2 x size) that every preview stylizes."""
+    if args.preview_image:
+        image = read_rgb(Path(args.preview_image))
+        if image is None:
+            raise LivestyleError(f"--preview-image {args.preview_image}: not a readable image")
+    else:
+        image = pool.images[len(pool.images) // 2]
+    image = shrink(image, round(args.size * 1.5))
+    return to_tensor(image).unsqueeze(0)
+
+
+def write_preview(path: Path, photo: torch.Tensor, output: torch.Tensor) -> None:
+    side_by_side = torch.cat([photo[0], output[0].clamp(0, 1)], dim=2)
+    write_rgb(path, to_uint8(side_by_side))
+
+
+def style_path(args: argparse.Namespace) -> Path:
+    if args.out:
+        return Path(args.out)
+    folder = Path(args.out_dir) if args.out_dir else user_styles_dir()
+    slug = re.sub(r"[^\w.-]+", "_", args.name.strip()).strip("._") or "style"
+    return folder / f"{slug}-{args.variant}{SUFFIX}"
+
+
+def style_info(args: argparse.Namespace) -> StyleInfo:
+    training = {
+        "painting": Path(args.style_image).name,
+        "loss_net": args.loss_net,
+        "steps": args.steps,
+        "size": args.size,
+        "batch": args.batch,
+        "style_size": args.style_size,
+        "lr": args.lr,
+        "content_weight": args.content_weight,
+        "style_weight": args.style_weight,
+        "tv_weight": args.tv_weight,
+        "temporal_weight": args.temporal_weight,
+        "seed": args.seed,
+        "variant": args.variant,
+        "processes": int(os.environ.get("WORLD_SIZE", "1")),
+    }
+    return StyleInfo(
+        name=args.name.strip(),
+        config=VARIANTS[args.variant],
+        title=args.title,
+        artist=args.artist,
+        year=args.year,
+        licence=args.licence,
+        order=args.order,
+        training=training,
+    )
+
+
+def run_dir(args: argparse.Namespace) -> Path:
+    slug = re.sub(r"[^\w.-]+", "_", args.name.strip()).strip("._") or "style"
+    return Path(args.run_dir) if args.run_dir else Path("runs") / slug
+
+
+class LossLog:
+    """losses.csv in the run folder, one row per step (rank 0 only)."""
+
+    def __init__(self, path: Path, append: bool) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Line-buffered, so the file can be watched (and survives a kill) while training runs.
+        self.file = path.open("a" if append else "w", newline="", buffering=1)
+        self.writer: Any = None
+        self.header = append and path.stat().st_size > 0
+
+    def write(self, step: int, losses: dict[str, float]) -> None:
+        if self.writer is None:
+            self.writer = csv.writer(self.file)
+            if not self.header:
+                self.writer.writerow(["step", *losses])
+        self.writer.writerow([step, *(f"{v:.6g}" for v in losses.values())])
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _postfix(smooth: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:.3g}" for k, v in smooth.items())
+
+
+def _smooth(avg: dict[str, float], losses: dict[str, float]) -> dict[str, float]:
+    # Exponential moving average: single-batch losses jump around too much to read.
+    return {k: v if k not in avg else 0.9 * avg[k] + 0.1 * v for k, v in losses.items()}
+
+
+def _shard(paths: list[Path], ctx: Dist) -> list[Path]:
+    mine = paths[ctx.rank :: ctx.world]
+    return mine or paths  # fewer photos than processes: every rank uses them all
+
+
+def train(args: argparse.Namespace) -> TrainResult:
+    """Train a style as the options say; rank 0 writes the run folder and the style file."""
+    validate(args)
+    started = time.perf_counter()
+    ctx, device = setup_distributed(args.device)
+    try:
+        return _train(args, ctx, device, started)
+    finally:
+        if ctx.world > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float) -> TrainResult:
+    style = load_style_image(Path(args.style_image), args.size, args.style_size)
+    paths = find_photos(Path(args.data))
+    if not paths:
+        raise LivestyleError(f"--data {args.data}: no photos found (jpg, jpeg, png, bmp, webp)")
+    pool = PhotoPool.load(_shard(paths, ctx), args.size)
+    if not pool.images:
+        raise LivestyleError(f"--data {args.data}: none of the {len(paths)} photos is readable")
+    if pool.skipped and ctx.main:
+        log.warning("skipped %d unreadable photo(s) of %d", pool.skipped, len(paths))
+    ckpt = read_checkpoint(Path(args.resume)) if args.resume else None
+    trainer = Trainer(args, ctx, device)
+    if ckpt is not None:
+        trainer.restore(ckpt, args.resume)
+    trainer.set_style(style)
+    out_dir = run_dir(args)
+    photo = preview_input(args, pool)
+    history = _loop(trainer, pool, out_dir, photo)
+    path = None
+    if ctx.main:
+        path = save_style(style_path(args), trainer.model.cpu(), style_info(args))
+        log.info("saved style %r to %s (run folder %s)", args.name, path, out_dir)
+    return TrainResult(path, out_dir, history, pool.skipped, time.perf_counter() - t0)
+
+
+def _loop(trainer: Trainer, pool: PhotoPool, out_dir: Path, photo: torch.Tensor) -> list:
+    args, main = trainer.args, trainer.ctx.main
+    history: list[StepResult] = []
+    smooth: dict[str, float] = {}
+    loss_log = LossLog(out_dir / "losses.csv", append=bool(args.resume)) if main else None
+    bar = tqdm(
+        total=args.steps,
+        initial=trainer.step_done,
+        disable=not main,
+        unit="step",
+        dynamic_ncols=True,
+        desc=f"train {args.name}",
+    )
+    try:
+        while trainer.step_done < args.steps:
+            losses = trainer.step(pool)
+            step = trainer.step_done
+            history.append(StepResult(step, losses))
+            smooth = _smooth(smooth, losses)
+            if loss_log:
+                loss_log.write(step, losses)
+            bar.set_postfix_str(_postfix(smooth), refresh=False)
+            bar.update(1)
+            _periodic(trainer, step, out_dir, photo)
+    finally:
+        bar.close()
+        if loss_log:
+            loss_log.close()
+    if main:
+        write_preview(out_dir / "preview_final.jpg", photo, trainer.stylize(photo))
+    return history
+
+
+def _periodic(trainer: Trainer, step: int, out_dir: Path, photo: torch.Tensor) -> None:
+    args = trainer.args
+    last = step == args.steps
+    if args.checkpoint_every and (step % args.checkpoint_every == 0 or last):
+        ckpt = trainer.checkpoint()  # every rank takes part: it gathers their RNG states
+        if trainer.ctx.main:
+            save_checkpoint(out_dir / "checkpoint.pt", ckpt)
+    if trainer.ctx.main and args.preview_every and step % args.preview_every == 0:
+        write_preview(out_dir / f"preview_{step:06d}.jpg", photo, trainer.stylize(photo))
