@@ -81,6 +81,11 @@ class LatestSlot(Generic[T]):
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def pending(self) -> int:
+        """1 while an item waits to be taken, else 0 (for monitoring)."""
+        return 0 if self._item is None else 1
+
     def exhausted(self) -> bool:
         """Closed and nothing left to take."""
         with self._cond:
@@ -305,7 +310,7 @@ class CaptureThread(threading.Thread):
             self._capture_loop()
         except BaseException as exc:  # reported by the pipeline, never lost with the thread
             self.error = exc
-            log.error("capture failed: %s", exc)
+            log.error("capture failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
         finally:
             self.slot.close()
 
