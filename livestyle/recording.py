@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,11 @@ from .errors import OutputError
 log = logging.getLogger(__name__)
 
 FOURCC = "mp4v"  # MPEG-4 Part 2: every OpenCV build writes it, every player reads it
+# Containers OpenCV's FFmpeg writes mp4v into (WebM and others refuse it on the first frame).
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi")
+# OpenCV's writer fails silently on a full disk, so free space is checked this often (frames).
+DISK_CHECK_EVERY = 30
+MIN_FREE_BYTES = 16 << 20
 _STOP = object()
 
 
@@ -70,6 +76,23 @@ def check_writable(path: Path) -> Path:
     return path
 
 
+def check_video_target(path: Path) -> Path:
+    """A recording target must be a writable file path with a container mp4v fits in."""
+    if path.is_dir():
+        raise OutputError(f"cannot record to {path}: it is a folder (give a file name)")
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise OutputError(
+            f"cannot record to {path}: use one of {', '.join(VIDEO_SUFFIXES)} as the extension"
+        )
+    return check_writable(path)
+
+
+def check_free_space(path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if shutil.disk_usage(folder).free < MIN_FREE_BYTES:
+        raise OutputError(f"disk full (less than {MIN_FREE_BYTES >> 20} MiB free)")
+
+
 class Recorder(threading.Thread):
     """Writes submitted frames to `path` at `fps`, paced by their stream timestamps."""
 
@@ -83,7 +106,7 @@ class Recorder(threading.Thread):
         on_error: Callable[[str], None] = lambda message: None,
     ) -> None:
         super().__init__(name="livestyle-recorder", daemon=True)
-        self.path = check_writable(Path(path))
+        self.path = check_video_target(Path(path))
         self.fps = float(fps)
         self.writer_factory = writer_factory
         self.on_error = on_error
@@ -94,7 +117,9 @@ class Recorder(threading.Thread):
         self.error: str | None = None
         self._writer: VideoWriter | None = None
         self._size: tuple[int, int] | None = None
-        self._first_pts: float | None = None
+        # Stream times of the first and last frame taken in: pacing makes the file span them.
+        self.first_pts: float | None = None
+        self.last_pts: float | None = None
         self._last: np.ndarray | None = None
 
     # --- producer side (inference thread): never blocks ---
@@ -142,13 +167,14 @@ class Recorder(threading.Thread):
         self.frames_received += 1
         if self._writer is None:
             self._open(image)
-            self._first_pts = pts
+            self.first_pts = pts
         if image.shape[1::-1] != self._size:
             image = cv2.resize(image, self._size, interpolation=cv2.INTER_AREA)
         # Frame slot this picture belongs to on the file's fixed clock.
-        target = round((pts - self._first_pts) * self.fps)
+        target = round((pts - self.first_pts) * self.fps)
         if target < self.frames_written:
             return  # early: its slot is already filled
+        self.last_pts = pts
         while self.frames_written < target and self._last is not None:
             self._put(self._last)  # a gap (drops, pause, lost camera): hold the last picture
         self._put(image)
@@ -161,6 +187,8 @@ class Recorder(threading.Thread):
         log.info("recording to %s", self.path)
 
     def _put(self, image: np.ndarray) -> None:
+        if self.frames_written % DISK_CHECK_EVERY == 0:
+            check_free_space(self.path)
         self._writer.write(image)  # type: ignore[union-attr]
         self.frames_written += 1
 
@@ -172,6 +200,7 @@ class Recorder(threading.Thread):
                 log.error("finalizing %s failed: %s", self.path, exc)
             self._writer = None
             log.info("saved %s (%d frames)", self.path, self.frames_written)
+        self._last = None  # a session keeps every Recorder; don't keep a frame alive in each
         # Drain so a producer blocked in finish() can go on.
         while not self._queue.empty():
             self._queue.get_nowait()
