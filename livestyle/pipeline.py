@@ -8,6 +8,7 @@ this class; neither knows about threads.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -20,10 +21,15 @@ import numpy as np
 import torch
 
 from .capture import CaptureThread, Frame, FrameSource, LatestSlot
-from .inference import Stylizer
+from .inference import Stylizer, infer_shape
 from .recording import OpenCVWriter, Recorder, WriterFactory, timestamped_name
 
 log = logging.getLogger(__name__)
+
+# Each out-of-memory error shrinks the network input by this factor, down to MIN_OOM_SCALE
+# of the frame; below that, the error stands (a smaller picture would be useless).
+OOM_SHRINK = 0.75
+MIN_OOM_SCALE = 0.1
 
 
 @dataclass
@@ -111,14 +117,14 @@ class InferenceThread(threading.Thread):
                 self._process(frame)
         except BaseException as exc:
             self.error = exc
-            log.error("inference failed: %s", exc)
+            log.error("inference failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
 
     def _process(self, frame: Frame) -> None:
         began = time.perf_counter()
         try:
             stylized = self.stylizer.stylize(frame.image)
         except torch.cuda.OutOfMemoryError:
-            self._shrink_after_oom()
+            self._shrink_after_oom(*frame.image.shape[:2])
             return
         elapsed_ms = (time.perf_counter() - began) * 1000.0
         result = StylizedFrame(
@@ -134,12 +140,19 @@ class InferenceThread(threading.Thread):
         for sink in self.sinks:
             sink(result)
 
-    def _shrink_after_oom(self) -> None:
+    def _shrink_after_oom(self, height: int, width: int) -> None:
         """Out of GPU memory: run the network smaller rather than stop."""
         torch.cuda.empty_cache()
+        # Shrink from the size actually used: --infer-size may already be below the frame's.
+        net_h, net_w = infer_shape(
+            height, width, self.stylizer.infer_size, self.stylizer.infer_scale
+        )
+        scale = max(net_h / height, net_w / width) * OOM_SHRINK
+        if scale < MIN_OOM_SCALE:
+            raise RuntimeError(f"out of GPU memory even at {net_w}x{net_h} inference size")
         self.stylizer.infer_size = None
-        self.stylizer.infer_scale *= 0.75
-        message = f"out of GPU memory: inference scale lowered to {self.stylizer.infer_scale:.2f}"
+        self.stylizer.infer_scale = scale
+        message = f"out of GPU memory: inference scale lowered to {scale:.2f}"
         log.warning(message)
         self.on_status(message)
 
@@ -165,26 +178,45 @@ class Pipeline:
         self.record_fps = record_fps or source.fps
         self.writer_factory = writer_factory
         self.stats = Stats()
-        self.status = ""  # transient message for the overlay ("camera lost, retrying")
+        # Messages for the overlay by who set them, so the camera coming back does not wipe
+        # a recording error: "camera lost, retrying", "recording to X stopped: disk full"...
+        # Every key exists from the start: threads only replace values, never resize the dict.
+        self._status = dict.fromkeys(("capture", "inference", "recording"), "")
         self.slot: LatestSlot[Frame] = LatestSlot()
         self.recorder: Recorder | None = None
         self.recordings: list[Recorder] = []
         self._recorder_lock = threading.Lock()
         sinks = [self._to_recorder] + ([on_frame] if on_frame else [])
         self.capture = CaptureThread(
-            source, self.slot, loop=loop, max_frames=max_frames, on_status=self._set_status
+            source,
+            self.slot,
+            loop=loop,
+            max_frames=max_frames,
+            on_status=lambda message: self._set_status("capture", message),
         )
         self.inference = InferenceThread(
-            self.slot, stylizer, sinks, self.stats, on_status=self._set_status
+            self.slot,
+            stylizer,
+            sinks,
+            self.stats,
+            on_status=lambda message: self._set_status("inference", message),
         )
         self._stopped = False
 
-    def _set_status(self, message: str) -> None:
-        self.status = message
+    def _set_status(self, origin: str, message: str) -> None:
+        self._status[origin] = message
+
+    @property
+    def status(self) -> str:
+        """Transient messages for the overlay, empty when all is well."""
+        return "; ".join(m for m in self._status.values() if m)
 
     # --- lifecycle ---
     def start(self) -> None:
         self.stats.started_at = time.monotonic()
+        # Safety net: a crash in the main thread still stops the threads and finalizes the
+        # recording when the interpreter exits (an MP4 without its index is unplayable).
+        atexit.register(self.stop)
         self.capture.start()
         self.inference.start()
 
@@ -193,6 +225,7 @@ class Pipeline:
         if self._stopped:
             return
         self._stopped = True
+        atexit.unregister(self.stop)
         self.capture.stop()
         self.inference.stop()
         deadline = time.monotonic() + timeout
@@ -200,6 +233,8 @@ class Pipeline:
             if thread.is_alive():
                 thread.join(max(0.0, deadline - time.monotonic()))
         self.stop_recording()
+        for recorder in self.recordings:  # one that failed may still be finalizing its file
+            recorder.join(max(0.0, deadline - time.monotonic()))
         self.source.close()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -251,6 +286,7 @@ class Pipeline:
             recorder.start()
             self.recorder = recorder
             self.recordings.append(recorder)
+            self._set_status("recording", "")  # a new recording clears the last one's error
             return recorder.path
 
     def stop_recording(self) -> Path | None:
@@ -265,7 +301,7 @@ class Pipeline:
         return self.stop_recording() if self.recording else self.start_recording()
 
     def _recording_failed(self, message: str) -> None:
-        self._set_status(message)
+        self._set_status("recording", message)
         with self._recorder_lock:
             self.recorder = None  # the thread finalizes what it wrote; live view goes on
 
@@ -279,6 +315,12 @@ class Pipeline:
     def dropped(self) -> int:
         """Frames captured but never stylized (overwritten in the slot, or skipped in pause)."""
         return self.slot.dropped + self.inference.paused_dropped
+
+    @property
+    def recording_error(self) -> str | None:
+        """Why the last recording that failed stopped, if one did."""
+        failed = [r.error for r in self.recordings if r.error]
+        return failed[-1] if failed else None
 
     @property
     def recorder_dropped(self) -> int:
