@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import signal
 import sys
 import threading
@@ -13,12 +14,15 @@ from .capture import DEMO, FrameSource, open_source
 from .errors import LivestyleError, SourceError
 from .inference import Stylizer, pick_device, preferred_variant
 from .pipeline import Pipeline
-from .recording import check_writable
+from .recording import check_video_target
 from .weights import default_style_dirs, load_styles, scan_styles, user_styles_dir
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CAMERA = "0"
+# Upper bounds that catch typos (an extra zero) before they allocate gigabytes.
+MAX_PIXELS_SIDE = 16384
+MAX_FPS = 1000.0
 
 
 def positive_int(text: str) -> int:
@@ -28,10 +32,24 @@ def positive_int(text: str) -> int:
     return value
 
 
+def pixel_size(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_PIXELS_SIDE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_PIXELS_SIDE} pixels, got {text}")
+    return value
+
+
 def positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    if not 0 < value < math.inf:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def frame_rate(text: str) -> float:
+    value = positive_float(text)
+    if value > MAX_FPS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_FPS:g} fps, got {text}")
     return value
 
 
@@ -39,6 +57,13 @@ def unit_float(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def scale_float(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:  # 0 would shrink every frame to the 4-pixel minimum
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {text}")
     return value
 
 
@@ -66,14 +91,14 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--infer-size",
-        type=positive_int,
+        type=pixel_size,
         default=None,
         metavar="PX",
         help="run the network with the frame's long side at PX, then scale up",
     )
     parser.add_argument(
         "--infer-scale",
-        type=unit_float,
+        type=scale_float,
         default=1.0,
         metavar="S",
         help="run the network at this fraction of the frame size",
@@ -91,9 +116,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="camera index, video file, stream URL or 'demo' (default: camera 0, "
         "or the demo when there is no camera)",
     )
-    p.add_argument("--width", type=positive_int, default=None, help="requested capture width")
-    p.add_argument("--height", type=positive_int, default=None, help="requested capture height")
-    p.add_argument("--fps", type=positive_float, default=None, help="requested capture rate")
+    p.add_argument("--width", type=pixel_size, default=None, help="requested capture width")
+    p.add_argument("--height", type=pixel_size, default=None, help="requested capture height")
+    p.add_argument("--fps", type=frame_rate, default=None, help="requested capture rate")
     p.add_argument("--loop", action="store_true", help="repeat a video file")
     p.add_argument("--style", default=None, help="style to start with (name)")
     add_style_options(p)
@@ -173,7 +198,7 @@ def open_live_source(args: argparse.Namespace) -> FrameSource:
 
 def run(args: argparse.Namespace) -> int:
     if args.record is not None:
-        check_writable(args.record)
+        check_video_target(args.record)
     if not args.headless and not args.out_dir.is_dir():
         raise LivestyleError(f"output folder {args.out_dir} does not exist")
     stylizer = load_stylizer(args)
@@ -188,8 +213,18 @@ def run(args: argparse.Namespace) -> int:
     return run_window(pipeline, args)
 
 
+# Signals that end a headless run cleanly (recording finalized), exit code 128 + number.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
 def run_headless(pipeline: Pipeline, record: Path | None) -> int:
-    """Run until the source ends, --max-frames, SIGINT or SIGTERM; print a one-line summary."""
+    """Run until the source ends, --max-frames or a signal; print a one-line summary.
+
+    Exit code: 1 if a thread or the recording failed, else 128 + signal number if a signal
+    ended the run, else 0.
+    """
     stop = threading.Event()
     received: list[int] = []
 
@@ -197,7 +232,7 @@ def run_headless(pipeline: Pipeline, record: Path | None) -> int:
         received.append(signum)
         stop.set()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
     try:
         if record is not None:
             pipeline.start_recording(record)
@@ -210,6 +245,16 @@ def run_headless(pipeline: Pipeline, record: Path | None) -> int:
             signal.signal(signum, handler)
     print(pipeline.summary())
     if pipeline.error is not None:
-        print(f"livestyle: error: {pipeline.error}", file=sys.stderr)
+        print(f"livestyle: error: {error_text(pipeline.error)}", file=sys.stderr)
+        return 1
+    if pipeline.recording_error is not None:
+        print(f"livestyle: error: {pipeline.recording_error}", file=sys.stderr)
         return 1
     return 128 + received[0] if received else 0
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for an error from a thread: a bug's type is part of what to report."""
+    if isinstance(exc, LivestyleError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
