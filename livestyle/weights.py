@@ -28,6 +28,10 @@ SUFFIX = ".safetensors"
 # Metadata every shipped style must carry (the tests check weights/ against this).
 REQUIRED_METADATA = ("name", "title", "artist", "year", "licence")
 
+# Far beyond any real network; a file claiming more would take minutes just to build it.
+MAX_WIDTH = 4096
+MAX_RES_BLOCKS = 64
+
 # The repository's own weights/ folder, next to the package (editable installs and checkouts).
 PACKAGE_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
@@ -83,9 +87,12 @@ class StyleInfo:
             raise ValueError("not a livestyle style file (metadata 'format' is missing)")
         if "name" not in meta or "config" not in meta:
             raise ValueError("metadata lacks 'name' or 'config'")
+        config = NetConfig.from_dict(json.loads(meta["config"]))
+        if max(config.widths) > MAX_WIDTH or config.res_blocks > MAX_RES_BLOCKS:
+            raise ValueError(f"implausible network config {config.to_dict()}")
         return cls(
             name=meta["name"],
-            config=NetConfig.from_dict(json.loads(meta["config"])),
+            config=config,
             title=meta.get("title", ""),
             artist=meta.get("artist", ""),
             year=meta.get("year", ""),
@@ -122,7 +129,17 @@ def read_style_info(path: str | Path) -> StyleInfo:
         return StyleInfo.from_metadata(meta, path)
     except FileNotFoundError as exc:
         raise WeightsError(f"{path}: no such weights file") from exc
-    except (SafetensorError, ValueError, OSError, json.JSONDecodeError) as exc:
+    # Metadata is untrusted JSON: a list for the config (TypeError, AttributeError), Infinity
+    # for a width (OverflowError), nesting deep enough to exhaust the parser (RecursionError).
+    except (
+        SafetensorError,
+        ValueError,
+        OSError,
+        TypeError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
         raise WeightsError(f"{path}: not a valid livestyle weights file ({_short(exc)})") from exc
 
 
@@ -134,8 +151,9 @@ def load_style(path: str | Path) -> tuple[TransformerNet, StyleInfo]:
         tensors = load_file(str(path))
     except (SafetensorError, OSError) as exc:
         raise WeightsError(f"{path}: cannot read tensors ({_short(exc)})") from exc
-    model = TransformerNet(info.config)
-    expected = model.state_dict()
+    # Shapes first, on the meta device: a config claiming huge widths allocates nothing.
+    with torch.device("meta"):
+        expected = TransformerNet(info.config).state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
@@ -150,6 +168,7 @@ def load_style(path: str | Path) -> tuple[TransformerNet, StyleInfo]:
                 f"{path}: tensor {key} has shape {tuple(tensors[key].shape)}, "
                 f"the {info.variant} network expects {tuple(ref.shape)}"
             )
+    model = TransformerNet(info.config)
     model.load_state_dict({k: v.float() for k, v in tensors.items()})
     model.eval()
     return model, info
