@@ -1,0 +1,230 @@
+"""The CPU fast path: a loaded TransformerNet run by ONNX Runtime instead of PyTorch eager.
+
+On a small CPU, PyTorch eager spends most of the lite network's time outside the
+convolutions (instance norm through batch norm, layout copies, reflection padding); ONNX
+Runtime's blocked-layout kernels run the same network about twice as fast (see
+benchmarks/RESULTS.md, "Speed"). The graph is written here straight from the module tree,
+in memory and in milliseconds, so starting a Stylizer with many styles stays cheap; the
+TorchScript exporter took about two seconds per style and is deprecated.
+
+Only the network runs in ONNX Runtime: the Stylizer's pre/post-processing stays in torch, so
+frames go through the exact same colour conversion, resizing, blending and rounding.
+Padding to a multiple of 4 and the final crop happen here in torch, as in
+TransformerNet.forward, so the graph only ever sees sizes the network divides evenly.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .model import SIZE_MULTIPLE, ConvLayer, ResidualBlock, TransformerNet, UpsampleConv
+
+if TYPE_CHECKING:
+    import onnx
+    import onnxruntime
+
+log = logging.getLogger(__name__)
+
+OPSET = 17
+INPUT_NAME = "image"
+OUTPUT_NAME = "stylized"
+INSTALL_HINT = "pip install 'livestyle[fast-cpu]'"
+
+
+class UnsupportedModel(ValueError):
+    """The module tree holds a layer this converter does not know."""
+
+
+def onnxruntime_available() -> bool:
+    """Both halves of the backend import: onnx (to build graphs) and onnxruntime (to run)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
+
+
+class _GraphWriter:
+    """Collects ONNX nodes and initializers with unique names."""
+
+    def __init__(self) -> None:
+        from onnx import helper, numpy_helper
+
+        self._helper = helper
+        self._numpy_helper = numpy_helper
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self._count = 0
+
+    def _name(self, stem: str) -> str:
+        self._count += 1
+        return f"{stem}_{self._count}"
+
+    def constant(self, stem: str, value: np.ndarray | torch.Tensor) -> str:
+        if isinstance(value, torch.Tensor):
+            value = value.detach().to("cpu", torch.float32).numpy()
+        name = self._name(stem)
+        self.initializers.append(self._numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def node(self, op: str, inputs: list[str], output: str | None = None, **attrs: object) -> str:
+        output = output or self._name(op.lower())
+        self.nodes.append(self._helper.make_node(op, inputs, [output], **attrs))
+        return output
+
+
+def _conv_layer(g: _GraphWriter, layer: ConvLayer, x: str) -> str:
+    left, right, top, bottom = layer.pad.padding
+    # ONNX pads: all begins (N, C, H, W) then all ends.
+    pads = g.constant("pads", np.array([0, 0, top, left, 0, 0, bottom, right], np.int64))
+    x = g.node("Pad", [x, pads], mode="reflect")
+    conv = layer.conv
+    if conv.groups != 1 or conv.padding != (0, 0) or conv.dilation != (1, 1):
+        raise UnsupportedModel(f"convolution {conv} is not a plain padded-outside convolution")
+    weight = g.constant("weight", conv.weight)
+    bias = g.constant(
+        "bias", conv.bias if conv.bias is not None else torch.zeros(conv.out_channels)
+    )
+    x = g.node(
+        "Conv", [x, weight, bias], kernel_shape=list(conv.kernel_size), strides=list(conv.stride)
+    )
+    if layer.norm is not None:
+        x = _instance_norm(g, layer.norm, x)
+    return g.node("Relu", [x]) if layer.relu else x
+
+
+def _instance_norm(g: _GraphWriter, norm: nn.Module, x: str) -> str:
+    if not isinstance(norm, nn.InstanceNorm2d) or norm.track_running_stats:
+        raise UnsupportedModel(f"normalization {norm} is not a per-frame instance norm")
+    channels = norm.num_features
+    scale = norm.weight if norm.affine else torch.ones(channels)
+    shift = norm.bias if norm.affine else torch.zeros(channels)
+    return g.node(
+        "InstanceNormalization",
+        [x, g.constant("norm_scale", scale), g.constant("norm_shift", shift)],
+        epsilon=float(norm.eps),
+    )
+
+
+def _module(g: _GraphWriter, module: nn.Module, x: str) -> str:
+    if isinstance(module, nn.Sequential):
+        for child in module:
+            x = _module(g, child, x)
+        return x
+    if isinstance(module, ConvLayer):
+        return _conv_layer(g, module, x)
+    if isinstance(module, ResidualBlock):
+        return g.node("Add", [x, _conv_layer(g, module.conv2, _conv_layer(g, module.conv1, x))])
+    if isinstance(module, UpsampleConv):
+        # F.interpolate(scale_factor=2, mode="nearest") reads source pixel floor(i / 2).
+        scales = g.constant("scales", np.array([1.0, 1.0, 2.0, 2.0], np.float32))
+        up = g.node(
+            "Resize",
+            [x, "", scales],
+            mode="nearest",
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor",
+        )
+        return _conv_layer(g, module.conv, up)
+    raise UnsupportedModel(f"no ONNX conversion for {type(module).__name__}")
+
+
+def build_onnx(model: TransformerNet) -> onnx.ModelProto:
+    """The network body (input already a multiple of 4 in size) as a float32 ONNX model."""
+    from onnx import TensorProto, checker, helper
+
+    g = _GraphWriter()
+    x = INPUT_NAME
+    for stage in (model.down, model.res, model.up):
+        x = _module(g, stage, x)
+    g.nodes[-1].output[0] = OUTPUT_NAME
+    dims = [1, 3, "height", "width"]
+    graph = helper.make_graph(
+        g.nodes,
+        "livestyle_transformer",
+        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, dims)],
+        [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, dims)],
+        g.initializers,
+    )
+    proto = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="livestyle"
+    )
+    proto.ir_version = min(proto.ir_version, 8)  # readable by onnxruntime releases since 1.14
+    checker.check_model(proto)
+    return proto
+
+
+def session_options(threads: int, spinning: bool = True) -> onnxruntime.SessionOptions:
+    """One intra-op pool of `threads`, sequential graph, every graph optimization.
+
+    `spinning=False` lets idle pool threads sleep: slower alone, kinder to a capture thread
+    or another process sharing two cores.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int = SIZE_MULTIPLE) -> torch.Tensor:
+    """Reflect-pad the bottom and right edges so both sides divide by `multiple`."""
+    pad_h = (-x.shape[-2]) % multiple
+    pad_w = (-x.shape[-1]) % multiple
+    return F.pad(x, (0, pad_w, 0, pad_h), mode="reflect") if pad_h or pad_w else x
+
+
+class OnnxNet:
+    """Callable like the TransformerNet it was built from: (1, 3, H, W) float32 in and out."""
+
+    def __init__(self, model: TransformerNet, threads: int | None = None, spinning: bool = True):
+        import onnxruntime as ort
+
+        threads = threads or torch.get_num_threads()
+        self.session = ort.InferenceSession(
+            build_onnx(model).SerializeToString(),
+            session_options(threads, spinning),
+            providers=["CPUExecutionProvider"],
+        )
+        self.threads = threads
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        padded = pad_to_multiple(x.detach().to(torch.float32)).contiguous()
+        (out,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: padded.numpy()})
+        return torch.from_numpy(out)[..., :height, :width]
+
+
+def resolve_backend(requested: str, device: torch.device, dtype: torch.dtype) -> str:
+    """'auto', 'torch' or 'onnxruntime' -> the backend a Stylizer really uses.
+
+    auto: ONNX Runtime for float32 on the CPU when installed, CUDA graphs on CUDA, else
+    torch. Asking for onnxruntime without it installed falls back to torch with one line.
+    """
+    if requested not in ("auto", "torch", "onnxruntime"):
+        raise ValueError(f"unknown backend '{requested}' (auto, torch, onnxruntime)")
+    if requested == "torch":
+        return "torch"
+    cpu_float32 = device.type == "cpu" and dtype == torch.float32
+    if requested == "onnxruntime" and not cpu_float32:
+        raise ValueError("the onnxruntime backend runs float32 on the CPU only")
+    if requested == "auto" and device.type == "cuda":
+        return "cuda-graph"
+    if not cpu_float32:
+        return "torch"
+    if onnxruntime_available():
+        return "onnxruntime"
+    level = logging.WARNING if requested == "onnxruntime" else logging.INFO
+    log.log(
+        level, "onnxruntime is not installed: running the network in PyTorch (%s)", INSTALL_HINT
+    )
+    return "torch"
