@@ -4,12 +4,17 @@ Frames are BGR uint8 arrays (OpenCV's layout) in and out. On CUDA the uint8 fram
 through a pinned host buffer with a non-blocking copy, and the colour conversion,
 normalization, resizing and strength blend all run on the device in half precision with
 channels-last memory; on the CPU the same code runs in float32.
+
+Backends (`backend=`): on CUDA, "auto" replays the whole frame from CUDA graphs
+(livestyle.cuda_path); on the CPU, "auto" runs the network in ONNX Runtime when it is
+installed (livestyle.onnx_backend); "torch" is plain PyTorch eager everywhere.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .model import TransformerNet
+from .onnx_backend import OnnxNet, UnsupportedModel, resolve_backend
 from .weights import StyleInfo
 
 log = logging.getLogger(__name__)
@@ -73,10 +79,44 @@ def infer_shape(height: int, width: int, infer_size: int | None, scale: float) -
     return max(4, round(height * scale)), max(4, round(width * scale))
 
 
+def stylize_frame(
+    frame: torch.Tensor,
+    net: Callable[[torch.Tensor], torch.Tensor],
+    dtype: torch.dtype,
+    net_shape: tuple[int, int],
+    strength: float | torch.Tensor | None,
+    channels_last: bool,
+) -> torch.Tensor:
+    """(H, W, 3) uint8 BGR -> stylized (H, W, 3) uint8 BGR on the frame's device.
+
+    The network sees the frame resized to `net_shape`; `strength` None is the full style,
+    a number or 0-dim tensor blends over the frame. Shared by the eager path and the CUDA
+    graphs, which capture exactly this.
+    """
+    height, width = frame.shape[:2]
+    x = bgr_to_input(frame, dtype)
+    net_in = x
+    if net_shape != (height, width):
+        net_in = F.interpolate(
+            x, size=net_shape, mode="bilinear", antialias=True, align_corners=False
+        )
+    if channels_last:
+        net_in = net_in.contiguous(memory_format=torch.channels_last)
+    y = net(net_in)
+    if net_shape != (height, width):
+        y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
+    if strength is not None:
+        # Blend the picture the user sees (clamped), not the raw network output.
+        y = torch.lerp(x, y.to(x.dtype).clamp(0.0, 1.0), strength)
+    return output_to_bgr(y)
+
+
 @dataclass
 class LoadedStyle:
     info: StyleInfo
     model: TransformerNet
+    # What runs the network: the model, or an ONNX Runtime session built from it.
+    net: Callable[[torch.Tensor], torch.Tensor] | None = None
 
 
 class Stylizer:
@@ -94,13 +134,21 @@ class Stylizer:
         infer_size: int | None = None,
         infer_scale: float = 1.0,
         strength: float = 1.0,
+        backend: str = "auto",
+        float32_norm: bool = False,
     ) -> None:
         if not styles:
             raise ValueError("no styles to run")
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.dtype = pick_dtype(self.device, precision)
-        self.channels_last = self.device.type == "cuda"
+        self.backend = resolve_backend(backend, self.device, self.dtype)
+        # Channels-last pays on CUDA and for PyTorch's CPU convolutions (see bench).
+        self.channels_last = self.device.type == "cuda" or (
+            self.device.type == "cpu" and self.backend == "torch"
+        )
+        self.float32_norm = float32_norm and self.dtype != torch.float32
         self.styles = [LoadedStyle(info, self._prepare(model)) for model, info in styles]
+        self._attach_nets()
         self._lock = threading.Lock()
         self._index = 0
         self._strength = float(strength)
@@ -111,12 +159,36 @@ class Stylizer:
             torch.backends.cudnn.benchmark = True  # fixed frame sizes: autotune once
 
     def _prepare(self, model: TransformerNet) -> TransformerNet:
+        if self.float32_norm:
+            from .cuda_path import with_float32_norm
+
+            model = with_float32_norm(model)
         model = model.to(self.device, self.dtype).eval()
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         for p in model.parameters():
             p.requires_grad_(False)
         return model
+
+    def _attach_nets(self) -> None:
+        """Give every style what runs its network on the chosen backend."""
+        self._frames = None
+        if self.backend == "onnxruntime":
+            try:
+                for style in self.styles:
+                    style.net = OnnxNet(style.model)
+            except (UnsupportedModel, RuntimeError, ImportError) as exc:
+                log.warning("onnxruntime backend unavailable (%s): running in PyTorch", exc)
+                self.backend, self.channels_last = "torch", True
+                for style in self.styles:
+                    style.net = style.model.to(memory_format=torch.channels_last)
+            return
+        if self.backend == "cuda-graph":
+            from .cuda_path import CudaFrameRunner
+
+            self._frames = CudaFrameRunner([s.model for s in self.styles], self.device, self.dtype)
+        for style in self.styles:
+            style.net = style.model
 
     # --- controls (any thread) ---
     @property
@@ -163,22 +235,19 @@ class Stylizer:
     def stylize(self, frame: np.ndarray, index: int | None = None) -> np.ndarray:
         """Stylize one BGR uint8 frame with the active style (or `index`); same size out."""
         with self._lock:
-            style = self.styles[self._index if index is None else index]
+            chosen = self._index if index is None else index
             strength = self._strength
+        style = self.styles[chosen]  # a bad index fails here, before any work
         height, width = frame.shape[:2]
-        x = bgr_to_input(self._upload(frame), self.dtype)
-        net_h, net_w = infer_shape(height, width, self.infer_size, self.infer_scale)
-        net_in = x
-        if (net_h, net_w) != (height, width):
-            net_in = F.interpolate(
-                x, size=(net_h, net_w), mode="bilinear", antialias=True, align_corners=False
-            )
-        if self.channels_last:
-            net_in = net_in.contiguous(memory_format=torch.channels_last)
-        y = style.model(net_in)
-        if (net_h, net_w) != (height, width):
-            y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
-        if strength < 1.0:
-            # Blend the picture the user sees (clamped), not the raw network output.
-            y = torch.lerp(x, y.to(x.dtype).clamp(0.0, 1.0), strength)
-        return output_to_bgr(y).cpu().numpy()
+        net_shape = infer_shape(height, width, self.infer_size, self.infer_scale)
+        if self._frames is not None:
+            return self._frames.stylize(frame, chosen % len(self.styles), net_shape, strength)
+        out = stylize_frame(
+            self._upload(frame),
+            style.net if style.net is not None else style.model,
+            self.dtype,
+            net_shape,
+            strength if strength < 1.0 else None,
+            self.channels_last,
+        )
+        return out.cpu().numpy()
