@@ -106,6 +106,13 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--strength", type=unit_float, default=1.0, help="blend of stylized over original, 0..1"
     )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "torch", "onnxruntime"),
+        default="auto",
+        help="auto: ONNX Runtime on the CPU when installed, CUDA graphs on CUDA; "
+        "torch: plain PyTorch",
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -163,14 +170,18 @@ def load_stylizer(args: argparse.Namespace) -> Stylizer:
             f"no styles installed: put .safetensors styles in {user_styles_dir()} "
             "or train one with 'livestyle train --style-image PAINTING --data PHOTOS --name NAME'"
         )
-    stylizer = Stylizer(
-        styles,
-        device,
-        args.precision,
-        infer_size=args.infer_size,
-        infer_scale=args.infer_scale,
-        strength=args.strength,
-    )
+    try:
+        stylizer = Stylizer(
+            styles,
+            device,
+            args.precision,
+            infer_size=args.infer_size,
+            infer_scale=args.infer_scale,
+            strength=args.strength,
+            backend=getattr(args, "backend", "auto"),
+        )
+    except ValueError as exc:  # e.g. --backend onnxruntime with --device cuda
+        raise LivestyleError(f"backend: {exc}") from exc
     if getattr(args, "style", None):
         try:
             stylizer.select(stylizer.find(args.style))
