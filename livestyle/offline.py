@@ -42,7 +42,10 @@ def read_image(path: Path) -> np.ndarray:
     if not path.is_file():
         raise SourceError(f"cannot read {path}: no such file")
     data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error:  # a header claiming a size past OpenCV's limits, and the like
+        image = None
     if image is None:
         raise SourceError(f"cannot read {path}: not a readable image")
     return image
