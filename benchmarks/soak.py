@@ -231,13 +231,16 @@ def judge(
     return Verdict(problems, notes)
 
 
-def print_table(samples: list[Sample]) -> None:
+def print_table(samples: list[Sample], max_rows: int = 41) -> None:
+    """Every sample, or evenly spaced ones (always the last) when there are many."""
+    step = max(1, -(-(len(samples) - 1) // (max_rows - 1)))
+    shown = samples[::step] if (len(samples) - 1) % step == 0 else [*samples[::step], samples[-1]]
     header = (
         f"{'t (s)':>7} {'RSS MB':>7} {'py thr':>6} {'OS thr':>6} {'slot':>4} {'rec q':>5} "
         f"{'captured':>8} {'stylized':>8} {'dropped':>7} {'written':>7}  style"
     )
     print(header)
-    for s in samples:
+    for s in shown:
         print(
             f"{s.at:7.1f} {s.rss_mb:7.1f} {s.py_threads:6d} {s.os_threads:6d} {s.slot:4d} "
             f"{s.rec_queue:5d} {s.captured:8d} {s.stylized:8d} {s.dropped:7d} {s.written:7d}  "
@@ -262,7 +265,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out-dir", type=Path, default=None, help="keep the recordings here")
     args = p.parse_args(argv)
     if args.interval is None:
-        args.interval = max(1.0, args.duration / 40)
+        args.interval = min(5.0, max(1.0, args.duration / 20))
     if args.segment is None:
         args.segment = max(10.0, args.duration / 5)
     return args
@@ -293,7 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"RSS {first.rss_mb:.1f} -> {last.rss_mb:.1f} MB (peak {peak_rss:.1f}),"
         f" Python threads {threads[0]} before / {threads[1]} after,"
-        f" OS threads {max(s.os_threads for s in samples)} peak / {threads[2]} after"
+        f" OS threads {max(s.os_threads for s in samples)} peak / {threads[2]} after,"
+        f" deepest queues: slot {max(s.slot for s in samples)},"
+        f" recorder {max(s.rec_queue for s in samples)} ({len(samples)} samples)"
     )
     for problem in verdict.problems:
         print(f"soak: FAIL: {problem}", file=sys.stderr)

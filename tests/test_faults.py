@@ -466,7 +466,8 @@ def test_sigterm_and_sigint_end_live_runs_with_their_codes_and_playable_files(
 
 
 def test_sighup_in_process_also_finalizes(stylizer: Stylizer, tmp_path: Path) -> None:
-    pipeline = Pipeline(DemoSource(*SIZE, fps=30), stylizer)
+    # max_frames: should the signal never come, the run ends (exit 0, a failure) in 20 s.
+    pipeline = Pipeline(DemoSource(*SIZE, fps=30), stylizer, max_frames=600)
     out = tmp_path / "hup.mp4"
     timer = threading.Thread(
         target=lambda: (
