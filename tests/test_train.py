@@ -16,6 +16,7 @@ import torch
 from livestyle import cli
 from livestyle import train as T
 from livestyle.weights import load_style, scan_styles
+from tests.test_lossnet import _vgg_state
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,6 +100,7 @@ def _totals(result: T.TrainResult) -> list[float]:
 
 def test_training_lowers_the_loss_and_exports_the_style(tmp_path, data, painting) -> None:
     argv = _argv(tmp_path, data, painting, "--steps", "12", "--preview-every", "6")
+    argv += ["--style-weight", "10"]  # style dominates: its fast early drop is easy to see
     argv += ["--title", "Stripes", "--artist", "Test Painter", "--year", "1901"]
     argv += ["--licence", "public domain", "--order", "3"]
     result = _train(argv)
@@ -123,7 +125,8 @@ def test_training_lowers_the_loss_and_exports_the_style(tmp_path, data, painting
     assert training["painting"] == "painting.png"
     assert training["loss_net"] == "efficientnet-lite0"
     assert (training["steps"], training["size"], training["batch"]) == (12, 32, 2)
-    assert training["style_weight"] == T.DEFAULTS["style_weight"]
+    assert training["style_weight"] == 10
+    assert training["content_weight"] == T.DEFAULTS["content_weight"]
     assert {"content_weight", "tv_weight", "temporal_weight", "seed", "variant"} <= set(training)
     assert [s.name for s in scan_styles([tmp_path / "styles"])] == ["Test Style"]
     with torch.no_grad():
@@ -237,6 +240,15 @@ def test_data_parallel_two_processes(tmp_path, data, painting) -> None:
     assert len(checkpoint["rng"]) == 2  # one RNG stream per process
 
 
+def test_training_with_vgg16_weights_file(tmp_path, data, painting) -> None:
+    weights = tmp_path / "vgg16.pth"
+    torch.save(_vgg_state(), weights)
+    argv = _argv(tmp_path, data, painting, "--steps", "1", "--loss-net", "vgg16")
+    result = _train([*argv, "--vgg-weights", str(weights)])
+    _, info = load_style(result.style_path)
+    assert info.training["loss_net"] == "vgg16"
+
+
 def test_args_are_validated_before_any_work() -> None:
     args = argparse.Namespace(
         steps=1,
@@ -244,6 +256,7 @@ def test_args_are_validated_before_any_work() -> None:
         batch=1,
         preview_every=0,
         checkpoint_every=0,
+        threads=0,
         style_size=None,
         lr=-1.0,
         content_weight=1.0,
