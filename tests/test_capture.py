@@ -12,7 +12,7 @@ from .media import write_video
 
 
 @pytest.fixture
-def video_file(tmp_path):
+def clip(tmp_path):
     frames, fps = 15, 30.0
     return write_video(tmp_path / "clip.mp4", frames, fps), frames, fps
 
@@ -67,8 +67,8 @@ def test_demo_source_moves_and_needs_no_files():
     assert np.abs(a.astype(int) - b).mean() > 0.1
 
 
-def test_video_file_is_paced_at_its_frame_rate(video_file):
-    path, frames, fps = video_file
+def test_video_file_is_paced_at_its_frame_rate(clip):
+    path, frames, fps = clip
     source = open_source(str(path))
     assert source.fps == pytest.approx(fps)
     slot: LatestSlot[Frame] = LatestSlot()
@@ -86,8 +86,8 @@ def test_video_file_is_paced_at_its_frame_rate(video_file):
     assert [f.pts for f in got] == pytest.approx([f.index / fps for f in got])
 
 
-def test_loop_repeats_a_file_with_continuous_timestamps(video_file):
-    path, frames, fps = video_file
+def test_loop_repeats_a_file_with_continuous_timestamps(clip):
+    path, frames, fps = clip
     slot: LatestSlot[Frame] = LatestSlot()
     source = open_source(str(path))
     thread = CaptureThread(source, slot, loop=True, max_frames=frames * 2 + 3)

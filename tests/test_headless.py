@@ -4,16 +4,9 @@ import cv2
 import pytest
 
 from livestyle.capture import DemoSource, open_source
-from livestyle.inference import Stylizer
 from livestyle.pipeline import Pipeline
-from livestyle.weights import load_styles, scan_styles
 
-from .media import write_styles, write_video
-
-
-@pytest.fixture
-def stylizer(tmp_path):
-    return Stylizer(load_styles(scan_styles([write_styles(tmp_path / "styles")])), "cpu")
+from .media import write_video
 
 
 def test_counts_add_up_and_recording_matches_source(tmp_path, stylizer):

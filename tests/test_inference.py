@@ -3,21 +3,12 @@ import pytest
 import torch
 
 from livestyle.inference import (
-    Stylizer,
     bgr_to_input,
     infer_shape,
     output_to_bgr,
     pick_dtype,
     preferred_variant,
 )
-from livestyle.weights import load_styles, scan_styles
-
-from .media import write_styles
-
-
-@pytest.fixture
-def stylizer(tmp_path):
-    return Stylizer(load_styles(scan_styles([write_styles(tmp_path)])), "cpu")
 
 
 def test_preprocessing_matches_numpy_reference():
