@@ -1,0 +1,185 @@
+"""`livestyle eval-stability`: how much a style flickers on a video clip.
+
+Flicker is the mean error between each stylized frame and the previous stylized frame warped
+onto it by the optical flow of the *input* frames (OpenCV DIS), over the pixels where that
+flow is reliable (forward and backward flow agree). The same measure on the input clip itself
+is the floor: motion the flow cannot explain (lighting, noise, occlusions) counts there too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from .app import add_style_options, load_stylizer
+from .errors import LivestyleError, SourceError
+
+# Forward-backward check (Sundaram et al. 2010): |fw + bw|^2 < a (|fw|^2 + |bw|^2) + b.
+CONSISTENCY_A = 0.01
+CONSISTENCY_B = 0.5
+
+
+@dataclass
+class Flicker:
+    """Mean absolute error (0-255 scale) of warped consecutive frames."""
+
+    stylized: float
+    input: float
+    reliable_fraction: float
+    pairs: int
+
+    @property
+    def ratio(self) -> float:
+        return self.stylized / self.input if self.input > 0 else float("inf")
+
+
+class FlowWarper:
+    """Dense optical flow between consecutive input frames, and warping by it."""
+
+    def __init__(self) -> None:
+        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+
+    def flow(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        """Flow from dst's pixels to where they are in src (for warping src onto dst)."""
+        return self._dis.calc(_gray(dst), _gray(src), None)
+
+    def reliable(self, back: np.ndarray, forward: np.ndarray) -> np.ndarray:
+        """Pixels of dst whose backward flow is confirmed by the forward flow and stays inside."""
+        height, width = back.shape[:2]
+        grid = _grid(height, width)
+        target = grid + back
+        forward_at_target = _remap(forward, target)
+        error = np.sum((back + forward_at_target) ** 2, axis=2)
+        bound = CONSISTENCY_A * (np.sum(back**2, axis=2) + np.sum(forward_at_target**2, axis=2))
+        inside = (
+            (target[..., 0] >= 0)
+            & (target[..., 0] <= width - 1)
+            & (target[..., 1] >= 0)
+            & (target[..., 1] <= height - 1)
+        )
+        return (error < bound + CONSISTENCY_B) & inside
+
+    def warp(self, image: np.ndarray, back: np.ndarray) -> np.ndarray:
+        height, width = back.shape[:2]
+        return _remap(image, _grid(height, width) + back)
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+
+
+def _grid(height: int, width: int) -> np.ndarray:
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    return np.dstack([xs, ys])
+
+
+def _remap(image: np.ndarray, coords: np.ndarray) -> np.ndarray:
+    return cv2.remap(
+        image, coords[..., 0], coords[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def measure_flicker(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> Flicker:
+    """Warped temporal error of outputs (and of inputs), flow taken from the inputs."""
+    if len(inputs) != len(outputs) or len(inputs) < 2:
+        raise ValueError("need at least two frames, as many outputs as inputs")
+    warper = FlowWarper()
+    out_errors, in_errors, fractions = [], [], []
+    for i in range(1, len(inputs)):
+        back = warper.flow(inputs[i - 1], inputs[i])
+        forward = warper.flow(inputs[i], inputs[i - 1])
+        mask = warper.reliable(back, forward)
+        fractions.append(float(mask.mean()))
+        if not mask.any():
+            continue
+        for errors, frames in ((out_errors, outputs), (in_errors, inputs)):
+            warped = warper.warp(frames[i - 1], back).astype(np.float32)
+            diff = np.abs(frames[i].astype(np.float32) - warped).mean(axis=2)
+            errors.append(float(diff[mask].mean()))
+    return Flicker(
+        stylized=float(np.mean(out_errors)) if out_errors else 0.0,
+        input=float(np.mean(in_errors)) if in_errors else 0.0,
+        reliable_fraction=float(np.mean(fractions)),
+        pairs=len(inputs) - 1,
+    )
+
+
+def read_clip(path: Path, max_frames: int, long_side: int | None) -> list[np.ndarray]:
+    """Frames of a clip, optionally scaled down so the long side is at most long_side."""
+    capture = cv2.VideoCapture(str(path))
+    if not path.is_file() or not capture.isOpened():
+        raise SourceError(f"cannot read {path}: not a readable video")
+    frames = []
+    try:
+        while len(frames) < max_frames:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if long_side and max(frame.shape[:2]) > long_side:
+                scale = long_side / max(frame.shape[:2])
+                frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            frames.append(frame)
+    finally:
+        capture.release()
+    if len(frames) < 2:
+        raise SourceError(f"cannot read {path}: fewer than two frames")
+    return frames
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval-stability", help="measure how much a style flickers on a clip")
+    p.add_argument("--video", type=Path, required=True, help="video clip")
+    p.add_argument(
+        "--style",
+        dest="styles",
+        action="append",
+        required=True,
+        help="style name (repeatable; 'all' for every installed style)",
+    )
+    p.add_argument("--max-frames", type=int, default=90, help="frames to use from the start")
+    p.add_argument("--long-side", type=int, default=480, help="scale frames down to this")
+    p.add_argument("--json", type=Path, default=None, help="also write the results here")
+    add_style_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.max_frames < 2 or args.long_side < 16:
+        raise SourceError("--max-frames must be at least 2 and --long-side at least 16")
+    frames = read_clip(args.video, args.max_frames, args.long_side)
+    stylizer = load_stylizer(args)
+    names = args.styles
+    if names == ["all"]:
+        names = [s.info.name for s in stylizer.styles]
+    indices = []
+    for name in names:
+        try:
+            indices.append(stylizer.find(name))
+        except KeyError:
+            installed = ", ".join(s.info.name for s in stylizer.styles)
+            raise LivestyleError(f"unknown style '{name}' (installed: {installed})") from None
+    height, width = frames[0].shape[:2]
+    print(f"{args.video.name}: {len(frames)} frames at {width}x{height}\n")
+    print("| style | flicker (stylized) | flicker (input) | ratio | reliable px |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    results = {}
+    for name, index in zip(names, indices, strict=True):
+        outputs = [
+            stylizer.stylize(f, index=index)
+            for f in tqdm(frames, desc=name, unit="frame", leave=False)
+        ]
+        result = measure_flicker(frames, outputs)
+        results[name] = asdict(result) | {"ratio": result.ratio}
+        print(
+            f"| {name} | {result.stylized:.2f} | {result.input:.2f} | {result.ratio:.2f} "
+            f"| {result.reliable_fraction:.0%} |"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
