@@ -11,12 +11,16 @@ Only the network runs in ONNX Runtime: the Stylizer's pre/post-processing stays 
 frames go through the exact same colour conversion, resizing, blending and rounding.
 Padding to a multiple of 4 and the final crop happen here in torch, as in
 TransformerNet.forward, so the graph only ever sees sizes the network divides evenly.
+The final 3-channel 9x9 convolution is written as row convolutions plus shifted sums, which
+ONNX Runtime's blocked kernels run about 1.3x faster overall (see _narrow_conv).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,6 +40,8 @@ OPSET = 17
 INPUT_NAME = "image"
 OUTPUT_NAME = "stylized"
 INSTALL_HINT = "pip install 'livestyle[fast-cpu]'"
+# Convolutions with fewer output channels than this are rewritten (see _narrow_conv).
+NARROW = 8
 
 
 class UnsupportedModel(ValueError):
@@ -84,16 +90,39 @@ def _conv_layer(g: _GraphWriter, layer: ConvLayer, x: str) -> str:
     conv = layer.conv
     if conv.groups != 1 or conv.padding != (0, 0) or conv.dilation != (1, 1):
         raise UnsupportedModel(f"convolution {conv} is not a plain padded-outside convolution")
-    weight = g.constant("weight", conv.weight)
-    bias = g.constant(
-        "bias", conv.bias if conv.bias is not None else torch.zeros(conv.out_channels)
-    )
-    x = g.node(
-        "Conv", [x, weight, bias], kernel_shape=list(conv.kernel_size), strides=list(conv.stride)
-    )
+    bias = conv.bias if conv.bias is not None else torch.zeros(conv.out_channels)
+    if conv.out_channels < NARROW and conv.kernel_size[0] > 1 and conv.stride == (1, 1):
+        x = _narrow_conv(g, x, conv.weight.detach().float().cpu(), bias.detach().float().cpu())
+    else:
+        weight, bias_name = g.constant("weight", conv.weight), g.constant("bias", bias)
+        kernel, strides = list(conv.kernel_size), list(conv.stride)
+        x = g.node("Conv", [x, weight, bias_name], kernel_shape=kernel, strides=strides)
     if layer.norm is not None:
         x = _instance_norm(g, layer.norm, x)
     return g.node("Relu", [x]) if layer.relu else x
+
+
+def _narrow_conv(g: _GraphWriter, x: str, weight: torch.Tensor, bias: torch.Tensor) -> str:
+    """A convolution with few output channels (the final 8 -> 3, 9x9) as row taps + row sums.
+
+    ONNX Runtime's blocked convolutions compute output channels in blocks of 8, so 3 of
+    them waste most of the work (a third of the lite network's time). Instead one
+    convolution computes every kernel row's contribution with a one-row kernel
+    (kh * out channels, which block well), and the rows are summed shifted:
+    y[c, h] = sum_i z[i * out + c, h + i]. The same products, another summation order.
+    """
+    out, _, kh, kw = weight.shape
+    rows = weight.permute(2, 0, 1, 3).reshape(kh * out, -1, 1, kw)  # [i * out + c, k, 0, j]
+    z = g.node("Conv", [x, g.constant("row_weight", rows)], kernel_shape=[1, kw])
+    axes = g.constant("axes", np.array([1, 2], np.int64))
+    shifted = []
+    for i in range(kh):
+        # Negative ends count from the end, so the graph needs no shape arithmetic.
+        end = i - (kh - 1) if i < kh - 1 else np.iinfo(np.int64).max
+        starts = g.constant("starts", np.array([i * out, i], np.int64))
+        ends = g.constant("ends", np.array([(i + 1) * out, end], np.int64))
+        shifted.append(g.node("Slice", [z, starts, ends, axes]))
+    return g.node("Sum", [*shifted, g.constant("bias", bias.view(1, out, 1, 1))])
 
 
 def _instance_norm(g: _GraphWriter, norm: nn.Module, x: str) -> str:
@@ -157,11 +186,12 @@ def build_onnx(model: TransformerNet) -> onnx.ModelProto:
     return proto
 
 
-def session_options(threads: int, spinning: bool = True) -> onnxruntime.SessionOptions:
+def session_options(threads: int, spinning: bool = False) -> onnxruntime.SessionOptions:
     """One intra-op pool of `threads`, sequential graph, every graph optimization.
 
-    `spinning=False` lets idle pool threads sleep: slower alone, kinder to a capture thread
-    or another process sharing two cores.
+    Spinning pool threads wait for work by burning their core: on two cores shared with the
+    capture thread (and whatever else runs) that time is taken from the frame, so by
+    default they sleep (measured faster under load, see benchmarks/RESULTS.md "Speed").
     """
     import onnxruntime as ort
 
@@ -186,7 +216,7 @@ def pad_to_multiple(x: torch.Tensor, multiple: int = SIZE_MULTIPLE) -> torch.Ten
 class OnnxNet:
     """Callable like the TransformerNet it was built from: (1, 3, H, W) float32 in and out."""
 
-    def __init__(self, model: TransformerNet, threads: int | None = None, spinning: bool = True):
+    def __init__(self, model: TransformerNet, threads: int | None = None, spinning: bool = False):
         import onnxruntime as ort
 
         threads = threads or torch.get_num_threads()
@@ -202,6 +232,26 @@ class OnnxNet:
         padded = pad_to_multiple(x.detach().to(torch.float32)).contiguous()
         (out,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: padded.numpy()})
         return torch.from_numpy(out)[..., :height, :width]
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Run torch's CPU ops of the calling thread on `count` threads (None: unchanged).
+
+    With ONNX Runtime doing the network, torch only converts, resizes and rounds frames:
+    a millisecond on one thread, but tens of milliseconds on two when the second core is
+    busy, because every parallel op waits for its slowest thread to be scheduled. With
+    OpenMP the setting is per calling thread; it is restored either way.
+    """
+    if count is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def resolve_backend(requested: str, device: torch.device, dtype: torch.dtype) -> str:

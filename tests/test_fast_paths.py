@@ -34,6 +34,13 @@ needs_onnxruntime = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny frames: a second thread only waits for a core the rest of the suite keeps busy."""
+    with onnx_backend.torch_threads(1):
+        yield
+
+
 def trained_looking(variant: str, seed: int) -> TransformerNet:
     """Random weights with non-trivial norm scales and shifts, as trained networks have."""
     torch.manual_seed(seed)
@@ -245,3 +252,12 @@ def test_psnr_smoke_with_bfloat16_on_cpu() -> None:
     plain = precision_psnr(net, [image], CPU, torch.bfloat16)
     stats = precision_psnr(net, [image], CPU, torch.bfloat16, float32_norm=True)
     assert all(20.0 < score < 100.0 for score in plain + stats)
+
+
+def test_torch_threads_is_scoped() -> None:
+    before = torch.get_num_threads()
+    with onnx_backend.torch_threads(before + 1):
+        assert torch.get_num_threads() == before + 1
+    with onnx_backend.torch_threads(None):
+        assert torch.get_num_threads() == before
+    assert torch.get_num_threads() == before
