@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .model import TransformerNet
-from .onnx_backend import OnnxNet, UnsupportedModel, resolve_backend
+from .onnx_backend import OnnxNet, UnsupportedModel, resolve_backend, torch_threads
 from .weights import StyleInfo
 
 log = logging.getLogger(__name__)
@@ -173,10 +173,12 @@ class Stylizer:
     def _attach_nets(self) -> None:
         """Give every style what runs its network on the chosen backend."""
         self._frames = None
+        self._frame_threads: int | None = None  # torch threads for the frame ops; None: all
         if self.backend == "onnxruntime":
             try:
                 for style in self.styles:
-                    style.net = OnnxNet(style.model)
+                    style.net = OnnxNet(style.model, threads=torch.get_num_threads())
+                self._frame_threads = 1
             except (UnsupportedModel, RuntimeError, ImportError) as exc:
                 log.warning("onnxruntime backend unavailable (%s): running in PyTorch", exc)
                 self.backend, self.channels_last = "torch", True
@@ -242,12 +244,13 @@ class Stylizer:
         net_shape = infer_shape(height, width, self.infer_size, self.infer_scale)
         if self._frames is not None:
             return self._frames.stylize(frame, chosen % len(self.styles), net_shape, strength)
-        out = stylize_frame(
-            self._upload(frame),
-            style.net if style.net is not None else style.model,
-            self.dtype,
-            net_shape,
-            strength if strength < 1.0 else None,
-            self.channels_last,
-        )
-        return out.cpu().numpy()
+        with torch_threads(self._frame_threads):
+            out = stylize_frame(
+                self._upload(frame),
+                style.net if style.net is not None else style.model,
+                self.dtype,
+                net_shape,
+                strength if strength < 1.0 else None,
+                self.channels_last,
+            )
+            return out.cpu().numpy()
