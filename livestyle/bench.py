@@ -40,7 +40,7 @@ from .capture import DemoSource
 from .errors import LivestyleError
 from .inference import Stylizer, infer_shape, pick_device, preferred_variant
 from .model import VARIANTS, NetConfig, TransformerNet
-from .onnx_backend import OnnxNet, onnxruntime_available, pad_to_multiple
+from .onnx_backend import OnnxNet, default_threads, onnxruntime_available, pad_to_multiple
 from .pipeline import Pipeline
 from .weights import StyleInfo, default_style_dirs, load_styles, scan_styles
 
@@ -319,7 +319,7 @@ def onnx_candidates(net: TransformerNet, height: int, width: int, threads: int) 
     frame = DemoSource(width, height).read()
     style = [(net, StyleInfo("bench", net.config))]
     stylizer = Stylizer(style, "cpu", "fp32", backend="onnxruntime")
-    note = "app settings, with pre/post-processing"
+    note = f"app settings ({threads_note(default_threads())}), with pre/post-processing"
     found.append(Candidate(FRAME_PATH_CPU, "fp32", called(stylizer.stylize, frame), note))
     return found
 

@@ -186,6 +186,16 @@ def build_onnx(model: TransformerNet) -> onnx.ModelProto:
     return proto
 
 
+def default_threads() -> int:
+    """All cores but one: the capture, display and recorder threads need a core too.
+
+    On the 2-core machine the live pipeline ran 4.7-4.8 frames/s with one network thread
+    against 3.7-3.9 with two, and the network alone was faster on one as well whenever
+    anything else ran (benchmarks/RESULTS.md, "Speed").
+    """
+    return max(1, torch.get_num_threads() - 1)
+
+
 def session_options(threads: int, spinning: bool = False) -> onnxruntime.SessionOptions:
     """One intra-op pool of `threads`, sequential graph, every graph optimization.
 
@@ -219,7 +229,7 @@ class OnnxNet:
     def __init__(self, model: TransformerNet, threads: int | None = None, spinning: bool = False):
         import onnxruntime as ort
 
-        threads = threads or torch.get_num_threads()
+        threads = threads or default_threads()
         self.session = ort.InferenceSession(
             build_onnx(model).SerializeToString(),
             session_options(threads, spinning),
