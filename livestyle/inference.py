@@ -177,7 +177,7 @@ class Stylizer:
         if self.backend == "onnxruntime":
             try:
                 for style in self.styles:
-                    style.net = OnnxNet(style.model, threads=torch.get_num_threads())
+                    style.net = OnnxNet(style.model)
                 self._frame_threads = 1
             except (UnsupportedModel, RuntimeError, ImportError) as exc:
                 log.warning("onnxruntime backend unavailable (%s): running in PyTorch", exc)
