@@ -568,8 +568,9 @@ def bench_psnr(args: argparse.Namespace, device: torch.device, report: Report) -
         photos, where = [demo.read() for _ in range(3)], "demo frames (use --photos DIR)"
     if not photos:
         raise LivestyleError(f"no .jpg or .png photos in {args.photos}")
-    styles = load_styles(scan_styles(default_style_dirs(), prefer_variant="standard"))
-    if styles:
+    found = scan_styles(default_style_dirs(), prefer_variant="standard")
+    styles = [s for s in load_styles(found) if s[1].variant == "standard"]
+    if styles:  # the network the GPU runs: the standard variant, trained weights if any
         net, weights = styles[0][0], f"style {styles[0][1].name}"
     else:
         net, weights = random_net(VARIANTS["standard"]), "random weights"
@@ -580,9 +581,8 @@ def bench_psnr(args: argparse.Namespace, device: torch.device, report: Report) -
             norm = "float32 statistics" if fp32_norm else f"in {name}"
             row = PsnrRow(name, norm, len(photos), min(scores), statistics.mean(scores))
             report.psnr.append(row)
-    variant = "standard" if net.config == VARIANTS["standard"] else str(net.config)
     report.notes.append(
-        f"PSNR: {variant} network, {weights}, on {where}, long side {args.psnr_size}"
+        f"PSNR: standard network, {weights}, on {where}, long side {args.psnr_size}"
     )
 
 
