@@ -105,6 +105,7 @@ class InferSizeRow:
 class PipelineRow:
     source_fps: float
     frame: str
+    network_input: str
     backend: str
     styles: str
     seconds: float
@@ -517,9 +518,12 @@ def pipeline_stylizer(device: torch.device) -> tuple[Stylizer, str]:
 def bench_pipeline(args: argparse.Namespace, device: torch.device, report: Report) -> None:
     width, height = args.pipeline_size
     stylizer, label = pipeline_stylizer(device)
-    stylizer.stylize(DemoSource(width, height).read())  # warm: the first frame sets things up
-    for fps in args.pipeline_fps:
-        report.pipeline.append(run_pipeline(stylizer, label, width, height, fps, args))
+    frame = DemoSource(width, height).read()
+    for size in [None, *args.pipeline_infer_sizes]:
+        stylizer.infer_size = size
+        stylizer.stylize(frame)  # warm: the first frame at a size sets things up
+        for fps in args.pipeline_fps:
+            report.pipeline.append(run_pipeline(stylizer, label, width, height, fps, args))
 
 
 def run_pipeline(
@@ -540,9 +544,11 @@ def run_pipeline(
     if pipeline.error is not None:
         raise LivestyleError(f"pipeline failed during the benchmark: {pipeline.error}")
     p50, p95, p99 = np.percentile(latencies, (50, 95, 99)) if latencies else [float("nan")] * 3
+    net_h, net_w = infer_shape(height, width, stylizer.infer_size, stylizer.infer_scale)
     return PipelineRow(
         source_fps=fps,
         frame=size_text(width, height),
+        network_input=size_text(net_w, net_h),
         backend=stylizer.backend,
         styles=label,
         seconds=elapsed,
@@ -667,6 +673,7 @@ def infer_size_table(rows: list[InferSizeRow]) -> str:
 PIPELINE_HEADERS = [
     "source fps",
     "frame",
+    "network input",
     "backend",
     "styles",
     "seconds",
@@ -685,7 +692,8 @@ def pipeline_table(rows: list[PipelineRow]) -> str:
     for r in rows:
         counts = [str(r.captured), str(r.stylized), fmt(r.output_fps), str(r.dropped)]
         latency = [fmt(r.latency_p50), fmt(r.latency_p95), fmt(r.latency_p99)]
-        body.append([fmt(r.source_fps, 0), r.frame, r.backend, r.styles, fmt(r.seconds)])
+        first = [fmt(r.source_fps, 0), r.frame, r.network_input, r.backend, r.styles]
+        body.append([*first, fmt(r.seconds)])
         body[-1] += counts + latency
     return markdown_table(PIPELINE_HEADERS, body)
 
@@ -858,6 +866,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="demo source frame rates for the pipeline rows",
     )
     p.add_argument("--pipeline-size", type=parse_size, default=(640, 480), help="demo frame size")
+    p.add_argument(
+        "--pipeline-infer-sizes",
+        type=parse_ints,
+        default=[],
+        metavar="PX,...",
+        help="also run the pipeline with the network at these long sides (default: full frame)",
+    )
     p.add_argument("--psnr", action="store_true", help="precision check on the CPU too (bf16)")
     p.add_argument("--photos", type=Path, default=None, help="folder of photos for the PSNR")
     p.add_argument("--psnr-size", type=int, default=512, help="photo long side for the PSNR")

@@ -33,6 +33,8 @@ TINY = [
     "30",
     "--pipeline-size",
     "32x24",
+    "--pipeline-infer-sizes",
+    "16",
 ]
 
 
@@ -60,14 +62,15 @@ def test_bench_prints_baseline_speedups_and_writes_json(tmp_path: Path, capsys) 
     assert {row[1] for row in rows} == {"32x24"}
     assert "not measured (no GPU in this session)" in text
     assert table_rows(text, "### Inference size")[0][0] == "full frame"
-    assert len(table_rows(text, "### Live pipeline")) == 1
+    assert [row[2] for row in table_rows(text, "### Live pipeline")] == ["32x24", "16x12"]
 
     report = json.loads(out.read_text())
     assert report["networks"][0]["method"] == bench.BASELINE
     assert report["networks"][0]["speedup"] == pytest.approx(1.0)
     assert all(row["ms"] > 0 and row["fps"] > 0 for row in report["networks"])
-    (pipe,) = report["pipeline"]
-    assert pipe["source_fps"] == 30 and pipe["captured"] >= pipe["stylized"]
+    full, small = report["pipeline"]
+    assert full["source_fps"] == 30 and full["captured"] >= full["stylized"]
+    assert small["network_input"] == "16x12"
     assert {"torch", "python", "device"} <= set(report["machine"])
 
 
