@@ -20,6 +20,9 @@ from .weights import default_style_dirs, load_styles, scan_styles, user_styles_d
 log = logging.getLogger(__name__)
 
 DEFAULT_CAMERA = "0"
+# Live on a CPU the network runs with this long side unless told otherwise: measured 12.9 fps
+# against 3-4.5 fps at full 640x480 on a 2-core machine (benchmarks/RESULTS.md, Speed).
+CPU_LIVE_INFER_SIZE = 320
 # Upper bounds that catch typos (an extra zero) before they allocate gigabytes.
 MAX_PIXELS_SIDE = 16384
 MAX_FPS = 1000.0
@@ -207,12 +210,24 @@ def open_live_source(args: argparse.Namespace) -> FrameSource:
         return open_source(DEMO, args.width, args.height, args.fps)
 
 
+def use_cpu_live_size(stylizer: Stylizer, args: argparse.Namespace) -> None:
+    """Keep the live view fluid on a CPU: a smaller network input, scaled up for display."""
+    if stylizer.device.type != "cpu" or args.infer_size is not None or args.infer_scale != 1.0:
+        return
+    stylizer.infer_size = CPU_LIVE_INFER_SIZE
+    log.info(
+        "CPU: the network runs at %d px for a fluid picture (--infer-size 640 for more detail)",
+        CPU_LIVE_INFER_SIZE,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     if args.record is not None:
         check_video_target(args.record)
     if not args.headless and not args.out_dir.is_dir():
         raise LivestyleError(f"output folder {args.out_dir} does not exist")
     stylizer = load_stylizer(args)
+    use_cpu_live_size(stylizer, args)
     source = open_live_source(args)
     pipeline = Pipeline(
         source, stylizer, loop=args.loop, max_frames=args.max_frames, out_dir=args.out_dir

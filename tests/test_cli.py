@@ -171,3 +171,15 @@ def test_unwritable_output_for_stylize(styles, tmp_path, capsys):
     cv2.imwrite(str(image), np.zeros((8, 8, 3), np.uint8))
     assert main(["stylize", str(image), "--style", "alpha", "-o", "/no/dir/o.png"]) == 2
     one_line_error(capsys, "/no/dir")
+
+
+def test_live_on_cpu_runs_the_network_smaller_unless_told(stylizer):
+    from argparse import Namespace
+
+    from livestyle.app import CPU_LIVE_INFER_SIZE, use_cpu_live_size
+
+    use_cpu_live_size(stylizer, Namespace(infer_size=None, infer_scale=1.0))
+    assert stylizer.infer_size == CPU_LIVE_INFER_SIZE
+    stylizer.infer_size = 640
+    use_cpu_live_size(stylizer, Namespace(infer_size=640, infer_scale=1.0))
+    assert stylizer.infer_size == 640
