@@ -1,0 +1,54 @@
+"""Render docs/window.png: the live window, offscreen, in split view with its overlay.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/render_window.py [--style NAME] [--seconds 6]
+
+Plays ../shared/clips/tears_of_steel_clip01.mp4 (CC BY 3.0) when present, else the demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PyQt6.QtWidgets import QApplication  # noqa: E402
+
+from livestyle.app import CPU_LIVE_INFER_SIZE  # noqa: E402
+from livestyle.capture import open_source  # noqa: E402
+from livestyle.inference import Stylizer  # noqa: E402
+from livestyle.pipeline import Pipeline  # noqa: E402
+from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles  # noqa: E402
+from livestyle.window import LiveWindow, ViewMode  # noqa: E402
+
+CLIP = Path(__file__).resolve().parents[1].parent / "shared/clips/tears_of_steel_clip01.mp4"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--style", default="starry_night")
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--out", type=Path, default=Path("docs/window.png"))
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    stylizer = Stylizer(load_styles(scan_styles([PACKAGE_WEIGHTS_DIR], "lite")), "cpu")
+    stylizer.select(stylizer.find(args.style))
+    stylizer.infer_size = CPU_LIVE_INFER_SIZE  # what `livestyle` does on a CPU
+    source = open_source(str(CLIP) if CLIP.is_file() else "demo")
+    window = LiveWindow(Pipeline(source, stylizer, loop=True), size=(720, 405))
+    window.view = ViewMode.SPLIT
+    window.start()
+    window.show()
+    end = time.monotonic() + args.seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+    window.grab().save(str(args.out))
+    window.shutdown()
+    print(args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# How the shipped styles in weights/ were trained: `livestyle train` on ../shared's public-domain
+# paintings and photos. Usage: bash weights/train_shipped.sh [variant] [steps] [size] [jobs]
+# On the 2-core CPU this project is built on: lite, 500 steps, 192 px crops, 2 jobs of 1 thread.
+# On a GPU: bash weights/train_shipped.sh standard 4000 256 1
+set -euo pipefail
+cd "$(dirname "$0")/.."
+variant=${1:-lite}
+steps=${2:-500}
+size=${3:-192}
+jobs=${4:-2}
+shared=${SHARED:-../shared}
+licence="public domain (artist died over 70 years ago; work published before 1930)"
+
+# name|painting file|title|artist|year|key order (the most striking on 1-4)|style weight
+# (style weight 8 by default; 4 where 8 buried the photo or left blotches in the gallery)
+styles=(
+  "starry_night|vangogh_starry_night.jpg|The Starry Night|Vincent van Gogh|1889|1"
+  "great_wave|hokusai_great_wave.jpg|The Great Wave off Kanagawa|Katsushika Hokusai|c. 1831|2"
+  "composition_vii|kandinsky_composition_vii.jpg|Composition VII|Wassily Kandinsky|1913|3|4"
+  "udnie|picabia_udnie.jpg|Udnie (Young American Girl; The Dance)|Francis Picabia|1913|4|4"
+  "the_scream|munch_the_scream.jpg|The Scream|Edvard Munch|1893|5"
+  "grande_jatte|seurat_la_grande_jatte.jpg|A Sunday on La Grande Jatte|Georges Seurat|1884-86|6"
+  "adele|klimt_adele_bloch_bauer_i.jpg|Portrait of Adele Bloch-Bauer I|Gustav Klimt|1907|7"
+  "impression_sunrise|monet_impression_sunrise.jpg|Impression, Sunrise|Claude Monet|1872|8"
+)
+
+train_one() {
+  IFS='|' read -r name file title artist year order weight <<<"$1"
+  threads=$(( $(nproc) / jobs )); [ "$threads" -ge 1 ] || threads=1
+  python -m livestyle train --style-image "$shared/styles/$file" --data "$shared/photos" \
+    --name "$name" --variant "$variant" --steps "$steps" --size "$size" --batch 4 --style-weight "${weight:-8}" \
+    --threads "$threads" --run-dir "runs/$name-$variant" \
+    --out "weights/$name.$variant.safetensors" \
+    --title "$title" --artist "$artist" --year "$year" --licence "$licence" --order "$order" \
+    >"runs/$name-$variant.log" 2>&1 && echo "done $name" || echo "FAILED $name (runs/$name-$variant.log)"
+}
+
+mkdir -p runs
+only=${ONLY:-}  # e.g. ONLY="udnie composition_vii" retrains just those
+for entry in "${styles[@]}"; do
+  [ -z "$only" ] || [[ " $only " == *" ${entry%%|*} "* ]] || continue
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 2; done
+  train_one "$entry" &
+done
+wait
