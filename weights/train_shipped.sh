@@ -19,10 +19,10 @@ styles=(
   "great_wave|hokusai_great_wave.jpg|The Great Wave off Kanagawa|Katsushika Hokusai|c. 1831|2"
   "composition_vii|kandinsky_composition_vii.jpg|Composition VII|Wassily Kandinsky|1913|3|4"
   "udnie|picabia_udnie.jpg|Udnie (Young American Girl; The Dance)|Francis Picabia|1913|4|4"
-  "the_scream|munch_the_scream.jpg|The Scream|Edvard Munch|1893|5"
-  "grande_jatte|seurat_la_grande_jatte.jpg|A Sunday on La Grande Jatte|Georges Seurat|1884-86|6"
-  "adele|klimt_adele_bloch_bauer_i.jpg|Portrait of Adele Bloch-Bauer I|Gustav Klimt|1907|7"
-  "impression_sunrise|monet_impression_sunrise.jpg|Impression, Sunrise|Claude Monet|1872|8"
+  "the_scream|munch_the_scream.jpg|The Scream|Edvard Munch|1893|5|4"
+  "grande_jatte|seurat_la_grande_jatte.jpg|A Sunday on La Grande Jatte|Georges Seurat|1884-86|6|4"
+  "adele|klimt_adele_bloch_bauer_i.jpg|Portrait of Adele Bloch-Bauer I|Gustav Klimt|1907|7|4"
+  "impression_sunrise|monet_impression_sunrise.jpg|Impression, Sunrise|Claude Monet|1872|8|4"
 )
 
 train_one() {
