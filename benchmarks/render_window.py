@@ -1,4 +1,4 @@
-"""Render docs/window.png: the live window, offscreen, in split view with its overlay.
+"""Render docs/window.jpg: the live window, offscreen, in split view with its overlay.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/render_window.py [--style NAME] [--seconds 6]
 
@@ -30,7 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--style", default="starry_night")
     parser.add_argument("--seconds", type=float, default=6.0)
-    parser.add_argument("--out", type=Path, default=Path("docs/window.png"))
+    parser.add_argument("--out", type=Path, default=Path("docs/window.jpg"))
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     stylizer = Stylizer(load_styles(scan_styles([PACKAGE_WEIGHTS_DIR], "lite")), "cpu")
@@ -45,7 +45,7 @@ def main() -> None:
     while time.monotonic() < end:
         app.processEvents()
         time.sleep(0.01)
-    window.grab().save(str(args.out))
+    window.grab().save(str(args.out), quality=88)
     window.shutdown()
     print(args.out)
 
