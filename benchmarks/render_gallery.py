@@ -21,7 +21,7 @@ from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "photos" / "pypi_bundled"
 PHOTOS = ("skimage_astronaut.png", "matplotlib_grace_hopper.jpg", "skimage_coffee.png")
-TILE = 256
+TILE = 192  # the whole gallery stays under 300 KB
 
 
 def test_photos() -> list[np.ndarray]:
@@ -40,7 +40,7 @@ def square_tile(image: np.ndarray, side: int = TILE) -> np.ndarray:
 
 def label(tile: np.ndarray, text: str) -> np.ndarray:
     tile = tile.copy()
-    cv2.rectangle(tile, (0, TILE - 22), (TILE, TILE), (0, 0, 0), -1)
+    cv2.rectangle(tile, (0, TILE - 20), (TILE, TILE), (0, 0, 0), -1)
     cv2.putText(
         tile,
         text[:34],
