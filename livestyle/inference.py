@@ -242,7 +242,14 @@ class Stylizer:
         height, width = frame.shape[:2]
         net_shape = infer_shape(height, width, self.infer_size, self.infer_scale)
         if self._frames is not None:
-            return self._frames.stylize(frame, chosen % len(self.styles), net_shape, strength)
+            try:
+                return self._frames.stylize(frame, chosen % len(self.styles), net_shape, strength)
+            except torch.cuda.OutOfMemoryError:
+                raise  # the inference thread shrinks the network input and retries
+            except RuntimeError as exc:
+                # A driver that cannot capture graphs must not end the stream: go eager.
+                log.warning("CUDA graph path failed (%s): running eager PyTorch", exc)
+                self._frames, self.backend = None, "torch"
         with torch_threads(self._frame_threads):
             out = stylize_frame(
                 self._upload(frame),
