@@ -67,9 +67,12 @@ def bgr_to_input(frame: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 
 def output_to_bgr(image: torch.Tensor) -> torch.Tensor:
-    """(1, 3, H, W) RGB, any range -> (H, W, 3) uint8 BGR, rounded, on the same device."""
+    """(1, 3, H, W) RGB, any range -> (H, W, 3) uint8 BGR, rounded, on the same device.
+
+    Contiguous, so the display and the recorder use the array as it is instead of each
+    copying it (the reorder costs least here, on the inference thread or the GPU)."""
     scaled = image[0].float().clamp(0.0, 1.0).mul_(255.0).add_(0.5)  # never mutates the input
-    return scaled.to(torch.uint8).flip(0).permute(1, 2, 0)
+    return scaled.to(torch.uint8).flip(0).permute(1, 2, 0).contiguous()
 
 
 def infer_shape(height: int, width: int, infer_size: int | None, scale: float) -> tuple[int, int]:

@@ -43,3 +43,16 @@ def write_video(path: Path, frames: int = 20, fps: float = 30.0, size=(64, 48)) 
         writer.write(frame)
     writer.release()
     return path
+
+
+def video_frames(path: Path) -> list[np.ndarray]:
+    """Every frame OpenCV can decode from path (an unfinalized MP4 gives none)."""
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    return frames

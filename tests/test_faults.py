@@ -40,7 +40,7 @@ from livestyle.pipeline import Pipeline
 from livestyle.recording import OpenCVWriter, Recorder
 from livestyle.weights import load_styles, scan_styles
 
-from .media import write_styles, write_video
+from .media import video_frames, write_styles, write_video
 
 REPO = Path(__file__).resolve().parent.parent
 SIZE = (64, 48)  # width, height: small enough for the 2-CPU test machine
@@ -53,19 +53,6 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0, what: str = "
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}")
         time.sleep(0.01)
-
-
-def video_frames(path: Path) -> list[np.ndarray]:
-    """Every frame OpenCV can decode from path (an unfinalized MP4 gives none)."""
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
 
 
 def stop_quickly(pipeline: Pipeline) -> None:

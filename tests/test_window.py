@@ -34,6 +34,8 @@ from livestyle.window import (
     unique_path,
 )
 
+from .media import video_frames
+
 WIDTH, HEIGHT = 64, 48
 BOX = (320, 240)
 WAIT_MS = 8000
@@ -101,18 +103,6 @@ def bar_pixels(window: LiveWindow, shot: np.ndarray) -> np.ndarray:
 
 def mean_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
-
-
-def video_frames(path: Path) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
-    return frames
 
 
 def assert_playable(path: Path) -> None:
