@@ -157,9 +157,11 @@ class Recorder(threading.Thread):
                     break
                 self._write_paced(*item)
         except Exception as exc:  # disk full, codec failure...: keep what is written
-            self.error = f"recording to {self.path} stopped: {exc}"
-            log.error(self.error)
-            self.on_error(self.error)
+            message = f"recording to {self.path} stopped: {exc}"
+            log.error(message)
+            # Tell the owner first, so whoever sees `error` also sees the owner's reaction.
+            self.on_error(message)
+            self.error = message
         finally:
             self._finalize()
 
