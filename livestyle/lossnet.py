@@ -321,7 +321,14 @@ def load_loss_network(
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) -> (N, C, C) Gram matrices normalized by C*H*W, in float32."""
+    """(N, C, H, W) -> (N, C, C) Gram matrices normalized by C*H*W, in float32.
+
+    Always float32, also inside autocast: autocast would run the product in float16, and
+    on real photos the unnormalized sums of the early taps reach 1e5-1e6, past float16's
+    65504, so every step would overflow and be skipped by the gradient scaler.
+    """
     n, c, h, w = features.shape
-    flat = features.float().reshape(n, c, h * w)
-    return flat @ flat.transpose(1, 2) / (c * h * w)
+    with torch.autocast(features.device.type, enabled=False):
+        # Scale before the product, so no partial sum leaves the range of the inputs.
+        flat = features.float().reshape(n, c, h * w) / math.sqrt(c * h * w)
+        return flat @ flat.transpose(1, 2)

@@ -94,6 +94,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--" + name.replace("_", "-"), type=float, default=DEFAULTS[name])
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"])
     p.add_argument(
+        "--amp",
+        choices=AMP_CHOICES,
+        default="auto",
+        help="mixed precision: auto is bf16 (or fp16) on CUDA, off elsewhere",
+    )
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=0,
+        help="stop after this many minutes of training (0: no limit) and save the style and a "
+        "checkpoint as at the last step; --resume continues",
+    )
+    p.add_argument(
         "--threads",
         type=int,
         default=0,
@@ -129,6 +142,8 @@ def validate(args: argparse.Namespace) -> None:
             raise LivestyleError(
                 f"--{option} must be a positive number, not {getattr(args, option)}"
             )
+    if args.max_minutes < 0 or not math.isfinite(args.max_minutes):
+        raise LivestyleError(f"--max-minutes must be >= 0, not {args.max_minutes}")
     for option in ("preview_every", "checkpoint_every", "threads"):
         if getattr(args, option) < 0:
             raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0")
@@ -369,6 +384,22 @@ def _device(name: str) -> torch.device:
         raise LivestyleError(f"--device {name}: {exc}") from exc
 
 
+AMP_CHOICES = ("auto", "off", "fp16", "bf16")
+
+
+def amp_dtype(choice: str, device: torch.device) -> torch.dtype | None:
+    """Autocast precision for training; None trains in float32.
+
+    auto: bfloat16 on GPUs that have it (float32's range, no loss scaling), else float16 on
+    CUDA; float32 on CPUs and MPS, where autocast buys little for these small networks.
+    """
+    if choice == "off" or (choice == "auto" and device.type != "cuda"):
+        return None
+    if choice == "auto":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return {"fp16": torch.float16, "bf16": torch.bfloat16}[choice]
+
+
 @dataclass
 class Rngs:
     """Every random source of training, so a checkpoint can restore all of them."""
@@ -426,7 +457,8 @@ class Trainer:
 
     def __init__(self, args: argparse.Namespace, ctx: Dist, device: torch.device) -> None:
         self.args, self.ctx, self.device = args, ctx, device
-        self.amp = device.type == "cuda"
+        self.amp_dtype = amp_dtype(args.amp, device)
+        self.amp = self.amp_dtype is not None
         self.rngs = Rngs.seeded(args.seed, ctx.rank)
         torch.manual_seed(args.seed)  # same initial weights on every rank
         # Channels-last convolutions run 1.4-1.8x faster on CPUs (oneDNN) and on tensor cores.
@@ -439,15 +471,23 @@ class Trainer:
         self.lossnet = load_loss_network(args.loss_net, args.vgg_weights, args.download_vgg)
         self.lossnet.to(device, memory_format=torch.channels_last)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=args.lr)
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        # Only float16 needs loss scaling; bfloat16 has float32's range. The losses here are
+        # O(10-100), so the default first scale (65536) overflows the gradients and skips
+        # about ten steps before settling; 256 starts where it settles.
+        self.scaler = torch.amp.GradScaler(
+            device.type, init_scale=256.0, enabled=self.amp_dtype == torch.float16
+        )
         self.step_done = 0
         self.targets: dict[str, torch.Tensor] = {}
 
     def set_style(self, style: torch.Tensor) -> None:
         # A fixed generator: the targets must not depend on where training resumed.
         gen = torch.Generator().manual_seed(self.args.seed)
-        with torch.autocast(self.device.type, torch.float16, enabled=self.amp):
+        with self.autocast():
             self.targets = style_targets(self.lossnet, style.to(self.device), gen)
+
+    def autocast(self) -> torch.autocast:
+        return torch.autocast(self.device.type, self.amp_dtype or torch.float32, enabled=self.amp)
 
     def crops_per_step(self) -> int:
         """Photos drawn per step: with the temporal term, half the batch is their moved copies."""
@@ -466,14 +506,17 @@ class Trainer:
         feats = self.lossnet(roll(y, shift))
         with torch.no_grad():
             content_target = self.lossnet(roll(x, shift))[self.lossnet.content_layer]
-        parts = {
-            "content": content_loss(feats[self.lossnet.content_layer], content_target),
-            "style": style_loss(feats, self.targets, self.lossnet.style_layers),
-            "tv": tv_loss(y.float()),
-        }
-        if use_temporal:
-            still, moving = y.chunk(2)
-            parts["temporal"] = temporal_loss(still, moving, theta)
+        # Every loss reduction in float32: the networks run in autocast's precision, but sums
+        # over feature maps overflow float16 and lose bits in bfloat16.
+        with torch.autocast(self.device.type, enabled=False):
+            parts = {
+                "content": content_loss(feats[self.lossnet.content_layer], content_target),
+                "style": style_loss(feats, self.targets, self.lossnet.style_layers),
+                "tv": tv_loss(y.float()),
+            }
+            if use_temporal:
+                still, moving = y.float().chunk(2)
+                parts["temporal"] = temporal_loss(still, moving, theta)
         weights = {
             "content": a.content_weight,
             "style": a.style_weight,
@@ -488,7 +531,7 @@ class Trainer:
         x = pool.batch(self.rngs.data, self.args.size, self.crops_per_step()).to(self.device)
         x = x.contiguous(memory_format=torch.channels_last)
         self.optimizer.zero_grad(set_to_none=True)
-        with torch.autocast(self.device.type, torch.float16, enabled=self.amp):
+        with self.autocast():
             parts = self.losses(x)
         self.scaler.scale(parts["total"]).backward()
         self.scaler.step(self.optimizer)
@@ -707,7 +750,8 @@ def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float)
     trainer.set_style(style)
     out_dir = run_dir(args)
     photo = preview_input(args, pool)
-    history = _loop(trainer, pool, out_dir, photo)
+    deadline = t0 + args.max_minutes * 60 if args.max_minutes else math.inf
+    history = _loop(trainer, pool, out_dir, photo, deadline)
     path = None
     if ctx.main:
         path = save_style(style_path(args), trainer.model.cpu(), style_info(args))
@@ -715,7 +759,9 @@ def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float)
     return TrainResult(path, out_dir, history, pool.skipped, time.perf_counter() - t0)
 
 
-def _loop(trainer: Trainer, pool: PhotoPool, out_dir: Path, photo: torch.Tensor) -> list:
+def _loop(
+    trainer: Trainer, pool: PhotoPool, out_dir: Path, photo: torch.Tensor, deadline: float
+) -> list:
     args, main = trainer.args, trainer.ctx.main
     history: list[StepResult] = []
     smooth: dict[str, float] = {}
@@ -738,7 +784,11 @@ def _loop(trainer: Trainer, pool: PhotoPool, out_dir: Path, photo: torch.Tensor)
                 loss_log.write(step, losses)
             bar.set_postfix_str(_postfix(smooth), refresh=False)
             bar.update(1)
-            _periodic(trainer, step, out_dir, photo)
+            out_of_time = _time_is_up(trainer.ctx, deadline)
+            _periodic(trainer, step, out_dir, photo, last=step == args.steps or out_of_time)
+            if out_of_time:
+                log.warning("--max-minutes reached: stopping at step %d of %d", step, args.steps)
+                break
     finally:
         bar.close()
         if loss_log:
@@ -748,9 +798,22 @@ def _loop(trainer: Trainer, pool: PhotoPool, out_dir: Path, photo: torch.Tensor)
     return history
 
 
-def _periodic(trainer: Trainer, step: int, out_dir: Path, photo: torch.Tensor) -> None:
+def _time_is_up(ctx: Dist, deadline: float) -> bool:
+    """Whether the time box is over; under torchrun rank 0 decides for all, so all stop."""
+    if deadline == math.inf:
+        return False
+    up = torch.tensor([time.perf_counter() >= deadline], dtype=torch.int32)
+    if ctx.world > 1:
+        if dist.get_backend() == "nccl":
+            up = up.cuda()
+        dist.broadcast(up, src=0)
+    return bool(up.item())
+
+
+def _periodic(
+    trainer: Trainer, step: int, out_dir: Path, photo: torch.Tensor, last: bool
+) -> None:
     args = trainer.args
-    last = step == args.steps
     if args.checkpoint_every and (step % args.checkpoint_every == 0 or last):
         ckpt = trainer.checkpoint()  # every rank takes part: it gathers their RNG states
         if trainer.ctx.main:

@@ -263,7 +263,44 @@ def test_args_are_validated_before_any_work() -> None:
         style_weight=1.0,
         tv_weight=0.0,
         temporal_weight=0.0,
+        max_minutes=0.0,
         name="x",
     )
     with pytest.raises(T.LivestyleError, match="--lr"):
         T.validate(args)
+
+
+SHARED = REPO.parent / "shared"
+REAL_PHOTOS = SHARED / "photos" / "pypi_bundled"
+REAL_PAINTING = SHARED / "styles" / "vangogh_starry_night.jpg"
+
+
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_mixed_precision_training_trains_on_real_photos(tmp_path, precision) -> None:
+    """Under autocast the Gram sums of real photos overflow float16 unless they are float32;
+    then every step is skipped and an untrained network is saved. CPU autocast runs the same
+    casts as CUDA's, so this proves the GPU recipe here."""
+    if not (REAL_PHOTOS.is_dir() and REAL_PAINTING.is_file()):
+        pytest.skip(f"needs the shared photos and paintings in {SHARED}")
+    argv = _argv(tmp_path, REAL_PHOTOS, REAL_PAINTING, "--steps", "8", "--amp", precision)
+    argv += ["--size", "160", "--style-weight", "10", "--temporal-weight", "0"]
+    result = _train(argv)
+    totals = _totals(result)
+    assert all(np.isfinite(totals)), totals
+    assert np.mean(totals[-2:]) < 0.9 * totals[0], totals
+    torch.manual_seed(T.DEFAULTS["seed"])
+    untrained = T.TransformerNet(T.VARIANTS["lite"])
+    trained, _ = load_style(result.style_path)
+    after = trained.state_dict()
+    unchanged = [k for k, v in untrained.state_dict().items() if torch.equal(v, after[k])]
+    assert not unchanged
+
+
+def test_max_minutes_stops_early_with_a_style_and_a_checkpoint(tmp_path, data, painting) -> None:
+    argv = _argv(tmp_path, data, painting, "--steps", "500", "--max-minutes", "0.0001")
+    argv += ["--checkpoint-every", "100"]
+    result = _train(argv)
+    assert 1 <= len(result.history) < 500
+    assert result.style_path.is_file()
+    checkpoint = T.read_checkpoint(result.run_dir / "checkpoint.pt")
+    assert checkpoint["step"] == len(result.history)
