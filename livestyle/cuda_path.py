@@ -6,9 +6,16 @@ precision with channels-last memory, resize back, blend, rounding), the download
 buffer slots let the upload of frame k+1 and the download of frame k-1 overlap the compute
 of frame k when the caller keeps two frames in flight (`submit` then `result`).
 
-A graph has static shapes, so one is captured per (style, frame size, network size, blend)
-and kept in a small LRU cache: a new size or style is captured once (a few warm-up runs,
-which also let cudnn.benchmark pick its kernels), switching back is free.
+A graph has static shapes, so one is captured per (network shape, frame size, network input
+size) and kept in a small LRU cache: a new size is captured once (a few warm-up runs, which
+also let cudnn.benchmark pick its kernels). Styles and strength are data: a swap copies the
+style's parameters into the one live network the graph reads, the strength is a device
+scalar, so neither ever recaptures.
+
+Failures: a capture that fails raises GraphCaptureError (the Stylizer runs that size eagerly
+and says so); an error that poisons the CUDA context raises DeviceFailure (the run ends with
+one clear line); out of memory frees every graph pool (`release`) before the caller retries
+at a smaller size.
 
 Roofline: the standard network costs 2 * MACs = about 0.64 TFLOP per 1920x1080 frame
 (94 GFLOP at 640x480; `livestyle.bench.network_flops`), so a GPU with ~400 TFLOP/s of
@@ -38,8 +45,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from .errors import device_failure, is_sticky_cuda_error
 from .inference import bgr_to_input, output_to_bgr, stylize_frame
-from .model import ConvLayer
+from .model import ConvLayer, NetConfig
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +56,18 @@ V = TypeVar("V")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
-# --- half precision instance norm ---
+# --- instance norm that keeps the memory layout ---
 
 
-class Float32StatsNorm(nn.Module):
-    """Instance norm of half/bfloat16 activations computed in float32, cast back.
+class LayoutInstanceNorm(nn.Module):
+    """Instance norm that returns the memory layout it is given, statistics in float32.
 
-    Sums of squares over a 1080p plane leave half precision's range and resolution; this
-    keeps mean, variance and the normalization in float32 at the cost of one float32
-    temporary per norm layer.
+    PyTorch's instance norm returns NCHW for a channels-last input, so in a channels-last
+    network every norm and the convolution after it convert layouts (two extra passes over
+    the activation). Here the statistics are reductions and the normalization is pointwise,
+    both of which keep the input's layout. Mean and variance are float32: sums of squares over
+    a 1080p plane leave half precision's range. The pointwise part runs in the input's
+    precision, subtracting the mean first so large means cost no precision.
     """
 
     def __init__(self, norm: nn.InstanceNorm2d) -> None:
@@ -66,20 +77,22 @@ class Float32StatsNorm(nn.Module):
         self.bias = norm.bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x32 = x.float()
-        var, mean = torch.var_mean(x32, dim=(2, 3), keepdim=True, correction=0)
-        y = (x32 - mean) * torch.rsqrt(var + self.eps)
+        var, mean = torch.var_mean(x.float(), dim=(2, 3), keepdim=True, correction=0)
+        scale = torch.rsqrt(var + self.eps)
+        shift = torch.zeros_like(mean)
         if self.weight is not None:
-            y = y * self.weight.float().view(1, -1, 1, 1) + self.bias.float().view(1, -1, 1, 1)
-        return y.to(x.dtype)
+            scale = scale * self.weight.float().view(1, -1, 1, 1)
+            shift = self.bias.float().view(1, -1, 1, 1).expand_as(mean)
+        centred = x - mean.to(x.dtype)
+        return torch.addcmul(shift.to(x.dtype), centred, scale.to(x.dtype))
 
 
-def with_float32_norm(model: nn.Module) -> nn.Module:
-    """A copy of `model` whose instance norms keep their statistics in float32."""
+def with_layout_norm(model: nn.Module) -> nn.Module:
+    """A copy of `model` whose instance norms keep the memory layout and float32 statistics."""
     model = copy.deepcopy(model)
     for layer in model.modules():
         if isinstance(layer, ConvLayer) and isinstance(layer.norm, nn.InstanceNorm2d):
-            layer.norm = Float32StatsNorm(layer.norm)
+            layer.norm = LayoutInstanceNorm(layer.norm)
     return model
 
 
@@ -113,7 +126,7 @@ def precision_psnr(
     photos: Sequence[np.ndarray],
     device: torch.device,
     dtype: torch.dtype,
-    float32_norm: bool = False,
+    layout_norm: bool = False,
 ) -> list[float]:
     """PSNR (dB) of each photo stylized in `dtype` against the same network in float32.
 
@@ -121,7 +134,7 @@ def precision_psnr(
     serves as a smoke test of the same code.
     """
     reference = copy.deepcopy(model).to(device, torch.float32).eval()
-    low = with_float32_norm(model) if float32_norm else copy.deepcopy(model)
+    low = with_layout_norm(model) if layout_norm else copy.deepcopy(model)
     low = low.to(device, dtype).eval()
     if device.type == "cuda":
         low = low.to(memory_format=torch.channels_last)
@@ -139,12 +152,14 @@ def precision_psnr(
 
 @dataclass(frozen=True)
 class GraphKey:
-    """Everything a captured frame graph fixes: change any of it and a new graph is needed."""
+    """Everything a captured frame graph fixes: the network's shape and the sizes.
 
-    style: int
+    Not the style and not the strength: those are data copied into the graph's static
+    buffers before a replay, so a swap or a strength change never recaptures."""
+
+    network: NetConfig
     frame_shape: tuple[int, int]
     net_shape: tuple[int, int]
-    blend: bool
 
 
 class GraphCache(Generic[K, V]):
@@ -187,6 +202,13 @@ class GraphCache(Generic[K, V]):
             self._on_evict(*self._entries.popitem(last=False))
 
 
+# --- failures ---
+
+
+class GraphCaptureError(RuntimeError):
+    """A frame graph could not be captured (the eager path can still run that size)."""
+
+
 # --- CUDA plumbing with CPU stand-ins ---
 
 
@@ -225,14 +247,14 @@ def _synchronize(device: torch.device) -> None:
 
 def capture_graph(
     step: Callable[[], None], device: torch.device, warmup: int = 3
-) -> Callable[[], None]:
-    """`step` recorded as a CUDA graph; returns its replay. On the CPU, `step` itself.
+) -> torch.cuda.CUDAGraph | None:
+    """`step` recorded as a CUDA graph (None on the CPU, where the step runs as it is).
 
     Warm-up runs on a side stream first (the documented recipe): they allocate what the
     graph will reuse and let cudnn.benchmark choose kernels outside the capture.
     """
     if device.type != "cuda":
-        return step
+        return None
     side = torch.cuda.Stream(device)
     side.wait_stream(torch.cuda.current_stream(device))
     with torch.cuda.stream(side):
@@ -242,17 +264,59 @@ def capture_graph(
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
         step()
-    return graph.replay  # the bound method keeps the graph (and its memory pool) alive
+    return graph
+
+
+def graph_replay(step: Callable[[], None], device: torch.device, warmup: int = 3) -> Callable:
+    """The replay of `step` captured as a graph (the bound method keeps the graph alive)."""
+    graph = capture_graph(step, device, warmup)
+    return step if graph is None else graph.replay
 
 
 @dataclass
 class _Captured:
     """One captured frame graph and the static buffers it reads and writes."""
 
-    replay: Callable[[], None]
+    graph: torch.cuda.CUDAGraph | None  # None on the CPU: `step` runs eagerly
+    step: Callable[[], None]
     frame_in: torch.Tensor  # (H, W, 3) uint8
     frame_out: torch.Tensor  # (H, W, 3) uint8
-    strength: torch.Tensor | None  # 0-dim, compute dtype; None: full style, no blend
+    strength: torch.Tensor  # 0-dim, compute dtype; 1 is the full style
+
+    def replay(self) -> None:
+        if self.graph is None:
+            self.step()
+        else:
+            self.graph.replay()
+
+    def release(self) -> None:
+        if self.graph is not None:
+            self.graph.reset()  # frees the graph's private memory pool now, not at GC
+            self.graph = None
+
+
+class StyleBank:
+    """Every style of one network shape as parameter tensors on the device, and the one live
+    network the graphs run: selecting a style copies its parameters into the live network
+    (a few MB device to device, ordered on the compute stream), so graphs never change."""
+
+    def __init__(self, models: Sequence[nn.Module]) -> None:
+        self.live = copy.deepcopy(models[0])
+        self._live = list(self.live.parameters())
+        self._styles = [list(model.parameters()) for model in models]
+        for params in self._styles:
+            if [p.shape for p in params] != [p.shape for p in self._live]:
+                raise ValueError("every style of a bank must have the same network shape")
+        self.loaded = 0
+        self.swaps = 0
+
+    def load(self, index: int) -> None:
+        """Make style `index` the live one (on the current stream)."""
+        if index == self.loaded:
+            return
+        torch._foreach_copy_(self._live, self._styles[index])
+        self.loaded = index
+        self.swaps += 1
 
 
 @dataclass
@@ -273,6 +337,10 @@ class _Slot:
 class CudaFrameRunner:
     """Stylizes BGR uint8 frames on the GPU from captured graphs, up to two frames in flight.
 
+    One graph per (network shape, frame size, network input size); styles of the same
+    network shape share it through a StyleBank, and the strength is a device scalar, so
+    swapping styles or changing the strength never recaptures.
+
     `stylize` is synchronous; `submit` + `result` keep a second frame in flight so copies
     and compute of consecutive frames overlap (one frame more latency, more throughput).
     Call from one thread.
@@ -290,13 +358,16 @@ class CudaFrameRunner:
         warmup: int = 3,
         channels_last: bool = True,
     ) -> None:
-        self.models = list(models)
         self.device = device
         self.dtype = dtype
         self.warmup = warmup
         self.channels_last = channels_last
+        self.banks: dict[NetConfig, StyleBank] = {}
+        # Style index -> (its bank, its index in the bank).
+        self._where: list[tuple[StyleBank, int]] = []
+        self._group(models)
         self.graphs: GraphCache[GraphKey, _Captured] = GraphCache(
-            self._capture, capacity, on_evict=lambda key, entry: _synchronize(self.device)
+            self._capture, capacity, on_evict=self._evict
         )
         self._upload = _stream(device)
         self._compute = _stream(device)
@@ -306,6 +377,25 @@ class CudaFrameRunner:
         self._next_ticket = 0
         self._ready: dict[int, np.ndarray] = {}
 
+    def _group(self, models: Sequence[nn.Module]) -> None:
+        by_config: dict[NetConfig, list[int]] = {}
+        for i, model in enumerate(models):
+            by_config.setdefault(model.config, []).append(i)
+        self._where = [None] * len(models)  # type: ignore[list-item]
+        for config, indices in by_config.items():
+            bank = StyleBank([models[i] for i in indices])
+            self.banks[config] = bank
+            for position, i in enumerate(indices):
+                self._where[i] = (bank, position)
+
+    @property
+    def captures(self) -> int:
+        return self.graphs.builds
+
+    @property
+    def swaps(self) -> int:
+        return sum(bank.swaps for bank in self.banks.values())
+
     # --- graphs ---
     def _capture(self, key: GraphKey) -> _Captured:
         log.debug("capturing a frame graph for %s", key)
@@ -313,8 +403,8 @@ class CudaFrameRunner:
         height, width = key.frame_shape
         frame_in = torch.zeros((height, width, 3), dtype=torch.uint8, device=self.device)
         frame_out = torch.empty_like(frame_in)
-        strength = torch.ones((), dtype=self.dtype, device=self.device) if key.blend else None
-        model = self.models[key.style]
+        strength = torch.ones((), dtype=self.dtype, device=self.device)
+        model = self.banks[key.network].live
 
         def step() -> None:
             frame_out.copy_(
@@ -323,9 +413,28 @@ class CudaFrameRunner:
                 )
             )
 
-        return _Captured(
-            capture_graph(step, self.device, self.warmup), frame_in, frame_out, strength
-        )
+        try:
+            graph = capture_graph(step, self.device, self.warmup)
+        except torch.cuda.OutOfMemoryError:
+            raise
+        except RuntimeError as exc:
+            if is_sticky_cuda_error(exc):
+                raise device_failure(exc) from exc
+            raise GraphCaptureError(f"graph capture failed for {key}: {exc}") from exc
+        return _Captured(graph, step, frame_in, frame_out, strength)
+
+    def _evict(self, key: GraphKey, entry: _Captured) -> None:
+        _synchronize(self.device)  # a replay in flight may still use its pool
+        entry.release()
+
+    def release(self) -> None:
+        """Free every graph and buffer (after an out-of-memory error, before a retry)."""
+        with contextlib.suppress(RuntimeError):
+            self._collect_all()
+        self.graphs.clear()
+        self._slots, self._shape, self._ready = [], None, {}
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
 
     # --- buffers ---
     def _ensure_slots(self, shape: tuple[int, int]) -> None:
@@ -376,7 +485,8 @@ class CudaFrameRunner:
     ) -> int:
         """Start stylizing `frame`; returns a ticket for `result`."""
         height, width = frame.shape[:2]
-        key = GraphKey(style, (height, width), tuple(net_shape), strength < 1.0)
+        bank, position = self._where[style]
+        key = GraphKey(bank.live.config, (height, width), tuple(net_shape))
         entry = self.graphs.get(key)
         self._ensure_slots((height, width))
         ticket = self._next_ticket
@@ -393,8 +503,9 @@ class CudaFrameRunner:
             _wait(self._compute, slot.uploaded)
             entry.frame_in.copy_(slot.device_in)
             slot.consumed.record(self._compute)
-            if entry.strength is not None:
-                entry.strength.fill_(strength)
+            # Stream order puts these after the previous replay has read the old values.
+            bank.load(position)
+            entry.strength.fill_(strength)
             entry.replay()
             slot.device_out.copy_(entry.frame_out)
             slot.computed.record(self._compute)

@@ -19,3 +19,36 @@ class SourceError(LivestyleError):
 
 class OutputError(LivestyleError):
     """An output path that cannot be written."""
+
+
+class DeviceFailure(LivestyleError):
+    """The GPU hit an error that poisons its context: nothing more can run on it."""
+
+    exit_code = 1  # not the user's input: the run failed
+
+
+# Errors after which CUDA refuses every further call in the process ("sticky" errors).
+STICKY_CUDA_ERRORS = (
+    "illegal memory access",
+    "device-side assert",
+    "unspecified launch failure",
+    "misaligned address",
+    "illegal instruction",
+    "uncorrectable ecc",
+    "hardware stack error",
+    "gpu has fallen off the bus",
+    "launch timed out",
+)
+
+
+def is_sticky_cuda_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "cuda" in text and any(marker in text for marker in STICKY_CUDA_ERRORS)
+
+
+def device_failure(exc: BaseException) -> DeviceFailure:
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DeviceFailure(
+        f"the GPU failed ({first_line}); no more frames can run on it in this process: "
+        "restart livestyle (or run it with --device cpu)"
+    )

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .errors import device_failure, is_sticky_cuda_error
 from .model import TransformerNet
 from .onnx_backend import OnnxNet, UnsupportedModel, resolve_backend, torch_threads
 from .weights import StyleInfo
@@ -138,7 +139,9 @@ class Stylizer:
         infer_scale: float = 1.0,
         strength: float = 1.0,
         backend: str = "auto",
-        float32_norm: bool = False,
+        channels_last: bool | None = None,
+        graph_fallback: bool = True,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
         if not styles:
             raise ValueError("no styles to run")
@@ -147,8 +150,14 @@ class Stylizer:
         self.backend = resolve_backend(backend, self.device, self.dtype)
         # Channels-last pays on CUDA; on the CPU `livestyle bench` measured 0.9-1.1x at 640x480
         # and above, so PyTorch keeps NCHW there.
-        self.channels_last = self.device.type == "cuda"
-        self.float32_norm = float32_norm and self.dtype != torch.float32
+        self.channels_last = self.device.type == "cuda" if channels_last is None else channels_last
+        # Half precision needs float32 norm statistics; channels-last needs a norm that keeps
+        # the layout (PyTorch's returns NCHW). LayoutInstanceNorm does both.
+        self.layout_norm = self.channels_last or self.dtype != torch.float32
+        # False: a failed graph capture raises (tests, benchmarks) instead of running eager.
+        self.graph_fallback = graph_fallback
+        self.on_notice = on_notice or (lambda message: None)
+        self._eager_shapes: set[tuple[tuple[int, int], tuple[int, int]]] = set()
         self.styles = [LoadedStyle(info, self._prepare(model)) for model, info in styles]
         self._attach_nets()
         self._lock = threading.Lock()
@@ -161,10 +170,10 @@ class Stylizer:
             torch.backends.cudnn.benchmark = True  # fixed frame sizes: autotune once
 
     def _prepare(self, model: TransformerNet) -> TransformerNet:
-        if self.float32_norm:
-            from .cuda_path import with_float32_norm
+        if self.layout_norm:
+            from .cuda_path import with_layout_norm
 
-            model = with_float32_norm(model)
+            model = with_layout_norm(model)
         model = model.to(self.device, self.dtype).eval()
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
@@ -235,6 +244,17 @@ class Stylizer:
         self._pinned.copy_(host)
         return self._pinned.to(self.device, non_blocking=True)
 
+    def release_device_memory(self) -> None:
+        """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""
+        if self._frames is not None:
+            self._frames.release()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+    @property
+    def graph_captures(self) -> int:
+        return self._frames.captures if self._frames is not None else 0
+
     @torch.inference_mode()
     def stylize(self, frame: np.ndarray, index: int | None = None) -> np.ndarray:
         """Stylize one BGR uint8 frame with the active style (or `index`); same size out."""
@@ -244,15 +264,44 @@ class Stylizer:
         style = self.styles[chosen]  # a bad index fails here, before any work
         height, width = frame.shape[:2]
         net_shape = infer_shape(height, width, self.infer_size, self.infer_scale)
-        if self._frames is not None:
-            try:
-                return self._frames.stylize(frame, chosen % len(self.styles), net_shape, strength)
-            except torch.cuda.OutOfMemoryError:
-                raise  # the inference thread shrinks the network input and retries
-            except RuntimeError as exc:
-                # A driver that cannot capture graphs must not end the stream: go eager.
-                log.warning("CUDA graph path failed (%s): running eager PyTorch", exc)
-                self._frames, self.backend = None, "torch"
+        try:
+            if self._frames is not None and ((height, width), net_shape) not in self._eager_shapes:
+                graphed = self._graph_stylize(frame, chosen, net_shape, strength)
+                if graphed is not None:
+                    return graphed
+            return self._eager_stylize(frame, style, net_shape, strength)
+        except torch.cuda.OutOfMemoryError:
+            raise  # the inference thread frees memory, shrinks the network input and retries
+        except RuntimeError as exc:
+            if is_sticky_cuda_error(exc):
+                raise device_failure(exc) from exc
+            raise
+
+    def _graph_stylize(
+        self, frame: np.ndarray, chosen: int, net_shape: tuple[int, int], strength: float
+    ) -> np.ndarray | None:
+        """The frame from the CUDA graph path, or None when its graph cannot be captured."""
+        from .cuda_path import GraphCaptureError
+
+        try:
+            return self._frames.stylize(frame, chosen % len(self.styles), net_shape, strength)
+        except GraphCaptureError as exc:
+            if not self.graph_fallback:
+                raise
+            # Eager for this size only, and said aloud: a new size tries a graph again.
+            height, width = frame.shape[:2]
+            self._eager_shapes.add(((height, width), net_shape))
+            message = (
+                f"CUDA graph capture failed at {width}x{height} ({exc.__cause__ or exc}): "
+                "running this size without graphs (slower)"
+            )
+            log.warning(message)
+            self.on_notice(message)
+            return None
+
+    def _eager_stylize(
+        self, frame: np.ndarray, style: LoadedStyle, net_shape: tuple[int, int], strength: float
+    ) -> np.ndarray:
         with torch_threads(self._frame_threads):
             out = stylize_frame(
                 self._upload(frame),

@@ -265,15 +265,16 @@ def torch_threads(count: int | None) -> Iterator[None]:
 
 
 def resolve_backend(requested: str, device: torch.device, dtype: torch.dtype) -> str:
-    """'auto', 'torch' or 'onnxruntime' -> the backend a Stylizer really uses.
+    """'auto', 'torch', 'onnxruntime' or 'cuda-graph' -> the backend a Stylizer really uses.
 
     auto: ONNX Runtime for float32 on the CPU when installed, CUDA graphs on CUDA, else
     torch. Asking for onnxruntime without it installed falls back to torch with one line.
     """
-    if requested not in ("auto", "torch", "onnxruntime"):
-        raise ValueError(f"unknown backend '{requested}' (auto, torch, onnxruntime)")
-    if requested == "torch":
-        return "torch"
+    if requested not in ("auto", "torch", "onnxruntime", "cuda-graph"):
+        raise ValueError(f"unknown backend '{requested}' (auto, torch, onnxruntime, cuda-graph)")
+    if requested in ("torch", "cuda-graph"):
+        # cuda-graph off CUDA runs the graph path's logic eagerly: for tests and dry runs.
+        return requested
     cpu_float32 = device.type == "cpu" and dtype == torch.float32
     if requested == "onnxruntime" and not cpu_float32:
         raise ValueError("the onnxruntime backend runs float32 on the CPU only")

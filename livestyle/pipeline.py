@@ -142,7 +142,8 @@ class InferenceThread(threading.Thread):
 
     def _shrink_after_oom(self, height: int, width: int) -> None:
         """Out of GPU memory: run the network smaller rather than stop."""
-        torch.cuda.empty_cache()
+        # Free the captured graphs' pools first: they hold the memory of the old size.
+        self.stylizer.release_device_memory()
         # Shrink from the size actually used: --infer-size may already be below the frame's.
         net_h, net_w = infer_shape(
             height, width, self.stylizer.infer_size, self.stylizer.infer_scale
@@ -201,6 +202,8 @@ class Pipeline:
             self.stats,
             on_status=lambda message: self._set_status("inference", message),
         )
+        # The stylizer's own notices (a graph it could not capture) go to the overlay too.
+        stylizer.on_notice = self.inference.on_status
         self._stopped = False
 
     def _set_status(self, origin: str, message: str) -> None:

@@ -810,9 +810,7 @@ def _time_is_up(ctx: Dist, deadline: float) -> bool:
     return bool(up.item())
 
 
-def _periodic(
-    trainer: Trainer, step: int, out_dir: Path, photo: torch.Tensor, last: bool
-) -> None:
+def _periodic(trainer: Trainer, step: int, out_dir: Path, photo: torch.Tensor, last: bool) -> None:
     args = trainer.args
     if args.checkpoint_every and (step % args.checkpoint_every == 0 or last):
         ckpt = trainer.checkpoint()  # every rank takes part: it gathers their RNG states

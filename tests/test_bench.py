@@ -127,3 +127,14 @@ def test_cpu_defaults_stay_short() -> None:
     finally:
         torch.set_num_threads(threads)
     assert args.variants == ["lite"] and args.sizes == [(640, 480)] and args.precisions == ["fp32"]
+
+
+def test_gpu_rows_run_on_the_cpu_as_a_dry_run(capsys) -> None:
+    """Every GPU row's code path (graphs, layout norm, frame runner, style swaps) runs here
+    eagerly, so a lent GPU never meets a row that cannot even start."""
+    tiny = [*TINY, "--gpu-rows", "--precisions", "fp32,bf16", "--pipeline-seconds", "0"]
+    assert main(tiny) == 0
+    rows = table_rows(capsys.readouterr().out, "### Network throughput")
+    methods = {(row[2], row[3]) for row in rows}
+    assert {(method, "bf16") for method in bench.GPU_METHODS} <= methods
+    assert all(not row[-1].startswith("failed") for row in rows)

@@ -13,17 +13,18 @@ import pytest
 import torch
 from torch import nn
 
-from livestyle import onnx_backend
+from livestyle import cuda_path, onnx_backend
 from livestyle.capture import DemoSource
 from livestyle.cuda_path import (
     CudaFrameRunner,
-    Float32StatsNorm,
     GraphCache,
     GraphKey,
+    LayoutInstanceNorm,
     precision_psnr,
     psnr,
-    with_float32_norm,
+    with_layout_norm,
 )
+from livestyle.errors import DeviceFailure
 from livestyle.inference import Stylizer
 from livestyle.model import VARIANTS, TransformerNet
 from livestyle.weights import StyleInfo
@@ -174,34 +175,129 @@ def test_graph_cache_builds_once_per_key_and_evicts_least_recent() -> None:
         GraphCache(str.upper, 0)
 
 
-def test_graph_key_changes_with_style_size_and_blend() -> None:
-    base = GraphKey(0, (48, 64), (48, 64), False)
-    assert base == GraphKey(0, (48, 64), (48, 64), False)
+def test_graph_key_is_the_network_shape_and_sizes_only() -> None:
+    lite, standard = VARIANTS["lite"], VARIANTS["standard"]
+    base = GraphKey(lite, (48, 64), (48, 64))
+    assert base == GraphKey(lite, (48, 64), (48, 64))
     others = {
-        GraphKey(1, (48, 64), (48, 64), False),
-        GraphKey(0, (96, 128), (48, 64), False),
-        GraphKey(0, (48, 64), (24, 32), False),
-        GraphKey(0, (48, 64), (48, 64), True),
+        GraphKey(standard, (48, 64), (48, 64)),
+        GraphKey(lite, (96, 128), (48, 64)),
+        GraphKey(lite, (48, 64), (24, 32)),
     }
-    assert base not in others and len(others) == 4
+    assert base not in others and len(others) == 3
 
 
-def test_frame_runner_matches_stylizer_and_recaptures_on_change() -> None:
-    loaded = styles(count=2)
+def test_frame_runner_swaps_styles_and_strengths_without_recapturing() -> None:
+    loaded = styles(count=4)
     plain = Stylizer(loaded, CPU, "fp32", backend="torch")
-    models = [s.model for s in plain.styles]
-    runner = CudaFrameRunner(models, CPU, torch.float32, capacity=8, channels_last=False)
-    small, large = frame(24, 32, 1), frame(36, 44, 2)
-    cases = [(small, 0, 1.0), (small, 0, 1.0), (small, 1, 1.0), (large, 1, 1.0), (small, 1, 0.4)]
-    for image, style, strength in cases:
+    runner = CudaFrameRunner(
+        [s.model for s in plain.styles], CPU, torch.float32, channels_last=False
+    )
+    image = frame(24, 32, 1)
+    cases = [(style, strength) for strength in (1.0, 0.4, 0.75) for style in (0, 1, 2, 3, 1)]
+    for style, strength in cases:
         plain.strength = strength
         expected = plain.stylize(image, style)
         got = runner.stylize(image, style, image.shape[:2], strength)
-        np.testing.assert_array_equal(got, expected)
-    assert runner.graphs.builds == 4  # the repeated frame reused its graph
-    # Blending reads the strength from a device scalar: no new graph for a new strength.
-    runner.stylize(small, 1, small.shape[:2], 0.7)
-    assert runner.graphs.builds == 4
+        np.testing.assert_array_equal(got, expected, err_msg=f"style {style} at {strength}")
+    assert runner.captures == 1  # one graph for the one frame size, whatever the style
+    assert runner.swaps == len(cases) - 1  # every change of style but the first, already live
+    larger = frame(36, 44, 2)
+    runner.stylize(larger, 2, larger.shape[:2])
+    assert runner.captures == 2  # a new size is a new graph
+
+
+def test_frame_runner_keeps_a_bank_per_network_shape() -> None:
+    loaded = styles("lite", 2) + [(trained_looking("standard", 7), StyleInfo("big", None))]
+    loaded[2] = (loaded[2][0], StyleInfo("big", loaded[2][0].config))
+    plain = Stylizer(loaded, CPU, "fp32", backend="torch")
+    runner = CudaFrameRunner(
+        [s.model for s in plain.styles], CPU, torch.float32, channels_last=False
+    )
+    assert len(runner.banks) == 2
+    image = frame(16, 20, 3)
+    for style in (0, 2, 1, 2):
+        expected = plain.stylize(image, style)
+        np.testing.assert_array_equal(runner.stylize(image, style, (16, 20)), expected)
+    assert runner.captures == 2  # one graph per network shape at this size
+
+
+def test_stylizer_on_the_graph_path_matches_eager_through_swaps() -> None:
+    loaded = styles(count=3)
+    graphed = Stylizer(loaded, CPU, "fp32", backend="cuda-graph", graph_fallback=False)
+    plain = Stylizer(loaded, CPU, "fp32", backend="torch")
+    image = frame(20, 28, 4)
+    for index in (0, 2, 1, 0):
+        for strength in (1.0, 0.5):
+            graphed.select(index)
+            graphed.strength = plain.strength = strength
+            np.testing.assert_array_equal(graphed.stylize(image), plain.stylize(image, index))
+    assert graphed.graph_captures == 1
+
+
+def failing_capture(message: str):
+    def capture(step, device, warmup=3):
+        raise RuntimeError(message)
+
+    return capture
+
+
+def test_failed_capture_runs_that_size_eagerly_and_says_so(monkeypatch) -> None:
+    loaded = styles(count=2)
+    notices: list[str] = []
+    graphed = Stylizer(loaded, CPU, "fp32", backend="cuda-graph", on_notice=notices.append)
+    plain = Stylizer(loaded, CPU, "fp32", backend="torch")
+    monkeypatch.setattr(cuda_path, "capture_graph", failing_capture("operation not permitted"))
+    image = frame(20, 28, 5)
+    np.testing.assert_array_equal(graphed.stylize(image), plain.stylize(image))
+    assert len(notices) == 1 and "graph capture failed at 28x20" in notices[0]
+    graphed.stylize(image)  # the same size stays eager: no capture retried, no new notice
+    assert len(notices) == 1 and graphed.graph_captures == 0
+    monkeypatch.undo()  # capture works again: a new size gets its graph
+    other = frame(24, 32, 6)
+    np.testing.assert_array_equal(graphed.stylize(other), plain.stylize(other))
+    assert graphed.graph_captures == 1 and graphed.backend == "cuda-graph"
+
+
+def test_failed_capture_raises_where_fallback_is_off(monkeypatch) -> None:
+    strict = Stylizer(styles(count=1), CPU, "fp32", backend="cuda-graph", graph_fallback=False)
+    monkeypatch.setattr(cuda_path, "capture_graph", failing_capture("operation not permitted"))
+    with pytest.raises(cuda_path.GraphCaptureError, match="operation not permitted"):
+        strict.stylize(frame(20, 28))
+
+
+@pytest.mark.parametrize("backend", ["cuda-graph", "torch"])
+def test_sticky_cuda_error_ends_with_a_clear_device_failure(monkeypatch, backend) -> None:
+    stylizer = Stylizer(styles(count=1), CPU, "fp32", backend=backend)
+    sticky = "CUDA error: an illegal memory access was encountered\nCUDA kernel errors ..."
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(sticky)
+
+    target = "capture_graph" if backend == "cuda-graph" else None
+    if target:
+        monkeypatch.setattr(cuda_path, target, broken)
+    else:
+        monkeypatch.setattr("livestyle.inference.stylize_frame", broken)
+    with pytest.raises(DeviceFailure, match="illegal memory access") as caught:
+        stylizer.stylize(frame(20, 28))
+    assert "restart livestyle" in str(caught.value) and "\n" not in str(caught.value)
+    assert caught.value.exit_code == 1
+
+
+def test_release_frees_graphs_before_a_retry_at_a_smaller_size() -> None:
+    stylizer = Stylizer(styles(count=1), CPU, "fp32", backend="cuda-graph")
+    image = frame(24, 32)
+    stylizer.stylize(image)
+    runner = stylizer._frames
+    entry = next(iter(runner.graphs._entries.values()))
+    released: list[bool] = []
+    entry.release = lambda: released.append(True)  # what frees a CUDA graph's pool
+    stylizer.release_device_memory()
+    assert released == [True] and len(runner.graphs) == 0
+    stylizer.infer_scale = 0.5
+    assert stylizer.stylize(image).shape == image.shape
+    assert stylizer.graph_captures == 2
 
 
 def test_frame_runner_two_in_flight_keeps_order_and_results() -> None:
@@ -223,26 +319,36 @@ def test_frame_runner_two_in_flight_keeps_order_and_results() -> None:
         runner.result(tickets[0])
 
 
-def test_float32_stats_norm_matches_instance_norm() -> None:
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_layout_norm_matches_instance_norm_and_keeps_the_layout(channels_last: bool) -> None:
     norm = nn.InstanceNorm2d(8, affine=True)
     nn.init.uniform_(norm.weight, 0.5, 1.5)
     nn.init.uniform_(norm.bias, -0.5, 0.5)
-    x = torch.randn(1, 8, 13, 17) * 20 + 5
+    x = torch.randn(2, 8, 13, 17) * 20 + 5
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    layout = LayoutInstanceNorm(norm)
     with torch.inference_mode():
-        torch.testing.assert_close(Float32StatsNorm(norm)(x), norm(x), atol=1e-5, rtol=1e-5)
-        y = Float32StatsNorm(norm)(x.to(torch.bfloat16))
-    assert y.dtype == torch.bfloat16
+        y = layout(x)
+        torch.testing.assert_close(y, norm(x), atol=1e-5, rtol=1e-5)
+        assert y.is_contiguous(memory_format=torch.channels_last) == channels_last
+        low = layout(x.to(torch.bfloat16))
+    assert low.dtype == torch.bfloat16
+    assert low.is_contiguous(memory_format=torch.channels_last) == channels_last
+    torch.testing.assert_close(low.float(), norm(x), atol=0.05, rtol=0.02)
 
 
-def test_float32_norm_network_is_a_copy_with_the_same_output() -> None:
+def test_layout_norm_network_is_a_copy_with_the_same_output() -> None:
     net = trained_looking("lite", 3)
-    converted = with_float32_norm(net)
-    assert not any(isinstance(m, Float32StatsNorm) for m in net.modules())
+    converted = with_layout_norm(net)
+    assert not any(isinstance(m, LayoutInstanceNorm) for m in net.modules())
     norms = sum(isinstance(m, nn.InstanceNorm2d) for m in net.modules())
-    assert sum(isinstance(m, Float32StatsNorm) for m in converted.modules()) == norms
+    assert sum(isinstance(m, LayoutInstanceNorm) for m in converted.modules()) == norms
     x = torch.rand(1, 3, 24, 28)
     with torch.inference_mode():
         torch.testing.assert_close(converted(x), net(x), atol=1e-5, rtol=1e-4)
+        last = x.contiguous(memory_format=torch.channels_last)
+        torch.testing.assert_close(converted(last), net(x), atol=1e-5, rtol=1e-4)
 
 
 def test_psnr_smoke_with_bfloat16_on_cpu() -> None:
@@ -251,7 +357,7 @@ def test_psnr_smoke_with_bfloat16_on_cpu() -> None:
     assert psnr(np.zeros((2, 2), np.uint8), np.full((2, 2), 255, np.uint8)) == 0.0
     net = trained_looking("lite", 4)
     plain = precision_psnr(net, [image], CPU, torch.bfloat16)
-    stats = precision_psnr(net, [image], CPU, torch.bfloat16, float32_norm=True)
+    stats = precision_psnr(net, [image], CPU, torch.bfloat16, layout_norm=True)
     assert all(20.0 < score < 100.0 for score in plain + stats)
 
 

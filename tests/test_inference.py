@@ -88,16 +88,3 @@ def test_style_selection_wraps_and_finds(stylizer):
     assert stylizer.find("beta") == 1
     with pytest.raises(KeyError):
         stylizer.find("nope")
-
-
-def test_a_failing_graph_path_falls_back_to_eager(stylizer, caplog):
-    class BrokenGraphs:
-        def stylize(self, *args):
-            raise RuntimeError("CUDA error: operation not permitted when stream is capturing")
-
-    frame = np.random.default_rng(6).integers(0, 256, (24, 32, 3), dtype=np.uint8)
-    expected = stylizer.stylize(frame)
-    stylizer._frames = BrokenGraphs()
-    np.testing.assert_array_equal(stylizer.stylize(frame), expected)
-    assert stylizer._frames is None and stylizer.backend == "torch"
-    assert "running eager PyTorch" in caplog.text
