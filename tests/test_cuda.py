@@ -1,0 +1,168 @@
+"""The GPU path on a real GPU: precision, graphs against eager, swaps, out of memory, the live
+pipeline with recording, training under autocast.
+
+Marked `cuda` and skipped without CUDA; `benchmarks/gpu_session.py` runs them on a lent GPU
+(`pytest -m cuda tests/test_cuda.py`). Everything around the GPU is tested on the CPU in
+test_fast_paths.py, test_faults.py and test_train.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from livestyle.capture import DemoSource
+from livestyle.cuda_path import load_photos, psnr
+from livestyle.inference import Stylizer, infer_shape
+from livestyle.model import VARIANTS, TransformerNet
+from livestyle.pipeline import Pipeline
+from livestyle.weights import StyleInfo, default_style_dirs, load_styles, scan_styles
+
+# LIVESTYLE_CUDA_DRY_RUN=1 runs these on the CPU in bfloat16 at small sizes (gpu_session.py
+# --dry-run, in CI): the code paths are proven there, the thresholds only mean something on
+# a GPU.
+DRY_RUN = os.environ.get("LIVESTYLE_CUDA_DRY_RUN") == "1"
+GPU = torch.device("cpu" if DRY_RUN else "cuda")
+HALF = "bf16" if DRY_RUN else "fp16"
+MIN_PSNR = 25.0 if DRY_RUN else 40.0  # bfloat16 keeps 8 bits of mantissa, float16 11
+SIZES = [(128, 72), (192, 108)] if DRY_RUN else [(1280, 720), (1920, 1080)]
+
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not (DRY_RUN or torch.cuda.is_available()), reason="needs a CUDA GPU"),
+]
+needs_cuda_allocator = pytest.mark.skipif(DRY_RUN, reason="dry run: needs CUDA's allocator")
+
+REPO = Path(__file__).resolve().parents[1]
+# The GPU machine gets the shared data copied into the tree (see gpu_session.py --prepare).
+SHARED = Path(os.environ.get("LIVESTYLE_SHARED", REPO.parent / "shared"))
+PHOTOS = SHARED / "photos" / "pypi_bundled"
+
+
+def shipped_styles() -> list[tuple[TransformerNet, StyleInfo]]:
+    """Every installed style, standard variants where they exist: trained weights."""
+    styles = load_styles(scan_styles(default_style_dirs(), prefer_variant="standard"))
+    if not styles:
+        pytest.skip("no trained styles installed")
+    return styles
+
+
+def real_photos(long_side: int = 96 if DRY_RUN else 720) -> list[np.ndarray]:
+    if not PHOTOS.is_dir():
+        pytest.skip(f"needs the shared photos in {PHOTOS} (LIVESTYLE_SHARED)")
+    return load_photos(PHOTOS, long_side)
+
+
+def test_half_precision_matches_float32_on_real_photos() -> None:
+    """What the user sees in fp16 (graphs, channels-last, layout norm) against float32."""
+    styles = shipped_styles()
+    half = Stylizer(styles, GPU, HALF, backend="cuda-graph", graph_fallback=False)
+    single = Stylizer(styles, GPU, "fp32", backend="torch", channels_last=False)
+    scores = []
+    for index in range(len(styles)):
+        for photo in real_photos():
+            scores.append(psnr(single.stylize(photo, index), half.stylize(photo, index)))
+    print(f"{HALF} vs fp32 PSNR: min {min(scores):.1f} dB, mean {np.mean(scores):.1f} dB")
+    assert min(scores) >= MIN_PSNR
+
+
+def test_graph_replay_equals_eager_and_swaps_never_recapture() -> None:
+    styles = shipped_styles()
+    graphed = Stylizer(styles, GPU, HALF, backend="cuda-graph", graph_fallback=False)
+    eager = Stylizer(styles, GPU, HALF, backend="torch")
+    photo = real_photos()[0]
+    for index in [*range(len(styles)), 0, len(styles) - 1]:
+        for strength in (1.0, 0.6, 0.3):
+            graphed.select(index)
+            graphed.strength = eager.strength = strength
+            # cudnn.benchmark may pick other kernels for the graph: rounding, not a new image.
+            score = psnr(eager.stylize(photo, index), graphed.stylize(photo))
+            assert score >= 45.0, (index, strength, score)
+    assert graphed.graph_captures == 1
+
+
+@needs_cuda_allocator
+def test_a_real_out_of_memory_is_survived_at_a_smaller_size() -> None:
+    net = TransformerNet(VARIANTS["standard"])
+    stylizer = Stylizer([(net, StyleInfo("big", net.config))], GPU, "fp16")
+    frame = DemoSource(1920, 1080).read()
+    torch.cuda.synchronize()
+    torch.cuda.empty_cache()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    stylizer.stylize(frame)
+    full_peak = torch.cuda.max_memory_allocated() - base
+    stylizer.release_device_memory()
+    total = torch.cuda.get_device_properties(0).total_memory
+    # Cap this process at half of what a full-size frame needs: the allocator raises a real
+    # OutOfMemoryError, the pipeline frees the graphs and shrinks the network input.
+    torch.cuda.set_per_process_memory_fraction((base + full_peak // 2) / total)
+    try:
+        shown = []
+        pipeline = Pipeline(DemoSource(1920, 1080, fps=30), stylizer, on_frame=shown.append)
+        pipeline.start()
+        deadline = time.monotonic() + 60
+        while len(shown) < 10 and pipeline.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pipeline.stop()
+    finally:
+        torch.cuda.set_per_process_memory_fraction(1.0)
+    assert pipeline.error is None, pipeline.error
+    assert len(shown) >= 10
+    net_h, _ = infer_shape(1080, 1920, stylizer.infer_size, stylizer.infer_scale)
+    assert net_h < 1080 and "out of GPU memory" in pipeline.status
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_headless_pipeline_on_cuda_records_every_frame(tmp_path: Path, size) -> None:
+    width, height = size
+    out = tmp_path / f"gpu_{width}x{height}.mp4"
+    frames = 30 if DRY_RUN else 120
+    command = [sys.executable, "-m", "livestyle", "live", "--headless", "--source", "demo"]
+    command += ["--width", str(width), "--height", str(height), "--fps", "60"]
+    command += ["--max-frames", str(frames), "--record", str(out), "--device", GPU.type]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=REPO)
+    print(done.stdout, done.stderr)
+    assert done.returncode == 0, done.stderr
+    capture = cv2.VideoCapture(str(out))
+    decoded, shape = 0, None
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        decoded, shape = decoded + 1, image.shape
+    capture.release()
+    assert shape == (height, width, 3)
+    recorded = int(re.search(r"recorded (\d+) frames", done.stdout).group(1))
+    assert decoded == recorded >= frames * 0.9  # a few may drop while the graph is captured
+
+
+def test_training_under_half_precision_autocast_trains(tmp_path: Path) -> None:
+    from livestyle import cli
+    from livestyle import train as T
+    from livestyle.weights import load_style
+
+    painting = SHARED / "styles" / "vangogh_starry_night.jpg"
+    if not (PHOTOS.is_dir() and painting.is_file()):
+        pytest.skip(f"needs the shared photos and paintings in {SHARED}")
+    argv = ["train", "--style-image", str(painting), "--data", str(PHOTOS), "--name", "gpu"]
+    variant, steps, size = ("lite", 6, 96) if DRY_RUN else ("standard", 30, 256)
+    argv += ["--variant", variant, "--steps", str(steps), "--size", str(size), "--batch", "4"]
+    argv += ["--amp", HALF, "--device", GPU.type, "--out-dir", str(tmp_path / "styles")]
+    argv += ["--run-dir", str(tmp_path / "run"), "--preview-every", "0"]
+    result = T.train(cli.build_parser().parse_args(argv))
+    totals = [step.losses["total"] for step in result.history]
+    assert all(np.isfinite(totals)) and np.mean(totals[-2:]) < 0.9 * totals[0], totals
+    torch.manual_seed(T.DEFAULTS["seed"])
+    untrained = TransformerNet(VARIANTS[variant]).state_dict()
+    trained = load_style(result.style_path)[0].state_dict()
+    assert not [k for k, v in untrained.items() if torch.equal(v, trained[k])]
