@@ -160,7 +160,7 @@ class PyAVWriter:
             self.container.close()
             path.unlink(missing_ok=True)  # nothing was written: leave no empty file behind
             raise
-        log.info("writing H.264 with %s to %s", self.stream.codec_context.name, path)
+        log.debug("writing H.264 with %s to %s", self.stream.codec_context.name, path)
 
     def _open_container(self, path: Path) -> Any:
         # +faststart: the index goes before the frames, so a browser plays while downloading.
