@@ -1,9 +1,14 @@
-"""`livestyle stylize`: images and videos from the command line, every frame, with progress."""
+"""`livestyle stylize`: images and videos from the command line, every frame, with progress.
+
+A video comes out as H.264 in MP4 with its frames at the source's times and the source's
+sound copied in (see video_writer: mp4v without sound where PyAV cannot write H.264).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import shutil
 from pathlib import Path
 
@@ -14,11 +19,14 @@ from tqdm import tqdm
 from .app import add_style_options, load_stylizer
 from .errors import LivestyleError, OutputError, SourceError
 from .inference import Stylizer
-from .recording import OpenCVWriter, check_writable
+from .recording import check_writable
+from .video_writer import VideoWriter, open_video_writer
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+# Frames closer than this (or out of order) get a time of their own: one frame after the last.
+MIN_FRAME_GAP_S = 1e-4
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv"}
 
 
@@ -78,25 +86,39 @@ def stylize_image(stylizer: Stylizer, source: Path, target: Path) -> Path:
     return write_image(target, stylizer.stylize(read_image(source)))
 
 
+def frame_time(capture: cv2.VideoCapture, previous: float | None, fps: float) -> float:
+    """The time of the frame just read, in seconds from the first; where the file gives no
+    usable time (not later than the last), one frame interval after the last."""
+    time = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+    if previous is None:
+        return time if math.isfinite(time) and time >= 0 else 0.0
+    if not time - previous >= MIN_FRAME_GAP_S:  # also catches NaN
+        time = previous + 1.0 / fps
+    return time
+
+
 def stylize_video(stylizer: Stylizer, source: Path, target: Path) -> int:
-    """Stylize every frame; the output keeps the input's size and frame rate."""
+    """Stylize every frame; the output keeps the input's size, frame times and sound."""
     capture = cv2.VideoCapture(str(source))
     if not capture.isOpened():
         raise SourceError(f"cannot read {source}: not a readable video")
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     check_writable(target)
-    writer = None
+    writer: VideoWriter | None = None
     frames = 0
+    time: float | None = None
     progress = tqdm(total=total, unit="frame", desc=source.name, dynamic_ncols=True)
     try:
         while True:
             ok, frame = capture.read()
             if not ok:
                 break
+            time = frame_time(capture, time, fps)
             if writer is None:
-                writer = OpenCVWriter(target, fps, (frame.shape[1], frame.shape[0]))
-            writer.write(stylizer.stylize(frame))
+                size = (frame.shape[1], frame.shape[0])
+                writer = open_video_writer(target, fps, size, live=False, audio_from=source)
+            writer.write(stylizer.stylize(frame), time)
             frames += 1
             progress.update()
             _check_disk(target, frames)

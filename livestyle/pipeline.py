@@ -22,7 +22,7 @@ import torch
 
 from .capture import CaptureThread, Frame, FrameSource, LatestSlot
 from .inference import Stylizer, infer_shape
-from .recording import OpenCVWriter, Recorder, WriterFactory, timestamped_name
+from .recording import Recorder, WriterFactory, open_video_writer, timestamped_name
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 # of the frame; below that, the error stands (a smaller picture would be useless).
 OOM_SHRINK = 0.75
 MIN_OOM_SCALE = 0.1
+# At exit, how long to wait for recordings to finish writing their files (all together).
+SAVE_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -170,7 +172,7 @@ class Pipeline:
         max_frames: int | None = None,
         out_dir: Path = Path("."),
         record_fps: float | None = None,
-        writer_factory: WriterFactory = OpenCVWriter,
+        writer_factory: WriterFactory = open_video_writer,
         on_frame: Callable[[StylizedFrame], None] | None = None,
     ) -> None:
         self.source = source
@@ -236,8 +238,11 @@ class Pipeline:
             if thread.is_alive():
                 thread.join(max(0.0, deadline - time.monotonic()))
         self.stop_recording()
-        for recorder in self.recordings:  # one that failed may still be finalizing its file
-            recorder.join(max(0.0, deadline - time.monotonic()))
+        # Stopped, failed or still saving: every file is finalized before we go.
+        saved_by = time.monotonic() + SAVE_TIMEOUT_S
+        for recorder in self.recordings:
+            if recorder.is_alive():
+                recorder.join(max(0.0, saved_by - time.monotonic()))
         self.source.close()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -292,13 +297,25 @@ class Pipeline:
             self._set_status("recording", "")  # a new recording clears the last one's error
             return recorder.path
 
-    def stop_recording(self) -> Path | None:
+    def stop_recording(self, wait: bool = False) -> Path | None:
+        """Stop the recording; the recorder thread finalizes the file (see `saving`).
+
+        Returns at once unless `wait`, so a window's thread never waits for a file.
+        """
         with self._recorder_lock:
             recorder, self.recorder = self.recorder, None
         if recorder is None:
             return None
-        recorder.finish()
+        if wait:
+            recorder.finish()
+        else:
+            recorder.stop()
         return recorder.path
+
+    @property
+    def saving(self) -> list[Path]:
+        """Recordings that were stopped and are still being written and finalized."""
+        return [r.path for r in self.recordings if r.saving]
 
     def toggle_recording(self) -> Path | None:
         return self.stop_recording() if self.recording else self.start_recording()

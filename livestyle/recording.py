@@ -1,9 +1,11 @@
-"""The recorder thread: stylized frames to an MP4 whose duration matches wall-clock time.
+"""The recorder thread: stylized frames to a video file, each at the time it was captured.
 
 Frames arrive through a bounded queue (a full queue drops the frame and counts it; the
-inference thread never waits). Each frame is placed at its stream time on the file's fixed
-frame rate: a gap is filled by repeating the last frame, an early frame is skipped, so a
-minute of live view is a minute of video. The file is finalized on every way out.
+inference thread never waits). Each frame is written with its stream time, so a held picture
+(drops, pause, a lost camera) is one frame shown for longer and a minute of live view is a
+minute of video; a frame not later than the last one is skipped. Stopping never blocks the
+caller: the thread writes what is queued and finalizes the file on its own, and it finalizes
+the file on every way out.
 """
 
 from __future__ import annotations
@@ -15,47 +17,24 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 import cv2
 import numpy as np
 
 from .errors import OutputError
+from .video_writer import OpenCVWriter, VideoWriter, WriterFactory, open_video_writer
+
+__all__ = ["OpenCVWriter", "Recorder", "VideoWriter", "WriterFactory", "open_video_writer"]
 
 log = logging.getLogger(__name__)
 
-FOURCC = "mp4v"  # MPEG-4 Part 2: every OpenCV build writes it, every player reads it
-# Containers OpenCV's FFmpeg writes mp4v into (WebM and others refuse it on the first frame).
+# Containers the writers handle: H.264 in MP4/MOV/MKV, the fixed-rate fallback in AVI.
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi")
-# OpenCV's writer fails silently on a full disk, so free space is checked this often (frames).
+# A writer fails late or silently on a full disk (the index at the end needs room), so
+# free space is checked every this many frames and the recording stops below MIN_FREE_BYTES.
 DISK_CHECK_EVERY = 30
 MIN_FREE_BYTES = 16 << 20
-_STOP = object()
-
-
-class VideoWriter(Protocol):
-    def write(self, frame: np.ndarray) -> None: ...
-
-    def release(self) -> None: ...
-
-
-class OpenCVWriter:
-    """cv2.VideoWriter that raises instead of silently writing nothing."""
-
-    def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
-        self.path = path
-        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*FOURCC), fps, size)
-        if not self._writer.isOpened():
-            raise OutputError(f"cannot write video {path}")
-
-    def write(self, frame: np.ndarray) -> None:
-        self._writer.write(frame)
-
-    def release(self) -> None:
-        self._writer.release()
-
-
-WriterFactory = Callable[[Path, float, tuple[int, int]], VideoWriter]
+POLL_S = 0.05  # how often an idle recorder looks whether it was asked to stop
 
 
 def timestamped_name(prefix: str = "livestyle", suffix: str = ".mp4") -> str:
@@ -77,7 +56,7 @@ def check_writable(path: Path) -> Path:
 
 
 def check_video_target(path: Path) -> Path:
-    """A recording target must be a writable file path with a container mp4v fits in."""
+    """A recording target must be a writable file path in a container the writers fill."""
     if path.is_dir():
         raise OutputError(f"cannot record to {path}: it is a folder (give a file name)")
     if path.suffix.lower() not in VIDEO_SUFFIXES:
@@ -94,7 +73,7 @@ def check_free_space(path: Path) -> None:
 
 
 class Recorder(threading.Thread):
-    """Writes submitted frames to `path` at `fps`, paced by their stream timestamps."""
+    """Writes submitted frames to `path`, each at its stream time (`fps` is the nominal rate)."""
 
     def __init__(
         self,
@@ -102,7 +81,7 @@ class Recorder(threading.Thread):
         fps: float,
         *,
         queue_size: int = 64,
-        writer_factory: WriterFactory = OpenCVWriter,
+        writer_factory: WriterFactory = open_video_writer,
         on_error: Callable[[str], None] = lambda message: None,
     ) -> None:
         super().__init__(name="livestyle-recorder", daemon=True)
@@ -111,20 +90,23 @@ class Recorder(threading.Thread):
         self.writer_factory = writer_factory
         self.on_error = on_error
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
-        self.frames_written = 0
+        self._stopping = threading.Event()
+        self.finalized = threading.Event()  # set once the file is closed, however it ended
         self.frames_received = 0
+        self.frames_written = 0  # frames in the file (the fixed-rate fallback repeats some)
+        self.skipped = 0  # frames not later than the one before: nothing new to show
         self.dropped = 0
         self.error: str | None = None
         self._writer: VideoWriter | None = None
         self._size: tuple[int, int] | None = None
-        # Stream times of the first and last frame taken in: pacing makes the file span them.
+        self._writes = 0
+        # Stream times of the first and last frame written: the file spans them.
         self.first_pts: float | None = None
         self.last_pts: float | None = None
-        self._last: np.ndarray | None = None
 
     # --- producer side (inference thread): never blocks ---
     def submit(self, image: np.ndarray, pts: float) -> bool:
-        if self.error is not None:
+        if self.error is not None or self._stopping.is_set():
             return False
         try:
             self._queue.put_nowait((image, pts))
@@ -133,16 +115,20 @@ class Recorder(threading.Thread):
             self.dropped += 1
             return False
 
+    def stop(self) -> None:
+        """Take no more frames; the thread writes what is queued and finalizes. Returns at once."""
+        self._stopping.set()
+
     def finish(self, timeout: float = 10.0) -> None:
-        """Write what is queued, finalize the file, end the thread."""
-        while True:
-            try:
-                self._queue.put(_STOP, timeout=0.1)
-                break
-            except queue.Full:
-                if not self.is_alive():
-                    break
-        self.join(timeout)
+        """Stop and wait (up to `timeout`) for the file to be finalized."""
+        self.stop()
+        if self.is_alive():
+            self.join(timeout)
+
+    @property
+    def saving(self) -> bool:
+        """Stopped, still writing what was queued or finalizing the file."""
+        return self._stopping.is_set() and self.is_alive()
 
     @property
     def queue_depth(self) -> int:
@@ -152,10 +138,13 @@ class Recorder(threading.Thread):
     def run(self) -> None:
         try:
             while True:
-                item = self._queue.get()
-                if item is _STOP:
-                    break
-                self._write_paced(*item)
+                try:
+                    item = self._queue.get(timeout=POLL_S)
+                except queue.Empty:
+                    if self._stopping.is_set():
+                        break  # asked to stop and nothing is left: finalize
+                    continue
+                self._write(*item)
         except Exception as exc:  # disk full, codec failure...: keep what is written
             message = f"recording to {self.path} stopped: {exc}"
             log.error(message)
@@ -165,44 +154,42 @@ class Recorder(threading.Thread):
         finally:
             self._finalize()
 
-    def _write_paced(self, image: np.ndarray, pts: float) -> None:
+    def _write(self, image: np.ndarray, pts: float) -> None:
         self.frames_received += 1
-        if self._writer is None:
-            self._open(image)
+        writer = self._writer
+        if writer is None:
+            writer = self._open(image)
             self.first_pts = pts
+        elif self.last_pts is not None and pts <= self.last_pts:
+            self.skipped += 1
+            return
         if image.shape[1::-1] != self._size:
             image = cv2.resize(image, self._size, interpolation=cv2.INTER_AREA)
-        # Frame slot this picture belongs to on the file's fixed clock.
-        target = round((pts - self.first_pts) * self.fps)
-        if target < self.frames_written:
-            return  # early: its slot is already filled
+        if self._writes % DISK_CHECK_EVERY == 0:
+            check_free_space(self.path)
+        self._writes += 1
+        self.frames_written += writer.write(image, pts - (self.first_pts or 0.0))
         self.last_pts = pts
-        while self.frames_written < target and self._last is not None:
-            self._put(self._last)  # a gap (drops, pause, lost camera): hold the last picture
-        self._put(image)
-        self._last = image
 
-    def _open(self, image: np.ndarray) -> None:
+    def _open(self, image: np.ndarray) -> VideoWriter:
         height, width = image.shape[:2]
         self._size = (width, height)
         self._writer = self.writer_factory(self.path, self.fps, self._size)
         log.info("recording to %s", self.path)
-
-    def _put(self, image: np.ndarray) -> None:
-        if self.frames_written % DISK_CHECK_EVERY == 0:
-            check_free_space(self.path)
-        self._writer.write(image)  # type: ignore[union-attr]
-        self.frames_written += 1
+        return self._writer
 
     def _finalize(self) -> None:
-        if self._writer is not None:
-            try:
-                self._writer.release()
-            except Exception as exc:  # nothing more can be saved; say so
-                log.error("finalizing %s failed: %s", self.path, exc)
-            self._writer = None
-            log.info("saved %s (%d frames)", self.path, self.frames_written)
-        self._last = None  # a session keeps every Recorder; don't keep a frame alive in each
-        # Drain so a producer blocked in finish() can go on.
-        while not self._queue.empty():
-            self._queue.get_nowait()
+        self._stopping.set()  # a failed recorder takes no more frames either
+        try:
+            if self._writer is not None:
+                try:
+                    self._writer.release()
+                except Exception as exc:  # nothing more can be saved; say so
+                    log.error("finalizing %s failed: %s", self.path, exc)
+                self._writer = None
+                log.info("saved %s (%d frames)", self.path, self.frames_written)
+            # Drain: a session keeps every Recorder, so none may keep frames alive.
+            while not self._queue.empty():
+                self._queue.get_nowait()
+        finally:
+            self.finalized.set()

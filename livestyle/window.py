@@ -267,6 +267,7 @@ class LiveWindow(QWidget):
         self.signal_received: int | None = None
         self._toasts: list[tuple[str, QColor, float]] = []
         self._rec_since: float | None = None
+        self._saving: list[Path] = []  # stopped recordings whose files are being finalized
         self._started = False
         self._stopped = False
         self._sized = False
@@ -340,11 +341,19 @@ class LiveWindow(QWidget):
         return error is not None
 
     def _sync_recording(self) -> None:
-        """Follow recordings started elsewhere or ended by a writer error."""
+        """Follow recordings started elsewhere or ended by a writer error; say when a stopped
+        recording's file is finalized."""
         if not self.pipeline.recording:
             self._rec_since = None
         elif self._rec_since is None:
             self._rec_since = time.monotonic()
+        saving = self.pipeline.saving
+        for path in [p for p in self._saving if p not in saving]:
+            self._saving.remove(path)
+            if path.exists():
+                self.toast(f"saved recording {path}")
+            else:
+                self.toast("recording stopped: no frames were recorded", ORANGE)
 
     # --- frames ---
     def _on_frame_arrived(self, _signalled: StylizedFrame) -> None:
@@ -485,13 +494,12 @@ class LiveWindow(QWidget):
         return target
 
     def stop_recording(self) -> Path | None:
-        """Finalize the file; waits for the recorder to write what it has queued."""
+        """Stop at once; the recorder thread finalizes the file while "saving..." shows."""
         path = self.pipeline.stop_recording()
         self._rec_since = None
-        if path is not None and path.exists():
-            self.toast(f"saved recording {path}")
-        elif path is not None:
-            self.toast("recording stopped: no frames were recorded", ORANGE)
+        if path is not None:
+            self._saving.append(path)
+            self._sync_recording()  # a recording that never started is done already
         return path
 
     def toast(self, message: str, color: QColor = WHITE) -> None:
@@ -547,6 +555,8 @@ class LiveWindow(QWidget):
             lines.append(("source ended (Q to quit)", YELLOW))
         if self.pipeline.status:
             lines.append((self.pipeline.status, ORANGE))
+        saving = self.pipeline.saving
+        lines.extend((f"saving {p.name}...", YELLOW) for p in self._saving if p in saving)
         lines.extend((text, color) for text, color, _ in self._toasts)
         if self.overlay_visible and not self.help_visible:
             lines.append(("H: help", DIM))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -56,3 +57,48 @@ def video_frames(path: Path) -> list[np.ndarray]:
         frames.append(frame)
     capture.release()
     return frames
+
+
+def write_clip_with_tone(
+    path: Path,
+    times: list[float],
+    audio_codec: str | None = "aac",
+    seconds: float = 1.0,
+    size=(64, 48),
+    rate: int = 44100,
+) -> Path:
+    """A clip made with PyAV: MPEG-4 video frames at `times` (seconds), and a 440 Hz tone of
+    `seconds` in `audio_codec` (None: no sound)."""
+    import av  # only the tests that make sound need PyAV
+
+    width, height = size
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("mpeg4")
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.codec_context.time_base = video.time_base = Fraction(1, 1000)
+        audio = container.add_stream(audio_codec, rate=rate) if audio_codec else None
+        if audio is not None:
+            audio.layout = "mono"
+            tone = np.sin(2 * np.pi * 440 * np.arange(int(seconds * rate)) / rate) * 0.3
+            sound_format = audio.codec_context.format.name  # s16 for PCM, fltp for AAC
+            if sound_format == "s16":
+                samples = (tone * 32767).astype(np.int16)
+            else:
+                samples = tone.astype(np.float32)
+            sound = av.AudioFrame.from_ndarray(samples[None], format=sound_format, layout="mono")
+            sound.sample_rate, sound.pts = rate, 0
+            for packet in audio.encode(sound):
+                container.mux(packet)
+            for packet in audio.encode(None):
+                container.mux(packet)
+        ramp = np.linspace(0, 255, width, dtype=np.uint8)[None, :, None]
+        for i, time in enumerate(times):
+            picture = np.broadcast_to(ramp, (height, width, 3)).copy()
+            picture[10:20, (i * 3) % (width - 10) :][:, :10] = (40, 200, 240)
+            frame = av.VideoFrame.from_ndarray(picture, format="bgr24")
+            frame.pts, frame.time_base = round(time * 1000), Fraction(1, 1000)
+            for packet in video.encode(frame):
+                container.mux(packet)
+        for packet in video.encode(None):
+            container.mux(packet)
+    return path

@@ -47,24 +47,27 @@ class NullWriter:
     def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
         pass
 
-    def write(self, frame: np.ndarray) -> None:
-        pass
+    def write(self, frame: np.ndarray, time: float) -> int:
+        return 1
 
     def release(self) -> None:
         pass
 
 
-def test_recording_check_compares_file_recorder_and_pacing(tmp_path: Path) -> None:
+def test_recording_check_compares_file_and_recorder(tmp_path: Path) -> None:
     recorder = Recorder(tmp_path / "r.mp4", fps=10, writer_factory=NullWriter)
     recorder.start()
-    for pts in (0.0, 0.1, 0.5, 0.9):  # gaps are filled: 10 frames
+    for pts in (3.0, 3.1, 3.5, 3.9):  # a held picture is one frame: 4 frames over 0.9 s
         recorder.submit(np.zeros((6, 8, 3), np.uint8), pts)
     recorder.finish()
-    assert recorder.frames_written == 10
-    assert soak.check_recording(recorder, 10) == []
-    assert "file has 9 frames, recorder wrote 10" in soak.check_recording(recorder, 9)[0]
-    recorder.frames_written = 11  # as if pacing had written one too many
-    assert any("pacing implies 10" in p for p in soak.check_recording(recorder, 11))
+    assert recorder.frames_written == 4
+    assert soak.check_recording(recorder, 4, 0.9) == []
+    assert soak.check_recording(recorder, 4, 0.95) == []  # the mp4v fallback's fixed clock
+    assert "file has 3 frames, recorder wrote 4" in soak.check_recording(recorder, 3, 0.9)[0]
+    # A file that plays faster than the stream it recorded: frames at a fixed rate.
+    assert "file spans 0.30 s, its frames 0.90 s" in soak.check_recording(recorder, 4, 0.3)[0]
+    recorder.error = "recording to r.mp4 stopped: disk full"
+    assert soak.check_recording(recorder, 4, 0.9) == [f"r.mp4: {recorder.error}"]
 
 
 def test_short_soak_passes_and_a_leaked_thread_fails_it(

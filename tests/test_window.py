@@ -24,6 +24,7 @@ from livestyle import window as window_module
 from livestyle.capture import DemoSource, open_source
 from livestyle.inference import Stylizer
 from livestyle.pipeline import Pipeline, StylizedFrame
+from livestyle.video_writer import open_video_writer
 from livestyle.window import (
     FrameBridge,
     LiveWindow,
@@ -199,11 +200,71 @@ def test_record_key_starts_and_stops_recording(qtbot, window: LiveWindow) -> Non
     recorder = pipeline.recorder
     qtbot.waitUntil(lambda: recorder.frames_received >= 5, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_R)
-    assert not pipeline.recording and not recorder.is_alive()
+    assert not pipeline.recording
     assert "REC" not in window.overlay_text()
-    assert f"saved recording {recorder.path}" in window.overlay_text()
+    qtbot.waitUntil(
+        lambda: f"saved recording {recorder.path}" in window.overlay_text(), timeout=WAIT_MS
+    )
+    assert not recorder.is_alive() and "saving" not in window.overlay_text()
     assert recorder.path.parent == window.out_dir
     assert_playable(recorder.path)
+
+
+class SlowSaveWriter:
+    """The real writer, whose finalization waits until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.releasing = threading.Event()
+        self.let_go = threading.Event()
+
+    def __call__(self, path: Path, fps: float, size: tuple[int, int]) -> SlowSaveWriter:
+        self.inner = open_video_writer(path, fps, size)
+        return self
+
+    def write(self, frame: np.ndarray, time: float) -> int:
+        return self.inner.write(frame, time)
+
+    def release(self) -> None:
+        self.releasing.set()
+        self.let_go.wait(30)
+        self.inner.release()
+
+
+def test_stopping_a_recording_does_not_wait_for_the_file(
+    qtbot, stylizer: Stylizer, tmp_path: Path
+) -> None:
+    writer = SlowSaveWriter()
+    pipeline = Pipeline(
+        DemoSource(WIDTH, HEIGHT, fps=30), stylizer, out_dir=tmp_path, writer_factory=writer
+    )
+    window = open_window(qtbot, pipeline, tmp_path)
+    # Should R wait for the file, it would come back only after this lets the writer go
+    # (well before the recorder's own 10 s limit on waiting).
+    let_go_later = threading.Timer(5, writer.let_go.set)
+    try:
+        qtbot.keyClick(window, Qt.Key.Key_R)
+        recorder = pipeline.recorder
+        qtbot.waitUntil(lambda: recorder.frames_written >= 3, timeout=WAIT_MS)
+        let_go_later.start()
+        qtbot.keyClick(window, Qt.Key.Key_R)
+        assert not writer.let_go.is_set()  # R came back while the file could not be saved
+        assert writer.releasing.wait(10)
+        name = recorder.path.name
+        assert f"saving {name}..." in window.overlay_text()
+        # The event loop runs on: frames keep coming to the screen while the file is saved.
+        shown = window.frames_shown
+        qtbot.waitUntil(lambda: window.frames_shown >= shown + 3, timeout=WAIT_MS)
+        assert f"saving {name}..." in window.overlay_text() and recorder.is_alive()
+        writer.let_go.set()
+        qtbot.waitUntil(
+            lambda: f"saved recording {recorder.path}" in window.overlay_text(), timeout=WAIT_MS
+        )
+        assert "saving" not in window.overlay_text()
+        assert_playable(recorder.path)
+    finally:
+        writer.let_go.set()
+        let_go_later.cancel()
+        window.shutdown()
 
 
 def test_view_key_changes_what_is_drawn(qtbot, window: LiveWindow) -> None:

@@ -1,0 +1,302 @@
+"""Video files out: H.264 in MP4 through PyAV, or OpenCV's mp4v where PyAV cannot do that.
+
+Every writer takes BGR frames with their time in seconds from the first frame and says how
+many frames it put in the file. The H.264 writer keeps those times (variable frame timing:
+a held picture is one frame shown for longer, not repeated copies); the OpenCV fallback has
+a fixed frame rate, so it repeats the last picture over a gap and skips early ones, which
+keeps a file's duration equal to the time it spans either way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+from .errors import OutputError
+
+log = logging.getLogger(__name__)
+
+# MPEG's 90 kHz clock: exact for 24/25/30/50/60 fps and fine-grained for real capture times.
+TIME_BASE = Fraction(1, 90000)
+# Tried in order; PyAV's PyPI wheels ship libx264, other FFmpeg builds may have OpenH264.
+H264_ENCODERS = ("libx264", "libopenh264")
+# Live: an encoder that keeps up in real time; no B-frames, because with irregular frame
+# times x264's B-frame timestamps make MP4 report too short a duration.
+LIVE_OPTIONS = {"crf": "21", "preset": "veryfast", "bf": "0"}
+# `stylize` is not real time: spend more effort for smaller files at the same quality.
+FILE_OPTIONS = {"crf": "20", "preset": "medium"}
+# Audio codecs copied as they are: every MP4 player plays them. Anything else becomes AAC.
+COPY_AUDIO = {"aac", "mp3"}
+AUDIO_CODEC = "aac"
+MOV_SUFFIXES = {".mp4", ".m4v", ".mov"}  # where +faststart (index first) applies
+FALLBACK_FOURCC = "mp4v"  # MPEG-4 Part 2: every OpenCV build writes it
+
+_warned: set[str] = set()
+
+
+class VideoWriter(Protocol):
+    def write(self, frame: np.ndarray, time: float) -> int:
+        """Add a BGR frame shown from `time` seconds on; returns frames added to the file."""
+        ...
+
+    def release(self) -> None: ...
+
+
+WriterFactory = Callable[[Path, float, tuple[int, int]], VideoWriter]
+
+
+class H264Unavailable(RuntimeError):
+    """PyAV is missing or none of its H.264 encoders opens here."""
+
+
+def load_av() -> ModuleType:
+    try:
+        import av
+    except ImportError as exc:
+        raise H264Unavailable(f"PyAV is not installed ({exc})") from exc
+    return av
+
+
+def warn_once(message: str) -> None:
+    """One line per reason per process: a session makes many recordings."""
+    if message not in _warned:
+        _warned.add(message)
+        log.warning(message)
+
+
+def open_video_writer(
+    path: Path,
+    fps: float,
+    size: tuple[int, int],
+    *,
+    live: bool = True,
+    audio_from: Path | None = None,
+) -> VideoWriter:
+    """H.264 in MP4 when PyAV can; otherwise OpenCV's mp4v, saying so once."""
+    if path.suffix.lower() == ".avi":  # AVI has no per-frame times: fixed rate it is
+        return OpenCVWriter(path, fps, size)
+    options = LIVE_OPTIONS if live else FILE_OPTIONS
+    try:
+        return PyAVWriter(path, fps, size, options=options, audio_from=audio_from)
+    except H264Unavailable as exc:
+        dropped = ", without sound" if audio_from is not None else ""
+        warn_once(f"{exc}: writing MPEG-4 Part 2 (mp4v) with OpenCV instead of H.264{dropped}")
+        return OpenCVWriter(path, fps, size)
+
+
+def even_size(size: tuple[int, int]) -> tuple[int, int]:
+    """yuv420p needs even sides: an odd last column or row is cropped (one pixel)."""
+    width, height = size
+    return max(2, width - width % 2), max(2, height - height % 2)
+
+
+class OpenCVWriter:
+    """cv2.VideoWriter (mp4v, fixed rate) that raises instead of silently writing nothing.
+
+    Frames go on the fixed clock: a gap repeats the last picture, an early frame is skipped.
+    """
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
+        self.path = path
+        self.fps = float(fps)
+        fourcc = cv2.VideoWriter_fourcc(*FALLBACK_FOURCC)
+        self._writer = cv2.VideoWriter(str(path), fourcc, self.fps, size)
+        if not self._writer.isOpened():
+            raise OutputError(f"cannot write video {path}")
+        self.frames = 0
+        self._last: np.ndarray | None = None
+
+    def write(self, frame: np.ndarray, time: float) -> int:
+        slot = round(time * self.fps)
+        if slot < self.frames:
+            return 0  # early: its slot is filled already
+        added = 0
+        while self.frames < slot and self._last is not None:
+            added += self._put(self._last)  # a gap (drops, pause, lost camera): hold the picture
+        added += self._put(frame)
+        self._last = frame
+        return added
+
+    def _put(self, frame: np.ndarray) -> int:
+        self._writer.write(frame)
+        self.frames += 1
+        return 1
+
+    def release(self) -> None:
+        self._last = None
+        self._writer.release()
+
+
+class PyAVWriter:
+    """H.264 (yuv420p, constant rate factor) in MP4 with each frame at its own time."""
+
+    def __init__(
+        self,
+        path: Path,
+        fps: float,
+        size: tuple[int, int],
+        *,
+        options: dict[str, str] = LIVE_OPTIONS,
+        audio_from: Path | None = None,
+    ) -> None:
+        self.av = load_av()
+        self.path = path
+        self.size = even_size(size)
+        self.frames = 0
+        self.frame_s = 1.0 / fps if fps > 0 else 1 / 30  # how long the last frame shows
+        self._last_pts: int | None = None
+        self.container = self._open_container(path)
+        try:
+            self.stream = self._open_encoder(fps, options)
+            self.audio = AudioCopy.open(self.av, audio_from, self.container) if audio_from else None
+        except BaseException:
+            self.container.close()
+            path.unlink(missing_ok=True)  # nothing was written: leave no empty file behind
+            raise
+        log.debug("writing H.264 with %s to %s", self.stream.codec_context.name, path)
+
+    def _open_container(self, path: Path) -> Any:
+        # +faststart: the index goes before the frames, so a browser plays while downloading.
+        options = {"movflags": "+faststart"} if path.suffix.lower() in MOV_SUFFIXES else {}
+        try:
+            return self.av.open(str(path), "w", options=options)
+        except (OSError, self.av.FFmpegError) as exc:
+            raise OutputError(f"cannot write video {path}: {exc}") from exc
+
+    def _open_encoder(self, fps: float, options: dict[str, str]) -> Any:
+        """The first H.264 encoder that opens; H264Unavailable when none does."""
+        failures = []
+        for name in H264_ENCODERS:
+            try:
+                stream = self.container.add_stream(name)
+                context = stream.codec_context
+                context.width, context.height = self.size
+                context.pix_fmt = "yuv420p"
+                context.time_base = stream.time_base = TIME_BASE
+                context.framerate = Fraction(fps if fps > 0 else 30.0).limit_denominator(1001)
+                context.options = dict(options) if name == "libx264" else {}
+                context.open()
+                return stream
+            except (self.av.FFmpegError, ValueError, NotImplementedError) as exc:
+                failures.append(f"{name}: {exc}")
+        raise H264Unavailable(f"no H.264 encoder opens ({'; '.join(failures)})")
+
+    def write(self, frame: np.ndarray, time: float) -> int:
+        pts = round(time / TIME_BASE)
+        if self._last_pts is not None and pts <= self._last_pts:
+            return 0  # not later than the last frame: MP4 needs strictly increasing times
+        width, height = self.size
+        if frame.shape[1] != width or frame.shape[0] != height:
+            frame = frame[:height, :width]
+        picture = self.av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
+        picture.pts, picture.time_base = pts, TIME_BASE
+        if self.audio is not None:
+            self.audio.copy_until(time)  # keep sound and picture interleaved in the file
+        for packet in self.stream.encode(picture):
+            self.container.mux(packet)
+        self._last_pts = pts
+        self.frames += 1
+        return 1
+
+    def release(self) -> None:
+        """Flush the encoder and write the index; the file is closed even if that fails."""
+        try:
+            for packet in self.stream.encode(None):
+                self.container.mux(packet)
+            if self.audio is not None and self._last_pts is not None:
+                # Sound to the end of the last frame, and no further: an interrupted
+                # `stylize` gets no minutes of sound over a frozen picture.
+                self.audio.finish(float(self._last_pts * TIME_BASE) + self.frame_s)
+        finally:
+            if self.audio is not None:
+                self.audio.close()
+            self.container.close()
+
+
+class AudioCopy:
+    """A source's first audio stream into an output container: packets copied as they are
+    when MP4 players read the codec, else decoded and encoded to AAC. Times are shifted so
+    the source's first video frame is time 0, as it is for the video written beside it."""
+
+    def __init__(self, av: ModuleType, source: Any, container: Any) -> None:
+        self.source = source
+        self.input = source.streams.audio[0]
+        video = source.streams.video
+        start = video[0].start_time if video else None
+        self.offset = float(start * video[0].time_base) if start is not None else 0.0
+        name = self.input.codec_context.name
+        self.copy = name in COPY_AUDIO and name in container.supported_codecs
+        if self.copy:
+            self.output = container.add_stream_from_template(self.input)
+        else:
+            self.output = container.add_stream(AUDIO_CODEC, rate=self.input.rate)
+            self.output.layout = self.input.layout
+        self.container = container
+        self._packets: Iterator[Any] = source.demux(self.input)
+        self._pending: Any = None
+
+    @classmethod
+    def open(cls, av: ModuleType, path: Path, container: Any) -> AudioCopy | None:
+        """None when the source has no sound (or PyAV cannot read it: video only then)."""
+        try:
+            source = av.open(str(path))
+        except (OSError, av.FFmpegError) as exc:
+            log.warning("cannot read the sound of %s: %s", path, exc)
+            return None
+        if not source.streams.audio:
+            source.close()
+            return None
+        try:
+            return cls(av, source, container)
+        except BaseException:
+            source.close()
+            raise
+
+    def _next(self) -> Any:
+        """The next packet with data (demuxing ends with an empty flush packet)."""
+        if self._pending is None:
+            for packet in self._packets:
+                if packet.size and packet.pts is not None:
+                    self._pending = packet
+                    break
+        return self._pending
+
+    def copy_until(self, time: float, before: bool = False) -> None:
+        """Write the sound that starts up to `time` seconds (before it, with `before`)."""
+        while (packet := self._next()) is not None:
+            start = float(packet.pts * packet.time_base) - self.offset
+            if start > time or (before and start >= time):
+                return
+            self._pending = None
+            self._write(packet)
+
+    def finish(self, end: float) -> None:
+        """Write the sound that starts before `end` seconds; flush the encoder."""
+        self.copy_until(end, before=True)
+        if not self.copy:
+            for out in self.output.encode(None):
+                self.container.mux(out)
+
+    def close(self) -> None:
+        self.source.close()
+
+    def _write(self, packet: Any) -> None:
+        shift = round(self.offset / packet.time_base)
+        if self.copy:
+            packet.pts -= shift
+            if packet.dts is not None:
+                packet.dts -= shift
+            packet.stream = self.output
+            self.container.mux(packet)
+            return
+        for frame in packet.decode():
+            frame.pts = None if frame.pts is None else frame.pts - shift
+            for out in self.output.encode(frame):
+                self.container.mux(out)
