@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# How the shipped styles in weights/ were trained: `livestyle train` on ../shared's public-domain
-# paintings and photos. Usage: bash weights/train_shipped.sh [variant] [steps] [size] [jobs]
+# How the shipped styles in livestyle/shipped_styles/ (package data, so wheels carry them) were
+# trained: `livestyle train` on ../shared's public-domain paintings and photos.
+# Usage, from the repository root: bash livestyle/shipped_styles/train_shipped.sh [variant] [steps] [size] [jobs]
 # On the 2-core CPU this project is built on: lite, 500 steps, 192 px crops, 2 jobs of 1 thread.
-# On a GPU: bash weights/train_shipped.sh standard 4000 256 1
+# On a GPU: bash livestyle/shipped_styles/train_shipped.sh standard 4000 256 1
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."  # the repository root: runs/ and ../shared are relative to it
 variant=${1:-lite}
 steps=${2:-500}
 size=${3:-192}
@@ -31,7 +32,7 @@ train_one() {
   python -m livestyle train --style-image "$shared/styles/$file" --data "$shared/photos" \
     --name "$name" --variant "$variant" --steps "$steps" --size "$size" --batch 4 --style-weight "${weight:-8}" \
     --threads "$threads" --run-dir "runs/$name-$variant" \
-    --out "weights/$name.$variant.safetensors" \
+    --out "livestyle/shipped_styles/$name.$variant.safetensors" \
     --title "$title" --artist "$artist" --year "$year" --licence "$licence" --order "$order" \
     >"runs/$name-$variant.log" 2>&1 && echo "done $name" || echo "FAILED $name (runs/$name-$variant.log)"
 }
