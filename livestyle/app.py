@@ -13,6 +13,7 @@ from pathlib import Path
 from .capture import DEMO, FrameSource, open_source
 from .errors import LivestyleError, SourceError
 from .inference import Stylizer, pick_device, preferred_variant
+from .model import MIN_INPUT_SIDE
 from .pipeline import Pipeline
 from .recording import check_video_target
 from .weights import default_style_dirs, load_styles, scan_styles, user_styles_dir
@@ -39,6 +40,16 @@ def pixel_size(text: str) -> int:
     value = positive_int(text)
     if value > MAX_PIXELS_SIDE:
         raise argparse.ArgumentTypeError(f"must be at most {MAX_PIXELS_SIDE} pixels, got {text}")
+    return value
+
+
+def infer_pixels(text: str) -> int:
+    """--infer-size: the network's smallest input (reflection padding) up to MAX_PIXELS_SIDE."""
+    value = pixel_size(text)
+    if value < MIN_INPUT_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"must be at least {MIN_INPUT_SIDE} pixels, the network's smallest input, got {text}"
+        )
     return value
 
 
@@ -70,15 +81,28 @@ def scale_float(text: str) -> float:
     return value
 
 
-def add_style_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by every command that runs styles."""
+def existing_dir(text: str) -> Path:
+    """A folder that exists: a typo in --styles-dir must not quietly load no extra styles."""
+    path = Path(text)
+    if not path.is_dir():
+        reason = "not a folder" if path.exists() else "no such folder"
+        raise argparse.ArgumentTypeError(f"{text}: {reason}")
+    return path
+
+
+def add_styles_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--styles-dir",
-        type=Path,
+        type=existing_dir,
         action="append",
         default=[],
         help="extra folder of .safetensors styles (repeatable)",
     )
+
+
+def add_style_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs styles."""
+    add_styles_dir_option(parser)
     parser.add_argument(
         "--variant",
         choices=("auto", "standard", "lite"),
@@ -94,7 +118,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--infer-size",
-        type=pixel_size,
+        type=infer_pixels,
         default=None,
         metavar="PX",
         help="run the network with the frame's long side at PX, then scale up",
