@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from .capture import DEMO, FrameSource, open_source
+from .display import require_display
 from .errors import LivestyleError, SourceError
 from .inference import Stylizer, pick_device, preferred_variant
 from .model import MIN_INPUT_SIDE
@@ -246,6 +247,8 @@ def use_cpu_live_size(stylizer: Stylizer, args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.headless:
+        require_display()  # before loading anything: Qt would abort the process instead
     if args.record is not None:
         check_video_target(args.record)
     if not args.headless and not args.out_dir.is_dir():
