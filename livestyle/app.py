@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .capture import DEMO, FrameSource, open_source
 from .display import require_display
-from .errors import LivestyleError, SourceError
+from .errors import LivestyleError, OutputError, SourceError
 from .inference import Stylizer, pick_device, preferred_variant
 from .model import MIN_INPUT_SIDE
 from .pipeline import Pipeline
@@ -251,8 +251,8 @@ def run(args: argparse.Namespace) -> int:
         require_display()  # before loading anything: Qt would abort the process instead
     if args.record is not None:
         check_video_target(args.record)
-    if not args.headless and not args.out_dir.is_dir():
-        raise LivestyleError(f"output folder {args.out_dir} does not exist")
+    if not args.headless:
+        prepare_out_dir(args.out_dir)
     stylizer = load_stylizer(args)
     use_cpu_live_size(stylizer, args)
     source = open_live_source(args)
@@ -264,6 +264,15 @@ def run(args: argparse.Namespace) -> int:
     from .window import run_window  # Qt is imported only when a window is wanted
 
     return run_window(pipeline, args)
+
+
+def prepare_out_dir(folder: Path) -> None:
+    """The folder for R recordings and S snapshots, made when missing (as stylize's -o is):
+    `livestyle --out-dir captures` should work without a mkdir first."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, no permission
+        raise OutputError(f"output folder {folder}: {exc.strerror or exc}") from exc
 
 
 # Signals that end a headless run cleanly (recording finalized), exit code 128 + number.

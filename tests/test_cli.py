@@ -239,3 +239,14 @@ def test_stylize_refuses_a_file_as_the_folder_for_several_inputs(styles, tmp_pat
     taken.write_text("")
     assert main(["stylize", str(image), str(image), "--style", "beta", "-o", str(taken)]) == 2
     one_line_error(capsys, "taken", "is a file")
+
+
+def test_out_dir_for_snapshots_is_created(tmp_path):
+    from livestyle.app import prepare_out_dir
+    from livestyle.errors import OutputError
+
+    prepare_out_dir(tmp_path / "captures" / "today")
+    assert (tmp_path / "captures" / "today").is_dir()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError, match="output folder"):
+        prepare_out_dir(tmp_path / "file")
