@@ -16,7 +16,7 @@ others), each writing its results as it goes:
 3. `livestyle bench`: standard and lite at 640x480, 1280x720, 1920x1080 against the float32
    eager baseline of the same run, the live pipeline at 60 fps, the fp16 PSNR;
 4. training for the rest of the budget, time-boxed: the shipped styles' `standard` networks
-   and longer `lite` ones, with the current recipe (weights/train_shipped.sh);
+   and longer `lite` ones, with the current recipe (livestyle/shipped_styles/train_shipped.sh);
 5. packing: `session.log`, `results.tar.gz` (refreshed after every stage) and the trained
    weights in archives of at most 15 MiB; at most 8 files in all.
 
@@ -243,7 +243,7 @@ def train(session: Session, record: Stage, minutes: float) -> None:
         env = dict(session.env)
         env |= {"SHARED": shared, "WEIGHTS_DIR": str(weights), "ONLY": only}
         env["TRAIN_ARGS"] = f"{extra} --max-minutes {minutes:.2f}"
-        command = ["bash", "weights/train_shipped.sh", variant, steps, size, "8"]
+        command = ["bash", "livestyle/shipped_styles/train_shipped.sh", variant, steps, size, "8"]
         session.log(f"$ {' '.join(command)}  TRAIN_ARGS={env['TRAIN_ARGS']}")
         log = (session.work / f"train_{variant}.log").open("w")
         children.append((subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log), log))
@@ -368,7 +368,7 @@ def session_env(work: Path, dry_run: bool) -> dict[str, str]:
         paths = [site, *paths] if site else paths
     env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["PYTHONUNBUFFERED"] = "1"
-    env["PYTHON"] = sys.executable  # for weights/train_shipped.sh
+    env["PYTHON"] = sys.executable  # for livestyle/shipped_styles/train_shipped.sh
     # Styles are the ones in the tree (and what training adds), never the machine's own.
     env["XDG_DATA_HOME"] = str(work / "xdg")
     env.pop("LIVESTYLE_STYLES_DIR", None)

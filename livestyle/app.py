@@ -11,8 +11,10 @@ import threading
 from pathlib import Path
 
 from .capture import DEMO, FrameSource, open_source
-from .errors import LivestyleError, SourceError
+from .display import require_display
+from .errors import LivestyleError, OutputError, SourceError
 from .inference import Stylizer, pick_device, preferred_variant
+from .model import MIN_INPUT_SIDE
 from .pipeline import Pipeline
 from .recording import check_video_target
 from .weights import default_style_dirs, load_styles, scan_styles, user_styles_dir
@@ -39,6 +41,16 @@ def pixel_size(text: str) -> int:
     value = positive_int(text)
     if value > MAX_PIXELS_SIDE:
         raise argparse.ArgumentTypeError(f"must be at most {MAX_PIXELS_SIDE} pixels, got {text}")
+    return value
+
+
+def infer_pixels(text: str) -> int:
+    """--infer-size: the network's smallest input (reflection padding) up to MAX_PIXELS_SIDE."""
+    value = pixel_size(text)
+    if value < MIN_INPUT_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"must be at least {MIN_INPUT_SIDE} pixels, the network's smallest input, got {text}"
+        )
     return value
 
 
@@ -70,15 +82,28 @@ def scale_float(text: str) -> float:
     return value
 
 
-def add_style_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by every command that runs styles."""
+def existing_dir(text: str) -> Path:
+    """A folder that exists: a typo in --styles-dir must not quietly load no extra styles."""
+    path = Path(text)
+    if not path.is_dir():
+        reason = "not a folder" if path.exists() else "no such folder"
+        raise argparse.ArgumentTypeError(f"{text}: {reason}")
+    return path
+
+
+def add_styles_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--styles-dir",
-        type=Path,
+        type=existing_dir,
         action="append",
         default=[],
         help="extra folder of .safetensors styles (repeatable)",
     )
+
+
+def add_style_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs styles."""
+    add_styles_dir_option(parser)
     parser.add_argument(
         "--variant",
         choices=("auto", "standard", "lite"),
@@ -94,7 +119,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--infer-size",
-        type=pixel_size,
+        type=infer_pixels,
         default=None,
         metavar="PX",
         help="run the network with the frame's long side at PX, then scale up",
@@ -222,10 +247,12 @@ def use_cpu_live_size(stylizer: Stylizer, args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.headless:
+        require_display()  # before loading anything: Qt would abort the process instead
     if args.record is not None:
         check_video_target(args.record)
-    if not args.headless and not args.out_dir.is_dir():
-        raise LivestyleError(f"output folder {args.out_dir} does not exist")
+    if not args.headless:
+        prepare_out_dir(args.out_dir)
     stylizer = load_stylizer(args)
     use_cpu_live_size(stylizer, args)
     source = open_live_source(args)
@@ -237,6 +264,15 @@ def run(args: argparse.Namespace) -> int:
     from .window import run_window  # Qt is imported only when a window is wanted
 
     return run_window(pipeline, args)
+
+
+def prepare_out_dir(folder: Path) -> None:
+    """The folder for R recordings and S snapshots, made when missing (as stylize's -o is):
+    `livestyle --out-dir captures` should work without a mkdir first."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, no permission
+        raise OutputError(f"output folder {folder}: {exc.strerror or exc}") from exc
 
 
 # Signals that end a headless run cleanly (recording finalized), exit code 128 + number.

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import logging
 import sys
+from collections.abc import Iterable
 
 from . import __version__
 from .errors import LivestyleError
@@ -51,18 +52,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _with_default_command(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
-    """`livestyle --source demo` means `livestyle live --source demo`."""
-    commands = set()
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    choices: dict[str, argparse.ArgumentParser] = {}
     for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
-        commands.update(action.choices)
+        choices.update(action.choices)  # type: ignore[arg-type]
+    return choices
+
+
+def _takes_value(option: str, parsers: Iterable[argparse.ArgumentParser]) -> bool:
+    """Whether `option` (as typed, without '=VALUE') consumes the next word in any command."""
+    for sub in parsers:
+        action = sub._option_string_actions.get(option)
+        if action is not None:
+            return action.nargs != 0
+    return False
+
+
+def _with_default_command(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """Put the command first: `livestyle --source demo` means `livestyle live --source demo`,
+    and `livestyle --styles-dir X styles` means `livestyle styles --styles-dir X`."""
     if any(a in ("-h", "--help", "--version") for a in argv[:1]):
         return argv
-    first = next((a for a in argv if a not in ("-v", "--verbose")), None)
-    if first in commands:
-        return argv
+    commands = _subparsers(parser)
     flags = [a for a in argv if a in ("-v", "--verbose")]
     rest = [a for a in argv if a not in ("-v", "--verbose")]
+    # Skip the options written before the first plain word; that word may be the command.
+    i = 0
+    while i < len(rest) and rest[i].startswith("-"):
+        option = rest[i]
+        i += 2 if "=" not in option and _takes_value(option, commands.values()) else 1
+    if i < len(rest) and rest[i] in commands:
+        return [*flags, rest[i], *rest[:i], *rest[i + 1 :]]
     return [*flags, DEFAULT_COMMAND, *rest]
 
 

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import device_failure, is_sticky_cuda_error
-from .model import TransformerNet
+from .model import MIN_INPUT_SIDE, TransformerNet
 from .onnx_backend import OnnxNet, UnsupportedModel, resolve_backend, torch_threads
 from .weights import StyleInfo
 
@@ -77,10 +77,14 @@ def output_to_bgr(image: torch.Tensor) -> torch.Tensor:
 
 
 def infer_shape(height: int, width: int, infer_size: int | None, scale: float) -> tuple[int, int]:
-    """Network input size: the frame scaled so its long side is infer_size (or by scale)."""
+    """Network input size: the frame scaled so its long side is infer_size (or by scale).
+
+    Never below the network's smallest input on either side: a wide frame at a small
+    --infer-size would otherwise crash in reflection padding.
+    """
     if infer_size:
         scale = min(1.0, infer_size / max(height, width))
-    return max(4, round(height * scale)), max(4, round(width * scale))
+    return max(MIN_INPUT_SIDE, round(height * scale)), max(MIN_INPUT_SIDE, round(width * scale))
 
 
 def stylize_frame(

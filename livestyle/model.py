@@ -16,6 +16,10 @@ from torch import nn
 
 # The network downsamples twice by 2, so inputs are padded to a multiple of this.
 SIZE_MULTIPLE = 4
+# Kernel of the first (and last) convolution. Reflection padding needs more pixels than it
+# pads, so the first layer's kernel // 2 = 4 sets the smallest input side the network takes.
+OUTER_KERNEL = 9
+MIN_INPUT_SIDE = OUTER_KERNEL // 2 + 1
 
 
 @dataclass(frozen=True)
@@ -112,11 +116,15 @@ class TransformerNet(nn.Module):
         self.config = config
         w1, w2, w3 = config.widths
         self.down = nn.Sequential(
-            ConvLayer(3, w1, 9), ConvLayer(w1, w2, 3, stride=2), ConvLayer(w2, w3, 3, stride=2)
+            ConvLayer(3, w1, OUTER_KERNEL),
+            ConvLayer(w1, w2, 3, stride=2),
+            ConvLayer(w2, w3, 3, stride=2),
         )
         self.res = nn.Sequential(*(ResidualBlock(w3) for _ in range(config.res_blocks)))
         self.up = nn.Sequential(
-            UpsampleConv(w3, w2), UpsampleConv(w2, w1), ConvLayer(w1, 3, 9, norm=False, relu=False)
+            UpsampleConv(w3, w2),
+            UpsampleConv(w2, w1),
+            ConvLayer(w1, 3, OUTER_KERNEL, norm=False, relu=False),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

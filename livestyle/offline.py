@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -37,9 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "-o",
         "--output",
-        type=Path,
-        default=None,
-        help="output file (one input) or folder (default: NAME-STYLE.EXT here)",
+        default=None,  # a str: a trailing '/' (a folder) would be lost in a Path
+        help="output file (one input) or folder, created if missing (several inputs, or a "
+        "trailing /) (default: NAME-STYLE.EXT here)",
     )
     add_style_options(p)
     p.set_defaults(func=run)
@@ -60,7 +61,10 @@ def read_image(path: Path) -> np.ndarray:
 
 
 def write_image(path: Path, image: np.ndarray) -> Path:
-    ok, encoded = cv2.imencode(path.suffix or ".png", image)
+    try:
+        ok, encoded = cv2.imencode(path.suffix or ".png", image)
+    except cv2.error:  # OpenCV raises, rather than returns False, for suffixes it cannot write
+        ok = False
     if not ok:
         raise OutputError(f"cannot write {path}: unsupported image format '{path.suffix}'")
     try:
@@ -138,6 +142,38 @@ def _check_disk(target: Path, frames: int) -> None:
         raise OutputError(f"cannot write {target}: disk full")
 
 
+def output_folder(raw: str | None, many: bool) -> Path | None:
+    """-o as a folder when it names one (several inputs, or a trailing slash), else None."""
+    if raw is None or not (many or raw.endswith(("/", os.sep))):
+        return None
+    folder = Path(raw)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{raw} is a file: give a folder for several inputs")
+    return folder
+
+
+def check_target_type(source: Path, target: Path) -> None:
+    """Refuse an output name the writers cannot encode before any style is loaded."""
+    if source.suffix.lower() in VIDEO_SUFFIXES:
+        if target.suffix.lower() not in VIDEO_SUFFIXES:
+            raise OutputError(
+                f"cannot write {target}: a video needs one of "
+                f"{', '.join(sorted(VIDEO_SUFFIXES))} as the extension"
+            )
+    elif not cv2.haveImageWriter(str(target)):
+        raise OutputError(
+            f"cannot write {target}: unsupported image format '{target.suffix}' "
+            f"(use one of {', '.join(sorted(IMAGE_SUFFIXES))})"
+        )
+
+
+def make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create folder {folder}: {exc.strerror or exc}") from exc
+
+
 def run(args: argparse.Namespace) -> int:
     for source in args.inputs:
         kind = source.suffix.lower()
@@ -146,12 +182,16 @@ def run(args: argparse.Namespace) -> int:
         if not source.is_file():
             raise SourceError(f"cannot read {source}: no such file")
     many = len(args.inputs) > 1
-    if args.output is not None and many and not args.output.is_dir():
-        raise OutputError(f"{args.output} must be an existing folder for several inputs")
+    folder = output_folder(args.output, many)
+    output = folder if folder is not None else (Path(args.output) if args.output else None)
+    if output is not None and folder is None and not output.is_dir():
+        check_target_type(args.inputs[0], output)
     stylizer = load_stylizer(args)
     style = stylizer.active.name
+    if folder is not None:
+        make_folder(folder)  # after the style loaded: a typo in --style leaves no folder
     for source in args.inputs:
-        target = output_path(source, style, args.output, many)
+        target = output_path(source, style, output, many)
         if source.suffix.lower() in VIDEO_SUFFIXES:
             frames = stylize_video(stylizer, source, target)
             print(f"{target} ({frames} frames)")

@@ -60,12 +60,22 @@ class Stats:
         self.latency_ms: deque[float] = deque(maxlen=window)
         self._ready_times: deque[float] = deque(maxlen=120)
         self.started_at = time.monotonic()
+        self.last_ready_at: float | None = None
 
     def record(self, inference_ms: float, frame: StylizedFrame) -> None:
         self.stylized += 1
         self.inference_ms.append(inference_ms)
         self.latency_ms.append(frame.latency_ms)
         self._ready_times.append(frame.ready_at)
+        self.last_ready_at = frame.ready_at
+
+    @property
+    def run_fps(self) -> float:
+        """Frames stylized per second from the start to the last frame: the time a window
+        stays open after the source ended is not part of the rate."""
+        if self.last_ready_at is None:
+            return 0.0
+        return self.stylized / max(1e-9, self.last_ready_at - self.started_at)
 
     @property
     def fps(self) -> float:
@@ -348,12 +358,11 @@ class Pipeline:
 
     def summary(self) -> str:
         stats = self.stats
-        elapsed = max(1e-9, time.monotonic() - stats.started_at)
         parts = [
             f"captured {self.capture.captured}",
             f"stylized {stats.stylized}",
             f"dropped {self.dropped}",
-            f"{stats.stylized / elapsed:.1f} fps",
+            f"{stats.run_fps:.1f} fps",
             f"inference {stats.percentile(stats.inference_ms, 50):.1f} ms",
             f"latency p50 {stats.percentile(stats.latency_ms, 50):.1f} ms"
             f" p95 {stats.percentile(stats.latency_ms, 95):.1f} ms",

@@ -112,8 +112,10 @@ def measure_flicker(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> Flic
 
 def read_clip(path: Path, max_frames: int, long_side: int | None) -> list[np.ndarray]:
     """Frames of a clip, optionally scaled down so the long side is at most long_side."""
+    if not path.is_file():
+        raise SourceError(f"cannot read {path}: no such file")
     capture = cv2.VideoCapture(str(path))
-    if not path.is_file() or not capture.isOpened():
+    if not capture.isOpened():
         raise SourceError(f"cannot read {path}: not a readable video")
     frames = []
     try:

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from .app import add_styles_dir_option
 from .inference import pick_device, preferred_variant
 from .weights import default_style_dirs, scan_styles, user_styles_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("styles", help="list installed styles")
-    p.add_argument(
-        "--styles-dir",
-        type=Path,
-        action="append",
-        default=[],
-        help="extra folder of .safetensors styles (repeatable)",
-    )
+    add_styles_dir_option(p)
     p.add_argument("--variant", choices=("auto", "standard", "lite"), default="auto")
     p.set_defaults(func=run)
 

@@ -69,30 +69,64 @@ DEFAULTS = {
 # ----------------------------------------------------------------------------- command line
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's defaults formatter, minus the noise of "(default: None)" and the like."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        # By identity: 0 == False, and --seed 0 / --threads 0 are worth showing.
+        if any(action.default is quiet for quiet in (None, False, argparse.SUPPRESS)):
+            return action.help
+        if action.default == "":
+            return action.help
+        return super()._get_help_string(action)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train",
         help="train a new style from a painting and a folder of photos",
         description="Train a style network. Under `torchrun --nproc_per_node N -m livestyle "
         "train ...` it trains data-parallel; --batch is then per process.",
+        formatter_class=DefaultsHelpFormatter,
     )
     p.add_argument("--style-image", required=True, help="the painting (jpg/png)")
     p.add_argument("--data", required=True, help="folder of training photos (searched recursively)")
-    p.add_argument("--name", required=True, help="style name shown in the app")
-    p.add_argument("--variant", choices=sorted(VARIANTS), default="lite")
-    p.add_argument("--steps", type=int, default=DEFAULTS["steps"])
+    p.add_argument(
+        "--name",
+        required=True,
+        help="style name shown in the app; the file is NAME.VARIANT.safetensors",
+    )
+    p.add_argument(
+        "--variant",
+        choices=sorted(VARIANTS),
+        default="lite",
+        help="lite for CPUs, standard (Johnson et al.) for GPUs",
+    )
+    p.add_argument("--steps", type=int, default=DEFAULTS["steps"], help="optimizer steps")
     p.add_argument("--size", type=int, default=DEFAULTS["size"], help="training crop side (px)")
-    p.add_argument("--batch", type=int, default=DEFAULTS["batch"])
+    p.add_argument("--batch", type=int, default=DEFAULTS["batch"], help="crops per step")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
-    p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint")
-    p.add_argument("--loss-net", choices=LOSS_NETWORKS, default="efficientnet-lite0")
+    p.add_argument("--resume", metavar="CKPT", help="continue exactly where a run stopped")
+    p.add_argument(
+        "--loss-net",
+        choices=LOSS_NETWORKS,
+        default="efficientnet-lite0",
+        help="perceptual network for the content and style losses",
+    )
     p.add_argument("--vgg-weights", metavar="PATH", help="torchvision vgg16 .pth file")
     p.add_argument(
         "--download-vgg", action="store_true", help="download VGG16 weights from torchvision"
     )
-    for name in ("content_weight", "style_weight", "tv_weight", "temporal_weight", "lr"):
-        p.add_argument("--" + name.replace("_", "-"), type=float, default=DEFAULTS[name])
-    p.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    weight_help = {
+        "content_weight": "keep the photo's structure",
+        "style_weight": "higher: more painting, less photo",
+        "tv_weight": "smoothness (total variation)",
+        "temporal_weight": "less flicker on video (stylize-then-move vs. move-then-stylize)",
+        "lr": "Adam learning rate",
+    }
+    for name, text in weight_help.items():
+        p.add_argument("--" + name.replace("_", "-"), type=float, default=DEFAULTS[name], help=text)
+    p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="runs are reproducible")
     p.add_argument(
         "--amp",
         choices=AMP_CHOICES,
@@ -110,23 +144,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--threads",
         type=int,
         default=0,
-        help="CPU threads for torch (default: all cores; 1 is faster on a CPU others load)",
+        help="CPU threads for torch, 0 = all cores (1 is faster on a CPU others load)",
     )
     p.add_argument(
         "--style-size",
         type=int,
         help="long side (px) the painting is scaled to (default: size * long side / 1080)",
     )
-    p.add_argument("--preview-every", type=int, default=DEFAULTS["preview_every"])
-    p.add_argument("--checkpoint-every", type=int, default=DEFAULTS["checkpoint_every"])
+    p.add_argument(
+        "--preview-every",
+        type=int,
+        default=DEFAULTS["preview_every"],
+        help="steps between preview images in the run folder (0: only the final one)",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=DEFAULTS["checkpoint_every"],
+        help="steps between checkpoints in the run folder (0: none)",
+    )
     p.add_argument("--preview-image", help="photo to stylize for previews (default: one of --data)")
-    p.add_argument("--run-dir", help="folder for previews, checkpoints, losses (runs/NAME)")
-    p.add_argument("--out-dir", help=f"folder for the style (default {user_styles_dir()})")
+    p.add_argument(
+        "--run-dir", help="folder for previews, checkpoints, losses (default: runs/NAME)"
+    )
+    p.add_argument("--out-dir", help=f"folder for the style (default: {user_styles_dir()})")
     p.add_argument("--out", help="style file to write (overrides --out-dir)")
-    p.add_argument("--title", default="", help="painting title")
-    p.add_argument("--artist", default="")
-    p.add_argument("--year", default="")
-    p.add_argument("--licence", default="")
+    p.add_argument("--title", default="", help="painting title (shown in the app)")
+    p.add_argument("--artist", default="", help="painter (shown in the app)")
+    p.add_argument("--year", default="", help="year of the painting")
+    p.add_argument("--licence", default="", help="licence of the painting, e.g. public domain")
     p.add_argument("--order", type=int, default=1000, help="position in the app's key order")
     p.set_defaults(func=run)
 
@@ -640,12 +686,26 @@ def write_preview(path: Path, photo: torch.Tensor, output: torch.Tensor) -> None
     write_rgb(path, to_uint8(side_by_side))
 
 
+def file_stem(name: str) -> str:
+    """The style name as a file name: what is not a letter, digit, '.', '-' or '_' becomes '_'."""
+    return re.sub(r"[^\w.-]+", "_", name.strip()).strip("._") or "style"
+
+
 def style_path(args: argparse.Namespace) -> Path:
+    """NAME.VARIANT.safetensors, the scheme of the shipped styles (unless --out says else)."""
     if args.out:
         return Path(args.out)
     folder = Path(args.out_dir) if args.out_dir else user_styles_dir()
-    slug = re.sub(r"[^\w.-]+", "_", args.name.strip()).strip("._") or "style"
-    return folder / f"{slug}-{args.variant}{SUFFIX}"
+    stem = file_stem(args.name)
+    if stem != args.name.strip():
+        log.warning(
+            "style name %r has characters a file name cannot carry: the file is %s "
+            "(the app still shows %r)",
+            args.name.strip(),
+            f"{stem}.{args.variant}{SUFFIX}",
+            args.name.strip(),
+        )
+    return folder / f"{stem}.{args.variant}{SUFFIX}"
 
 
 def style_info(args: argparse.Namespace) -> StyleInfo:
@@ -678,8 +738,7 @@ def style_info(args: argparse.Namespace) -> StyleInfo:
 
 
 def run_dir(args: argparse.Namespace) -> Path:
-    slug = re.sub(r"[^\w.-]+", "_", args.name.strip()).strip("._") or "style"
-    return Path(args.run_dir) if args.run_dir else Path("runs") / slug
+    return Path(args.run_dir) if args.run_dir else Path("runs") / file_stem(args.name)
 
 
 class LossLog:

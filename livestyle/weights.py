@@ -1,7 +1,7 @@
 """Style weights: `.safetensors` files with their metadata, and the folders they live in.
 
 A style file holds the transformer network's tensors (stored in half precision to keep
-`weights/` small) and string metadata: the style's name, the painting, its licence, the
+the shipped styles small) and string metadata: the style's name, the painting, its licence, the
 network config and the training settings. Nothing here unpickles anything.
 """
 
@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import torch
@@ -25,15 +26,27 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = "1"
 SUFFIX = ".safetensors"
-# Metadata every shipped style must carry (the tests check weights/ against this).
+# Metadata every shipped style must carry (the tests check the shipped styles against this).
 REQUIRED_METADATA = ("name", "title", "artist", "year", "licence")
 
 # Far beyond any real network; a file claiming more would take minutes just to build it.
 MAX_WIDTH = 4096
 MAX_RES_BLOCKS = 64
 
-# The repository's own weights/ folder, next to the package (editable installs and checkouts).
-PACKAGE_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+# Package data folder of the shipped styles (pyproject.toml puts its .safetensors in the wheel).
+SHIPPED_STYLES = "shipped_styles"
+
+
+def shipped_styles_dir() -> Path:
+    """The shipped styles, found through importlib.resources: a wheel install, an editable
+    install and a checkout all resolve to the folder inside the installed package."""
+    folder = resources.files(__package__).joinpath(SHIPPED_STYLES)
+    # safetensors memory-maps real files, so the styles must be on disk, not inside a zip:
+    # Path(str(...)) of a zip entry does not exist and the app says "no styles installed".
+    return folder if isinstance(folder, Path) else Path(str(folder))
+
+
+PACKAGE_WEIGHTS_DIR = shipped_styles_dir()
 
 
 def user_styles_dir() -> Path:

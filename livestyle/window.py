@@ -51,6 +51,9 @@ TICK_MS = 200  # state polling, and how soon Python sees a Ctrl-C while Qt's loo
 TOAST_SECONDS = 2.0
 RECENT_FRAMES = 30  # latency/inference figures are medians over this many frames
 STRENGTH_STEP = 0.1
+# No stylized frame for this long (paused, source ended, a stall): the overlay shows 0 fps,
+# not the rate of the last frames frozen at its last value.
+STALE_FPS_SECONDS = 1.0
 
 WHITE = QColor(255, 255, 255)
 DIM = QColor(190, 190, 190)
@@ -268,6 +271,7 @@ class LiveWindow(QWidget):
         self._toasts: list[tuple[str, QColor, float]] = []
         self._rec_since: float | None = None
         self._saving: list[Path] = []  # stopped recordings whose files are being finalized
+        self._strength_changed_until = 0.0  # the strength line shows a while after a change
         self._started = False
         self._stopped = False
         self._sized = False
@@ -439,7 +443,8 @@ class LiveWindow(QWidget):
     def change_strength(self, delta: float) -> None:
         steps = round((self.stylizer.strength + delta) / STRENGTH_STEP)
         self.stylizer.strength = steps * STRENGTH_STEP
-        self.toast(f"strength {round(self.stylizer.strength * 100)}%")
+        # One line that updates in place (no toast per key press, which stacked up).
+        self._strength_changed_until = time.monotonic() + TOAST_SECONDS
 
     def cycle_view(self) -> None:
         self.view = self.view.next()  # the overlay names the view when it is not the default
@@ -472,6 +477,7 @@ class LiveWindow(QWidget):
             log.error("snapshot %s: %s", path, exc)
             ok = False
         if not ok:
+            log.error("could not save snapshot %s", path)  # on stderr too, not only on screen
             self.toast(f"could not save snapshot {path}", RED)
             return None
         log.info("saved snapshot %s", path)
@@ -525,8 +531,8 @@ class LiveWindow(QWidget):
         if painting:
             lines.append((painting, DIM))
         lines.append((self._speed_line(), DIM))
-        if self.stylizer.strength < 0.995:
-            lines.append((f"strength {round(self.stylizer.strength * 100)}%", WHITE))
+        if self.stylizer.strength < 0.995 or self._strength_recently_changed():
+            lines.append(self._strength_line())
         if self.view is not ViewMode.STYLIZED:
             lines.append((f"view: {self.view.value}", WHITE))
         if self.pipeline.paused:
@@ -535,11 +541,25 @@ class LiveWindow(QWidget):
             lines.append((f"● REC {format_clock(time.monotonic() - self._rec_since)}", RED))
         return lines
 
+    def _strength_line(self) -> tuple[str, QColor]:
+        return f"strength {round(self.stylizer.strength * 100)}%", WHITE
+
+    def _strength_recently_changed(self) -> bool:
+        return time.monotonic() < self._strength_changed_until
+
+    def _live_fps(self) -> float:
+        """The output rate now: 0 while paused or when frames stopped coming."""
+        stats = self.pipeline.stats
+        last = stats.last_ready_at
+        if self.pipeline.paused or last is None or time.monotonic() - last > STALE_FPS_SECONDS:
+            return 0.0
+        return stats.fps
+
     def _speed_line(self) -> str:
         stats = self.pipeline.stats
         latency = recent_median(stats.latency_ms)
         inference = recent_median(stats.inference_ms)
-        parts = [f"{stats.fps:.1f} fps"]
+        parts = [f"{self._live_fps():.1f} fps"]
         if latency is not None:
             parts.append(f"latency {latency:.0f} ms")
         if inference is not None:
@@ -557,6 +577,8 @@ class LiveWindow(QWidget):
             lines.append((self.pipeline.status, ORANGE))
         saving = self.pipeline.saving
         lines.extend((f"saving {p.name}...", YELLOW) for p in self._saving if p in saving)
+        if not self.overlay_visible and self._strength_recently_changed():
+            lines.append(self._strength_line())  # with the overlay hidden, + / - still answer
         lines.extend((text, color) for text, color, _ in self._toasts)
         if self.overlay_visible and not self.help_visible:
             lines.append(("H: help", DIM))
@@ -699,4 +721,6 @@ def run_window(pipeline: Pipeline, args: argparse.Namespace) -> int:
     print(f"{pipeline.summary()}, display dropped {dropped}")
     if pipeline.error is not None:
         print(f"livestyle: error: {error_text(pipeline.error)}", file=sys.stderr)
+    if pipeline.recording_error is not None:  # as headless does: not only on screen
+        print(f"livestyle: error: {pipeline.recording_error}", file=sys.stderr)
     return code

@@ -119,6 +119,18 @@ def test_stylize_image_and_video(styles, tmp_path, capsys):
         (["live", "--strength", "3"], ["--strength"]),
         (["live", "--infer-size", "0"], ["--infer-size"]),
         (["live", "--fps", "-5"], ["--fps"]),
+        # The network's reflection padding needs 5 px: 4 used to pass and then crash.
+        (["live", "--infer-size", "4"], ["--infer-size", "at least 5"]),
+        (["styles", "--styles-dir", "/does/not/exist"], ["/does/not/exist", "no such folder"]),
+        (
+            ["live", "--headless", "--max-frames", "1", "--styles-dir", "/does/not/exist"],
+            ["/does/not/exist", "no such folder"],
+        ),
+        (["--styles-dir", "/does/not/exist", "styles"], ["/does/not/exist", "no such folder"]),
+        (
+            ["eval-stability", "--video", "/missing.mp4", "--style", "alpha"],
+            ["/missing.mp4", "no such file"],
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(styles, capsys, argv, parts):
@@ -183,3 +195,58 @@ def test_live_on_cpu_runs_the_network_smaller_unless_told(stylizer):
     stylizer.infer_size = 640
     use_cpu_live_size(stylizer, Namespace(infer_size=640, infer_scale=1.0))
     assert stylizer.infer_size == 640
+
+
+def test_smallest_infer_size_runs(styles, capsys):
+    argv = ["live", "--headless", "--source", "demo", "--max-frames", "3", "--infer-size", "5"]
+    assert main([*argv, "--width", "64", "--height", "36"]) == 0
+    assert capsys.readouterr().out.startswith("captured 3")
+
+
+def test_options_may_come_before_the_command(styles, tmp_path, capsys):
+    more = write_styles(tmp_path / "more", names=("delta",))
+    assert main(["--styles-dir", str(more), "styles"]) == 0
+    assert "delta" in capsys.readouterr().out
+    assert main(["-v", f"--styles-dir={more}", "styles", "--variant", "lite"]) == 0
+    assert "delta" in capsys.readouterr().out
+
+
+def test_stylize_to_a_file_type_opencv_cannot_write(styles, tmp_path, capsys):
+    image = tmp_path / "x.png"
+    cv2.imwrite(str(image), np.zeros((8, 8, 3), np.uint8))
+    out = tmp_path / "out.txt"
+    assert main(["stylize", str(image), "--style", "alpha", "-o", str(out)]) == 2
+    one_line_error(capsys, "out.txt", "unsupported image format")
+    assert not out.exists()
+
+
+def test_stylize_creates_the_output_folder(styles, tmp_path, capsys):
+    image = tmp_path / "photo.png"
+    cv2.imwrite(str(image), np.zeros((12, 16, 3), np.uint8))
+    clip = write_video(tmp_path / "clip.mp4", frames=3, fps=10.0, size=(16, 12))
+    several = tmp_path / "new" / "folder"
+    assert main(["stylize", str(image), str(clip), "--style", "beta", "-o", f"{several}/"]) == 0
+    assert (several / "photo-beta.png").is_file() and (several / "clip-beta.mp4").is_file()
+    single = tmp_path / "single"  # one input and a trailing slash: a folder too
+    assert main(["stylize", str(image), "--style", "beta", "-o", f"{single}/"]) == 0
+    assert (single / "photo-beta.png").is_file()
+
+
+def test_stylize_refuses_a_file_as_the_folder_for_several_inputs(styles, tmp_path, capsys):
+    image = tmp_path / "photo.png"
+    cv2.imwrite(str(image), np.zeros((12, 16, 3), np.uint8))
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    assert main(["stylize", str(image), str(image), "--style", "beta", "-o", str(taken)]) == 2
+    one_line_error(capsys, "taken", "is a file")
+
+
+def test_out_dir_for_snapshots_is_created(tmp_path):
+    from livestyle.app import prepare_out_dir
+    from livestyle.errors import OutputError
+
+    prepare_out_dir(tmp_path / "captures" / "today")
+    assert (tmp_path / "captures" / "today").is_dir()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError, match="output folder"):
+        prepare_out_dir(tmp_path / "file")

@@ -55,3 +55,22 @@ def test_stop_ends_every_thread_quickly(tmp_path, stylizer):
     assert time.monotonic() - began < 2.0
     assert not any(t.is_alive() for t in pipeline.threads)
     assert cv2.VideoCapture(str(tmp_path / "r.mp4")).read()[0]
+
+
+def test_summary_fps_ignores_the_idle_time_after_the_source_ended(stylizer):
+    """A window left open after the clip ended once halved the reported rate (11.5 vs 24)."""
+    import time
+
+    import numpy as np
+
+    from livestyle.pipeline import StylizedFrame
+
+    pipeline = Pipeline(DemoSource(64, 48, fps=30), stylizer)
+    now = time.monotonic()
+    pipeline.stats.started_at = now - 20.0  # the run began 20 s ago...
+    image = np.zeros((48, 64, 3), np.uint8)
+    for i in range(24):  # ...stylized 24 frames in its first second, then sat idle
+        ready = pipeline.stats.started_at + (i + 1) / 24
+        frame = StylizedFrame(image, image, i, i / 24, ready - 0.01, ready, "alpha")
+        pipeline.stats.record(5.0, frame)
+    assert ", 24.0 fps," in pipeline.summary()

@@ -1,4 +1,4 @@
-"""Every style in weights/ loads, carries full metadata, and really stylizes."""
+"""Every shipped style (livestyle/shipped_styles/) loads, has full metadata, really stylizes."""
 
 import numpy as np
 import pytest
@@ -13,7 +13,7 @@ from livestyle.weights import (
 )
 
 FILES = discover_style_files([PACKAGE_WEIGHTS_DIR])
-pytestmark = pytest.mark.skipif(not FILES, reason="no styles shipped in weights/ yet")
+pytestmark = pytest.mark.skipif(not FILES, reason="no shipped styles in livestyle/shipped_styles/")
 
 
 def test_weights_folder_is_compact():

@@ -98,7 +98,7 @@ def _totals(result: T.TrainResult) -> list[float]:
     return [s.losses["total"] for s in result.history]
 
 
-def test_training_lowers_the_loss_and_exports_the_style(tmp_path, data, painting) -> None:
+def test_training_lowers_the_loss_and_exports_the_style(tmp_path, data, painting, caplog) -> None:
     argv = _argv(tmp_path, data, painting, "--steps", "12", "--preview-every", "6")
     argv += ["--style-weight", "10"]  # style dominates: its fast early drop is easy to see
     argv += ["--title", "Stripes", "--artist", "Test Painter", "--year", "1901"]
@@ -113,7 +113,9 @@ def test_training_lowers_the_loss_and_exports_the_style(tmp_path, data, painting
     assert (result.run_dir / "losses.csv").read_text().count("\n") == 13
 
     model, info = load_style(result.style_path)
-    assert result.style_path.name == "Test_Style-lite.safetensors"
+    # The shipped styles' scheme, NAME.VARIANT.safetensors, and a word on the changed name.
+    assert result.style_path.name == "Test_Style.lite.safetensors"
+    assert "'Test Style'" in caplog.text and "Test_Style.lite.safetensors" in caplog.text
     assert (info.name, info.title, info.artist, info.year) == (
         "Test Style",
         "Stripes",
@@ -233,7 +235,7 @@ def test_data_parallel_two_processes(tmp_path, data, painting) -> None:
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     styles = list((tmp_path / "styles").iterdir())
-    assert [p.name for p in styles] == ["Test_Style-lite.safetensors"]
+    assert [p.name for p in styles] == ["Test_Style.lite.safetensors"]
     _, info = load_style(styles[0])
     assert info.training["processes"] == 2
     checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
@@ -304,3 +306,23 @@ def test_max_minutes_stops_early_with_a_style_and_a_checkpoint(tmp_path, data, p
     assert result.style_path.is_file()
     checkpoint = T.read_checkpoint(result.run_dir / "checkpoint.pt")
     assert checkpoint["step"] == len(result.history)
+
+
+def test_style_file_names_follow_the_shipped_scheme(caplog) -> None:
+    args = argparse.Namespace(out=None, out_dir="/x", name="bad/name", variant="standard")
+    assert T.style_path(args) == Path("/x/bad_name.standard.safetensors")
+    assert "bad/name" in caplog.text and "bad_name.standard.safetensors" in caplog.text
+    caplog.clear()
+    args.name = "starry_night"  # a name that is already a file name: no message
+    assert T.style_path(args) == Path("/x/starry_night.standard.safetensors")
+    assert caplog.text == ""
+
+
+def test_train_help_shows_defaults_and_explains_every_option() -> None:
+    parser = cli.build_parser()
+    train_parser = parser._subparsers._group_actions[0].choices["train"]
+    text = train_parser.format_help()
+    for expected in ("(default: 1000)", "(default: 256)", "(default: 3.0)", "(default: lite)"):
+        assert expected in text
+    for action in train_parser._actions:
+        assert action.help, f"{action.option_strings} has no help text"

@@ -161,19 +161,44 @@ def test_style_keys_change_style_and_overlay(qtbot, window: LiveWindow) -> None:
     qtbot.waitUntil(lambda: window.shown.frame.style == "beta", timeout=WAIT_MS)
 
 
+def strength_lines(window: LiveWindow) -> list[str]:
+    return [line for line in window.overlay_text().splitlines() if "strength" in line]
+
+
 def test_strength_keys(qtbot, window: LiveWindow) -> None:
     assert "strength" not in window.overlay_text()
     qtbot.keyClick(window, Qt.Key.Key_Minus)
     qtbot.keyClick(window, Qt.Key.Key_Minus)
     assert window.stylizer.strength == pytest.approx(0.8)
-    assert "strength 80%" in window.overlay_text()
+    assert strength_lines(window) == ["strength 80%"]  # one line, updated in place
     qtbot.keyClick(window, Qt.Key.Key_Plus)
     assert window.stylizer.strength == pytest.approx(0.9)
+    assert strength_lines(window) == ["strength 90%"]
     qtbot.keyClick(window, Qt.Key.Key_Equal)
     qtbot.keyClick(window, Qt.Key.Key_Equal)  # capped at 100%
     assert window.stylizer.strength == pytest.approx(1.0)
-    assert not any("strength" in text for text, _ in window.state_lines())
-    assert ("strength 100%", window_module.WHITE) in window.message_lines()  # the toast
+    assert strength_lines(window) == ["strength 100%"]  # says where it landed, for a while
+    window._strength_changed_until = 0.0  # that while has passed
+    assert strength_lines(window) == []
+    qtbot.keyClick(window, Qt.Key.Key_Tab)  # overlay hidden: the keys still answer, once
+    qtbot.keyClick(window, Qt.Key.Key_Minus)
+    qtbot.keyClick(window, Qt.Key.Key_Minus)
+    assert strength_lines(window) == ["strength 80%"]
+
+
+def test_overlay_fps_is_zero_while_paused(qtbot, window: LiveWindow) -> None:
+    qtbot.waitUntil(lambda: window.pipeline.stats.fps > 0, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.pipeline.stats.fps > 0  # the rate of the last frames stays as it was...
+    assert window._speed_line().startswith("0.0 fps")  # ...but nothing is being stylized
+
+
+def test_snapshot_error_goes_to_stderr_too(qtbot, window: LiveWindow, tmp_path, caplog) -> None:
+    window.out_dir = tmp_path / "gone"
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    assert "could not save snapshot" in window.overlay_text()
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any("could not save snapshot" in m and "gone" in m for m in errors)
 
 
 def test_tab_help_and_fullscreen_keys(qtbot, window: LiveWindow) -> None:
@@ -517,3 +542,42 @@ def test_helpers(tmp_path: Path) -> None:
     stylized = np.full((4, 8, 3), 100, np.uint8)
     split = compose_split(original, stylized)
     assert split[:, :3].max() == 0 and split[:, 5:].min() == 100 and split[:, 4].min() == 255
+
+
+class FailingWriter:
+    def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
+        pass
+
+    def write(self, frame: np.ndarray) -> None:
+        raise OSError(28, "No space left on device")
+
+    def release(self) -> None:
+        pass
+
+
+def test_run_window_prints_a_recording_error_at_the_end(
+    qapp, stylizer: Stylizer, tmp_path: Path, capsys
+) -> None:
+    pipeline = Pipeline(
+        DemoSource(WIDTH, HEIGHT, fps=30), stylizer, out_dir=tmp_path, writer_factory=FailingWriter
+    )
+    args = Namespace(out_dir=tmp_path, record=tmp_path / "take.mp4", fullscreen=False)
+
+    def close_after_failure() -> None:
+        if pipeline.recording_error is not None:
+            QApplication.closeAllWindows()
+
+    timer = QTimer()
+    timer.timeout.connect(close_after_failure)
+    timer.start(50)
+    safety = QTimer()
+    safety.setSingleShot(True)
+    safety.timeout.connect(QApplication.closeAllWindows)
+    safety.start(WAIT_MS)
+    try:
+        run_window(pipeline, args)
+    finally:
+        timer.stop()
+        safety.stop()
+    err = capsys.readouterr().err
+    assert "livestyle: error: recording to" in err and "No space left" in err

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# How the shipped styles in weights/ were trained: `livestyle train` on ../shared's public-domain
-# paintings and photos. Usage: bash weights/train_shipped.sh [variant] [steps] [size] [jobs]
+# How the shipped styles in livestyle/shipped_styles/ (package data, so wheels carry them) were
+# trained: `livestyle train` on ../shared's public-domain paintings and photos.
+# Usage, from the repository root: bash livestyle/shipped_styles/train_shipped.sh [variant] [steps] [size] [jobs]
 # On the 2-core CPU this project is built on: lite, 500 steps, 192 px crops, 2 jobs of 1 thread.
-# On a GPU: bash weights/train_shipped.sh standard 4000 256 1
+# On a GPU: bash livestyle/shipped_styles/train_shipped.sh standard 4000 256 1
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."  # the repository root: runs/ and ../shared are relative to it
 variant=${1:-lite}
 steps=${2:-500}
 size=${3:-192}
@@ -12,7 +13,7 @@ jobs=${4:-2}
 shared=${SHARED:-../shared}
 # Where the styles go (benchmarks/gpu_session.py trains into its own folder), extra options
 # for every run (e.g. TRAIN_ARGS="--max-minutes 5 --batch 8"; later options win), the Python.
-weights_dir=${WEIGHTS_DIR:-weights}
+weights_dir=${WEIGHTS_DIR:-livestyle/shipped_styles}
 train_args=${TRAIN_ARGS:-}
 python=${PYTHON:-python3}
 licence="public domain (artist died over 70 years ago; work published before 1930)"
