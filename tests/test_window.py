@@ -548,7 +548,7 @@ class FailingWriter:
     def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
         pass
 
-    def write(self, frame: np.ndarray) -> None:
+    def write(self, frame: np.ndarray, time: float) -> int:
         raise OSError(28, "No space left on device")
 
     def release(self) -> None:
