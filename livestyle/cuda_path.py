@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import device_failure, is_sticky_cuda_error
+from .errors import GraphCaptureError, device_failure, is_sticky_cuda_error
 from .inference import bgr_to_input, output_to_bgr, stylize_frame
 from .model import ConvLayer, NetConfig
 
@@ -79,12 +79,12 @@ class LayoutInstanceNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         var, mean = torch.var_mean(x.float(), dim=(2, 3), keepdim=True, correction=0)
         scale = torch.rsqrt(var + self.eps)
-        shift = torch.zeros_like(mean)
-        if self.weight is not None:
-            scale = scale * self.weight.float().view(1, -1, 1, 1)
-            shift = self.bias.float().view(1, -1, 1, 1).expand_as(mean)
         centred = x - mean.to(x.dtype)
-        return torch.addcmul(shift.to(x.dtype), centred, scale.to(x.dtype))
+        if self.weight is None:
+            return centred * scale.to(x.dtype)
+        scale = scale * self.weight.float().view(1, -1, 1, 1)
+        shift = self.bias.to(x.dtype).view(1, -1, 1, 1)
+        return torch.addcmul(shift, centred, scale.to(x.dtype))
 
 
 def with_layout_norm(model: nn.Module) -> nn.Module:
@@ -203,10 +203,6 @@ class GraphCache(Generic[K, V]):
 
 
 # --- failures ---
-
-
-class GraphCaptureError(RuntimeError):
-    """A frame graph could not be captured (the eager path can still run that size)."""
 
 
 # --- CUDA plumbing with CPU stand-ins ---

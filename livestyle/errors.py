@@ -21,6 +21,10 @@ class OutputError(LivestyleError):
     """An output path that cannot be written."""
 
 
+class GraphCaptureError(RuntimeError):
+    """A CUDA frame graph could not be captured (the eager path can still run that size)."""
+
+
 class DeviceFailure(LivestyleError):
     """The GPU hit an error that poisons its context: nothing more can run on it."""
 

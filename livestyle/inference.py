@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .errors import device_failure, is_sticky_cuda_error
+from .errors import GraphCaptureError, device_failure, is_sticky_cuda_error
 from .model import MIN_INPUT_SIDE, TransformerNet
 from .onnx_backend import OnnxNet, UnsupportedModel, resolve_backend, torch_threads
 from .weights import StyleInfo
@@ -285,8 +285,6 @@ class Stylizer:
         self, frame: np.ndarray, chosen: int, net_shape: tuple[int, int], strength: float
     ) -> np.ndarray | None:
         """The frame from the CUDA graph path, or None when its graph cannot be captured."""
-        from .cuda_path import GraphCaptureError
-
         try:
             return self._frames.stylize(frame, chosen % len(self.styles), net_shape, strength)
         except GraphCaptureError as exc:
