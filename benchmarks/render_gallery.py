@@ -14,9 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livestyle.capture import DemoSource
-from livestyle.inference import Stylizer
-from livestyle.offline import read_image
+from livestyle.stylizer import Stylizer
+from livestyle.video.demo import DemoSource
+from livestyle.video.files import read_image
 from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "photos" / "pypi_bundled"

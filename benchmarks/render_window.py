@@ -16,12 +16,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-from livestyle.app import CPU_LIVE_INFER_SIZE  # noqa: E402
-from livestyle.capture import open_source  # noqa: E402
-from livestyle.inference import Stylizer  # noqa: E402
-from livestyle.pipeline import Pipeline  # noqa: E402
+from livestyle.commands.live import CPU_LIVE_INFER_SIZE  # noqa: E402
+from livestyle.live.pipeline import Pipeline  # noqa: E402
+from livestyle.stylizer import Stylizer  # noqa: E402
+from livestyle.ui.window import LiveWindow, ViewMode  # noqa: E402
+from livestyle.video.sources import open_source  # noqa: E402
 from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles  # noqa: E402
-from livestyle.window import LiveWindow, ViewMode  # noqa: E402
 
 CLIP = Path(__file__).resolve().parents[1].parent / "shared/clips/tears_of_steel_clip01.mp4"
 

@@ -25,11 +25,11 @@ from pathlib import Path
 import cv2
 import torch
 
-from livestyle.capture import DemoSource
-from livestyle.inference import Stylizer
+from livestyle.live.pipeline import Pipeline
+from livestyle.live.recorder import Recorder
 from livestyle.model import VARIANTS, TransformerNet
-from livestyle.pipeline import Pipeline
-from livestyle.recording import Recorder
+from livestyle.stylizer import Stylizer
+from livestyle.video.demo import DemoSource
 from livestyle.weights import StyleInfo, load_styles, save_style, scan_styles
 
 STYLE_NAMES = ("soak-a", "soak-b", "soak-c")

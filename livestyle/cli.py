@@ -13,17 +13,17 @@ import logging
 import sys
 from collections.abc import Iterable
 
-from . import __version__
-from .errors import LivestyleError
+from livestyle import __version__
+from livestyle.errors import LivestyleError
 
 # Modules that add subcommands, in the order `livestyle --help` lists them.
 COMMAND_MODULES = (
-    "livestyle.app",
-    "livestyle.styles_cmd",
-    "livestyle.offline",
-    "livestyle.train",
-    "livestyle.stability",
-    "livestyle.bench",
+    "livestyle.commands.live",
+    "livestyle.commands.styles",
+    "livestyle.commands.stylize",
+    "livestyle.train.loop",
+    "livestyle.commands.eval_stability",
+    "livestyle.bench.harness",
 )
 DEFAULT_COMMAND = "live"
 

@@ -19,8 +19,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
-from .errors import WeightsError
-from .model import NetConfig, TransformerNet, variant_name
+from livestyle.errors import WeightsError
+from livestyle.model import NetConfig, TransformerNet, variant_name
 
 log = logging.getLogger(__name__)
 

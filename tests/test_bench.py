@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from livestyle import bench
+from livestyle.bench import harness as bench
 from livestyle.cli import main
 from livestyle.model import VARIANTS
 

@@ -5,8 +5,11 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle.capture import CaptureThread, DemoSource, Frame, LatestSlot, open_source
 from livestyle.errors import SourceError
+from livestyle.live.capture import CaptureThread
+from livestyle.live.slot import Frame, LatestSlot
+from livestyle.video.demo import DemoSource
+from livestyle.video.sources import open_source
 
 from .media import write_video
 

@@ -188,7 +188,7 @@ def test_unwritable_output_for_stylize(styles, tmp_path, capsys):
 def test_live_on_cpu_runs_the_network_smaller_unless_told(stylizer):
     from argparse import Namespace
 
-    from livestyle.app import CPU_LIVE_INFER_SIZE, use_cpu_live_size
+    from livestyle.commands.live import CPU_LIVE_INFER_SIZE, use_cpu_live_size
 
     use_cpu_live_size(stylizer, Namespace(infer_size=None, infer_scale=1.0))
     assert stylizer.infer_size == CPU_LIVE_INFER_SIZE
@@ -242,7 +242,7 @@ def test_stylize_refuses_a_file_as_the_folder_for_several_inputs(styles, tmp_pat
 
 
 def test_out_dir_for_snapshots_is_created(tmp_path):
-    from livestyle.app import prepare_out_dir
+    from livestyle.commands.live import prepare_out_dir
     from livestyle.errors import OutputError
 
     prepare_out_dir(tmp_path / "captures" / "today")

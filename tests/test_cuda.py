@@ -20,11 +20,12 @@ import numpy as np
 import pytest
 import torch
 
-from livestyle.capture import DemoSource
-from livestyle.cuda_path import load_photos, psnr
-from livestyle.inference import Stylizer, infer_shape
+from livestyle.bench.precision import load_photos, psnr
+from livestyle.engines.frames import infer_shape
+from livestyle.live.pipeline import Pipeline
 from livestyle.model import VARIANTS, TransformerNet
-from livestyle.pipeline import Pipeline
+from livestyle.stylizer import Stylizer
+from livestyle.video.demo import DemoSource
 from livestyle.weights import StyleInfo, default_style_dirs, load_styles, scan_styles
 
 # LIVESTYLE_CUDA_DRY_RUN=1 runs these on the CPU in bfloat16 at small sizes (gpu_session.py
@@ -148,7 +149,7 @@ def test_headless_pipeline_on_cuda_records_every_frame(tmp_path: Path, size) -> 
 
 def test_training_under_half_precision_autocast_trains(tmp_path: Path) -> None:
     from livestyle import cli
-    from livestyle import train as T
+    from livestyle.train import loop as T
     from livestyle.weights import load_style
 
     painting = SHARED / "styles" / "vangogh_starry_night.jpg"

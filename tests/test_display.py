@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from livestyle.display import XCB_CURSOR_PACKAGE, display_problem
+from livestyle.ui.display import XCB_CURSOR_PACKAGE, display_problem
 
 from .media import write_styles
 

@@ -13,32 +13,30 @@ import pytest
 import torch
 from torch import nn
 
-from livestyle import cuda_path, onnx_backend
-from livestyle.capture import DemoSource
-from livestyle.cuda_path import (
-    CudaFrameRunner,
-    GraphCache,
-    GraphKey,
-    LayoutInstanceNorm,
-    precision_psnr,
-    psnr,
-    with_layout_norm,
-)
-from livestyle.errors import DeviceFailure
-from livestyle.inference import Stylizer
+from livestyle.bench.precision import precision_psnr, psnr
+from livestyle.engines import cuda as cuda_engine
+from livestyle.engines import device as engine_device
+from livestyle.engines import onnx as onnx_engine
+from livestyle.engines.cuda import CudaFrameRunner, GraphCache, GraphKey
+from livestyle.engines.device import resolve_backend
+from livestyle.engines.frames import torch_threads
+from livestyle.engines.layout_norm import LayoutInstanceNorm, with_layout_norm
+from livestyle.errors import DeviceFailure, GraphCaptureError
 from livestyle.model import VARIANTS, TransformerNet
+from livestyle.stylizer import Stylizer
+from livestyle.video.demo import DemoSource
 from livestyle.weights import StyleInfo
 
 CPU = torch.device("cpu")
 needs_onnxruntime = pytest.mark.skipif(
-    not onnx_backend.onnxruntime_available(), reason="onnx/onnxruntime not installed"
+    not onnx_engine.onnxruntime_available(), reason="onnx/onnxruntime not installed"
 )
 
 
 @pytest.fixture(autouse=True)
 def one_torch_thread():
     """Tiny frames: a second thread only waits for a core the rest of the suite keeps busy."""
-    with onnx_backend.torch_threads(1):
+    with torch_threads(1):
         yield
 
 
@@ -73,7 +71,7 @@ def test_onnx_network_matches_torch(variant: str, shape: tuple[int, int]) -> Non
     x = torch.rand(1, 3, *shape)
     with torch.inference_mode():
         expected = net(x)
-    got = onnx_backend.OnnxNet(net, threads=1)(x)
+    got = onnx_engine.OnnxNet(net, threads=1)(x)
     assert got.shape == expected.shape
     assert float((got - expected).abs().max()) < 1e-4
 
@@ -98,13 +96,13 @@ def test_onnxruntime_stylizer_matches_torch_stylizer(strength: float, infer_size
 def test_unknown_layer_is_refused() -> None:
     net = trained_looking("lite", 0)
     net.res = nn.Sequential(nn.Identity())
-    with pytest.raises(onnx_backend.UnsupportedModel, match="Identity"):
-        onnx_backend.build_onnx(net)
+    with pytest.raises(onnx_engine.UnsupportedModel, match="Identity"):
+        onnx_engine.build_onnx(net)
 
 
 def test_pad_to_multiple_reflects_bottom_right() -> None:
     x = torch.arange(5.0).view(1, 1, 1, 5).expand(1, 1, 3, 5)
-    padded = onnx_backend.pad_to_multiple(x)
+    padded = onnx_engine.pad_to_multiple(x)
     assert padded.shape[-2:] == (4, 8)
     assert padded[0, 0, 0, 5:].tolist() == [3.0, 2.0, 1.0]  # reflection, edge not repeated
 
@@ -113,8 +111,8 @@ def test_pad_to_multiple_reflects_bottom_right() -> None:
 
 
 def test_auto_backend_by_device_and_precision(monkeypatch) -> None:
-    monkeypatch.setattr(onnx_backend, "onnxruntime_available", lambda: True)
-    resolve = onnx_backend.resolve_backend
+    monkeypatch.setattr(engine_device, "onnxruntime_available", lambda: True)
+    resolve = resolve_backend
     assert resolve("auto", CPU, torch.float32) == "onnxruntime"
     assert resolve("auto", CPU, torch.bfloat16) == "torch"
     assert resolve("auto", torch.device("cuda"), torch.float16) == "cuda-graph"
@@ -127,7 +125,7 @@ def test_auto_backend_by_device_and_precision(monkeypatch) -> None:
 
 
 def test_missing_onnxruntime_falls_back_with_one_line(monkeypatch, caplog) -> None:
-    monkeypatch.setattr(onnx_backend, "onnxruntime_available", lambda: False)
+    monkeypatch.setattr(engine_device, "onnxruntime_available", lambda: False)
     caplog.set_level(logging.INFO, logger="livestyle")
     for requested in ("auto", "onnxruntime"):
         caplog.clear()
@@ -140,12 +138,12 @@ def test_missing_onnxruntime_falls_back_with_one_line(monkeypatch, caplog) -> No
 
 
 def test_failing_conversion_falls_back_to_torch(monkeypatch, caplog) -> None:
-    monkeypatch.setattr(onnx_backend, "onnxruntime_available", lambda: True)
+    monkeypatch.setattr(engine_device, "onnxruntime_available", lambda: True)
 
     def refuse(model: nn.Module, *args: object, **kwargs: object) -> None:
-        raise onnx_backend.UnsupportedModel("no conversion for Custom")
+        raise onnx_engine.UnsupportedModel("no conversion for Custom")
 
-    monkeypatch.setattr("livestyle.inference.OnnxNet", refuse)
+    monkeypatch.setattr("livestyle.stylizer.OnnxNet", refuse)
     loaded = styles(count=1)
     stylizer = Stylizer(loaded, CPU, "fp32")
     assert stylizer.backend == "torch" and "no conversion for Custom" in caplog.text
@@ -247,7 +245,7 @@ def test_failed_capture_runs_that_size_eagerly_and_says_so(monkeypatch) -> None:
     notices: list[str] = []
     graphed = Stylizer(loaded, CPU, "fp32", backend="cuda-graph", on_notice=notices.append)
     plain = Stylizer(loaded, CPU, "fp32", backend="torch")
-    monkeypatch.setattr(cuda_path, "capture_graph", failing_capture("operation not permitted"))
+    monkeypatch.setattr(cuda_engine, "capture_graph", failing_capture("operation not permitted"))
     image = frame(20, 28, 5)
     np.testing.assert_array_equal(graphed.stylize(image), plain.stylize(image))
     assert len(notices) == 1 and "graph capture failed at 28x20" in notices[0]
@@ -261,8 +259,8 @@ def test_failed_capture_runs_that_size_eagerly_and_says_so(monkeypatch) -> None:
 
 def test_failed_capture_raises_where_fallback_is_off(monkeypatch) -> None:
     strict = Stylizer(styles(count=1), CPU, "fp32", backend="cuda-graph", graph_fallback=False)
-    monkeypatch.setattr(cuda_path, "capture_graph", failing_capture("operation not permitted"))
-    with pytest.raises(cuda_path.GraphCaptureError, match="operation not permitted"):
+    monkeypatch.setattr(cuda_engine, "capture_graph", failing_capture("operation not permitted"))
+    with pytest.raises(GraphCaptureError, match="operation not permitted"):
         strict.stylize(frame(20, 28))
 
 
@@ -276,9 +274,9 @@ def test_sticky_cuda_error_ends_with_a_clear_device_failure(monkeypatch, backend
 
     target = "capture_graph" if backend == "cuda-graph" else None
     if target:
-        monkeypatch.setattr(cuda_path, target, broken)
+        monkeypatch.setattr(cuda_engine, target, broken)
     else:
-        monkeypatch.setattr("livestyle.inference.stylize_frame", broken)
+        monkeypatch.setattr("livestyle.stylizer.stylize_frame", broken)
     with pytest.raises(DeviceFailure, match="illegal memory access") as caught:
         stylizer.stylize(frame(20, 28))
     assert "restart livestyle" in str(caught.value) and "\n" not in str(caught.value)
@@ -363,8 +361,8 @@ def test_psnr_smoke_with_bfloat16_on_cpu() -> None:
 
 def test_torch_threads_is_scoped() -> None:
     before = torch.get_num_threads()
-    with onnx_backend.torch_threads(before + 1):
+    with torch_threads(before + 1):
         assert torch.get_num_threads() == before + 1
-    with onnx_backend.torch_threads(None):
+    with torch_threads(None):
         assert torch.get_num_threads() == before
     assert torch.get_num_threads() == before

@@ -31,15 +31,17 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from livestyle.app import run_headless
-from livestyle.capture import DemoSource, FrameSource, open_source
 from livestyle.cli import main
+from livestyle.commands.live import run_headless
+from livestyle.engines.frames import infer_shape
 from livestyle.errors import OutputError
-from livestyle.inference import Stylizer, infer_shape
+from livestyle.live.pipeline import Pipeline
+from livestyle.live.recorder import Recorder
 from livestyle.model import VARIANTS
-from livestyle.pipeline import Pipeline
-from livestyle.recording import Recorder
-from livestyle.video_writer import VideoWriter, open_video_writer
+from livestyle.stylizer import Stylizer
+from livestyle.video.demo import DemoSource
+from livestyle.video.sources import FrameSource, open_source
+from livestyle.video.writer import VideoWriter, open_video_writer
 from livestyle.weights import load_styles, scan_styles
 
 from .media import video_frames, write_styles, write_video
@@ -238,7 +240,7 @@ def test_stylize_writes_every_frame_stylized_in_order(
         def release(self) -> None:
             pass
 
-    monkeypatch.setattr("livestyle.offline.open_video_writer", ListWriter)
+    monkeypatch.setattr("livestyle.commands.stylize.open_video_writer", ListWriter)
     assert main(["stylize", str(clip), "--style", "beta", "-o", str(tmp_path / "o.mp4")]) == 0
     reference = stylizer  # the same style files, loaded apart from the command
     reference.select(reference.find("beta"))
@@ -315,7 +317,7 @@ def test_low_disk_space_stops_the_real_writer(tmp_path: Path, monkeypatch) -> No
         calls.append(1)
         return usage(1 << 30, 1 << 30, (1 << 30) if len(calls) == 1 else 1 << 20)
 
-    monkeypatch.setattr("livestyle.recording.shutil.disk_usage", disk_usage)
+    monkeypatch.setattr("livestyle.live.recorder.shutil.disk_usage", disk_usage)
     errors: list[str] = []
     out = tmp_path / "low.mp4"
     recorder = Recorder(out, fps=30, on_error=errors.append)
@@ -359,7 +361,7 @@ def test_unwritable_recording_refused_before_anything_starts(
     with pytest.raises(OutputError, match=message):
         Recorder(target, fps=30)
     opened = []
-    monkeypatch.setattr("livestyle.app.open_live_source", opened.append)
+    monkeypatch.setattr("livestyle.commands.live.open_live_source", opened.append)
     assert main(["live", "--headless", "--source", "demo", "--record", target]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and not opened
@@ -518,10 +520,10 @@ def test_capture_crash_exits_1_with_finalized_file(
 
 MAIN_THREAD_CRASH = """
 import sys, time
-from livestyle.capture import DemoSource
-from livestyle.inference import Stylizer
+from livestyle.video.demo import DemoSource
+from livestyle.stylizer import Stylizer
 from livestyle.model import VARIANTS
-from livestyle.pipeline import Pipeline
+from livestyle.live.pipeline import Pipeline
 from livestyle.weights import load_styles, scan_styles
 from pathlib import Path
 
@@ -688,7 +690,7 @@ def test_absurd_options_exit_2_before_anything_starts(
     option: list[str], capsys: pytest.CaptureFixture, monkeypatch
 ) -> None:
     started = []
-    monkeypatch.setattr("livestyle.app.load_stylizer", started.append)
+    monkeypatch.setattr("livestyle.commands.live.load_stylizer", started.append)
     with pytest.raises(SystemExit) as exit_info:
         main(["live", "--headless", "--source", "demo", *option])
     assert exit_info.value.code == 2 and not started

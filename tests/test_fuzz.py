@@ -84,8 +84,8 @@ def video_seeds(folder: Path) -> list[tuple[str, bytes]]:
 def fuzz_decoders(folder: Path, examples: int) -> None:
     """Entry point of the child process: fuzz read_image, then open_source + read. Inputs
     are written into folder; last-input.bin there is the one a native crash leaves behind."""
-    from livestyle.capture import open_source
-    from livestyle.offline import read_image
+    from livestyle.video.files import read_image
+    from livestyle.video.sources import open_source
 
     last_input = folder / "last-input.bin"
     images = image_seeds()

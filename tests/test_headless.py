@@ -3,8 +3,9 @@
 import cv2
 import pytest
 
-from livestyle.capture import DemoSource, open_source
-from livestyle.pipeline import Pipeline
+from livestyle.live.pipeline import Pipeline
+from livestyle.video.demo import DemoSource
+from livestyle.video.sources import open_source
 
 from .media import write_video
 
@@ -63,7 +64,7 @@ def test_summary_fps_ignores_the_idle_time_after_the_source_ended(stylizer):
 
     import numpy as np
 
-    from livestyle.pipeline import StylizedFrame
+    from livestyle.live.inference import StylizedFrame
 
     pipeline = Pipeline(DemoSource(64, 48, fps=30), stylizer)
     now = time.monotonic()

@@ -2,13 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from livestyle.inference import (
-    bgr_to_input,
-    infer_shape,
-    output_to_bgr,
-    pick_dtype,
-    preferred_variant,
-)
+from livestyle.engines.device import pick_dtype, preferred_variant
+from livestyle.engines.frames import bgr_to_input, infer_shape, output_to_bgr
 
 
 def test_preprocessing_matches_numpy_reference():

@@ -10,8 +10,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from livestyle import lossnet
 from livestyle.errors import LivestyleError
+from livestyle.train import lossnet
 
 CAT = (
     Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from livestyle import video_writer
-from livestyle.inference import Stylizer
-from livestyle.offline import stylize_video
+from livestyle.commands.stylize import stylize_video
+from livestyle.stylizer import Stylizer
+from livestyle.video import writer as video_writer
 
 from .media import video_frames, write_clip_with_tone, write_video
 

@@ -7,10 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle import video_writer
 from livestyle.errors import OutputError
-from livestyle.recording import Recorder
-from livestyle.video_writer import TIME_BASE, OpenCVWriter, PyAVWriter, open_video_writer
+from livestyle.live.recorder import Recorder
+from livestyle.video import writer as video_writer
+from livestyle.video.writer import TIME_BASE, OpenCVWriter, PyAVWriter, open_video_writer
 
 from .media import video_frames
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from livestyle.capture import DemoSource
-from livestyle.inference import Stylizer
+from livestyle.stylizer import Stylizer
+from livestyle.video.demo import DemoSource
 from livestyle.weights import (
     PACKAGE_WEIGHTS_DIR,
     REQUIRED_METADATA,

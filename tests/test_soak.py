@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from livestyle.capture import CaptureThread
-from livestyle.recording import Recorder
+from livestyle.live.capture import CaptureThread
+from livestyle.live.recorder import Recorder
 
 SOAK_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "soak.py"
 # benchmarks/ is scripts, not a package: load soak.py by path (registered, for dataclasses).

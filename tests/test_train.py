@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from livestyle import cli
-from livestyle import train as T
+from livestyle.train import loop as T
 from livestyle.weights import load_style, scan_styles
 from tests.test_lossnet import _vgg_state
 

@@ -20,12 +20,11 @@ from PyQt6.QtCore import QRect, Qt, QTimer
 from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QApplication
 
-from livestyle import window as window_module
-from livestyle.capture import DemoSource, open_source
-from livestyle.inference import Stylizer
-from livestyle.pipeline import Pipeline, StylizedFrame
-from livestyle.video_writer import open_video_writer
-from livestyle.window import (
+from livestyle.ui import window as window_module
+from livestyle.live.inference import StylizedFrame
+from livestyle.live.pipeline import Pipeline
+from livestyle.stylizer import Stylizer
+from livestyle.ui.window import (
     FrameBridge,
     LiveWindow,
     ViewMode,
@@ -34,6 +33,9 @@ from livestyle.window import (
     run_window,
     unique_path,
 )
+from livestyle.video.demo import DemoSource
+from livestyle.video.sources import open_source
+from livestyle.video.writer import open_video_writer
 
 from .media import video_frames
 

@@ -29,11 +29,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from .errors import LivestyleError
-from .inference import pick_device
-from .lossnet import LOSS_NETWORKS, gram, load_loss_network
-from .model import VARIANTS, TransformerNet
-from .weights import SUFFIX, StyleInfo, save_style, user_styles_dir
+from livestyle.engines.device import pick_device
+from livestyle.errors import LivestyleError
+from livestyle.model import VARIANTS, TransformerNet
+from livestyle.train.lossnet import LOSS_NETWORKS, gram, load_loss_network
+from livestyle.weights import SUFFIX, StyleInfo, save_style, user_styles_dir
 
 log = logging.getLogger(__name__)
 

@@ -36,22 +36,24 @@ import numpy as np
 import torch
 from torch import nn
 
-from .capture import DemoSource
-from .errors import LivestyleError
-from .inference import Stylizer, infer_shape, pick_device, preferred_variant
-from .model import VARIANTS, NetConfig, TransformerNet
-from .onnx_backend import (
+from livestyle.engines.device import pick_device, preferred_variant
+from livestyle.engines.frames import infer_shape
+from livestyle.engines.onnx import (
     OnnxNet,
     default_threads,
     onnxruntime_available,
     pad_to_multiple,
     session_options,
 )
-from .pipeline import Pipeline
-from .weights import StyleInfo, default_style_dirs, load_styles, scan_styles
+from livestyle.errors import LivestyleError
+from livestyle.live.pipeline import Pipeline
+from livestyle.model import VARIANTS, NetConfig, TransformerNet
+from livestyle.stylizer import Stylizer
+from livestyle.video.demo import DemoSource
+from livestyle.weights import StyleInfo, default_style_dirs, load_styles, scan_styles
 
 if TYPE_CHECKING:
-    from .cuda_path import CudaFrameRunner
+    from livestyle.engines.cuda import CudaFrameRunner
 
 log = logging.getLogger(__name__)
 
@@ -389,7 +391,8 @@ def cuda_candidates(
     net: TransformerNet, height: int, width: int, precisions: list[str], device: torch.device
 ) -> list[Candidate]:
     """The GPU rows: eager in both layouts and norms, CUDA graphs, the uint8 frame path."""
-    from .cuda_path import CudaFrameRunner, graph_replay, with_layout_norm
+    from livestyle.engines.cuda import CudaFrameRunner, graph_replay
+    from livestyle.engines.layout_norm import with_layout_norm
 
     found = [baseline(net, height, width, device)]
     layout = with_layout_norm(net)
@@ -598,7 +601,7 @@ def run_pipeline(
 
 def bench_psnr(args: argparse.Namespace, device: torch.device, report: Report) -> None:
     """Half (bfloat16 on the CPU) against float32 on photos, with and without float32 norm."""
-    from .cuda_path import load_photos, precision_psnr
+    from livestyle.bench.precision import load_photos, precision_psnr
 
     if args.photos is not None:
         photos = load_photos(args.photos, args.psnr_size)

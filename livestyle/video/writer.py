@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from .errors import OutputError
+from livestyle.errors import OutputError
 
 log = logging.getLogger(__name__)
 

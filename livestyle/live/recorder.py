@@ -21,8 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import OutputError
-from .video_writer import OpenCVWriter, VideoWriter, WriterFactory, open_video_writer
+from livestyle.errors import OutputError
+from livestyle.video.writer import OpenCVWriter, VideoWriter, WriterFactory, open_video_writer
 
 __all__ = ["OpenCVWriter", "Recorder", "VideoWriter", "WriterFactory", "open_video_writer"]
 

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
-from .errors import LivestyleError
+from livestyle.errors import LivestyleError
 
 # Qt 6.5+ loads its X11 (xcb) plugin only with this library; Debian/Ubuntu package name.
 XCB_CURSOR_LIBRARY = "xcb-cursor"

@@ -17,10 +17,8 @@ ONNX Runtime's blocked kernels run about 1.3x faster overall (see _narrow_conv).
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import logging
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,18 +26,28 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .model import SIZE_MULTIPLE, ConvLayer, ResidualBlock, TransformerNet, UpsampleConv
+from livestyle.model import SIZE_MULTIPLE, ConvLayer, ResidualBlock, TransformerNet, UpsampleConv
 
 if TYPE_CHECKING:
     import onnx
     import onnxruntime
 
+
 log = logging.getLogger(__name__)
 
+
 OPSET = 17
+
+
 INPUT_NAME = "image"
+
+
 OUTPUT_NAME = "stylized"
+
+
 INSTALL_HINT = "pip install 'livestyle[fast-cpu]'"
+
+
 # Convolutions with fewer output channels than this are rewritten (see _narrow_conv).
 NARROW = 8
 
@@ -242,50 +250,3 @@ class OnnxNet:
         padded = pad_to_multiple(x.detach().to(torch.float32)).contiguous()
         (out,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: padded.numpy()})
         return torch.from_numpy(out)[..., :height, :width]
-
-
-@contextlib.contextmanager
-def torch_threads(count: int | None) -> Iterator[None]:
-    """Run torch's CPU ops of the calling thread on `count` threads (None: unchanged).
-
-    With ONNX Runtime doing the network, torch only converts, resizes and rounds frames:
-    a millisecond on one thread, but tens of milliseconds on two when the second core is
-    busy, because every parallel op waits for its slowest thread to be scheduled. With
-    OpenMP the setting is per calling thread; it is restored either way.
-    """
-    if count is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def resolve_backend(requested: str, device: torch.device, dtype: torch.dtype) -> str:
-    """'auto', 'torch', 'onnxruntime' or 'cuda-graph' -> the backend a Stylizer really uses.
-
-    auto: ONNX Runtime for float32 on the CPU when installed, CUDA graphs on CUDA, else
-    torch. Asking for onnxruntime without it installed falls back to torch with one line.
-    """
-    if requested not in ("auto", "torch", "onnxruntime", "cuda-graph"):
-        raise ValueError(f"unknown backend '{requested}' (auto, torch, onnxruntime, cuda-graph)")
-    if requested in ("torch", "cuda-graph"):
-        # cuda-graph off CUDA runs the graph path's logic eagerly: for tests and dry runs.
-        return requested
-    cpu_float32 = device.type == "cpu" and dtype == torch.float32
-    if requested == "onnxruntime" and not cpu_float32:
-        raise ValueError("the onnxruntime backend runs float32 on the CPU only")
-    if requested == "auto" and device.type == "cuda":
-        return "cuda-graph"
-    if not cpu_float32:
-        return "torch"
-    if onnxruntime_available():
-        return "onnxruntime"
-    level = logging.WARNING if requested == "onnxruntime" else logging.INFO
-    log.log(
-        level, "onnxruntime is not installed: running the network in PyTorch (%s)", INSTALL_HINT
-    )
-    return "torch"

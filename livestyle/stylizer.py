@@ -6,8 +6,8 @@ normalization, resizing and strength blend all run on the device in half precisi
 channels-last memory; on the CPU the same code runs in float32.
 
 Backends (`backend=`): on CUDA, "auto" replays the whole frame from CUDA graphs
-(livestyle.cuda_path); on the CPU, "auto" runs the network in ONNX Runtime when it is
-installed (livestyle.onnx_backend); "torch" is plain PyTorch eager everywhere.
+(livestyle.engines.cuda); on the CPU, "auto" runs the network in ONNX Runtime when it is
+installed (livestyle.engines.onnx); "torch" is plain PyTorch eager everywhere.
 """
 
 from __future__ import annotations
@@ -19,104 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from .errors import GraphCaptureError, device_failure, is_sticky_cuda_error
-from .model import MIN_INPUT_SIDE, TransformerNet
-from .onnx_backend import OnnxNet, UnsupportedModel, resolve_backend, torch_threads
-from .weights import StyleInfo
+from livestyle.engines.device import pick_device, pick_dtype, resolve_backend
+from livestyle.engines.frames import infer_shape, stylize_frame, torch_threads
+from livestyle.engines.onnx import OnnxNet, UnsupportedModel
+from livestyle.errors import GraphCaptureError, device_failure, is_sticky_cuda_error
+from livestyle.model import TransformerNet
+from livestyle.weights import StyleInfo
 
 log = logging.getLogger(__name__)
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """'auto' picks CUDA, then Apple MPS, then the CPU."""
-    if name != "auto":
-        device = torch.device(name)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError("CUDA was asked for but is not available")
-        return device
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def pick_dtype(device: torch.device, precision: str = "auto") -> torch.dtype:
-    """Half precision on CUDA, float32 elsewhere, unless the user says otherwise."""
-    if precision == "auto":
-        return torch.float16 if device.type == "cuda" else torch.float32
-    return {
-        "fp16": torch.float16,
-        "half": torch.float16,
-        "fp32": torch.float32,
-        "float32": torch.float32,
-        "bf16": torch.bfloat16,
-    }[precision]
-
-
-def preferred_variant(device: torch.device) -> str:
-    """The network variant that stays fluid on this device."""
-    return "standard" if device.type in ("cuda", "mps") else "lite"
-
-
-def bgr_to_input(frame: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """(H, W, 3) uint8 BGR on any device -> (1, 3, H, W) RGB in [0, 1]."""
-    return frame.permute(2, 0, 1).flip(0).unsqueeze(0).to(dtype).div_(255.0)
-
-
-def output_to_bgr(image: torch.Tensor) -> torch.Tensor:
-    """(1, 3, H, W) RGB, any range -> (H, W, 3) uint8 BGR, rounded, on the same device.
-
-    Contiguous, so the display and the recorder use the array as it is instead of each
-    copying it (the reorder costs least here, on the inference thread or the GPU)."""
-    scaled = image[0].float().clamp(0.0, 1.0).mul_(255.0).add_(0.5)  # never mutates the input
-    return scaled.to(torch.uint8).flip(0).permute(1, 2, 0).contiguous()
-
-
-def infer_shape(height: int, width: int, infer_size: int | None, scale: float) -> tuple[int, int]:
-    """Network input size: the frame scaled so its long side is infer_size (or by scale).
-
-    Never below the network's smallest input on either side: a wide frame at a small
-    --infer-size would otherwise crash in reflection padding.
-    """
-    if infer_size:
-        scale = min(1.0, infer_size / max(height, width))
-    return max(MIN_INPUT_SIDE, round(height * scale)), max(MIN_INPUT_SIDE, round(width * scale))
-
-
-def stylize_frame(
-    frame: torch.Tensor,
-    net: Callable[[torch.Tensor], torch.Tensor],
-    dtype: torch.dtype,
-    net_shape: tuple[int, int],
-    strength: float | torch.Tensor | None,
-    channels_last: bool,
-) -> torch.Tensor:
-    """(H, W, 3) uint8 BGR -> stylized (H, W, 3) uint8 BGR on the frame's device.
-
-    The network sees the frame resized to `net_shape`; `strength` None is the full style,
-    a number or 0-dim tensor blends over the frame. Shared by the eager path and the CUDA
-    graphs, which capture exactly this.
-    """
-    height, width = frame.shape[:2]
-    x = bgr_to_input(frame, dtype)
-    net_in = x
-    if net_shape != (height, width):
-        net_in = F.interpolate(
-            x, size=net_shape, mode="bilinear", antialias=True, align_corners=False
-        )
-    if channels_last:
-        net_in = net_in.contiguous(memory_format=torch.channels_last)
-    y = net(net_in)
-    if net_shape != (height, width):
-        y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
-    if strength is not None:
-        # Blend the picture the user sees (clamped), not the raw network output.
-        y = torch.lerp(x, y.to(x.dtype).clamp(0.0, 1.0), strength)
-    return output_to_bgr(y)
 
 
 @dataclass
@@ -175,7 +86,7 @@ class Stylizer:
 
     def _prepare(self, model: TransformerNet) -> TransformerNet:
         if self.layout_norm:
-            from .cuda_path import with_layout_norm
+            from livestyle.engines.layout_norm import with_layout_norm
 
             model = with_layout_norm(model)
         model = model.to(self.device, self.dtype).eval()
@@ -201,7 +112,7 @@ class Stylizer:
                     style.net = style.model
             return
         if self.backend == "cuda-graph":
-            from .cuda_path import CudaFrameRunner
+            from livestyle.engines.cuda import CudaFrameRunner
 
             self._frames = CudaFrameRunner([s.model for s in self.styles], self.device, self.dtype)
         for style in self.styles:

@@ -36,8 +36,9 @@ from PyQt6.QtGui import (
 )
 from PyQt6.QtWidgets import QApplication, QWidget
 
-from .errors import LivestyleError
-from .pipeline import Pipeline, StylizedFrame
+from livestyle.errors import LivestyleError
+from livestyle.live.inference import StylizedFrame
+from livestyle.live.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from .app import add_styles_dir_option
-from .inference import pick_device, preferred_variant
-from .weights import default_style_dirs, scan_styles, user_styles_dir
+from livestyle.commands.options import add_styles_dir_option
+from livestyle.engines.device import pick_device, preferred_variant
+from livestyle.weights import default_style_dirs, scan_styles, user_styles_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:

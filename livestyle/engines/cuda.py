@@ -18,7 +18,7 @@ one clear line); out of memory frees every graph pool (`release`) before the cal
 at a smaller size.
 
 Roofline: the standard network costs 2 * MACs = about 0.64 TFLOP per 1920x1080 frame
-(94 GFLOP at 640x480; `livestyle.bench.network_flops`), so a GPU with ~400 TFLOP/s of
+(94 GFLOP at 640x480; `livestyle.bench.harness.network_flops`), so a GPU with ~400 TFLOP/s of
 usable fp16 tensor throughput is bounded near 600 frames/s by arithmetic. In practice the
 3-channel 9x9 convolutions at full resolution, instance norm and reflection padding are
 bound by memory traffic (each full-resolution 32-channel fp16 activation at 1080p is
@@ -37,117 +37,23 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Generic, TypeVar
 
-import cv2
 import numpy as np
 import torch
 from torch import nn
 
-from .errors import GraphCaptureError, device_failure, is_sticky_cuda_error
-from .inference import bgr_to_input, output_to_bgr, stylize_frame
-from .model import ConvLayer, NetConfig
+from livestyle.engines.frames import stylize_frame
+from livestyle.errors import GraphCaptureError, device_failure, is_sticky_cuda_error
+from livestyle.model import NetConfig
 
 log = logging.getLogger(__name__)
 
+
 K = TypeVar("K", bound=Hashable)
+
+
 V = TypeVar("V")
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
-
-
-# --- instance norm that keeps the memory layout ---
-
-
-class LayoutInstanceNorm(nn.Module):
-    """Instance norm that returns the memory layout it is given, statistics in float32.
-
-    PyTorch's instance norm returns NCHW for a channels-last input, so in a channels-last
-    network every norm and the convolution after it convert layouts (two extra passes over
-    the activation). Here the statistics are reductions and the normalization is pointwise,
-    both of which keep the input's layout. Mean and variance are float32: sums of squares over
-    a 1080p plane leave half precision's range. The pointwise part runs in the input's
-    precision, subtracting the mean first so large means cost no precision.
-    """
-
-    def __init__(self, norm: nn.InstanceNorm2d) -> None:
-        super().__init__()
-        self.eps = norm.eps
-        self.weight = norm.weight
-        self.bias = norm.bias
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        var, mean = torch.var_mean(x.float(), dim=(2, 3), keepdim=True, correction=0)
-        scale = torch.rsqrt(var + self.eps)
-        centred = x - mean.to(x.dtype)
-        if self.weight is None:
-            return centred * scale.to(x.dtype)
-        scale = scale * self.weight.float().view(1, -1, 1, 1)
-        shift = self.bias.to(x.dtype).view(1, -1, 1, 1)
-        return torch.addcmul(shift, centred, scale.to(x.dtype))
-
-
-def with_layout_norm(model: nn.Module) -> nn.Module:
-    """A copy of `model` whose instance norms keep the memory layout and float32 statistics."""
-    model = copy.deepcopy(model)
-    for layer in model.modules():
-        if isinstance(layer, ConvLayer) and isinstance(layer.norm, nn.InstanceNorm2d):
-            layer.norm = LayoutInstanceNorm(layer.norm)
-    return model
-
-
-# --- precision check ---
-
-
-def psnr(reference: np.ndarray, image: np.ndarray) -> float:
-    """Peak signal-to-noise ratio of two uint8 images in dB (inf when identical)."""
-    mse = float(np.mean((reference.astype(np.float64) - image.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10.0 * float(np.log10(255.0**2 / mse))
-
-
-def load_photos(folder: Path, long_side: int) -> list[np.ndarray]:
-    """Every photo in `folder` as BGR uint8, scaled down so its long side is `long_side`."""
-    photos = []
-    for path in sorted(folder.iterdir()):
-        image = cv2.imread(str(path)) if path.suffix.lower() in PHOTO_SUFFIXES else None
-        if image is None:
-            continue
-        scale = min(1.0, long_side / max(image.shape[:2]))
-        if scale < 1.0:
-            size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        photos.append(image)
-    return photos
-
-
-@torch.inference_mode()
-def precision_psnr(
-    model: nn.Module,
-    photos: Sequence[np.ndarray],
-    device: torch.device,
-    dtype: torch.dtype,
-    layout_norm: bool = False,
-) -> list[float]:
-    """PSNR (dB) of each photo stylized in `dtype` against the same network in float32.
-
-    Compared as the uint8 pictures a user sees. On CUDA use float16; on the CPU bfloat16
-    serves as a smoke test of the same code.
-    """
-    reference = copy.deepcopy(model).to(device, torch.float32).eval()
-    low = with_layout_norm(model) if layout_norm else copy.deepcopy(model)
-    low = low.to(device, dtype).eval()
-    if device.type == "cuda":
-        low = low.to(memory_format=torch.channels_last)
-    scores = []
-    for photo in photos:
-        frame = torch.from_numpy(np.ascontiguousarray(photo)).to(device)
-        expected = output_to_bgr(reference(bgr_to_input(frame, torch.float32)))
-        got = output_to_bgr(low(bgr_to_input(frame, dtype)))
-        scores.append(psnr(expected.cpu().numpy(), got.cpu().numpy()))
-    return scores
-
-
-# --- graph cache (pure Python) ---
 
 
 @dataclass(frozen=True)
@@ -200,12 +106,6 @@ class GraphCache(Generic[K, V]):
     def clear(self) -> None:
         while self._entries:
             self._on_evict(*self._entries.popitem(last=False))
-
-
-# --- failures ---
-
-
-# --- CUDA plumbing with CPU stand-ins ---
 
 
 class _NoEvent:

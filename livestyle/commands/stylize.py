@@ -1,7 +1,7 @@
 """`livestyle stylize`: images and videos from the command line, every frame, with progress.
 
 A video comes out as H.264 in MP4 with its frames at the source's times and the source's
-sound copied in (see video_writer: mp4v without sound where PyAV cannot write H.264).
+sound copied in (see livestyle.video.writer: mp4v without sound where PyAV cannot write H.264).
 """
 
 from __future__ import annotations
@@ -14,21 +14,20 @@ import shutil
 from pathlib import Path
 
 import cv2
-import numpy as np
 from tqdm import tqdm
 
-from .app import add_style_options, load_stylizer
-from .errors import LivestyleError, OutputError, SourceError
-from .inference import Stylizer
-from .recording import check_writable
-from .video_writer import VideoWriter, open_video_writer
+from livestyle.commands.options import add_style_options, load_stylizer
+from livestyle.errors import LivestyleError, OutputError, SourceError
+from livestyle.live.recorder import check_writable
+from livestyle.stylizer import Stylizer
+from livestyle.video.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, read_image, write_image
+from livestyle.video.writer import VideoWriter, open_video_writer
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
 # Frames closer than this (or out of order) get a time of their own: one frame after the last.
 MIN_FRAME_GAP_S = 1e-4
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,34 +43,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_style_options(p)
     p.set_defaults(func=run)
-
-
-def read_image(path: Path) -> np.ndarray:
-    """A BGR uint8 image, or a one-line error naming the file."""
-    if not path.is_file():
-        raise SourceError(f"cannot read {path}: no such file")
-    data = np.fromfile(str(path), dtype=np.uint8)
-    try:
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    except cv2.error:  # a header claiming a size past OpenCV's limits, and the like
-        image = None
-    if image is None:
-        raise SourceError(f"cannot read {path}: not a readable image")
-    return image
-
-
-def write_image(path: Path, image: np.ndarray) -> Path:
-    try:
-        ok, encoded = cv2.imencode(path.suffix or ".png", image)
-    except cv2.error:  # OpenCV raises, rather than returns False, for suffixes it cannot write
-        ok = False
-    if not ok:
-        raise OutputError(f"cannot write {path}: unsupported image format '{path.suffix}'")
-    try:
-        encoded.tofile(str(path))
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    return path
 
 
 def output_path(source: Path, style: str, output: Path | None, many: bool) -> Path:

@@ -1,0 +1,175 @@
+"""`livestyle live`: open the source, load every style, run the pipeline in a window or headless."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from livestyle.commands.options import (
+    add_style_options,
+    frame_rate,
+    load_stylizer,
+    pixel_size,
+    positive_int,
+)
+from livestyle.errors import LivestyleError, OutputError, SourceError
+from livestyle.live.pipeline import Pipeline
+from livestyle.live.recorder import check_video_target
+from livestyle.stylizer import Stylizer
+from livestyle.ui.display import require_display
+from livestyle.video.demo import DEMO
+from livestyle.video.sources import FrameSource, open_source
+
+log = logging.getLogger(__name__)
+
+
+DEFAULT_CAMERA = "0"
+
+
+# Live on a CPU the network runs with this long side unless told otherwise: measured 12.9 fps
+# against 3-4.5 fps at full 640x480 on a 2-core machine (benchmarks/RESULTS.md, Speed).
+CPU_LIVE_INFER_SIZE = 320
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("live", help="stylize a camera, video or the demo live (default command)")
+    p.add_argument(
+        "--source",
+        default=None,
+        help="camera index, video file, stream URL or 'demo' (default: camera 0, "
+        "or the demo when there is no camera)",
+    )
+    p.add_argument("--width", type=pixel_size, default=None, help="requested capture width")
+    p.add_argument("--height", type=pixel_size, default=None, help="requested capture height")
+    p.add_argument("--fps", type=frame_rate, default=None, help="requested capture rate")
+    p.add_argument("--loop", action="store_true", help="repeat a video file")
+    p.add_argument("--style", default=None, help="style to start with (name)")
+    add_style_options(p)
+    p.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="record the stylized stream from the start to PATH (.mp4)",
+    )
+    p.add_argument(
+        "--out-dir",
+        type=Path,
+        default=Path("."),
+        help="folder for recordings and snapshots (default: here)",
+    )
+    p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
+    p.add_argument(
+        "--max-frames",
+        type=positive_int,
+        default=None,
+        help="stop after capturing this many frames",
+    )
+    p.add_argument("--fullscreen", action="store_true", help="start in full screen")
+    p.set_defaults(func=run)
+
+
+def open_live_source(args: argparse.Namespace) -> FrameSource:
+    """The requested source; with none requested, camera 0 or else the demo, said in one line."""
+    if args.source is not None:
+        return open_source(args.source, args.width, args.height, args.fps)
+    try:
+        return open_source(DEFAULT_CAMERA, args.width, args.height, args.fps)
+    except SourceError:
+        print(
+            "livestyle: no camera found; showing the built-in demo "
+            "(use --source VIDEO_FILE to play a video)",
+            file=sys.stderr,
+        )
+        return open_source(DEMO, args.width, args.height, args.fps)
+
+
+def use_cpu_live_size(stylizer: Stylizer, args: argparse.Namespace) -> None:
+    """Keep the live view fluid on a CPU: a smaller network input, scaled up for display."""
+    if stylizer.device.type != "cpu" or args.infer_size is not None or args.infer_scale != 1.0:
+        return
+    stylizer.infer_size = CPU_LIVE_INFER_SIZE
+    log.info(
+        "CPU: the network runs at %d px for a fluid picture (--infer-size 640 for more detail)",
+        CPU_LIVE_INFER_SIZE,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.headless:
+        require_display()  # before loading anything: Qt would abort the process instead
+    if args.record is not None:
+        check_video_target(args.record)
+    if not args.headless:
+        prepare_out_dir(args.out_dir)
+    stylizer = load_stylizer(args)
+    use_cpu_live_size(stylizer, args)
+    source = open_live_source(args)
+    pipeline = Pipeline(
+        source, stylizer, loop=args.loop, max_frames=args.max_frames, out_dir=args.out_dir
+    )
+    if args.headless:
+        return run_headless(pipeline, args.record)
+    from livestyle.ui.window import run_window  # Qt is imported only when a window is wanted
+
+    return run_window(pipeline, args)
+
+
+def prepare_out_dir(folder: Path) -> None:
+    """The folder for R recordings and S snapshots, made when missing (as stylize's -o is):
+    `livestyle --out-dir captures` should work without a mkdir first."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, no permission
+        raise OutputError(f"output folder {folder}: {exc.strerror or exc}") from exc
+
+
+# Signals that end a headless run cleanly (recording finalized), exit code 128 + number.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def run_headless(pipeline: Pipeline, record: Path | None) -> int:
+    """Run until the source ends, --max-frames or a signal; print a one-line summary.
+
+    Exit code: 1 if a thread or the recording failed, else 128 + signal number if a signal
+    ended the run, else 0.
+    """
+    stop = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        received.append(signum)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
+    try:
+        if record is not None:
+            pipeline.start_recording(record)
+        pipeline.start()
+        while pipeline.running and not stop.is_set():
+            stop.wait(0.05)
+    finally:
+        pipeline.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    print(pipeline.summary())
+    if pipeline.error is not None:
+        print(f"livestyle: error: {error_text(pipeline.error)}", file=sys.stderr)
+        return 1
+    if pipeline.recording_error is not None:
+        print(f"livestyle: error: {pipeline.recording_error}", file=sys.stderr)
+        return 1
+    return 128 + received[0] if received else 0
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for an error from a thread: a bug's type is part of what to report."""
+    if isinstance(exc, LivestyleError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

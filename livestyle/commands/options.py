@@ -1,0 +1,175 @@
+"""Options and loaders shared by the commands: value types, style options, the Stylizer."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+from pathlib import Path
+
+from livestyle.engines.device import pick_device, preferred_variant
+from livestyle.errors import LivestyleError
+from livestyle.model import MIN_INPUT_SIDE
+from livestyle.stylizer import Stylizer
+from livestyle.weights import default_style_dirs, load_styles, scan_styles, user_styles_dir
+
+log = logging.getLogger(__name__)
+
+
+# Upper bounds that catch typos (an extra zero) before they allocate gigabytes.
+MAX_PIXELS_SIDE = 16384
+
+
+MAX_FPS = 1000.0
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def pixel_size(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_PIXELS_SIDE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_PIXELS_SIDE} pixels, got {text}")
+    return value
+
+
+def infer_pixels(text: str) -> int:
+    """--infer-size: the network's smallest input (reflection padding) up to MAX_PIXELS_SIDE."""
+    value = pixel_size(text)
+    if value < MIN_INPUT_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"must be at least {MIN_INPUT_SIDE} pixels, the network's smallest input, got {text}"
+        )
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not 0 < value < math.inf:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def frame_rate(text: str) -> float:
+    value = positive_float(text)
+    if value > MAX_FPS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_FPS:g} fps, got {text}")
+    return value
+
+
+def unit_float(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def scale_float(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:  # 0 would shrink every frame to the 4-pixel minimum
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {text}")
+    return value
+
+
+def existing_dir(text: str) -> Path:
+    """A folder that exists: a typo in --styles-dir must not quietly load no extra styles."""
+    path = Path(text)
+    if not path.is_dir():
+        reason = "not a folder" if path.exists() else "no such folder"
+        raise argparse.ArgumentTypeError(f"{text}: {reason}")
+    return path
+
+
+def add_styles_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--styles-dir",
+        type=existing_dir,
+        action="append",
+        default=[],
+        help="extra folder of .safetensors styles (repeatable)",
+    )
+
+
+def add_style_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs styles."""
+    add_styles_dir_option(parser)
+    parser.add_argument(
+        "--variant",
+        choices=("auto", "standard", "lite"),
+        default="auto",
+        help="network variant when a style has several (auto: by device)",
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "fp16", "fp32"),
+        default="auto",
+        help="auto: fp16 on CUDA, fp32 elsewhere",
+    )
+    parser.add_argument(
+        "--infer-size",
+        type=infer_pixels,
+        default=None,
+        metavar="PX",
+        help="run the network with the frame's long side at PX, then scale up",
+    )
+    parser.add_argument(
+        "--infer-scale",
+        type=scale_float,
+        default=1.0,
+        metavar="S",
+        help="run the network at this fraction of the frame size",
+    )
+    parser.add_argument(
+        "--strength", type=unit_float, default=1.0, help="blend of stylized over original, 0..1"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "torch", "onnxruntime"),
+        default="auto",
+        help="auto: ONNX Runtime on the CPU when installed, CUDA graphs on CUDA; "
+        "torch: plain PyTorch",
+    )
+
+
+def load_stylizer(args: argparse.Namespace) -> Stylizer:
+    """Find and load every installed style for the device; raise a one-line error if none."""
+    try:
+        device = pick_device(args.device)
+    except (ValueError, RuntimeError) as exc:
+        raise LivestyleError(f"device {args.device}: {exc}") from exc
+    variant = preferred_variant(device) if args.variant == "auto" else args.variant
+    dirs = [*args.styles_dir, *default_style_dirs()]
+    for folder in args.styles_dir:
+        if not folder.is_dir():
+            raise LivestyleError(f"styles folder {folder} does not exist")
+    styles = load_styles(scan_styles(dirs, prefer_variant=variant))
+    if not styles:
+        raise LivestyleError(
+            f"no styles installed: put .safetensors styles in {user_styles_dir()} "
+            "or train one with 'livestyle train --style-image PAINTING --data PHOTOS --name NAME'"
+        )
+    try:
+        stylizer = Stylizer(
+            styles,
+            device,
+            args.precision,
+            infer_size=args.infer_size,
+            infer_scale=args.infer_scale,
+            strength=args.strength,
+            backend=getattr(args, "backend", "auto"),
+        )
+    except ValueError as exc:  # e.g. --backend onnxruntime with --device cuda
+        raise LivestyleError(f"backend: {exc}") from exc
+    if getattr(args, "style", None):
+        try:
+            stylizer.select(stylizer.find(args.style))
+        except KeyError:
+            names = ", ".join(s.info.name for s in stylizer.styles)
+            raise LivestyleError(f"unknown style '{args.style}' (installed: {names})") from None
+    log.debug("%d styles on %s (%s)", len(stylizer.styles), stylizer.device, stylizer.dtype)
+    return stylizer

@@ -1,0 +1,76 @@
+"""Device and precision: where the network runs, in which precision, with which backend."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import torch
+
+from livestyle.engines.onnx import INSTALL_HINT, onnxruntime_available
+
+if TYPE_CHECKING:
+    pass
+
+
+log = logging.getLogger(__name__)
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA, then Apple MPS, then the CPU."""
+    if name != "auto":
+        device = torch.device(name)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("CUDA was asked for but is not available")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def pick_dtype(device: torch.device, precision: str = "auto") -> torch.dtype:
+    """Half precision on CUDA, float32 elsewhere, unless the user says otherwise."""
+    if precision == "auto":
+        return torch.float16 if device.type == "cuda" else torch.float32
+    return {
+        "fp16": torch.float16,
+        "half": torch.float16,
+        "fp32": torch.float32,
+        "float32": torch.float32,
+        "bf16": torch.bfloat16,
+    }[precision]
+
+
+def preferred_variant(device: torch.device) -> str:
+    """The network variant that stays fluid on this device."""
+    return "standard" if device.type in ("cuda", "mps") else "lite"
+
+
+def resolve_backend(requested: str, device: torch.device, dtype: torch.dtype) -> str:
+    """'auto', 'torch', 'onnxruntime' or 'cuda-graph' -> the backend a Stylizer really uses.
+
+    auto: ONNX Runtime for float32 on the CPU when installed, CUDA graphs on CUDA, else
+    torch. Asking for onnxruntime without it installed falls back to torch with one line.
+    """
+    if requested not in ("auto", "torch", "onnxruntime", "cuda-graph"):
+        raise ValueError(f"unknown backend '{requested}' (auto, torch, onnxruntime, cuda-graph)")
+    if requested in ("torch", "cuda-graph"):
+        # cuda-graph off CUDA runs the graph path's logic eagerly: for tests and dry runs.
+        return requested
+    cpu_float32 = device.type == "cpu" and dtype == torch.float32
+    if requested == "onnxruntime" and not cpu_float32:
+        raise ValueError("the onnxruntime backend runs float32 on the CPU only")
+    if requested == "auto" and device.type == "cuda":
+        return "cuda-graph"
+    if not cpu_float32:
+        return "torch"
+    if onnxruntime_available():
+        return "onnxruntime"
+    level = logging.WARNING if requested == "onnxruntime" else logging.INFO
+    log.log(
+        level, "onnxruntime is not installed: running the network in PyTorch (%s)", INSTALL_HINT
+    )
+    return "torch"

@@ -1,0 +1,163 @@
+"""The inference thread: newest frame in, stylized frame out to every sink, stats kept."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from livestyle.engines.frames import infer_shape
+from livestyle.live.slot import Frame, LatestSlot
+from livestyle.stylizer import Stylizer
+
+log = logging.getLogger(__name__)
+
+
+# Each out-of-memory error shrinks the network input by this factor, down to MIN_OOM_SCALE
+# of the frame; below that, the error stands (a smaller picture would be useless).
+OOM_SHRINK = 0.75
+
+
+MIN_OOM_SCALE = 0.1
+
+
+@dataclass
+class StylizedFrame:
+    """What the inference thread produces for the display and the recorder."""
+
+    original: np.ndarray
+    stylized: np.ndarray
+    index: int
+    pts: float
+    captured_at: float
+    ready_at: float
+    style: str
+
+    @property
+    def latency_ms(self) -> float:
+        return (self.ready_at - self.captured_at) * 1000.0
+
+
+class Stats:
+    """Counters and recent timings, written by the inference thread, read by anyone."""
+
+    def __init__(self, window: int = 2000) -> None:
+        self.stylized = 0
+        self.inference_ms: deque[float] = deque(maxlen=window)
+        self.latency_ms: deque[float] = deque(maxlen=window)
+        self._ready_times: deque[float] = deque(maxlen=120)
+        self.started_at = time.monotonic()
+        self.last_ready_at: float | None = None
+
+    def record(self, inference_ms: float, frame: StylizedFrame) -> None:
+        self.stylized += 1
+        self.inference_ms.append(inference_ms)
+        self.latency_ms.append(frame.latency_ms)
+        self._ready_times.append(frame.ready_at)
+        self.last_ready_at = frame.ready_at
+
+    @property
+    def run_fps(self) -> float:
+        """Frames stylized per second from the start to the last frame: the time a window
+        stays open after the source ended is not part of the rate."""
+        if self.last_ready_at is None:
+            return 0.0
+        return self.stylized / max(1e-9, self.last_ready_at - self.started_at)
+
+    @property
+    def fps(self) -> float:
+        """Output frame rate over the last couple of seconds of frames."""
+        times = list(self._ready_times)
+        if len(times) < 2 or times[-1] <= times[0]:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
+
+    def percentile(self, values: deque[float], q: float) -> float:
+        data = list(values)
+        return float(np.percentile(data, q)) if data else float("nan")
+
+
+class InferenceThread(threading.Thread):
+    """Takes the newest frame, stylizes it, hands the result to every sink."""
+
+    def __init__(
+        self,
+        slot: LatestSlot[Frame],
+        stylizer: Stylizer,
+        sinks: list[Callable[[StylizedFrame], None]],
+        stats: Stats,
+        on_status: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        super().__init__(name="livestyle-inference", daemon=True)
+        self.slot = slot
+        self.stylizer = stylizer
+        self.sinks = sinks
+        self.stats = stats
+        self.on_status = on_status
+        self.paused = False
+        self.paused_dropped = 0
+        self.error: BaseException | None = None
+        self._stop_event = threading.Event()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+    def run(self) -> None:
+        try:
+            while not self._stop_event.is_set():
+                frame = self.slot.get(timeout=0.1)
+                if frame is None:
+                    if self.slot.exhausted():
+                        return
+                    continue
+                if self.paused:
+                    self.paused_dropped += 1
+                    continue
+                self._process(frame)
+        except BaseException as exc:
+            self.error = exc
+            log.error("inference failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
+
+    def _process(self, frame: Frame) -> None:
+        began = time.perf_counter()
+        try:
+            stylized = self.stylizer.stylize(frame.image)
+        except torch.cuda.OutOfMemoryError:
+            self._shrink_after_oom(*frame.image.shape[:2])
+            return
+        elapsed_ms = (time.perf_counter() - began) * 1000.0
+        result = StylizedFrame(
+            frame.image,
+            stylized,
+            frame.index,
+            frame.pts,
+            frame.captured_at,
+            time.monotonic(),
+            self.stylizer.active.name,
+        )
+        self.stats.record(elapsed_ms, result)
+        for sink in self.sinks:
+            sink(result)
+
+    def _shrink_after_oom(self, height: int, width: int) -> None:
+        """Out of GPU memory: run the network smaller rather than stop."""
+        # Free the captured graphs' pools first: they hold the memory of the old size.
+        self.stylizer.release_device_memory()
+        # Shrink from the size actually used: --infer-size may already be below the frame's.
+        net_h, net_w = infer_shape(
+            height, width, self.stylizer.infer_size, self.stylizer.infer_scale
+        )
+        scale = max(net_h / height, net_w / width) * OOM_SHRINK
+        if scale < MIN_OOM_SCALE:
+            raise RuntimeError(f"out of GPU memory even at {net_w}x{net_h} inference size")
+        self.stylizer.infer_size = None
+        self.stylizer.infer_scale = scale
+        message = f"out of GPU memory: inference scale lowered to {scale:.2f}"
+        log.warning(message)
+        self.on_status(message)
