@@ -56,3 +56,10 @@ def device_failure(exc: BaseException) -> DeviceFailure:
         f"the GPU failed ({first_line}); no more frames can run on it in this process: "
         "restart livestyle (or run it with --device cpu)"
     )
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for an error from a thread: a bug's type (KeyError) is part of what to report."""
+    if isinstance(exc, LivestyleError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -20,10 +20,10 @@ from PyQt6.QtCore import QRect, Qt, QTimer
 from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QApplication
 
-from livestyle.ui import window as window_module
 from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
+from livestyle.ui import window as window_module
 from livestyle.ui.window import (
     FrameBridge,
     LiveWindow,

@@ -6,15 +6,13 @@ import copy
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from torch import nn
 
 from livestyle.engines.frames import bgr_to_input, output_to_bgr
 from livestyle.engines.layout_norm import with_layout_norm
-
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+from livestyle.video.files import decode_image, find_images, fit_long_side
 
 
 def psnr(reference: np.ndarray, image: np.ndarray) -> float:
@@ -25,17 +23,8 @@ def psnr(reference: np.ndarray, image: np.ndarray) -> float:
 
 def load_photos(folder: Path, long_side: int) -> list[np.ndarray]:
     """Every photo in `folder` as BGR uint8, scaled down so its long side is `long_side`."""
-    photos = []
-    for path in sorted(folder.iterdir()):
-        image = cv2.imread(str(path)) if path.suffix.lower() in PHOTO_SUFFIXES else None
-        if image is None:
-            continue
-        scale = min(1.0, long_side / max(image.shape[:2]))
-        if scale < 1.0:
-            size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        photos.append(image)
-    return photos
+    images = (decode_image(path) for path in find_images(folder))
+    return [fit_long_side(image, long_side) for image in images if image is not None]
 
 
 @torch.inference_mode()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -16,9 +15,10 @@ from livestyle.commands.options import (
     pixel_size,
     positive_int,
 )
-from livestyle.errors import LivestyleError, OutputError, SourceError
+from livestyle.errors import OutputError, SourceError, error_text
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.recorder import check_video_target
+from livestyle.live.signals import install_stop_handlers, restore_handlers
 from livestyle.stylizer import Stylizer
 from livestyle.ui.display import require_display
 from livestyle.video.demo import DEMO
@@ -128,10 +128,6 @@ def prepare_out_dir(folder: Path) -> None:
         raise OutputError(f"output folder {folder}: {exc.strerror or exc}") from exc
 
 
-# Signals that end a headless run cleanly (recording finalized), exit code 128 + number.
-STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
 
 
 def run_headless(pipeline: Pipeline, record: Path | None) -> int:
@@ -147,7 +143,7 @@ def run_headless(pipeline: Pipeline, record: Path | None) -> int:
         received.append(signum)
         stop.set()
 
-    previous = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
+    previous = install_stop_handlers(on_signal)
     try:
         if record is not None:
             pipeline.start_recording(record)
@@ -156,8 +152,7 @@ def run_headless(pipeline: Pipeline, record: Path | None) -> int:
             stop.wait(0.05)
     finally:
         pipeline.stop()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        restore_handlers(previous)
     print(pipeline.summary())
     if pipeline.error is not None:
         print(f"livestyle: error: {error_text(pipeline.error)}", file=sys.stderr)
@@ -168,8 +163,3 @@ def run_headless(pipeline: Pipeline, record: Path | None) -> int:
     return 128 + received[0] if received else 0
 
 
-def error_text(exc: BaseException) -> str:
-    """One line for an error from a thread: a bug's type is part of what to report."""
-    if isinstance(exc, LivestyleError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

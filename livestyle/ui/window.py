@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 import time
@@ -36,17 +35,14 @@ from PyQt6.QtGui import (
 )
 from PyQt6.QtWidgets import QApplication, QWidget
 
-from livestyle.errors import LivestyleError
+from livestyle.errors import LivestyleError, error_text
 from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
+from livestyle.live.signals import install_stop_handlers, restore_handlers
 
 log = logging.getLogger(__name__)
 
 TITLE = "livestyle"
-# Signals that close the window like Q does (recording finalized); exit code 128 + number.
-STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
 DEFAULT_SIZE = (960, 720)
 TICK_MS = 200  # state polling, and how soon Python sees a Ctrl-C while Qt's loop runs
 TOAST_SECONDS = 2.0
@@ -226,11 +222,6 @@ def recent_median(values: Iterable[float], count: int = RECENT_FRAMES) -> float 
     return float(np.median(data)) if data else None
 
 
-def error_text(exc: BaseException) -> str:
-    """One line for a thread's error; the type tells a bug (KeyError) from a user problem."""
-    if isinstance(exc, LivestyleError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def format_clock(seconds: float) -> str:
@@ -689,12 +680,11 @@ def install_signal_handlers(window: LiveWindow) -> dict[int, object]:
             window.signal_received = signum
         QTimer.singleShot(0, window.close)
 
-    return {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
+    return install_stop_handlers(on_signal)
 
 
 def restore_signal_handlers(previous: dict[int, object]) -> None:
-    for signum, handler in previous.items():
-        signal.signal(signum, handler)  # type: ignore[arg-type]
+    restore_handlers(previous)
 
 
 def run_window(pipeline: Pipeline, args: argparse.Namespace) -> int:
