@@ -18,8 +18,6 @@ from livestyle.errors import SourceError
 
 # Forward-backward check (Sundaram et al. 2010): |fw + bw|^2 < a (|fw|^2 + |bw|^2) + b.
 CONSISTENCY_A = 0.01
-
-
 CONSISTENCY_B = 0.5
 
 

@@ -15,11 +15,8 @@ from livestyle.weights import default_style_dirs, load_styles, scan_styles, user
 
 log = logging.getLogger(__name__)
 
-
 # Upper bounds that catch typos (an extra zero) before they allocate gigabytes.
 MAX_PIXELS_SIDE = 16384
-
-
 MAX_FPS = 1000.0
 
 

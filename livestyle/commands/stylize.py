@@ -25,7 +25,6 @@ from livestyle.video.writer import VideoWriter, open_video_writer
 
 log = logging.getLogger(__name__)
 
-
 # Frames closer than this (or out of order) get a time of their own: one frame after the last.
 MIN_FRAME_GAP_S = 1e-4
 

@@ -49,10 +49,7 @@ from livestyle.model import NetConfig
 
 log = logging.getLogger(__name__)
 
-
 K = TypeVar("K", bound=Hashable)
-
-
 V = TypeVar("V")
 
 

@@ -35,19 +35,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
 OPSET = 17
-
-
 INPUT_NAME = "image"
-
-
 OUTPUT_NAME = "stylized"
-
-
 INSTALL_HINT = "pip install 'livestyle[fast-cpu]'"
-
-
 # Convolutions with fewer output channels than this are rewritten (see _narrow_conv).
 NARROW = 8
 

@@ -8,8 +8,6 @@ import cv2
 import numpy as np
 
 DEMO = "demo"
-
-
 DEFAULT_FPS = 30.0
 
 
