@@ -66,7 +66,7 @@ def render(variant: str) -> np.ndarray:
         photo = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         tiles = [label(square_tile(photo), "original")]
         for index, style in enumerate(stylizer.styles):
-            out = stylizer.stylize(photo, index=index)
+            out = stylizer.stylize(photo, index=index).image
             tiles.append(label(square_tile(out), f"{index + 1} {style.info.name}"))
         rows.append(np.hstack(tiles))
     return np.vstack(rows)

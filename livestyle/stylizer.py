@@ -1,13 +1,14 @@
-"""Running style networks on frames: device choice, precision, pre/post-processing, style swaps.
+"""The Stylizer: which styles are loaded, which one is chosen, how strong and how large.
 
-Frames are BGR uint8 arrays (OpenCV's layout) in and out. On CUDA the uint8 frame goes up
-through a pinned host buffer with a non-blocking copy, and the colour conversion,
-normalization, resizing and strength blend all run on the device in half precision with
-channels-last memory; on the CPU the same code runs in float32.
+Frames are BGR uint8 arrays (OpenCV's layout) in and out. The Stylizer holds the user's
+choices (style, strength, network input size) under one lock and hands each frame to an
+engine (livestyle.engines) that runs the networks on the device: on CUDA "auto" replays the
+whole frame from CUDA graphs in half precision, on the CPU it runs ONNX Runtime when
+installed, and "torch" is plain PyTorch eager everywhere.
 
-Backends (`backend=`): on CUDA, "auto" replays the whole frame from CUDA graphs
-(livestyle.engines.cuda); on the CPU, "auto" runs the network in ONNX Runtime when it is
-installed (livestyle.engines.onnx); "torch" is plain PyTorch eager everywhere.
+The choices may change from any thread (keys in the window, the inference thread shrinking
+the input after out-of-memory); each frame reads them once at its start, so a change takes
+effect between frames and never tears one, and the frame says which style it was made with.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from livestyle.engines import Engine, make_engine
 from livestyle.engines.device import pick_device, pick_dtype, resolve_backend
-from livestyle.engines.frames import infer_shape, stylize_frame, torch_threads
-from livestyle.engines.onnx import OnnxNet, UnsupportedModel
-from livestyle.errors import GraphCaptureError, device_failure, is_sticky_cuda_error
+from livestyle.engines.frames import infer_shape
+from livestyle.errors import device_failure, is_sticky_cuda_error
 from livestyle.model import TransformerNet
 from livestyle.weights import StyleInfo
 
@@ -33,17 +34,30 @@ log = logging.getLogger(__name__)
 @dataclass
 class LoadedStyle:
     info: StyleInfo
-    model: TransformerNet
-    # What runs the network: the model, or an ONNX Runtime session built from it.
-    net: Callable[[torch.Tensor], torch.Tensor] | None = None
+    model: TransformerNet  # as loaded (float32, CPU): the engine holds its own prepared copy
+
+
+@dataclass(frozen=True)
+class Stylized:
+    """A stylized frame and the choices it was made with."""
+
+    image: np.ndarray
+    style: StyleInfo
+    strength: float
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """What one frame reads under the lock, once."""
+
+    index: int
+    strength: float
+    infer_size: int | None
+    infer_scale: float
 
 
 class Stylizer:
-    """Holds every loaded style on one device and stylizes frames with the active one.
-
-    `select`, `strength` and the inference size may change from any thread; each frame reads
-    them once at its start, so a change takes effect between frames and never tears one.
-    """
+    """Every loaded style on one device, the chosen one, its strength and the network size."""
 
     def __init__(
         self,
@@ -62,63 +76,39 @@ class Stylizer:
             raise ValueError("no styles to run")
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.dtype = pick_dtype(self.device, precision)
-        self.backend = resolve_backend(backend, self.device, self.dtype)
         # Channels-last pays on CUDA; on the CPU `livestyle bench` measured 0.9-1.1x at 640x480
         # and above, so PyTorch keeps NCHW there.
         self.channels_last = self.device.type == "cuda" if channels_last is None else channels_last
         # Half precision needs float32 norm statistics; channels-last needs a norm that keeps
         # the layout (PyTorch's returns NCHW). LayoutInstanceNorm does both.
         self.layout_norm = self.channels_last or self.dtype != torch.float32
-        # False: a failed graph capture raises (tests, benchmarks) instead of running eager.
-        self.graph_fallback = graph_fallback
+        self.styles = [LoadedStyle(info, model) for model, info in styles]
         self.on_notice = on_notice or (lambda message: None)
-        self._eager_shapes: set[tuple[tuple[int, int], tuple[int, int]]] = set()
-        self.styles = [LoadedStyle(info, self._prepare(model)) for model, info in styles]
-        self._attach_nets()
+        self.engine: Engine = make_engine(
+            resolve_backend(backend, self.device, self.dtype),
+            [style.model for style in self.styles],
+            self.device,
+            self.dtype,
+            channels_last=self.channels_last,
+            layout_norm=self.layout_norm,
+            graph_fallback=graph_fallback,
+            # Late-bound: the pipeline sets on_notice after the Stylizer is built.
+            on_notice=lambda message: self.on_notice(message),
+        )
         self._lock = threading.Lock()
         self._index = 0
-        self._strength = float(strength)
-        self.infer_size = infer_size
-        self.infer_scale = float(infer_scale)
-        self._pinned: torch.Tensor | None = None
+        self._strength = 1.0
+        self.strength = strength
+        self._infer_size = infer_size
+        self._infer_scale = float(infer_scale)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed frame sizes: autotune once
 
-    def _prepare(self, model: TransformerNet) -> TransformerNet:
-        if self.layout_norm:
-            from livestyle.engines.layout_norm import with_layout_norm
+    @property
+    def backend(self) -> str:
+        return self.engine.name
 
-            model = with_layout_norm(model)
-        model = model.to(self.device, self.dtype).eval()
-        if self.channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        for p in model.parameters():
-            p.requires_grad_(False)
-        return model
-
-    def _attach_nets(self) -> None:
-        """Give every style what runs its network on the chosen backend."""
-        self._frames = None
-        self._frame_threads: int | None = None  # torch threads for the frame ops; None: all
-        if self.backend == "onnxruntime":
-            try:
-                for style in self.styles:
-                    style.net = OnnxNet(style.model)
-                self._frame_threads = 1
-            except (UnsupportedModel, RuntimeError, ImportError) as exc:
-                log.warning("onnxruntime backend unavailable (%s): running in PyTorch", exc)
-                self.backend = "torch"
-                for style in self.styles:
-                    style.net = style.model
-            return
-        if self.backend == "cuda-graph":
-            from livestyle.engines.cuda import CudaFrameRunner
-
-            self._frames = CudaFrameRunner([s.model for s in self.styles], self.device, self.dtype)
-        for style in self.styles:
-            style.net = style.model
-
-    # --- controls (any thread) ---
+    # --- choices (any thread) ---
     @property
     def index(self) -> int:
         return self._index
@@ -147,81 +137,65 @@ class Stylizer:
 
     @strength.setter
     def strength(self, value: float) -> None:
-        self._strength = min(1.0, max(0.0, float(value)))
-
-    # --- per frame (inference thread) ---
-    def _upload(self, frame: np.ndarray) -> torch.Tensor:
-        host = torch.from_numpy(np.ascontiguousarray(frame))
-        if self.device.type != "cuda":
-            return host.to(self.device)
-        if self._pinned is None or self._pinned.shape != host.shape:
-            self._pinned = torch.empty(host.shape, dtype=torch.uint8, pin_memory=True)
-        self._pinned.copy_(host)
-        return self._pinned.to(self.device, non_blocking=True)
-
-    def release_device_memory(self) -> None:
-        """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""
-        if self._frames is not None:
-            self._frames.release()
-        if self.device.type == "cuda":
-            torch.cuda.empty_cache()
+        with self._lock:
+            self._strength = min(1.0, max(0.0, float(value)))
 
     @property
-    def graph_captures(self) -> int:
-        return self._frames.captures if self._frames is not None else 0
+    def infer_size(self) -> int | None:
+        """Long side of the network's input (None: the frame's size times infer_scale)."""
+        return self._infer_size
 
-    @torch.inference_mode()
-    def stylize(self, frame: np.ndarray, index: int | None = None) -> np.ndarray:
-        """Stylize one BGR uint8 frame with the active style (or `index`); same size out."""
+    @infer_size.setter
+    def infer_size(self, value: int | None) -> None:
+        with self._lock:
+            self._infer_size = value
+
+    @property
+    def infer_scale(self) -> float:
+        return self._infer_scale
+
+    @infer_scale.setter
+    def infer_scale(self, value: float) -> None:
+        with self._lock:
+            self._infer_scale = float(value)
+
+    def set_network_size(self, infer_size: int | None, infer_scale: float = 1.0) -> None:
+        """Both at once, so no frame sees one changed and not the other."""
+        with self._lock:
+            self._infer_size, self._infer_scale = infer_size, float(infer_scale)
+
+    def network_shape(self, height: int, width: int) -> tuple[int, int]:
+        """The network's input size for a frame of this size, with the current choices."""
+        with self._lock:
+            return infer_shape(height, width, self._infer_size, self._infer_scale)
+
+    def _choice(self, index: int | None) -> _Choice:
         with self._lock:
             chosen = self._index if index is None else index
-            strength = self._strength
-        style = self.styles[chosen]  # a bad index fails here, before any work
+            return _Choice(chosen, self._strength, self._infer_size, self._infer_scale)
+
+    # --- per frame (inference thread) ---
+    @torch.inference_mode()
+    def stylize(self, frame: np.ndarray, index: int | None = None) -> Stylized:
+        """Stylize one BGR uint8 frame with the chosen style (or `index`); same size out."""
+        choice = self._choice(index)
+        style = self.styles[choice.index]  # a bad index fails here, before any work
         height, width = frame.shape[:2]
-        net_shape = infer_shape(height, width, self.infer_size, self.infer_scale)
+        net_shape = infer_shape(height, width, choice.infer_size, choice.infer_scale)
         try:
-            if self._frames is not None and ((height, width), net_shape) not in self._eager_shapes:
-                graphed = self._graph_stylize(frame, chosen, net_shape, strength)
-                if graphed is not None:
-                    return graphed
-            return self._eager_stylize(frame, style, net_shape, strength)
+            image = self.engine.stylize(frame, choice.index, net_shape, choice.strength)
         except torch.cuda.OutOfMemoryError:
             raise  # the inference thread frees memory, shrinks the network input and retries
         except RuntimeError as exc:
             if is_sticky_cuda_error(exc):
                 raise device_failure(exc) from exc
             raise
+        return Stylized(image, style.info, choice.strength)
 
-    def _graph_stylize(
-        self, frame: np.ndarray, chosen: int, net_shape: tuple[int, int], strength: float
-    ) -> np.ndarray | None:
-        """The frame from the CUDA graph path, or None when its graph cannot be captured."""
-        try:
-            return self._frames.stylize(frame, chosen % len(self.styles), net_shape, strength)
-        except GraphCaptureError as exc:
-            if not self.graph_fallback:
-                raise
-            # Eager for this size only, and said aloud: a new size tries a graph again.
-            height, width = frame.shape[:2]
-            self._eager_shapes.add(((height, width), net_shape))
-            message = (
-                f"CUDA graph capture failed at {width}x{height} ({exc.__cause__ or exc}): "
-                "running this size without graphs (slower)"
-            )
-            log.warning(message)
-            self.on_notice(message)
-            return None
+    def release_device_memory(self) -> None:
+        """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""
+        self.engine.release()
 
-    def _eager_stylize(
-        self, frame: np.ndarray, style: LoadedStyle, net_shape: tuple[int, int], strength: float
-    ) -> np.ndarray:
-        with torch_threads(self._frame_threads):
-            out = stylize_frame(
-                self._upload(frame),
-                style.net if style.net is not None else style.model,
-                self.dtype,
-                net_shape,
-                strength if strength < 1.0 else None,
-                self.channels_last,
-            )
-            return out.cpu().numpy()
+    @property
+    def graph_captures(self) -> int:
+        return getattr(self.engine, "captures", 0)

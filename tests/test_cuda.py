@@ -71,7 +71,9 @@ def test_half_precision_matches_float32_on_real_photos() -> None:
     scores = []
     for index in range(len(styles)):
         for photo in real_photos():
-            scores.append(psnr(single.stylize(photo, index), half.stylize(photo, index)))
+            scores.append(
+                psnr(single.stylize(photo, index).image, half.stylize(photo, index).image)
+            )
     print(f"{HALF} vs fp32 PSNR: min {min(scores):.1f} dB, mean {np.mean(scores):.1f} dB")
     assert min(scores) >= MIN_PSNR
 
@@ -86,7 +88,7 @@ def test_graph_replay_equals_eager_and_swaps_never_recapture() -> None:
             graphed.select(index)
             graphed.strength = eager.strength = strength
             # cudnn.benchmark may pick other kernels for the graph: rounding, not a new image.
-            score = psnr(eager.stylize(photo, index), graphed.stylize(photo))
+            score = psnr(eager.stylize(photo, index).image, graphed.stylize(photo).image)
             assert score >= 45.0, (index, strength, score)
     assert graphed.graph_captures == 1
 

@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch import nn
 
+from livestyle.bench.harness import pipelined
 from livestyle.bench.precision import precision_psnr, psnr
 from livestyle.engines import cuda as cuda_engine
 from livestyle.engines import device as engine_device
@@ -85,8 +86,8 @@ def test_onnxruntime_stylizer_matches_torch_stylizer(strength: float, infer_size
     assert fast.backend == "onnxruntime" and plain.backend == "torch"
     image = frame(47, 61)
     for index in range(len(loaded)):
-        a = fast.stylize(image, index).astype(int)
-        b = plain.stylize(image, index).astype(int)
+        a = fast.stylize(image, index).image.astype(int)
+        b = plain.stylize(image, index).image.astype(int)
         assert a.shape == image.shape
         # Same pre/post-processing; the networks differ only in float summation order.
         assert np.abs(a - b).max() <= 1 and np.mean(a != b) < 0.01
@@ -134,7 +135,7 @@ def test_missing_onnxruntime_falls_back_with_one_line(monkeypatch, caplog) -> No
         lines = [r.getMessage() for r in caplog.records]
         assert len(lines) == 1 and "onnxruntime is not installed" in lines[0]
         assert "fast-cpu" in lines[0]
-        assert stylizer.stylize(frame(20, 24)).shape == (20, 24, 3)
+        assert stylizer.stylize(frame(20, 24)).image.shape == (20, 24, 3)
 
 
 def test_failing_conversion_falls_back_to_torch(monkeypatch, caplog) -> None:
@@ -143,13 +144,13 @@ def test_failing_conversion_falls_back_to_torch(monkeypatch, caplog) -> None:
     def refuse(model: nn.Module, *args: object, **kwargs: object) -> None:
         raise onnx_engine.UnsupportedModel("no conversion for Custom")
 
-    monkeypatch.setattr("livestyle.stylizer.OnnxNet", refuse)
+    monkeypatch.setattr(onnx_engine, "write_graph", refuse)
     loaded = styles(count=1)
     stylizer = Stylizer(loaded, CPU, "fp32")
     assert stylizer.backend == "torch" and "no conversion for Custom" in caplog.text
     plain = Stylizer(loaded, CPU, "fp32", backend="torch")
     image = frame(21, 30)
-    np.testing.assert_array_equal(stylizer.stylize(image), plain.stylize(image))
+    np.testing.assert_array_equal(stylizer.stylize(image).image, plain.stylize(image).image)
 
 
 # --- CUDA frame path pieces, on the CPU ---
@@ -195,7 +196,7 @@ def test_frame_runner_swaps_styles_and_strengths_without_recapturing() -> None:
     cases = [(style, strength) for strength in (1.0, 0.4, 0.75) for style in (0, 1, 2, 3, 1)]
     for style, strength in cases:
         plain.strength = strength
-        expected = plain.stylize(image, style)
+        expected = plain.stylize(image, style).image
         got = runner.stylize(image, style, image.shape[:2], strength)
         np.testing.assert_array_equal(got, expected, err_msg=f"style {style} at {strength}")
     assert runner.captures == 1  # one graph for the one frame size, whatever the style
@@ -215,7 +216,7 @@ def test_frame_runner_keeps_a_bank_per_network_shape() -> None:
     assert len(runner.banks) == 2
     image = frame(16, 20, 3)
     for style in (0, 2, 1, 2):
-        expected = plain.stylize(image, style)
+        expected = plain.stylize(image, style).image
         np.testing.assert_array_equal(runner.stylize(image, style, (16, 20)), expected)
     assert runner.captures == 2  # one graph per network shape at this size
 
@@ -229,7 +230,9 @@ def test_stylizer_on_the_graph_path_matches_eager_through_swaps() -> None:
         for strength in (1.0, 0.5):
             graphed.select(index)
             graphed.strength = plain.strength = strength
-            np.testing.assert_array_equal(graphed.stylize(image), plain.stylize(image, index))
+            np.testing.assert_array_equal(
+                graphed.stylize(image).image, plain.stylize(image, index).image
+            )
     assert graphed.graph_captures == 1
 
 
@@ -247,13 +250,13 @@ def test_failed_capture_runs_that_size_eagerly_and_says_so(monkeypatch) -> None:
     plain = Stylizer(loaded, CPU, "fp32", backend="torch")
     monkeypatch.setattr(cuda_engine, "capture_graph", failing_capture("operation not permitted"))
     image = frame(20, 28, 5)
-    np.testing.assert_array_equal(graphed.stylize(image), plain.stylize(image))
+    np.testing.assert_array_equal(graphed.stylize(image).image, plain.stylize(image).image)
     assert len(notices) == 1 and "graph capture failed at 28x20" in notices[0]
     graphed.stylize(image)  # the same size stays eager: no capture retried, no new notice
     assert len(notices) == 1 and graphed.graph_captures == 0
     monkeypatch.undo()  # capture works again: a new size gets its graph
     other = frame(24, 32, 6)
-    np.testing.assert_array_equal(graphed.stylize(other), plain.stylize(other))
+    np.testing.assert_array_equal(graphed.stylize(other).image, plain.stylize(other).image)
     assert graphed.graph_captures == 1 and graphed.backend == "cuda-graph"
 
 
@@ -276,7 +279,7 @@ def test_sticky_cuda_error_ends_with_a_clear_device_failure(monkeypatch, backend
     if target:
         monkeypatch.setattr(cuda_engine, target, broken)
     else:
-        monkeypatch.setattr("livestyle.stylizer.stylize_frame", broken)
+        monkeypatch.setattr("livestyle.engines.eager.stylize_frame", broken)
     with pytest.raises(DeviceFailure, match="illegal memory access") as caught:
         stylizer.stylize(frame(20, 28))
     assert "restart livestyle" in str(caught.value) and "\n" not in str(caught.value)
@@ -287,14 +290,14 @@ def test_release_frees_graphs_before_a_retry_at_a_smaller_size() -> None:
     stylizer = Stylizer(styles(count=1), CPU, "fp32", backend="cuda-graph")
     image = frame(24, 32)
     stylizer.stylize(image)
-    runner = stylizer._frames
+    runner = stylizer.engine.runner
     entry = next(iter(runner.graphs._entries.values()))
     released: list[bool] = []
     entry.release = lambda: released.append(True)  # what frees a CUDA graph's pool
     stylizer.release_device_memory()
     assert released == [True] and len(runner.graphs) == 0
     stylizer.infer_scale = 0.5
-    assert stylizer.stylize(image).shape == image.shape
+    assert stylizer.stylize(image).image.shape == image.shape
     assert stylizer.graph_captures == 2
 
 
@@ -302,8 +305,8 @@ def test_frame_runner_two_in_flight_keeps_order_and_results() -> None:
     plain = Stylizer(styles(count=1), CPU, "fp32", backend="torch")
     runner = CudaFrameRunner([plain.styles[0].model], CPU, torch.float32, channels_last=False)
     images = [frame(16, 20, seed) for seed in range(5)]
-    expected = [plain.stylize(image) for image in images]
-    got = list(runner.pipelined(iter(images), 0, (16, 20)))
+    expected = [plain.stylize(image).image for image in images]
+    got = list(pipelined(runner, iter(images), 0, (16, 20)))
     assert len(got) == len(images)
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)

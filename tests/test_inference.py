@@ -45,7 +45,7 @@ def test_stylize_keeps_size_and_styles_differ(stylizer):
     outputs = []
     for i in range(len(stylizer.styles)):
         stylizer.select(i)
-        out = stylizer.stylize(frame)
+        out = stylizer.stylize(frame).image
         assert out.shape == frame.shape and out.dtype == np.uint8
         outputs.append(out.astype(int))
     assert np.abs(outputs[0] - outputs[1]).mean() > 1.0
@@ -54,26 +54,29 @@ def test_stylize_keeps_size_and_styles_differ(stylizer):
 def test_strength_blends_with_original(stylizer):
     frame = np.random.default_rng(4).integers(0, 256, (32, 32, 3), dtype=np.uint8)
     stylizer.strength = 0.0
-    np.testing.assert_array_equal(stylizer.stylize(frame), frame)
+    np.testing.assert_array_equal(stylizer.stylize(frame).image, frame)
     stylizer.strength = 1.0
-    full = stylizer.stylize(frame).astype(float)
+    full = stylizer.stylize(frame).image.astype(float)
     stylizer.strength = 0.5
-    half = stylizer.stylize(frame).astype(float)
+    half = stylizer.stylize(frame).image.astype(float)
     np.testing.assert_allclose(half, (full + frame) / 2, atol=1.01)
     stylizer.strength = 7
     assert stylizer.strength == 1.0
 
 
-def test_infer_size_runs_smaller_and_returns_frame_size(stylizer):
+def test_infer_size_runs_smaller_and_returns_frame_size(stylizer, monkeypatch):
     frame = np.random.default_rng(5).integers(0, 256, (96, 128, 3), dtype=np.uint8)
     seen = []
-    style = stylizer.styles[0]
-    run = style.net  # what runs the network on any backend (torch module or ONNX session)
-    style.net = lambda x: seen.append(tuple(x.shape)) or run(x)
+    run = stylizer.engine.stylize  # whichever engine the device got (eager or ONNX Runtime)
+
+    def spy(image, style, net_shape, strength):
+        seen.append(tuple(net_shape))
+        return run(image, style, net_shape, strength)
+
+    monkeypatch.setattr(stylizer.engine, "stylize", spy)
     stylizer.infer_size = 64
-    out = stylizer.stylize(frame)
-    style.net = run
-    assert out.shape == frame.shape and seen == [(1, 3, 48, 64)]
+    out = stylizer.stylize(frame).image
+    assert out.shape == frame.shape and seen == [(48, 64)]
 
 
 def test_style_selection_wraps_and_finds(stylizer):

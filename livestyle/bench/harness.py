@@ -428,6 +428,20 @@ def replayed(replay: Callable[[], None]) -> Step:
     return step
 
 
+def pipelined(
+    runner: CudaFrameRunner, frames: Iterator[np.ndarray], style: int, net_shape: tuple[int, int]
+) -> Iterator[np.ndarray]:
+    """Stylize a stream with two frames in flight: yields results in order, one behind."""
+    pending: int | None = None
+    for frame in frames:
+        ticket = runner.submit(frame, style, net_shape)
+        if pending is not None:
+            yield runner.result(pending)
+        pending = ticket
+    if pending is not None:
+        yield runner.result(pending)
+
+
 def frame_path_candidates(
     runner: CudaFrameRunner, height: int, width: int, precision: str
 ) -> list[Candidate]:
@@ -441,7 +455,7 @@ def frame_path_candidates(
 
     def two_in_flight() -> int:
         stream = (frames[i % 2] for i in range(burst))
-        return sum(1 for _ in runner.pipelined(stream, 0, shape))
+        return sum(1 for _ in pipelined(runner, stream, 0, shape))
 
     swap = [0]
 

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     results = {}
     for name, index in zip(names, indices, strict=True):
         outputs = [
-            stylizer.stylize(f, index=index)
+            stylizer.stylize(f, index=index).image
             for f in tqdm(frames, desc=name, unit="frame", leave=False)
         ]
         result = measure_flicker(frames, outputs)

@@ -57,7 +57,7 @@ def output_path(source: Path, style: str, output: Path | None, many: bool) -> Pa
 
 def stylize_image(stylizer: Stylizer, source: Path, target: Path) -> Path:
     check_writable(target)
-    return write_image(target, stylizer.stylize(read_image(source)))
+    return write_image(target, stylizer.stylize(read_image(source)).image)
 
 
 def frame_time(capture: cv2.VideoCapture, previous: float | None, fps: float) -> float:
@@ -92,7 +92,7 @@ def stylize_video(stylizer: Stylizer, source: Path, target: Path) -> int:
             if writer is None:
                 size = (frame.shape[1], frame.shape[0])
                 writer = open_video_writer(target, fps, size, live=False, audio_from=source)
-            writer.write(stylizer.stylize(frame), time)
+            writer.write(stylizer.stylize(frame).image, time)
             frames += 1
             progress.update()
             _check_disk(target, frames)

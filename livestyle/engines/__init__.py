@@ -1,0 +1,68 @@
+"""Engines run style networks on frames, behind one interface.
+
+An engine is built with the styles' networks on one device; `stylize(frame, style,
+net_shape, strength)` turns a BGR uint8 frame into a stylized BGR uint8 frame of the same
+size, with the network run at `net_shape` and the result blended over the frame by
+`strength` (1: the full style). Three implementations:
+
+- `eager`: PyTorch eager on the CPU, Apple MPS or CUDA;
+- `onnx`: ONNX Runtime on the CPU (about 2x eager on small CPUs), one session per network
+  body with the styles' norm parameters as inputs;
+- `cuda`: the whole frame replayed from one CUDA graph per shape, styles and strength as data.
+
+Which one runs is `device.resolve_backend`'s choice; `make_engine` builds it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+
+class Engine(Protocol):
+    name: str
+
+    def stylize(
+        self, frame: np.ndarray, style: int, net_shape: tuple[int, int], strength: float
+    ) -> np.ndarray:
+        """`frame` (H, W, 3) uint8 BGR stylized with style number `style`; same size out."""
+
+    def release(self) -> None:
+        """Free what the engine holds on the device (after an out-of-memory error)."""
+
+
+def make_engine(
+    backend: str,
+    models: list[nn.Module],
+    device: torch.device,
+    dtype: torch.dtype,
+    *,
+    channels_last: bool,
+    layout_norm: bool,
+    graph_fallback: bool = True,
+    on_notice: Callable[[str], None] = lambda message: None,
+) -> Engine:
+    """The engine for a resolved backend name; ONNX Runtime falls back to eager, said once."""
+    from livestyle.engines.eager import EagerEngine
+
+    if backend == "onnxruntime":
+        from livestyle.engines.onnx import OnnxEngine, UnsupportedModel
+
+        try:
+            return OnnxEngine(models)
+        except (UnsupportedModel, RuntimeError, ImportError) as exc:
+            log.warning("onnxruntime backend unavailable (%s): running in PyTorch", exc)
+    if backend == "cuda-graph":
+        from livestyle.engines.cuda import CudaEngine
+
+        return CudaEngine(
+            models, device, dtype, channels_last, layout_norm, graph_fallback, on_notice
+        )
+    return EagerEngine(models, device, dtype, channels_last, layout_norm)

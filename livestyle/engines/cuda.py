@@ -35,7 +35,7 @@ import contextlib
 import copy
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -43,6 +43,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from livestyle.engines.eager import EagerEngine
 from livestyle.engines.frames import stylize_frame
 from livestyle.errors import GraphCaptureError, device_failure, is_sticky_cuda_error
 from livestyle.model import NetConfig
@@ -424,15 +425,62 @@ class CudaFrameRunner:
     ) -> np.ndarray:
         return self.result(self.submit(frame, style, net_shape, strength))
 
-    def pipelined(
-        self, frames: Iterator[np.ndarray], style: int, net_shape: tuple[int, int]
-    ) -> Iterator[np.ndarray]:
-        """Stylize a stream with two frames in flight: yields results in order, one behind."""
-        pending: int | None = None
-        for frame in frames:
-            ticket = self.submit(frame, style, net_shape)
-            if pending is not None:
-                yield self.result(pending)
-            pending = ticket
-        if pending is not None:
-            yield self.result(pending)
+
+class CudaEngine:
+    """The frame graphs of CudaFrameRunner, with eager PyTorch for the sizes they fail at.
+
+    A capture that fails runs that (frame, network) size eagerly from then on, said in the
+    log and through `on_notice` (the overlay); a new size tries a graph again. With
+    `graph_fallback=False` the failure raises instead (the GPU tests and benchmarks).
+    """
+
+    name = "cuda-graph"
+
+    def __init__(
+        self,
+        models: list[nn.Module],
+        device: torch.device,
+        dtype: torch.dtype,
+        channels_last: bool = True,
+        layout_norm: bool = True,
+        graph_fallback: bool = True,
+        on_notice: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        # The eager engine prepares the networks once; the graphs read the same ones.
+        self.eager = EagerEngine(models, device, dtype, channels_last, layout_norm)
+        self.runner = CudaFrameRunner(self.eager.models, device, dtype, channels_last=channels_last)
+        self.graph_fallback = graph_fallback
+        self.on_notice = on_notice
+        self._eager_shapes: set[tuple[tuple[int, int], tuple[int, int]]] = set()
+
+    @property
+    def captures(self) -> int:
+        return self.runner.captures
+
+    def stylize(
+        self, frame: np.ndarray, style: int, net_shape: tuple[int, int], strength: float
+    ) -> np.ndarray:
+        shapes = (frame.shape[:2], tuple(net_shape))
+        if shapes not in self._eager_shapes:
+            try:
+                return self.runner.stylize(frame, style, net_shape, strength)
+            except GraphCaptureError as exc:
+                if not self.graph_fallback:
+                    raise
+                self._eager_shapes.add(shapes)  # type: ignore[arg-type]
+                self._say_fallback(frame, exc)
+        return self.eager.stylize(frame, style, net_shape, strength)
+
+    def _say_fallback(self, frame: np.ndarray, exc: GraphCaptureError) -> None:
+        height, width = frame.shape[:2]
+        message = (
+            f"CUDA graph capture failed at {width}x{height} ({exc.__cause__ or exc}): "
+            "running this size without graphs (slower)"
+        )
+        log.warning(message)
+        self.on_notice(message)
+
+    def release(self) -> None:
+        """Free every graph, its memory pool and the cached blocks (after out of memory)."""
+        self.runner.release()
+        self.eager.release()

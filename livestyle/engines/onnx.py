@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from livestyle.engines.frames import stylize_frame, torch_threads
 from livestyle.model import SIZE_MULTIPLE, ConvLayer, ResidualBlock, TransformerNet, UpsampleConv
 
 if TYPE_CHECKING:
@@ -53,15 +55,20 @@ def onnxruntime_available() -> bool:
 
 
 class _GraphWriter:
-    """Collects ONNX nodes and initializers with unique names."""
+    """Collects ONNX nodes and initializers with unique names.
 
-    def __init__(self) -> None:
+    With `norm_inputs`, the instance norms' scales and shifts (what differs between the styles
+    of one network body) become graph inputs, and their values are collected in `feeds`."""
+
+    def __init__(self, norm_inputs: bool = False) -> None:
         from onnx import helper, numpy_helper
 
         self._helper = helper
         self._numpy_helper = numpy_helper
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
+        self.norm_inputs = norm_inputs
+        self.feeds: dict[str, np.ndarray] = {}
         self._count = 0
 
     def _name(self, stem: str) -> str:
@@ -73,6 +80,14 @@ class _GraphWriter:
             value = value.detach().to("cpu", torch.float32).numpy()
         name = self._name(stem)
         self.initializers.append(self._numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def style_parameter(self, stem: str, value: torch.Tensor) -> str:
+        """A per-style value: a graph input with `norm_inputs`, else a constant."""
+        if not self.norm_inputs:
+            return self.constant(stem, value)
+        name = self._name(stem)
+        self.feeds[name] = np.ascontiguousarray(value.detach().to("cpu", torch.float32).numpy())
         return name
 
     def node(self, op: str, inputs: list[str], output: str | None = None, **attrs: object) -> str:
@@ -132,7 +147,7 @@ def _instance_norm(g: _GraphWriter, norm: nn.Module, x: str) -> str:
     shift = norm.bias if norm.affine else torch.zeros(channels)
     return g.node(
         "InstanceNormalization",
-        [x, g.constant("norm_scale", scale), g.constant("norm_shift", shift)],
+        [x, g.style_parameter("norm_scale", scale), g.style_parameter("norm_shift", shift)],
         epsilon=float(norm.eps),
     )
 
@@ -160,20 +175,33 @@ def _module(g: _GraphWriter, module: nn.Module, x: str) -> str:
     raise UnsupportedModel(f"no ONNX conversion for {type(module).__name__}")
 
 
-def build_onnx(model: TransformerNet) -> onnx.ModelProto:
-    """The network body (input already a multiple of 4 in size) as a float32 ONNX model."""
-    from onnx import TensorProto, checker, helper
+def write_graph(model: TransformerNet, norm_inputs: bool = False) -> _GraphWriter:
+    """The network body's nodes and constants (norm parameters as inputs with `norm_inputs`).
 
-    g = _GraphWriter()
+    Written in module order with counted names, so every network of the same shape gives
+    the same node and input names: the feeds of one style fit the session of another."""
+    g = _GraphWriter(norm_inputs)
     x = INPUT_NAME
     for stage in (model.down, model.res, model.up):
         x = _module(g, stage, x)
     g.nodes[-1].output[0] = OUTPUT_NAME
+    return g
+
+
+def build_onnx(model: TransformerNet, norm_inputs: bool = False) -> onnx.ModelProto:
+    """The network body (input already a multiple of 4 in size) as a float32 ONNX model."""
+    from onnx import TensorProto, checker, helper
+
+    g = write_graph(model, norm_inputs)
     dims = [1, 3, "height", "width"]
+    style_inputs = [
+        helper.make_tensor_value_info(name, TensorProto.FLOAT, list(value.shape))
+        for name, value in g.feeds.items()
+    ]
     graph = helper.make_graph(
         g.nodes,
         "livestyle_transformer",
-        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, dims)],
+        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, dims), *style_inputs],
         [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, dims)],
         g.initializers,
     )
@@ -223,21 +251,101 @@ def pad_to_multiple(x: torch.Tensor, multiple: int = SIZE_MULTIPLE) -> torch.Ten
 
 
 class OnnxNet:
-    """Callable like the TransformerNet it was built from: (1, 3, H, W) float32 in and out."""
+    """Callable like the TransformerNet it was built from: (1, 3, H, W) float32 in and out.
 
-    def __init__(self, model: TransformerNet, threads: int | None = None, spinning: bool = False):
+    `feeds` are the style's norm parameters when the session was built with them as inputs
+    (see OnnxEngine); empty when every parameter is a constant of the graph.
+    """
+
+    def __init__(
+        self,
+        model: TransformerNet,
+        threads: int | None = None,
+        spinning: bool = False,
+        norm_inputs: bool = False,
+    ) -> None:
         import onnxruntime as ort
 
         threads = threads or default_threads()
         self.session = ort.InferenceSession(
-            build_onnx(model).SerializeToString(),
+            build_onnx(model, norm_inputs).SerializeToString(),
             session_options(threads, spinning),
             providers=["CPUExecutionProvider"],
         )
         self.threads = threads
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, feeds: dict[str, np.ndarray] | None = None) -> torch.Tensor:
         height, width = x.shape[-2:]
         padded = pad_to_multiple(x.detach().to(torch.float32)).contiguous()
-        (out,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: padded.numpy()})
+        (out,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: padded.numpy(), **(feeds or {})})
         return torch.from_numpy(out)[..., :height, :width]
+
+
+def body_key(model: nn.Module) -> tuple:
+    """What styles must share to share a session: the network's shape and the very tensors of
+    everything but the instance norms (styles of one multi-style network share their body;
+    single-style networks each have their own)."""
+    shared = tuple(
+        parameter.data_ptr() for name, parameter in model.named_parameters() if ".norm." not in name
+    )
+    return (getattr(model, "config", None), shared)
+
+
+class OnnxEngine:
+    """The styles' networks in ONNX Runtime on the CPU, float32; frame conversion in torch.
+
+    One session per network body, built when a style of that body is first used: the
+    convolution weights are constants of the graph (ONNX Runtime prepacks them; as inputs
+    they made the lite network 1.3x slower here), the style's norm scales and shifts are
+    inputs. So styles of one multi-style network share one session and its thread pool,
+    and a run that never swaps styles builds one session.
+    """
+
+    name = "onnxruntime"
+
+    def __init__(
+        self, models: list[TransformerNet], threads: int | None = None, spinning: bool = False
+    ) -> None:
+        import onnxruntime  # noqa: F401  # missing: the caller falls back to torch, said once
+
+        self.threads = threads or default_threads()
+        self.spinning = spinning
+        self._models = [model.to("cpu", torch.float32).eval() for model in models]
+        self._keys = [body_key(model) for model in self._models]
+        # Each style's norm parameters under the input names its session expects; writing
+        # the graph here also refuses a network the converter does not know, before any frame.
+        self._feeds = [write_graph(model, norm_inputs=True).feeds for model in self._models]
+        self._sessions: dict[tuple, OnnxNet] = {}
+
+    @property
+    def sessions(self) -> int:
+        return len(self._sessions)
+
+    def network(self, style: int) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The network of `style`: (1, 3, H, W) float32 in and out."""
+        key, feeds = self._keys[style], self._feeds[style]
+        net = self._sessions.get(key)
+        if net is None:
+            net = OnnxNet(self._models[style], self.threads, self.spinning, norm_inputs=True)
+            self._sessions[key] = net
+        return lambda x: net(x, feeds)
+
+    def stylize(
+        self, frame: np.ndarray, style: int, net_shape: tuple[int, int], strength: float
+    ) -> np.ndarray:
+        net = self.network(style)
+        # torch only converts, resizes and rounds here: on one thread, so it never waits for
+        # a second core busy with capture (see torch_threads).
+        with torch_threads(1):
+            out = stylize_frame(
+                torch.from_numpy(np.ascontiguousarray(frame)),
+                net,
+                torch.float32,
+                net_shape,
+                strength if strength < 1.0 else None,
+                channels_last=False,
+            )
+            return out.numpy()
+
+    def release(self) -> None:
+        """Nothing to free on the CPU beyond what the garbage collector takes."""

@@ -134,12 +134,12 @@ class InferenceThread(threading.Thread):
         elapsed_ms = (time.perf_counter() - began) * 1000.0
         result = StylizedFrame(
             frame.image,
-            stylized,
+            stylized.image,
             frame.index,
             frame.pts,
             frame.captured_at,
             time.monotonic(),
-            self.stylizer.active.name,
+            stylized.style.name,  # the style it was made with, even if swapped meanwhile
         )
         self.stats.record(elapsed_ms, result)
         for sink in self.sinks:

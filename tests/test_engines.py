@@ -1,0 +1,110 @@
+"""The engine interface: every engine gives the eager picture; ONNX sessions per network body;
+the Stylizer labels each frame with the style it was made with."""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from livestyle.engines import make_engine
+from livestyle.engines.eager import EagerEngine
+from livestyle.engines.onnx import OnnxEngine, onnxruntime_available
+from livestyle.model import VARIANTS, TransformerNet
+from livestyle.stylizer import Stylizer
+from livestyle.weights import StyleInfo
+
+from .test_fast_paths import frame, trained_looking
+
+CPU = torch.device("cpu")
+needs_onnxruntime = pytest.mark.skipif(
+    not onnxruntime_available(), reason="onnx/onnxruntime not installed"
+)
+
+
+def sharing_body(net: TransformerNet, seed: int) -> TransformerNet:
+    """Another style of `net`'s body: the very same convolution tensors, its own norms (what
+    the styles of one multi-style network are)."""
+    other = copy.deepcopy(net)
+    for (name, mine), (_, theirs) in zip(net.named_modules(), other.named_modules(), strict=True):
+        if isinstance(mine, nn.Conv2d):
+            theirs.weight, theirs.bias = mine.weight, mine.bias
+    generator = torch.Generator().manual_seed(seed)
+    for module in other.modules():
+        if isinstance(module, nn.InstanceNorm2d):
+            with torch.no_grad():
+                module.weight.uniform_(0.5, 1.5, generator=generator)
+                module.bias.uniform_(-0.3, 0.3, generator=generator)
+    return other
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime", "cuda-graph"])
+@pytest.mark.parametrize("strength", [1.0, 0.4])
+def test_every_engine_gives_the_eager_picture(backend: str, strength: float) -> None:
+    if backend == "onnxruntime" and not onnxruntime_available():
+        pytest.skip("onnx/onnxruntime not installed")
+    models = [trained_looking("lite", seed) for seed in range(2)]
+    eager = EagerEngine(models, CPU, torch.float32)
+    engine = make_engine(
+        backend, models, CPU, torch.float32, channels_last=False, layout_norm=False
+    )
+    assert engine.name == backend
+    image = frame(30, 44, 3)
+    for style in (1, 0):
+        out = engine.stylize(image, style, (24, 36), strength)
+        assert out.shape == image.shape and out.dtype == np.uint8
+        got = out.astype(int)
+        expected = eager.stylize(image, style, (24, 36), strength).astype(int)
+        # ONNX Runtime sums in another order: at most one grey level apart, rarely.
+        assert np.abs(got - expected).max() <= (1 if backend == "onnxruntime" else 0)
+        assert np.mean(got != expected) < 0.01
+
+
+@needs_onnxruntime
+def test_onnx_styles_of_one_body_share_one_session_with_their_own_norms() -> None:
+    base = trained_looking("lite", 0)
+    models = [base, sharing_body(base, 1), trained_looking("lite", 2)]
+    engine = OnnxEngine(models, threads=1)
+    eager = EagerEngine(models, CPU, torch.float32)
+    assert engine.sessions == 0  # nothing built before a style is used
+    image = frame(28, 36, 1)
+    outputs = []
+    for style, sessions in ((0, 1), (1, 1), (2, 2), (0, 2)):
+        outputs.append(engine.stylize(image, style, image.shape[:2], 1.0).astype(int))
+        assert engine.sessions == sessions
+        expected = eager.stylize(image, style, image.shape[:2], 1.0).astype(int)
+        assert np.abs(outputs[-1] - expected).max() <= 1
+    # The shared session really ran each style's own norm parameters.
+    assert np.abs(outputs[0] - outputs[1]).mean() > 5
+
+
+def test_stylize_labels_a_frame_with_the_style_it_was_made_with() -> None:
+    nets = [trained_looking("lite", seed) for seed in range(2)]
+    styles = [(net, StyleInfo(f"s{i}", net.config)) for i, net in enumerate(nets)]
+    stylizer = Stylizer(styles, CPU, "fp32", backend="torch")
+    run = stylizer.engine.stylize
+    swapped = threading.Event()
+
+    def swap_during_inference(image, style, net_shape, strength):
+        stylizer.select(1)  # a key press while the frame is in the network
+        stylizer.strength = 0.2
+        swapped.set()
+        return run(image, style, net_shape, strength)
+
+    stylizer.engine.stylize = swap_during_inference
+    result = stylizer.stylize(frame(20, 24))
+    assert swapped.is_set() and stylizer.active.name == "s1"
+    assert result.style.name == "s0" and result.strength == 1.0
+
+
+def test_eager_engine_prepares_copies_and_leaves_the_callers_network_alone() -> None:
+    net = TransformerNet(VARIANTS["lite"])
+    engine = EagerEngine([net], CPU, torch.bfloat16, layout_norm=True)
+    assert next(net.parameters()).dtype == torch.float32
+    assert next(net.parameters()).requires_grad
+    assert next(engine.models[0].parameters()).dtype == torch.bfloat16
+    assert not any(p.requires_grad for p in engine.models[0].parameters())
