@@ -30,7 +30,7 @@ def sharing_body(net: TransformerNet, seed: int) -> TransformerNet:
     """Another style of `net`'s body: the very same convolution tensors, its own norms (what
     the styles of one multi-style network are)."""
     other = copy.deepcopy(net)
-    for (name, mine), (_, theirs) in zip(net.named_modules(), other.named_modules(), strict=True):
+    for mine, theirs in zip(net.modules(), other.modules(), strict=True):
         if isinstance(mine, nn.Conv2d):
             theirs.weight, theirs.bias = mine.weight, mine.bias
     generator = torch.Generator().manual_seed(seed)
