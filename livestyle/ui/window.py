@@ -15,23 +15,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PyQt6.QtCore import QObject, QPointF, QRect, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import (
     QCloseEvent,
     QColor,
     QFont,
     QFontMetrics,
-    QImage,
     QKeyEvent,
     QPainter,
     QPaintEvent,
-    QPen,
 )
 from PyQt6.QtWidgets import QApplication, QWidget
 
@@ -39,6 +35,7 @@ from livestyle.errors import LivestyleError, error_text
 from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.signals import install_stop_handlers, restore_handlers
+from livestyle.ui.frames import ShownFrame, ViewMode, draw_frame, view_pixels
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +55,6 @@ YELLOW = QColor(255, 210, 60)
 RED = QColor(255, 70, 70)
 ORANGE = QColor(255, 160, 60)
 BOX = QColor(0, 0, 0, 160)
-DIVIDER = QColor(255, 255, 255, 220)
-DIVIDER_BGR = (255, 255, 255)
 
 HELP = [
     ("→  /  N", "next style"),
@@ -75,16 +70,6 @@ HELP = [
     ("H", "show / hide this help"),
     ("Q  /  Esc", "quit"),
 ]
-
-
-class ViewMode(Enum):
-    STYLIZED = "stylized"
-    ORIGINAL = "original"
-    SPLIT = "split"
-
-    def next(self) -> ViewMode:
-        modes = list(ViewMode)
-        return modes[(modes.index(self) + 1) % len(modes)]
 
 
 class FrameBridge(QObject):
@@ -134,60 +119,6 @@ class FrameBridge(QObject):
             self._pending = None
 
 
-def bgr_to_qimage(array: np.ndarray) -> tuple[QImage, np.ndarray]:
-    """A QImage over the array's own memory, and the array it uses (keep it alive with it).
-
-    Pixels are copied only when rows are not contiguous (the stylizer hands out a
-    channel-planar view); a contiguous frame is wrapped as it is.
-    """
-    array = np.ascontiguousarray(array)
-    height, width = array.shape[:2]
-    image = QImage(array.data, width, height, array.strides[0], QImage.Format.Format_BGR888)
-    return image, array
-
-
-@dataclass
-class ShownFrame:
-    """The frame on screen: both pictures as arrays and as QImages over those arrays."""
-
-    frame: StylizedFrame
-    original: np.ndarray
-    stylized: np.ndarray
-    original_image: QImage
-    stylized_image: QImage
-
-    @classmethod
-    def of(cls, frame: StylizedFrame) -> ShownFrame:
-        original_image, original = bgr_to_qimage(frame.original)
-        stylized_image, stylized = bgr_to_qimage(frame.stylized)
-        return cls(frame, original, stylized, original_image, stylized_image)
-
-    @property
-    def size(self) -> tuple[int, int]:
-        height, width = self.stylized.shape[:2]
-        return width, height
-
-
-def fit_rect(width: int, height: int, area: QRect) -> QRectF:
-    """The largest rectangle of the frame's aspect centred in area (letterbox/pillarbox)."""
-    scale = min(area.width() / width, area.height() / height)
-    w, h = width * scale, height * scale
-    x = area.x() + (area.width() - w) / 2
-    y = area.y() + (area.height() - h) / 2
-    return QRectF(x, y, w, h)
-
-
-def compose_split(original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
-    """Left half original, right half stylized, with a thin divider: the split view's pixels."""
-    out = np.array(stylized, copy=True, order="C")
-    width = out.shape[1]
-    half = width // 2
-    out[:, :half] = original[:, :half]
-    line = max(1, width // 320)
-    out[:, max(0, half - line // 2) : half - line // 2 + line] = DIVIDER_BGR
-    return out
-
-
 def place_clear_of(box: QRectF, avoid: QRectF, area: QRectF) -> QRectF:
     """box centred in area; else centred right of or below `avoid` when that is where it fits."""
     box = QRectF(box)
@@ -220,8 +151,6 @@ def unique_path(folder: Path, stem: str, suffix: str) -> Path:
 def recent_median(values: Iterable[float], count: int = RECENT_FRAMES) -> float | None:
     data = list(values)[-count:]
     return float(np.median(data)) if data else None
-
-
 
 
 def format_clock(seconds: float) -> str:
@@ -380,13 +309,7 @@ class LiveWindow(QWidget):
 
     def shown_image(self) -> np.ndarray | None:
         """The BGR pixels of what the view shows (at frame resolution), for snapshots."""
-        if self.shown is None:
-            return None
-        if self.view is ViewMode.ORIGINAL:
-            return self.shown.original
-        if self.view is ViewMode.SPLIT:
-            return compose_split(self.shown.original, self.shown.stylized)
-        return self.shown.stylized
+        return None if self.shown is None else view_pixels(self.shown, self.view)
 
     # --- keys ---
     def _key_actions(self) -> dict[int, Callable[[], object]]:
@@ -586,7 +509,7 @@ class LiveWindow(QWidget):
                 painter.setPen(DIM)
                 painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "waiting for frames…")
             else:
-                self._draw_frame(painter, self.shown)
+                draw_frame(painter, self.shown, self.view, self.rect())
             lines = self.overlay_lines()
             overlay = self._draw_overlay(painter, lines) if lines else QRectF()
             if self.help_visible:
@@ -598,25 +521,6 @@ class LiveWindow(QWidget):
         font = QFont(self.font())
         font.setPixelSize(max(11, min(20, self.height() // 36)))
         return font
-
-    def _draw_frame(self, painter: QPainter, shown: ShownFrame) -> None:
-        width, height = shown.size
-        target = fit_rect(width, height, self.rect())
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        if self.view is ViewMode.STYLIZED:
-            painter.drawImage(target, shown.stylized_image)
-            return
-        if self.view is ViewMode.ORIGINAL:
-            painter.drawImage(target, shown.original_image)
-            return
-        half = width // 2
-        split_x = target.x() + target.width() * half / width
-        left = QRectF(target.x(), target.y(), split_x - target.x(), target.height())
-        right = QRectF(split_x, target.y(), target.right() - split_x, target.height())
-        painter.drawImage(left, shown.original_image, QRectF(0, 0, half, height))
-        painter.drawImage(right, shown.stylized_image, QRectF(half, 0, width - half, height))
-        painter.setPen(QPen(DIVIDER, 2))
-        painter.drawLine(QPointF(split_x, target.top()), QPointF(split_x, target.bottom()))
 
     def _draw_overlay(self, painter: QPainter, lines: list[tuple[str, QColor]]) -> QRectF:
         """The heads-up box at the top left, first line in bold; returns where it went."""
