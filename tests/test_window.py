@@ -1,7 +1,7 @@
 """The live window, offscreen: keys, views, snapshots, recording, shutdown, the frame bridge.
 
-The overlay's text and the frame helpers are tested on their own in test_overlay.py
-and test_frames.py.
+The key table, the overlay's text and the frame helpers are tested on their own in
+test_keys.py, test_overlay.py and test_frames.py.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ only draws and handles keys; a 200 ms timer polls the pipeline (source ended, er
 recording) and gives Python a chance to run its signal handlers while Qt's loop runs.
 
 What is drawn lives next door: frames.py (the picture and its views), overlay.py (the
-heads-up text and the help box).
+heads-up text and the help box), keys.py (the key table the keys and the help come from).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -31,6 +30,7 @@ from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.signals import install_stop_handlers, restore_handlers
 from livestyle.ui.frames import ShownFrame, ViewMode, draw_frame, view_pixels
+from livestyle.ui.keys import STRENGTH_STEP, bindings_by_key, help_rows
 from livestyle.ui.overlay import (
     DIM,
     ORANGE,
@@ -51,22 +51,6 @@ TITLE = "livestyle"
 DEFAULT_SIZE = (960, 720)
 TICK_MS = 200  # state polling, and how soon Python sees a Ctrl-C while Qt's loop runs
 TOAST_SECONDS = 2.0
-STRENGTH_STEP = 0.1
-
-HELP = [
-    ("→  /  N", "next style"),
-    ("←  /  P", "previous style"),
-    ("1 … 9", "pick a style"),
-    ("+  /  −", "strength up / down 10%"),
-    ("O", "view: stylized, original, split"),
-    ("Space", "pause / resume"),
-    ("S", "save a snapshot (PNG)"),
-    ("R", "start / stop recording"),
-    ("F", "full screen"),
-    ("Tab", "show / hide the overlay"),
-    ("H", "show / hide this help"),
-    ("Q  /  Esc", "quit"),
-]
 
 
 class FrameBridge(QObject):
@@ -175,7 +159,7 @@ class LiveWindow(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
-        self._actions = self._key_actions()
+        self._keys = bindings_by_key()
 
         self.setWindowTitle(TITLE)
         self.resize(*size)
@@ -283,37 +267,13 @@ class LiveWindow(QWidget):
         """The BGR pixels of what the view shows (at frame resolution), for snapshots."""
         return None if self.shown is None else view_pixels(self.shown, self.view)
 
-    # --- keys ---
-    def _key_actions(self) -> dict[int, Callable[[], object]]:
-        keys = Qt.Key
-        actions: dict[Qt.Key, Callable[[], object]] = {
-            keys.Key_Right: lambda: self.step_style(1),
-            keys.Key_N: lambda: self.step_style(1),
-            keys.Key_Left: lambda: self.step_style(-1),
-            keys.Key_P: lambda: self.step_style(-1),
-            keys.Key_Plus: lambda: self.change_strength(STRENGTH_STEP),
-            keys.Key_Equal: lambda: self.change_strength(STRENGTH_STEP),
-            keys.Key_Minus: lambda: self.change_strength(-STRENGTH_STEP),
-            keys.Key_O: self.cycle_view,
-            keys.Key_Space: self.toggle_pause,
-            keys.Key_S: self.save_snapshot,
-            keys.Key_R: self.toggle_recording,
-            keys.Key_F: self.toggle_fullscreen,
-            keys.Key_H: self.toggle_help,
-            keys.Key_Tab: self.toggle_overlay,
-            keys.Key_Q: self.close,
-            keys.Key_Escape: self.close,
-        }
-        for digit in range(1, 10):
-            actions[Qt.Key(keys.Key_0.value + digit)] = lambda d=digit: self.pick_style(d - 1)
-        return {key.value: action for key, action in actions.items()}
-
+    # --- keys (keys.py says which key calls which of the controls below) ---
     def keyPressEvent(self, event: QKeyEvent | None) -> None:
-        action = self._actions.get(event.key()) if event is not None else None
-        if action is None:
+        binding = self._keys.get(event.key()) if event is not None else None
+        if binding is None:
             super().keyPressEvent(event)
             return
-        action()
+        getattr(self, binding.action)(*binding.args)
         self.update()
 
     def focusNextPrevChild(self, _next: bool) -> bool:
@@ -450,7 +410,7 @@ class LiveWindow(QWidget):
             lines = self.overlay_lines()
             overlay = draw_overlay(painter, lines) if lines else QRectF()
             if self.help_visible:
-                draw_help(painter, HELP, QRectF(self.rect()), avoid=overlay)
+                draw_help(painter, help_rows(), QRectF(self.rect()), avoid=overlay)
         finally:
             painter.end()
 
