@@ -19,7 +19,8 @@ from PyQt6.QtWidgets import QApplication  # noqa: E402
 from livestyle.commands.live import CPU_LIVE_INFER_SIZE  # noqa: E402
 from livestyle.live.pipeline import Pipeline  # noqa: E402
 from livestyle.stylizer import Stylizer  # noqa: E402
-from livestyle.ui.window import LiveWindow, ViewMode  # noqa: E402
+from livestyle.ui.frames import ViewMode  # noqa: E402
+from livestyle.ui.window import LiveWindow  # noqa: E402
 from livestyle.video.sources import open_source  # noqa: E402
 from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles  # noqa: E402
 

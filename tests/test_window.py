@@ -1,4 +1,8 @@
-"""The live window, offscreen: keys, views, snapshots, recording, shutdown, the frame bridge."""
+"""The live window, offscreen: keys, views, snapshots, recording, shutdown, the frame bridge.
+
+The key table, the overlay's text and the frame helpers are tested on their own in
+test_keys.py, test_overlay.py and test_frames.py.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PyQt6.QtCore import QRect, Qt, QTimer
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QApplication
 
@@ -24,15 +28,8 @@ from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
 from livestyle.ui import window as window_module
-from livestyle.ui.window import (
-    FrameBridge,
-    LiveWindow,
-    ViewMode,
-    compose_split,
-    fit_rect,
-    run_window,
-    unique_path,
-)
+from livestyle.ui.frames import ViewMode, fit_rect
+from livestyle.ui.window import FrameBridge, LiveWindow, run_window, unique_path
 from livestyle.video.demo import DemoSource
 from livestyle.video.sources import open_source
 from livestyle.video.writer import open_video_writer
@@ -192,7 +189,8 @@ def test_overlay_fps_is_zero_while_paused(qtbot, window: LiveWindow) -> None:
     qtbot.waitUntil(lambda: window.pipeline.stats.fps > 0, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert window.pipeline.stats.fps > 0  # the rate of the last frames stays as it was...
-    assert window._speed_line().startswith("0.0 fps")  # ...but nothing is being stylized
+    speed = [s for s in window.overlay_text().splitlines() if re.match(r"\d+\.\d fps", s)]
+    assert len(speed) == 1 and speed[0].startswith("0.0 fps")  # ...but nothing is stylized
 
 
 def test_snapshot_error_goes_to_stderr_too(qtbot, window: LiveWindow, tmp_path, caplog) -> None:
@@ -531,19 +529,11 @@ def test_live_command_in_a_window_exits_on_sigterm(styles_dir: Path, tmp_path: P
     assert_playable(recording)
 
 
-def test_helpers(tmp_path: Path) -> None:
-    wide = fit_rect(64, 48, QRect(0, 0, 400, 100))  # pillarbox
-    assert wide.getRect() == pytest.approx((133.33, 0, 133.33, 100), abs=0.01)
-    tall = fit_rect(64, 48, QRect(0, 0, 64, 480))  # letterbox
-    assert (tall.width(), tall.height(), tall.y()) == (64, 48, 216)
+def test_unique_path(tmp_path: Path) -> None:
     first = unique_path(tmp_path, "snap", ".png")
     first.write_bytes(b"")
     second = unique_path(tmp_path, "snap", ".png")
     assert (first.name, second.name) == ("snap.png", "snap-1.png")
-    original = np.zeros((4, 8, 3), np.uint8)
-    stylized = np.full((4, 8, 3), 100, np.uint8)
-    split = compose_split(original, stylized)
-    assert split[:, :3].max() == 0 and split[:, 5:].min() == 100 and split[:, 4].min() == 255
 
 
 class FailingWriter:

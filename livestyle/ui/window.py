@@ -5,6 +5,9 @@ frame waiting for the GUI and posts one queued signal for it: a newer frame repl
 waiting one (a display drop) instead of piling events up in Qt's queue. The Qt main thread
 only draws and handles keys; a 200 ms timer polls the pipeline (source ended, errors,
 recording) and gives Python a chance to run its signal handlers while Qt's loop runs.
+
+What is drawn lives next door: frames.py (the picture and its views), overlay.py (the
+heads-up text and the help box), keys.py (the key table the keys and the help come from).
 """
 
 from __future__ import annotations
@@ -14,31 +17,33 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PyQt6.QtCore import QObject, QPointF, QRect, QRectF, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import (
-    QCloseEvent,
-    QColor,
-    QFont,
-    QFontMetrics,
-    QImage,
-    QKeyEvent,
-    QPainter,
-    QPaintEvent,
-    QPen,
-)
+from PyQt6.QtCore import QObject, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QCloseEvent, QColor, QKeyEvent, QPainter, QPaintEvent
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from livestyle.errors import LivestyleError, error_text
 from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.signals import install_stop_handlers, restore_handlers
+from livestyle.ui.frames import ShownFrame, ViewMode, draw_frame, view_pixels
+from livestyle.ui.keys import STRENGTH_STEP, bindings_by_key, help_rows
+from livestyle.ui.overlay import (
+    DIM,
+    ORANGE,
+    RED,
+    WHITE,
+    Line,
+    OverlayState,
+    draw_help,
+    draw_overlay,
+    overlay_lines,
+    recent_median,
+    text_font,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,45 +51,6 @@ TITLE = "livestyle"
 DEFAULT_SIZE = (960, 720)
 TICK_MS = 200  # state polling, and how soon Python sees a Ctrl-C while Qt's loop runs
 TOAST_SECONDS = 2.0
-RECENT_FRAMES = 30  # latency/inference figures are medians over this many frames
-STRENGTH_STEP = 0.1
-# No stylized frame for this long (paused, source ended, a stall): the overlay shows 0 fps,
-# not the rate of the last frames frozen at its last value.
-STALE_FPS_SECONDS = 1.0
-
-WHITE = QColor(255, 255, 255)
-DIM = QColor(190, 190, 190)
-YELLOW = QColor(255, 210, 60)
-RED = QColor(255, 70, 70)
-ORANGE = QColor(255, 160, 60)
-BOX = QColor(0, 0, 0, 160)
-DIVIDER = QColor(255, 255, 255, 220)
-DIVIDER_BGR = (255, 255, 255)
-
-HELP = [
-    ("→  /  N", "next style"),
-    ("←  /  P", "previous style"),
-    ("1 … 9", "pick a style"),
-    ("+  /  −", "strength up / down 10%"),
-    ("O", "view: stylized, original, split"),
-    ("Space", "pause / resume"),
-    ("S", "save a snapshot (PNG)"),
-    ("R", "start / stop recording"),
-    ("F", "full screen"),
-    ("Tab", "show / hide the overlay"),
-    ("H", "show / hide this help"),
-    ("Q  /  Esc", "quit"),
-]
-
-
-class ViewMode(Enum):
-    STYLIZED = "stylized"
-    ORIGINAL = "original"
-    SPLIT = "split"
-
-    def next(self) -> ViewMode:
-        modes = list(ViewMode)
-        return modes[(modes.index(self) + 1) % len(modes)]
 
 
 class FrameBridge(QObject):
@@ -134,75 +100,6 @@ class FrameBridge(QObject):
             self._pending = None
 
 
-def bgr_to_qimage(array: np.ndarray) -> tuple[QImage, np.ndarray]:
-    """A QImage over the array's own memory, and the array it uses (keep it alive with it).
-
-    Pixels are copied only when rows are not contiguous (the stylizer hands out a
-    channel-planar view); a contiguous frame is wrapped as it is.
-    """
-    array = np.ascontiguousarray(array)
-    height, width = array.shape[:2]
-    image = QImage(array.data, width, height, array.strides[0], QImage.Format.Format_BGR888)
-    return image, array
-
-
-@dataclass
-class ShownFrame:
-    """The frame on screen: both pictures as arrays and as QImages over those arrays."""
-
-    frame: StylizedFrame
-    original: np.ndarray
-    stylized: np.ndarray
-    original_image: QImage
-    stylized_image: QImage
-
-    @classmethod
-    def of(cls, frame: StylizedFrame) -> ShownFrame:
-        original_image, original = bgr_to_qimage(frame.original)
-        stylized_image, stylized = bgr_to_qimage(frame.stylized)
-        return cls(frame, original, stylized, original_image, stylized_image)
-
-    @property
-    def size(self) -> tuple[int, int]:
-        height, width = self.stylized.shape[:2]
-        return width, height
-
-
-def fit_rect(width: int, height: int, area: QRect) -> QRectF:
-    """The largest rectangle of the frame's aspect centred in area (letterbox/pillarbox)."""
-    scale = min(area.width() / width, area.height() / height)
-    w, h = width * scale, height * scale
-    x = area.x() + (area.width() - w) / 2
-    y = area.y() + (area.height() - h) / 2
-    return QRectF(x, y, w, h)
-
-
-def compose_split(original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
-    """Left half original, right half stylized, with a thin divider: the split view's pixels."""
-    out = np.array(stylized, copy=True, order="C")
-    width = out.shape[1]
-    half = width // 2
-    out[:, :half] = original[:, :half]
-    line = max(1, width // 320)
-    out[:, max(0, half - line // 2) : half - line // 2 + line] = DIVIDER_BGR
-    return out
-
-
-def place_clear_of(box: QRectF, avoid: QRectF, area: QRectF) -> QRectF:
-    """box centred in area; else centred right of or below `avoid` when that is where it fits."""
-    box = QRectF(box)
-    box.moveCenter(area.center())
-    if avoid.isEmpty() or not box.intersects(avoid):
-        return box
-    right = QRectF(avoid.right(), area.top(), area.right() - avoid.right(), area.height())
-    below = QRectF(area.left(), avoid.bottom(), area.width(), area.bottom() - avoid.bottom())
-    for space in (right, below):
-        if space.width() >= box.width() and space.height() >= box.height():
-            box.moveCenter(space.center())
-            return box
-    return box  # too small a window to avoid overlapping: the help wins, drawn on top
-
-
 def snapshot_stem() -> str:
     return f"livestyle-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -215,18 +112,6 @@ def unique_path(folder: Path, stem: str, suffix: str) -> Path:
         n += 1
         path = folder / f"{stem}-{n}{suffix}"
     return path
-
-
-def recent_median(values: Iterable[float], count: int = RECENT_FRAMES) -> float | None:
-    data = list(values)[-count:]
-    return float(np.median(data)) if data else None
-
-
-
-
-def format_clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes:02d}:{secs:02d}"
 
 
 class LiveWindow(QWidget):
@@ -260,7 +145,7 @@ class LiveWindow(QWidget):
         self.frames_shown = 0
         self.ended = False
         self.signal_received: int | None = None
-        self._toasts: list[tuple[str, QColor, float]] = []
+        self._toasts: list[tuple[str, QColor, float]] = []  # (text, colour, shown until)
         self._rec_since: float | None = None
         self._saving: list[Path] = []  # stopped recordings whose files are being finalized
         self._strength_changed_until = 0.0  # the strength line shows a while after a change
@@ -274,7 +159,7 @@ class LiveWindow(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
-        self._actions = self._key_actions()
+        self._keys = bindings_by_key()
 
         self.setWindowTitle(TITLE)
         self.resize(*size)
@@ -380,45 +265,15 @@ class LiveWindow(QWidget):
 
     def shown_image(self) -> np.ndarray | None:
         """The BGR pixels of what the view shows (at frame resolution), for snapshots."""
-        if self.shown is None:
-            return None
-        if self.view is ViewMode.ORIGINAL:
-            return self.shown.original
-        if self.view is ViewMode.SPLIT:
-            return compose_split(self.shown.original, self.shown.stylized)
-        return self.shown.stylized
+        return None if self.shown is None else view_pixels(self.shown, self.view)
 
-    # --- keys ---
-    def _key_actions(self) -> dict[int, Callable[[], object]]:
-        keys = Qt.Key
-        actions: dict[Qt.Key, Callable[[], object]] = {
-            keys.Key_Right: lambda: self.step_style(1),
-            keys.Key_N: lambda: self.step_style(1),
-            keys.Key_Left: lambda: self.step_style(-1),
-            keys.Key_P: lambda: self.step_style(-1),
-            keys.Key_Plus: lambda: self.change_strength(STRENGTH_STEP),
-            keys.Key_Equal: lambda: self.change_strength(STRENGTH_STEP),
-            keys.Key_Minus: lambda: self.change_strength(-STRENGTH_STEP),
-            keys.Key_O: self.cycle_view,
-            keys.Key_Space: self.toggle_pause,
-            keys.Key_S: self.save_snapshot,
-            keys.Key_R: self.toggle_recording,
-            keys.Key_F: self.toggle_fullscreen,
-            keys.Key_H: self.toggle_help,
-            keys.Key_Tab: self.toggle_overlay,
-            keys.Key_Q: self.close,
-            keys.Key_Escape: self.close,
-        }
-        for digit in range(1, 10):
-            actions[Qt.Key(keys.Key_0.value + digit)] = lambda d=digit: self.pick_style(d - 1)
-        return {key.value: action for key, action in actions.items()}
-
+    # --- keys (keys.py says which key calls which of the controls below) ---
     def keyPressEvent(self, event: QKeyEvent | None) -> None:
-        action = self._actions.get(event.key()) if event is not None else None
-        if action is None:
+        binding = self._keys.get(event.key()) if event is not None else None
+        if binding is None:
             super().keyPressEvent(event)
             return
-        action()
+        getattr(self, binding.action)(*binding.args)
         self.update()
 
     def focusNextPrevChild(self, _next: bool) -> bool:
@@ -505,169 +360,59 @@ class LiveWindow(QWidget):
         self._toasts = [*self._toasts[-2:], (message, color, time.monotonic() + TOAST_SECONDS)]
         self.update()
 
-    # --- overlay text ---
-    def overlay_lines(self) -> list[tuple[str, QColor]]:
-        """The heads-up lines and their colours: state first, then transient messages."""
-        lines = self.state_lines() if self.overlay_visible else []
-        return lines + self.message_lines()
+    # --- overlay ---
+    def overlay_state(self) -> OverlayState:
+        """This moment's window and pipeline state, as overlay.py needs it."""
+        now = time.monotonic()
+        style = self.stylizer.active
+        stats = self.pipeline.stats
+        error = self.pipeline.error
+        saving = self.pipeline.saving
+        return OverlayState(
+            style_name=style.name,
+            style_index=self.stylizer.index,
+            painting=(style.title, style.artist, style.year),
+            strength=self.stylizer.strength,
+            strength_changed=now < self._strength_changed_until,
+            view=self.view,
+            fps=stats.fps,
+            last_frame_age=None if stats.last_ready_at is None else now - stats.last_ready_at,
+            latency_ms=recent_median(stats.latency_ms),
+            inference_ms=recent_median(stats.inference_ms),
+            paused=self.pipeline.paused,
+            recording_for=None if self._rec_since is None else now - self._rec_since,
+            saving=tuple(p.name for p in self._saving if p in saving),
+            error=None if error is None else error_text(error),
+            ended=self.ended,
+            status=self.pipeline.status,
+            toasts=tuple((text, color) for text, color, _ in self._toasts),
+            overlay_visible=self.overlay_visible,
+            help_visible=self.help_visible,
+        )
+
+    def overlay_lines(self) -> list[Line]:
+        return overlay_lines(self.overlay_state())
 
     def overlay_text(self) -> str:
         return "\n".join(text for text, _ in self.overlay_lines())
-
-    def state_lines(self) -> list[tuple[str, QColor]]:
-        style = self.stylizer.active
-        index = self.stylizer.index
-        key = f"{index + 1}" if index < 9 else "-"
-        lines = [(f"[{key}] {style.name}", WHITE)]
-        painting = ", ".join(p for p in (style.title, style.artist, style.year) if p)
-        if painting:
-            lines.append((painting, DIM))
-        lines.append((self._speed_line(), DIM))
-        if self.stylizer.strength < 0.995 or self._strength_recently_changed():
-            lines.append(self._strength_line())
-        if self.view is not ViewMode.STYLIZED:
-            lines.append((f"view: {self.view.value}", WHITE))
-        if self.pipeline.paused:
-            lines.append(("PAUSED", YELLOW))
-        if self._rec_since is not None:
-            lines.append((f"● REC {format_clock(time.monotonic() - self._rec_since)}", RED))
-        return lines
-
-    def _strength_line(self) -> tuple[str, QColor]:
-        return f"strength {round(self.stylizer.strength * 100)}%", WHITE
-
-    def _strength_recently_changed(self) -> bool:
-        return time.monotonic() < self._strength_changed_until
-
-    def _live_fps(self) -> float:
-        """The output rate now: 0 while paused or when frames stopped coming."""
-        stats = self.pipeline.stats
-        last = stats.last_ready_at
-        if self.pipeline.paused or last is None or time.monotonic() - last > STALE_FPS_SECONDS:
-            return 0.0
-        return stats.fps
-
-    def _speed_line(self) -> str:
-        stats = self.pipeline.stats
-        latency = recent_median(stats.latency_ms)
-        inference = recent_median(stats.inference_ms)
-        parts = [f"{self._live_fps():.1f} fps"]
-        if latency is not None:
-            parts.append(f"latency {latency:.0f} ms")
-        if inference is not None:
-            parts.append(f"inference {inference:.0f} ms")
-        return "   ".join(parts)
-
-    def message_lines(self) -> list[tuple[str, QColor]]:
-        lines: list[tuple[str, QColor]] = []
-        error = self.pipeline.error
-        if error is not None:
-            lines.append((f"error: {error_text(error)}", RED))
-        elif self.ended:
-            lines.append(("source ended (Q to quit)", YELLOW))
-        if self.pipeline.status:
-            lines.append((self.pipeline.status, ORANGE))
-        saving = self.pipeline.saving
-        lines.extend((f"saving {p.name}...", YELLOW) for p in self._saving if p in saving)
-        if not self.overlay_visible and self._strength_recently_changed():
-            lines.append(self._strength_line())  # with the overlay hidden, + / - still answer
-        lines.extend((text, color) for text, color, _ in self._toasts)
-        if self.overlay_visible and not self.help_visible:
-            lines.append(("H: help", DIM))
-        return lines
 
     # --- drawing ---
     def paintEvent(self, _event: QPaintEvent | None) -> None:
         painter = QPainter(self)
         try:
             painter.fillRect(self.rect(), Qt.GlobalColor.black)
-            painter.setFont(self._text_font())
+            painter.setFont(text_font(self.font(), self.height()))
             if self.shown is None:
                 painter.setPen(DIM)
                 painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "waiting for frames…")
             else:
-                self._draw_frame(painter, self.shown)
+                draw_frame(painter, self.shown, self.view, self.rect())
             lines = self.overlay_lines()
-            overlay = self._draw_overlay(painter, lines) if lines else QRectF()
+            overlay = draw_overlay(painter, lines) if lines else QRectF()
             if self.help_visible:
-                self._draw_help(painter, avoid=overlay)
+                draw_help(painter, help_rows(), QRectF(self.rect()), avoid=overlay)
         finally:
             painter.end()
-
-    def _text_font(self) -> QFont:
-        font = QFont(self.font())
-        font.setPixelSize(max(11, min(20, self.height() // 36)))
-        return font
-
-    def _draw_frame(self, painter: QPainter, shown: ShownFrame) -> None:
-        width, height = shown.size
-        target = fit_rect(width, height, self.rect())
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        if self.view is ViewMode.STYLIZED:
-            painter.drawImage(target, shown.stylized_image)
-            return
-        if self.view is ViewMode.ORIGINAL:
-            painter.drawImage(target, shown.original_image)
-            return
-        half = width // 2
-        split_x = target.x() + target.width() * half / width
-        left = QRectF(target.x(), target.y(), split_x - target.x(), target.height())
-        right = QRectF(split_x, target.y(), target.right() - split_x, target.height())
-        painter.drawImage(left, shown.original_image, QRectF(0, 0, half, height))
-        painter.drawImage(right, shown.stylized_image, QRectF(half, 0, width - half, height))
-        painter.setPen(QPen(DIVIDER, 2))
-        painter.drawLine(QPointF(split_x, target.top()), QPointF(split_x, target.bottom()))
-
-    def _draw_overlay(self, painter: QPainter, lines: list[tuple[str, QColor]]) -> QRectF:
-        """The heads-up box at the top left, first line in bold; returns where it went."""
-        regular = painter.font()
-        bold = QFont(regular)
-        bold.setBold(True)
-        fonts = [bold] + [regular] * (len(lines) - 1)
-        metrics = QFontMetrics(regular)
-        pad = metrics.height() // 2
-        step = metrics.lineSpacing()
-        width = max(
-            QFontMetrics(font).horizontalAdvance(text)
-            for font, (text, _) in zip(fonts, lines, strict=True)
-        )
-        margin = 10
-        box = QRectF(margin, margin, width + 2 * pad, step * len(lines) + 2 * pad)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(BOX)
-        painter.drawRoundedRect(box, 6, 6)
-        y = margin + pad + metrics.ascent()
-        for font, (text, color) in zip(fonts, lines, strict=True):
-            painter.setFont(font)
-            painter.setPen(color)
-            painter.drawText(margin + pad, y, text)
-            y += step
-        painter.setFont(regular)
-        return box
-
-    def _draw_help(self, painter: QPainter, avoid: QRectF) -> None:
-        metrics = QFontMetrics(painter.font())
-        pad = metrics.height()
-        step = metrics.lineSpacing()
-        key_w = max(metrics.horizontalAdvance(key) for key, _ in HELP) + pad
-        text_w = max(metrics.horizontalAdvance(text) for _, text in HELP)
-        title_h = step + pad // 2
-        box = QRectF(0, 0, key_w + text_w + 2 * pad, title_h + step * len(HELP) + 2 * pad)
-        box = place_clear_of(box, avoid, QRectF(self.rect()))
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(0, 0, 0, 200))
-        painter.drawRoundedRect(box, 8, 8)
-        x, y = box.x() + pad, box.y() + pad + metrics.ascent()
-        painter.setPen(WHITE)
-        painter.drawText(round(x), round(y), "Keys")
-        y += title_h
-        for key, text in HELP:
-            painter.setPen(YELLOW)
-            painter.drawText(round(x), round(y), key)
-            painter.setPen(WHITE)
-            painter.drawText(round(x + key_w), round(y), text)
-            y += step
 
 
 def install_signal_handlers(window: LiveWindow) -> dict[int, object]:
@@ -681,10 +426,6 @@ def install_signal_handlers(window: LiveWindow) -> dict[int, object]:
         QTimer.singleShot(0, window.close)
 
     return install_stop_handlers(on_signal)
-
-
-def restore_signal_handlers(previous: dict[int, object]) -> None:
-    restore_handlers(previous)
 
 
 def run_window(pipeline: Pipeline, args: argparse.Namespace) -> int:
@@ -706,7 +447,7 @@ def run_window(pipeline: Pipeline, args: argparse.Namespace) -> int:
         app.exec()
     finally:
         window.shutdown()
-        restore_signal_handlers(previous)
+        restore_handlers(previous)
     code, dropped = window.exit_code, window.bridge.dropped
     del window  # the widget goes before a QApplication made here does
     print(f"{pipeline.summary()}, display dropped {dropped}")
