@@ -270,10 +270,7 @@ def supported_precisions(device: torch.device) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        device = pick_device(args.device)
-    except (ValueError, RuntimeError) as exc:
-        raise LivestyleError(f"device {args.device}: {exc}") from exc
+    device = pick_device(args.device)
     default_args(args, device)
     report = Report(" ".join(["livestyle", *sys.argv[1:]]), machine_info(device, args.threads))
     if args.compare_peer and peer_model_path() is None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from livestyle.engines.device import pick_device, preferred_variant
 from livestyle.errors import LivestyleError
-from livestyle.model import MIN_INPUT_SIDE
+from livestyle.model import MIN_INPUT_SIDE, VARIANTS
 from livestyle.stylizer import Stylizer
 from livestyle.weights import default_style_dirs, load_styles, scan_styles, user_styles_dir
 
@@ -91,15 +91,19 @@ def add_styles_dir_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_style_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by every command that runs styles."""
-    add_styles_dir_option(parser)
+def add_variant_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--variant",
-        choices=("auto", "standard", "lite"),
+        choices=("auto", *VARIANTS),
         default="auto",
         help="network variant when a style has several (auto: by device)",
     )
+
+
+def add_style_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs styles."""
+    add_styles_dir_option(parser)
+    add_variant_option(parser)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     parser.add_argument(
         "--precision",
@@ -135,11 +139,8 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
 
 def load_stylizer(args: argparse.Namespace) -> Stylizer:
     """Find and load every installed style for the device; raise a one-line error if none."""
-    try:
-        device = pick_device(args.device)
-    except (ValueError, RuntimeError) as exc:
-        raise LivestyleError(f"device {args.device}: {exc}") from exc
-    variant = preferred_variant(device) if args.variant == "auto" else args.variant
+    device = pick_device(args.device)
+    variant = preferred_variant(device, args.variant)
     dirs = [*args.styles_dir, *default_style_dirs()]
     for folder in args.styles_dir:
         if not folder.is_dir():

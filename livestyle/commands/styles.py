@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from livestyle.commands.options import add_styles_dir_option
+from livestyle.commands.options import add_styles_dir_option, add_variant_option
 from livestyle.engines.device import pick_device, preferred_variant
 from livestyle.weights import default_style_dirs, scan_styles, user_styles_dir
 
@@ -12,12 +12,12 @@ from livestyle.weights import default_style_dirs, scan_styles, user_styles_dir
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("styles", help="list installed styles")
     add_styles_dir_option(p)
-    p.add_argument("--variant", choices=("auto", "standard", "lite"), default="auto")
+    add_variant_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    variant = preferred_variant(pick_device()) if args.variant == "auto" else args.variant
+    variant = preferred_variant(pick_device(), args.variant)
     styles = scan_styles([*args.styles_dir, *default_style_dirs()], prefer_variant=variant)
     if not styles:
         print(

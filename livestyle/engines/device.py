@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import torch
 
 from livestyle.engines.onnx import INSTALL_HINT, onnxruntime_available
-
-if TYPE_CHECKING:
-    pass
-
+from livestyle.errors import LivestyleError
 
 log = logging.getLogger(__name__)
 
 
+class DeviceError(LivestyleError, ValueError):
+    """A device name that is not a device, or one this machine does not have."""
+
+
 def pick_device(name: str = "auto") -> torch.device:
-    """'auto' picks CUDA, then Apple MPS, then the CPU."""
+    """'auto' picks CUDA, then Apple MPS, then the CPU; a bad name is a one-line user error."""
     if name != "auto":
-        device = torch.device(name)
+        try:
+            device = torch.device(name)
+        except RuntimeError as exc:  # "Expected one of cpu, cuda, ... device type at start of"
+            raise DeviceError(f"device {name}: {exc}") from exc
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError("CUDA was asked for but is not available")
+            raise DeviceError(f"device {name}: CUDA was asked for but is not available")
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -44,8 +47,10 @@ def pick_dtype(device: torch.device, precision: str = "auto") -> torch.dtype:
     }[precision]
 
 
-def preferred_variant(device: torch.device) -> str:
-    """The network variant that stays fluid on this device."""
+def preferred_variant(device: torch.device, requested: str = "auto") -> str:
+    """The network variant asked for, or with "auto" the one that stays fluid on `device`."""
+    if requested != "auto":
+        return requested
     return "standard" if device.type in ("cuda", "mps") else "lite"
 
 
