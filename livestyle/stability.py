@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from livestyle.errors import SourceError
+from livestyle.video.files import VideoReader, fit_long_side
 
 # Forward-backward check (Sundaram et al. 2010): |fw + bw|^2 < a (|fw|^2 + |bw|^2) + b.
 CONSISTENCY_A = 0.01
@@ -108,23 +109,12 @@ def measure_flicker(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> Flic
 
 def read_clip(path: Path, max_frames: int, long_side: int | None) -> list[np.ndarray]:
     """Frames of a clip, optionally scaled down so the long side is at most long_side."""
-    if not path.is_file():
-        raise SourceError(f"cannot read {path}: no such file")
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise SourceError(f"cannot read {path}: not a readable video")
     frames = []
-    try:
-        while len(frames) < max_frames:
-            ok, frame = capture.read()
-            if not ok:
+    with VideoReader(path) as video:
+        for frame, _ in video:
+            frames.append(fit_long_side(frame, long_side) if long_side else frame)
+            if len(frames) == max_frames:
                 break
-            if long_side and max(frame.shape[:2]) > long_side:
-                scale = long_side / max(frame.shape[:2])
-                frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            frames.append(frame)
-    finally:
-        capture.release()
     if len(frames) < 2:
         raise SourceError(f"cannot read {path}: fewer than two frames")
     return frames

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
-import shutil
 from pathlib import Path
 
 import cv2
@@ -20,13 +18,20 @@ from livestyle.commands.options import add_style_options, load_stylizer
 from livestyle.errors import LivestyleError, OutputError, SourceError
 from livestyle.live.recorder import check_writable
 from livestyle.stylizer import Stylizer
-from livestyle.video.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, read_image, write_image
+from livestyle.video.files import (
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    VideoReader,
+    check_free_space,
+    read_image,
+    write_image,
+)
 from livestyle.video.writer import VideoWriter, open_video_writer
 
 log = logging.getLogger(__name__)
 
-# Frames closer than this (or out of order) get a time of their own: one frame after the last.
-MIN_FRAME_GAP_S = 1e-4
+# Free disk space is checked every this many frames.
+DISK_CHECK_EVERY = 30
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,56 +65,31 @@ def stylize_image(stylizer: Stylizer, source: Path, target: Path) -> Path:
     return write_image(target, stylizer.stylize(read_image(source)).image)
 
 
-def frame_time(capture: cv2.VideoCapture, previous: float | None, fps: float) -> float:
-    """The time of the frame just read, in seconds from the first; where the file gives no
-    usable time (not later than the last), one frame interval after the last."""
-    time = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-    if previous is None:
-        return time if math.isfinite(time) and time >= 0 else 0.0
-    if not time - previous >= MIN_FRAME_GAP_S:  # also catches NaN
-        time = previous + 1.0 / fps
-    return time
-
-
 def stylize_video(stylizer: Stylizer, source: Path, target: Path) -> int:
     """Stylize every frame; the output keeps the input's size, frame times and sound."""
-    capture = cv2.VideoCapture(str(source))
-    if not capture.isOpened():
-        raise SourceError(f"cannot read {source}: not a readable video")
-    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
-    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    video = VideoReader(source)
     check_writable(target)
     writer: VideoWriter | None = None
     frames = 0
-    time: float | None = None
-    progress = tqdm(total=total, unit="frame", desc=source.name, dynamic_ncols=True)
+    progress = tqdm(total=video.frame_count, unit="frame", desc=source.name, dynamic_ncols=True)
     try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            time = frame_time(capture, time, fps)
+        for frame, time in video:
             if writer is None:
                 size = (frame.shape[1], frame.shape[0])
-                writer = open_video_writer(target, fps, size, live=False, audio_from=source)
+                writer = open_video_writer(target, video.fps, size, live=False, audio_from=source)
             writer.write(stylizer.stylize(frame).image, time)
             frames += 1
             progress.update()
-            _check_disk(target, frames)
+            if frames % DISK_CHECK_EVERY == 0:
+                check_free_space(target)
     finally:
         progress.close()
-        capture.release()
+        video.close()
         if writer is not None:
             writer.release()  # finalize what was written even when interrupted
     if frames == 0:
         raise SourceError(f"cannot read {source}: no frames")
     return frames
-
-
-def _check_disk(target: Path, frames: int) -> None:
-    """OpenCV's writer fails silently on a full disk; check free space now and then."""
-    if frames % 30 == 0 and shutil.disk_usage(target.parent or Path(".")).free < 1 << 20:
-        raise OutputError(f"cannot write {target}: disk full")
 
 
 def output_folder(raw: str | None, many: bool) -> Path | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -11,6 +14,11 @@ from livestyle.errors import OutputError, SourceError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv"}
+# Frames closer than this (or out of order) get a time of their own: one frame after the last.
+MIN_FRAME_GAP_S = 1e-4
+# A writer stops before the disk is this close to full: the file written so far must still
+# have room to be finalized (an MP4's index is written at the end).
+MIN_FREE_BYTES = 16 << 20
 
 
 def decode_image(path: Path) -> np.ndarray | None:
@@ -64,3 +72,61 @@ def write_image(path: Path, image: np.ndarray) -> Path:
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return path
+
+
+class VideoReader:
+    """The frames of a video file, each with its time in seconds from the first.
+
+    Opening fails with a one-line SourceError; iterating releases the file at the end (or
+    use it as a context manager). `fps` and `frame_count` are the file's own claims (the
+    count is None where the container does not say)."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise SourceError(f"cannot read {path}: no such file")
+        self.path = path
+        self._capture = cv2.VideoCapture(str(path))
+        if not self._capture.isOpened():
+            raise SourceError(f"cannot read {path}: not a readable video")
+        self.fps = self._capture.get(cv2.CAP_PROP_FPS) or 30.0
+        self.frame_count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, float]]:
+        time: float | None = None
+        try:
+            while True:
+                ok, frame = self._capture.read()
+                if not ok:
+                    return
+                time = self._frame_time(time)
+                yield frame, time
+        finally:
+            self.close()
+
+    def _frame_time(self, previous: float | None) -> float:
+        """The time of the frame just read; where the file gives no usable time (not later
+        than the last), one frame interval after the last."""
+        time = self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        if previous is None:
+            return time if math.isfinite(time) and time >= 0 else 0.0
+        if not time - previous >= MIN_FRAME_GAP_S:  # also catches NaN
+            time = previous + 1.0 / self.fps
+        return time
+
+    def close(self) -> None:
+        self._capture.release()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def check_free_space(path: Path) -> None:
+    """Raise OutputError when the disk holding `path` is nearly full (see MIN_FREE_BYTES)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if shutil.disk_usage(folder).free < MIN_FREE_BYTES:
+        raise OutputError(
+            f"cannot write {path}: disk full (less than {MIN_FREE_BYTES >> 20} MiB free)"
+        )
