@@ -18,7 +18,7 @@ one clear line); out of memory frees every graph pool (`release`) before the cal
 at a smaller size.
 
 Roofline: the standard network costs 2 * MACs = about 0.64 TFLOP per 1920x1080 frame
-(94 GFLOP at 640x480; `livestyle.bench.harness.network_flops`), so a GPU with ~400 TFLOP/s of
+(94 GFLOP at 640x480; `livestyle.bench.timing.network_flops`), so a GPU with ~400 TFLOP/s of
 usable fp16 tensor throughput is bounded near 600 frames/s by arithmetic. In practice the
 3-channel 9x9 convolutions at full resolution, instance norm and reflection padding are
 bound by memory traffic (each full-resolution 32-channel fp16 activation at 1080p is
