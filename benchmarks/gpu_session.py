@@ -320,6 +320,8 @@ def prepare() -> None:
         raise SystemExit(f"gpu_session: {SHARED_HERE} is missing: nothing to carry")
     import cv2
 
+    from livestyle.video.files import decode_image, find_images, fit_long_side
+
     shared = CARRY / "shared"
     if CARRY.exists():
         shutil.rmtree(CARRY)
@@ -327,13 +329,11 @@ def prepare() -> None:
         shutil.copytree(SHARED_HERE / part, shared / part)
     walls = shared / "photos" / "debian_wallpapers"
     walls.mkdir(parents=True)
-    for path in sorted((SHARED_HERE / "photos" / "debian_wallpapers").rglob("*")):
-        image = cv2.imread(str(path)) if path.suffix.lower() in (".jpg", ".jpeg", ".png") else None
+    for path in find_images(SHARED_HERE / "photos" / "debian_wallpapers", recursive=True):
+        image = decode_image(path)
         if image is None:
             continue
-        scale = WALLPAPER_LONG_SIDE / max(image.shape[:2])
-        if scale < 1:
-            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        image = fit_long_side(image, WALLPAPER_LONG_SIDE)
         cv2.imwrite(str(walls / f"{path.stem}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
     wheels = CARRY / "wheels"
     command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:"]
