@@ -17,16 +17,9 @@ from livestyle import cli
 from livestyle.train import loop as T
 from livestyle.weights import load_style, scan_styles
 from tests.test_lossnet import _vgg_state
+from tests.test_train_data import write_photo
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _write_photo(path: Path, seed: int, size: tuple[int, int] = (40, 56)) -> None:
-    """A smooth random picture (blobs of colour), like a photo rather than white noise."""
-    rng = np.random.default_rng(seed)
-    small = rng.integers(0, 256, (4, 5, 3), dtype=np.uint8)
-    image = cv2.resize(small, (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
-    cv2.imwrite(str(path), image)
 
 
 @pytest.fixture(autouse=True)
@@ -42,9 +35,9 @@ def one_thread():
 def data(tmp_path: Path) -> Path:
     folder = tmp_path / "photos"
     (folder / "sub").mkdir(parents=True)
-    _write_photo(folder / "a.jpg", 1)
-    _write_photo(folder / "b.png", 2)
-    _write_photo(folder / "sub" / "c.png", 3, (64, 48))
+    write_photo(folder / "a.jpg", 1)
+    write_photo(folder / "b.png", 2)
+    write_photo(folder / "sub" / "c.png", 3, (64, 48))
     (folder / "broken.jpg").write_bytes(b"this is not a jpeg")
     (folder / "notes.txt").write_text("ignored: not an image suffix")
     return folder
@@ -162,16 +155,6 @@ def test_temporal_loss_ignores_invented_borders() -> None:
     assert float(T.temporal_loss(y, torch.zeros_like(y), theta)) > 0.1
     mask = T.valid_mask(theta, y)
     assert 0.5 < float(mask.mean()) < 1.0
-
-
-def test_photo_pool_crops_at_size(tmp_path) -> None:
-    big = tmp_path / "big.png"
-    _write_photo(big, 5, (300, 500))
-    pool = T.PhotoPool.load([big], 32)
-    assert min(pool.images[0].shape[:2]) == round(32 * T.CACHE_SCALE)  # cached downscaled
-    batch = pool.batch(np.random.default_rng(0), 32, 3)
-    assert batch.shape == (3, 3, 32, 32)
-    assert float(batch.min()) >= 0 and float(batch.max()) <= 1
 
 
 def _cli_error(capsys, argv: list[str]) -> str:

@@ -16,12 +16,10 @@ import os
 import random
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 import torch.distributed as dist
@@ -32,21 +30,22 @@ from tqdm import tqdm
 from livestyle.engines.device import pick_device
 from livestyle.errors import LivestyleError
 from livestyle.model import VARIANTS, TransformerNet
+from livestyle.train.data import (
+    PhotoPool,
+    find_photos,
+    load_style_image,
+    preview_photo,
+    write_preview,
+)
 from livestyle.train.lossnet import LOSS_NETWORKS, gram, load_loss_network
 from livestyle.weights import SUFFIX, StyleInfo, save_style, user_styles_dir
 
 log = logging.getLogger(__name__)
 
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-# Photos are decoded once and kept with their short side at most this many times --size:
-# enough room for scale jitter, small enough that 6K wallpapers cost no more than COCO.
-CACHE_SCALE = 2.0
 # Largest random circular shift (px) before the loss network, per NOTES.md.
 JITTER_PX = 8
 # Shifts averaged into the style Gram targets, so they do not depend on one pixel grid.
 STYLE_JITTERS = 4
-# Reference long side (px) of a painting at which its strokes are sized for a --size crop.
-STYLE_REFERENCE = 1080
 
 # Tuned on Starry Night with the lite variant and EfficientNet-Lite0: style weight 10 wiped
 # out faces by step 100; 3 keeps them while the palette and strokes carry. lr 3e-3 (not
@@ -203,113 +202,6 @@ def validate(args: argparse.Namespace) -> None:
             raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0, not {value}")
     if not args.name.strip():
         raise LivestyleError("--name must not be empty")
-
-
-# ----------------------------------------------------------------------------- images
-
-
-def read_rgb(path: Path) -> np.ndarray | None:
-    """Decode an image file to RGB uint8, or None when it is not a readable image."""
-    data = np.fromfile(str(path), dtype=np.uint8) if path.is_file() else None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
-    return None if image is None else np.ascontiguousarray(image[:, :, ::-1])
-
-
-def shrink(image: np.ndarray, max_short: int) -> np.ndarray:
-    """Scale down (never up) so the short side is at most max_short."""
-    short = min(image.shape[:2])
-    if short <= max_short:
-        return image
-    scale = max_short / short
-    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-
-def to_tensor(image: np.ndarray) -> torch.Tensor:
-    """(H, W, 3) uint8 -> (3, H, W) float in [0, 1]."""
-    return torch.from_numpy(image).permute(2, 0, 1).float().div_(255.0)
-
-
-def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """(3, H, W) float -> (H, W, 3) uint8 RGB, clamped as the app clamps."""
-    return (image.detach().float().clamp(0, 1) * 255 + 0.5).byte().permute(1, 2, 0).cpu().numpy()
-
-
-def write_rgb(path: Path, image: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ok, data = cv2.imencode(path.suffix, image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
-    if not ok:
-        raise LivestyleError(f"{path}: cannot encode image")
-    tmp = path.with_name(path.name + ".tmp")
-    data.tofile(str(tmp))
-    os.replace(tmp, path)
-
-
-def find_photos(root: Path) -> list[Path]:
-    if not root.is_dir():
-        raise LivestyleError(f"--data {root}: no such folder")
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file())
-
-
-@dataclass
-class PhotoPool:
-    """Decoded, downscaled training photos in memory, and random crops from them."""
-
-    images: list[np.ndarray]
-    skipped: int = 0
-    paths: list[Path] = field(default_factory=list)
-
-    @classmethod
-    def load(cls, paths: list[Path], size: int) -> PhotoPool:
-        max_short = round(size * CACHE_SCALE)
-
-        def decode(path: Path) -> np.ndarray | None:
-            image = read_rgb(path)
-            return None if image is None else shrink(image, max_short)
-
-        # Two threads: OpenCV releases the GIL while decoding, and the machine may have 2 cores.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            decoded = list(pool.map(decode, paths))
-        kept = [
-            (p, im)
-            for p, im in zip(paths, decoded, strict=True)
-            if im is not None and min(im.shape[:2]) > 1
-        ]
-        return cls([im for _, im in kept], len(paths) - len(kept), [p for p, _ in kept])
-
-    def crop(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """A random square crop at a random scale, resized to size, maybe mirrored."""
-        image = self.images[rng.integers(len(self.images))]
-        height, width = image.shape[:2]
-        short = min(height, width)
-        # Crop side between half the short side and all of it (at most CACHE_SCALE x size),
-        # so objects appear at several scales; tiny photos are simply upscaled.
-        low = min(short, max(size // 2, round(short / 2)))
-        side = int(rng.integers(low, short + 1))
-        top = int(rng.integers(height - side + 1))
-        left = int(rng.integers(width - side + 1))
-        patch = image[top : top + side, left : left + side]
-        interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
-        patch = cv2.resize(patch, (size, size), interpolation=interp)
-        return patch[:, ::-1] if rng.random() < 0.5 else patch
-
-    def batch(self, rng: np.random.Generator, size: int, count: int) -> torch.Tensor:
-        crops = np.stack([self.crop(rng, size) for _ in range(count)])
-        return torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2).float() / 255.0
-
-
-def load_style_image(path: Path, size: int, style_size: int | None) -> torch.Tensor:
-    """The painting as a (1, 3, H, W) tensor, its long side scaled per --style-size."""
-    image = read_rgb(path)
-    if image is None:
-        raise LivestyleError(f"--style-image {path}: not a readable image file")
-    height, width = image.shape[:2]
-    long_side = max(height, width)
-    target = style_size or max(32, round(size * long_side / STYLE_REFERENCE))
-    scale = target / long_side
-    dims = (max(16, round(width * scale)), max(16, round(height * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    return to_tensor(cv2.resize(image, dims, interpolation=interp)).unsqueeze(0)
 
 
 # ----------------------------------------------------------------------------- losses
@@ -669,23 +561,6 @@ def save_checkpoint(path: Path, ckpt: dict) -> None:
 # ----------------------------------------------------------------------------- outputs
 
 
-def preview_input(args: argparse.Namespace, pool: PhotoPool) -> torch.Tensor:
-    """A fixed photo (centre crop, long side 2 x size) that every preview stylizes."""
-    if args.preview_image:
-        image = read_rgb(Path(args.preview_image))
-        if image is None:
-            raise LivestyleError(f"--preview-image {args.preview_image}: not a readable image")
-    else:
-        image = pool.images[len(pool.images) // 2]
-    image = shrink(image, round(args.size * 1.5))
-    return to_tensor(image).unsqueeze(0)
-
-
-def write_preview(path: Path, photo: torch.Tensor, output: torch.Tensor) -> None:
-    side_by_side = torch.cat([photo[0], output[0].clamp(0, 1)], dim=2)
-    write_rgb(path, to_uint8(side_by_side))
-
-
 def file_stem(name: str) -> str:
     """The style name as a file name: what is not a letter, digit, '.', '-' or '_' becomes '_'."""
     return re.sub(r"[^\w.-]+", "_", name.strip()).strip("._") or "style"
@@ -796,8 +671,6 @@ def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float)
     if ckpt is not None:
         check_checkpoint(ckpt, args)  # before the slow part: decoding the photos
     paths = find_photos(Path(args.data))
-    if not paths:
-        raise LivestyleError(f"--data {args.data}: no photos found (jpg, jpeg, png, bmp, webp)")
     pool = PhotoPool.load(_shard(paths, ctx), args.size)
     if not pool.images:
         raise LivestyleError(f"--data {args.data}: none of the {len(paths)} photos is readable")
@@ -808,7 +681,7 @@ def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float)
         trainer.restore(ckpt)
     trainer.set_style(style)
     out_dir = run_dir(args)
-    photo = preview_input(args, pool)
+    photo = preview_photo(args.preview_image, pool, args.size)
     deadline = t0 + args.max_minutes * 60 if args.max_minutes else math.inf
     history = _loop(trainer, pool, out_dir, photo, deadline)
     path = None
