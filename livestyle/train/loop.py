@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
@@ -37,15 +36,20 @@ from livestyle.train.data import (
     preview_photo,
     write_preview,
 )
-from livestyle.train.lossnet import LOSS_NETWORKS, gram, load_loss_network
+from livestyle.train.losses import (
+    content_loss,
+    random_roll,
+    roll,
+    style_loss,
+    style_targets,
+    temporal_loss,
+    temporal_pair,
+    tv_loss,
+)
+from livestyle.train.lossnet import LOSS_NETWORKS, load_loss_network
 from livestyle.weights import SUFFIX, StyleInfo, save_style, user_styles_dir
 
 log = logging.getLogger(__name__)
-
-# Largest random circular shift (px) before the loss network, per NOTES.md.
-JITTER_PX = 8
-# Shifts averaged into the style Gram targets, so they do not depend on one pixel grid.
-STYLE_JITTERS = 4
 
 # Tuned on Starry Night with the lite variant and EfficientNet-Lite0: style weight 10 wiped
 # out faces by step 100; 3 keeps them while the palette and strokes carry. lr 3e-3 (not
@@ -202,89 +206,6 @@ def validate(args: argparse.Namespace) -> None:
             raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0, not {value}")
     if not args.name.strip():
         raise LivestyleError("--name must not be empty")
-
-
-# ----------------------------------------------------------------------------- losses
-
-
-def random_roll(gen: torch.Generator) -> tuple[int, int]:
-    dy, dx = torch.randint(0, JITTER_PX + 1, (2,), generator=gen).tolist()
-    return int(dy), int(dx)
-
-
-def roll(x: torch.Tensor, shift: tuple[int, int]) -> torch.Tensor:
-    return torch.roll(x, shifts=shift, dims=(2, 3)) if any(shift) else x
-
-
-@torch.no_grad()
-def style_targets(lossnet: nn.Module, style: torch.Tensor, gen: torch.Generator) -> dict:
-    """Gram matrices of the painting, averaged over a few jitter shifts."""
-    totals: dict[str, torch.Tensor] = {}
-    shifts = [(0, 0)] + [random_roll(gen) for _ in range(STYLE_JITTERS - 1)]
-    for shift in shifts:
-        feats = lossnet(roll(style, shift))
-        for name in lossnet.style_layers:
-            totals[name] = totals.get(name, 0) + gram(feats[name]) / len(shifts)
-    return totals
-
-
-def style_loss(feats: dict, targets: dict, layers: tuple[str, ...]) -> torch.Tensor:
-    """Mean over layers of the Gram error relative to the painting's own Gram magnitude."""
-    total = 0.0
-    for name in layers:
-        target = targets[name]
-        diff = (gram(feats[name]) - target).pow(2).sum(dim=(1, 2))
-        total = total + (diff / target.pow(2).sum()).mean()
-    return total / len(layers)
-
-
-def content_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Feature MSE relative to the photo's feature energy (so weights are scale-free)."""
-    output, target = output.float(), target.float()
-    return F.mse_loss(output, target) / target.pow(2).mean().clamp_min(1e-8)
-
-
-def tv_loss(y: torch.Tensor) -> torch.Tensor:
-    dy = (y[..., 1:, :] - y[..., :-1, :]).abs().mean()
-    dx = (y[..., :, 1:] - y[..., :, :-1]).abs().mean()
-    return dy + dx
-
-
-def random_motion(count: int, gen: torch.Generator) -> torch.Tensor:
-    """Affine matrices (N, 2, 3) of small camera-like motion: shift, rotation, zoom."""
-    u = torch.rand(count, 4, generator=gen) * 2 - 1
-    angle = u[:, 0] * math.radians(2.0)
-    scale = 1 + u[:, 1] * 0.03
-    shift = u[:, 2:] * 0.03  # in normalized units: 1.5 % of the side
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    return torch.stack(
-        [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
-    )
-
-
-def warp(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-
-
-def valid_mask(theta: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """1 where the warp samples inside the frame; the invented border pixels are 0."""
-    ones = torch.ones_like(like[:, :1])
-    return (warp(ones, theta) > 0.999).to(like.dtype)
-
-
-def temporal_pair(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """A moved, slightly noisy copy of the batch (the next video frame) and the motion."""
-    theta = random_motion(x.shape[0], gen)
-    noise = torch.randn(x.shape, generator=gen).to(x.device) * 0.02
-    return warp(x, theta) + noise, theta
-
-
-def temporal_loss(y: torch.Tensor, y_moved: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    """|| T(f(x)) - f(T(x)) ||^2 over the pixels the motion does not invent."""
-    mask = valid_mask(theta, y)
-    diff = (warp(y.float(), theta) - y_moved.float()).pow(2) * mask
-    return diff.sum() / (mask.sum() * y.shape[1]).clamp_min(1.0)
 
 
 # ----------------------------------------------------------------------------- training state
