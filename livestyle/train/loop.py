@@ -65,25 +65,30 @@ class Dist:
         return self.rank == 0
 
 
+def train_device(name: str, local_rank: int | None = None) -> torch.device:
+    """The device `pick_device` chooses for --device; under torchrun every process takes the
+    GPU of its local rank (cuda:LOCAL_RANK), so N processes share no GPU."""
+    try:
+        device = pick_device(name)
+    except (ValueError, RuntimeError) as exc:
+        raise LivestyleError(f"--device {name}: {exc}") from exc
+    if local_rank is not None and device.type == "cuda":
+        device = torch.device("cuda", local_rank)
+    return device
+
+
 def setup_distributed(device_name: str) -> tuple[Dist, torch.device]:
+    """Join torchrun's process group when WORLD_SIZE says there is one; else run alone."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
-        return Dist(), _device(device_name)
+        return Dist(), train_device(device_name)
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = _device(device_name)
+    device = train_device(device_name, local_rank)
     if device.type == "cuda":
-        device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return Dist(dist.get_rank(), dist.get_world_size(), local_rank), device
-
-
-def _device(name: str) -> torch.device:
-    try:
-        return pick_device(name)
-    except (ValueError, RuntimeError) as exc:
-        raise LivestyleError(f"--device {name}: {exc}") from exc
 
 
 AMP_CHOICES = ("auto", "off", "fp16", "bf16")
