@@ -1,4 +1,6 @@
-"""`livestyle train` on tiny generated images: losses, resume, export, errors, data-parallel."""
+"""`livestyle train` on tiny generated images: losses, resume, export, errors, data-parallel.
+
+The images, losses and options on their own: test_train_data, _losses and _command."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import torch
 
 from livestyle import cli
 from livestyle.commands.train import DEFAULTS, validate
-from livestyle.train import loop as T
+from livestyle.model import VARIANTS, TransformerNet
+from livestyle.train.loop import TrainResult, read_checkpoint, style_path, train
 from livestyle.weights import load_style, scan_styles
 from tests.test_lossnet import _vgg_state
 from tests.test_train_data import write_photo
@@ -83,14 +86,14 @@ def _argv(tmp_path: Path, data: Path, painting: Path, *extra: str) -> list[str]:
     ]
 
 
-def _train(argv: list[str]) -> T.TrainResult:
+def _train(argv: list[str]) -> TrainResult:
     """What `livestyle train` does, with the result to look at."""
     args = cli.build_parser().parse_args(argv)
     validate(args)
-    return T.train(args)
+    return train(args)
 
 
-def _totals(result: T.TrainResult) -> list[float]:
+def _totals(result: TrainResult) -> list[float]:
     return [s.losses["total"] for s in result.history]
 
 
@@ -252,7 +255,7 @@ def test_mixed_precision_training_trains_on_real_photos(tmp_path, precision) -> 
     assert all(np.isfinite(totals)), totals
     assert np.mean(totals[-2:]) < 0.9 * totals[0], totals
     torch.manual_seed(DEFAULTS["seed"])
-    untrained = T.TransformerNet(T.VARIANTS["lite"])
+    untrained = TransformerNet(VARIANTS["lite"])
     trained, _ = load_style(result.style_path)
     after = trained.state_dict()
     unchanged = [k for k, v in untrained.state_dict().items() if torch.equal(v, after[k])]
@@ -265,15 +268,15 @@ def test_max_minutes_stops_early_with_a_style_and_a_checkpoint(tmp_path, data, p
     result = _train(argv)
     assert 1 <= len(result.history) < 500
     assert result.style_path.is_file()
-    checkpoint = T.read_checkpoint(result.run_dir / "checkpoint.pt")
+    checkpoint = read_checkpoint(result.run_dir / "checkpoint.pt")
     assert checkpoint["step"] == len(result.history)
 
 
 def test_style_file_names_follow_the_shipped_scheme(caplog) -> None:
     args = argparse.Namespace(out=None, out_dir="/x", name="bad/name", variant="standard")
-    assert T.style_path(args) == Path("/x/bad_name.standard.safetensors")
+    assert style_path(args) == Path("/x/bad_name.standard.safetensors")
     assert "bad/name" in caplog.text and "bad_name.standard.safetensors" in caplog.text
     caplog.clear()
     args.name = "starry_night"  # a name that is already a file name: no message
-    assert T.style_path(args) == Path("/x/starry_night.standard.safetensors")
+    assert style_path(args) == Path("/x/starry_night.standard.safetensors")
     assert caplog.text == ""

@@ -1,9 +1,11 @@
-"""`livestyle train`: train a transformer network on photos to carry one painting's style.
+"""The training run: `train(args)` trains a transformer network to carry one painting's style.
 
-Losses (weights are options): content and style from a frozen loss network (style = Gram
-matrices as in shared/lossnet/NOTES.md), total variation, and a temporal-stability term that
-asks the network to commute with small frame-to-frame motions, so live video does not flicker.
-Runs single-process on CPU/CUDA/MPS, or data-parallel under `torchrun --nproc_per_node N`.
+Here are the Trainer (model, loss network, optimizer, mixed precision, every RNG), the
+checkpoints that let a run resume exactly, and the loop with its progress bar, time box, loss
+log, previews and the style file it ends with. Runs single-process on CPU/CUDA/MPS, or
+data-parallel under `torchrun --nproc_per_node N`, where rank 0 writes every file.
+The images are in livestyle.train.data, the losses in livestyle.train.losses, and the
+command line in livestyle.commands.train.
 """
 
 from __future__ import annotations
@@ -51,11 +53,17 @@ from livestyle.weights import SUFFIX, StyleInfo, save_style, user_styles_dir
 
 log = logging.getLogger(__name__)
 
-# ----------------------------------------------------------------------------- training state
+AMP_CHOICES = ("auto", "off", "fp16", "bf16")
+CHECKPOINT_FORMAT = "livestyle-train-checkpoint"
+
+
+# ----------------------------------------------------------------------------- processes, device
 
 
 @dataclass
 class Dist:
+    """This process's place in a data-parallel run (rank 0 of 1 when run alone)."""
+
     rank: int = 0
     world: int = 1
     local_rank: int = 0
@@ -91,9 +99,6 @@ def setup_distributed(device_name: str) -> tuple[Dist, torch.device]:
     return Dist(dist.get_rank(), dist.get_world_size(), local_rank), device
 
 
-AMP_CHOICES = ("auto", "off", "fp16", "bf16")
-
-
 def amp_dtype(choice: str, device: torch.device) -> torch.dtype | None:
     """Autocast precision for training; None trains in float32.
 
@@ -107,6 +112,9 @@ def amp_dtype(choice: str, device: torch.device) -> torch.dtype | None:
     return {"fp16": torch.float16, "bf16": torch.bfloat16}[choice]
 
 
+# ----------------------------------------------------------------------------- random state
+
+
 @dataclass
 class Rngs:
     """Every random source of training, so a checkpoint can restore all of them."""
@@ -116,11 +124,12 @@ class Rngs:
 
     @classmethod
     def seeded(cls, seed: int, rank: int) -> Rngs:
+        # Per rank: every process must draw different crops.
         random.seed(seed + rank)
         gen = torch.Generator().manual_seed(seed * 1000 + rank)
         return cls(np.random.default_rng([seed, rank]), gen)
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return {
             "numpy": self.data.bit_generator.state,
             "torch_gen": self.torch_gen.get_state(),
@@ -128,7 +137,7 @@ class Rngs:
             "python": random.getstate(),
         }
 
-    def restore(self, state: dict) -> None:
+    def restore(self, state: dict[str, Any]) -> None:
         self.data.bit_generator.state = state["numpy"]
         self.torch_gen.set_state(state["torch_gen"])
         torch.set_rng_state(state["torch"])
@@ -141,6 +150,9 @@ def _as_python_state(state: tuple | list) -> tuple:
     return version, tuple(internal), gauss
 
 
+# ----------------------------------------------------------------------------- results
+
+
 @dataclass
 class StepResult:
     step: int
@@ -149,14 +161,14 @@ class StepResult:
 
 @dataclass
 class TrainResult:
-    style_path: Path | None
+    style_path: Path | None  # None on ranks other than 0, which write nothing
     run_dir: Path
     history: list[StepResult]
     skipped: int
     seconds: float
 
 
-# ----------------------------------------------------------------------------- the loop
+# ----------------------------------------------------------------------------- the trainer
 
 
 class Trainer:
@@ -201,8 +213,9 @@ class Trainer:
         return max(1, self.args.batch // 2) if self.args.temporal_weight > 0 else self.args.batch
 
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        a, gen = self.args, self.rngs.torch_gen
-        use_temporal = a.temporal_weight > 0
+        """Every loss term of one batch, and their weighted sum as "total"."""
+        gen = self.rngs.torch_gen
+        use_temporal = self.args.temporal_weight > 0
         if use_temporal:
             # The moved copies are training photos too, so the temporal term costs no extra
             # transformer passes (the transformer dominates the step time on CPUs).
@@ -224,16 +237,11 @@ class Trainer:
             if use_temporal:
                 still, moving = y.float().chunk(2)
                 parts["temporal"] = temporal_loss(still, moving, theta)
-        weights = {
-            "content": a.content_weight,
-            "style": a.style_weight,
-            "tv": a.tv_weight,
-            "temporal": a.temporal_weight,
-        }
-        parts["total"] = sum(weights[k] * v for k, v in parts.items())
+        parts["total"] = _weighted_total(parts, self.args)
         return parts
 
     def step(self, pool: PhotoPool) -> dict[str, float]:
+        """One optimizer update on a fresh batch of crops; returns the losses as floats."""
         self.model.train()
         x = pool.batch(self.rngs.data, self.args.size, self.crops_per_step()).to(self.device)
         x = x.contiguous(memory_format=torch.channels_last)
@@ -252,15 +260,14 @@ class Trainer:
         image = image.to(self.device).contiguous(memory_format=torch.channels_last)
         return self.model(image).float().cpu().contiguous()
 
-    # -- checkpoints
-
-    def checkpoint(self) -> dict:
+    def checkpoint(self) -> dict[str, Any]:
+        """Everything a resumed run needs to go on exactly (every rank must call it)."""
         states = [self.rngs.state()]
         if self.ctx.world > 1:
             states = [None] * self.ctx.world
             dist.all_gather_object(states, self.rngs.state())
         return {
-            "format": "livestyle-train-checkpoint",
+            "format": CHECKPOINT_FORMAT,
             "step": self.step_done,
             "variant": self.args.variant,
             "loss_net": self.args.loss_net,
@@ -271,7 +278,7 @@ class Trainer:
             "args": _jsonable_args(self.args),
         }
 
-    def restore(self, ckpt: dict) -> None:
+    def restore(self, ckpt: dict[str, Any]) -> None:
         self.model.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         if ckpt.get("scaler"):
@@ -281,19 +288,34 @@ class Trainer:
         if len(states) == world:
             self.rngs.restore(states[self.ctx.rank])
         else:
+            # Another process count: the streams cannot be matched to ranks, so start anew.
             log.warning(
                 "checkpoint has %d RNG streams, not %d: reseeding", len(states), self.ctx.world
             )
             self.rngs = Rngs.seeded(self.args.seed + self.step_done, self.ctx.rank)
 
 
-def _jsonable_args(args: argparse.Namespace) -> dict:
+def _weighted_total(parts: dict[str, torch.Tensor], args: argparse.Namespace) -> torch.Tensor:
+    weights = {
+        "content": args.content_weight,
+        "style": args.style_weight,
+        "tv": args.tv_weight,
+        "temporal": args.temporal_weight,
+    }
+    return sum(weights[k] * v for k, v in parts.items())
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def _jsonable_args(args: argparse.Namespace) -> dict[str, Any]:
+    # Plain values only: a checkpoint is loaded with weights_only, which refuses functions.
     return {
         k: v for k, v in vars(args).items() if isinstance(v, (str, int, float, bool, type(None)))
     }
 
 
-def check_checkpoint(ckpt: dict, args: argparse.Namespace) -> None:
+def check_checkpoint(ckpt: dict[str, Any], args: argparse.Namespace) -> None:
     """Refuse a checkpoint whose network cannot continue under these options."""
     source = args.resume
     if ckpt.get("variant") != args.variant:
@@ -308,26 +330,26 @@ def check_checkpoint(ckpt: dict, args: argparse.Namespace) -> None:
         )
 
 
-def read_checkpoint(path: Path) -> dict:
+def read_checkpoint(path: Path) -> dict[str, Any]:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:
         raise LivestyleError(f"--resume {path}: no such file") from exc
     except Exception as exc:  # a corrupt or foreign file raises many types
         raise LivestyleError(f"--resume {path}: not a training checkpoint ({exc})") from exc
-    if not isinstance(ckpt, dict) or ckpt.get("format") != "livestyle-train-checkpoint":
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise LivestyleError(f"--resume {path}: not a livestyle training checkpoint")
     return ckpt
 
 
-def save_checkpoint(path: Path, ckpt: dict) -> None:
+def save_checkpoint(path: Path, ckpt: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     torch.save(ckpt, tmp)
     os.replace(tmp, path)  # a crash mid-write must not destroy the previous checkpoint
 
 
-# ----------------------------------------------------------------------------- outputs
+# ----------------------------------------------------------------------------- output files
 
 
 def file_stem(name: str) -> str:
@@ -353,6 +375,7 @@ def style_path(args: argparse.Namespace) -> Path:
 
 
 def style_info(args: argparse.Namespace) -> StyleInfo:
+    """The style file's metadata: what the app shows, and the recipe that trained it."""
     training = {
         "painting": Path(args.style_image).name,
         "loss_net": args.loss_net,
@@ -382,6 +405,7 @@ def style_info(args: argparse.Namespace) -> StyleInfo:
 
 
 def run_dir(args: argparse.Namespace) -> Path:
+    """The folder for previews, checkpoints and losses.csv."""
     return Path(args.run_dir) if args.run_dir else Path("runs") / file_stem(args.name)
 
 
@@ -396,6 +420,7 @@ class LossLog:
         self.header = append and path.stat().st_size > 0
 
     def write(self, step: int, losses: dict[str, float]) -> None:
+        # The header waits for the first row: the columns are the loss names it brings.
         if self.writer is None:
             self.writer = csv.writer(self.file)
             if not self.header:
@@ -406,18 +431,7 @@ class LossLog:
         self.file.close()
 
 
-def _postfix(smooth: dict[str, float]) -> str:
-    return " ".join(f"{k}={v:.3g}" for k, v in smooth.items())
-
-
-def _smooth(avg: dict[str, float], losses: dict[str, float]) -> dict[str, float]:
-    # Exponential moving average: single-batch losses jump around too much to read.
-    return {k: v if k not in avg else 0.9 * avg[k] + 0.1 * v for k, v in losses.items()}
-
-
-def _shard(paths: list[Path], ctx: Dist) -> list[Path]:
-    mine = paths[ctx.rank :: ctx.world]
-    return mine or paths  # fewer photos than processes: every rank uses them all
+# ----------------------------------------------------------------------------- the run
 
 
 def train(args: argparse.Namespace) -> TrainResult:
@@ -441,12 +455,7 @@ def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float)
     ckpt = read_checkpoint(Path(args.resume)) if args.resume else None
     if ckpt is not None:
         check_checkpoint(ckpt, args)  # before the slow part: decoding the photos
-    paths = find_photos(Path(args.data))
-    pool = PhotoPool.load(_shard(paths, ctx), args.size)
-    if not pool.images:
-        raise LivestyleError(f"--data {args.data}: none of the {len(paths)} photos is readable")
-    if pool.skipped and ctx.main:
-        log.warning("skipped %d unreadable photo(s) of %d", pool.skipped, len(paths))
+    pool = _load_photos(args, ctx)
     trainer = Trainer(args, ctx, device)
     if ckpt is not None:
         trainer.restore(ckpt)
@@ -462,9 +471,26 @@ def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float)
     return TrainResult(path, out_dir, history, pool.skipped, time.perf_counter() - t0)
 
 
+def _load_photos(args: argparse.Namespace, ctx: Dist) -> PhotoPool:
+    """This process's share of the photos, decoded; unreadable ones are only counted."""
+    paths = find_photos(Path(args.data))
+    pool = PhotoPool.load(_shard(paths, ctx), args.size)
+    if not pool.images:
+        raise LivestyleError(f"--data {args.data}: none of the {len(paths)} photos is readable")
+    if pool.skipped and ctx.main:
+        log.warning("skipped %d unreadable photo(s) of %d", pool.skipped, len(paths))
+    return pool
+
+
+def _shard(paths: list[Path], ctx: Dist) -> list[Path]:
+    mine = paths[ctx.rank :: ctx.world]
+    return mine or paths  # fewer photos than processes: every rank uses them all
+
+
 def _loop(
     trainer: Trainer, pool: PhotoPool, out_dir: Path, photo: torch.Tensor, deadline: float
-) -> list:
+) -> list[StepResult]:
+    """Step until --steps or the time box; log, preview and checkpoint along the way."""
     args, main = trainer.args, trainer.ctx.main
     history: list[StepResult] = []
     smooth: dict[str, float] = {}
@@ -501,6 +527,15 @@ def _loop(
     return history
 
 
+def _postfix(smooth: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:.3g}" for k, v in smooth.items())
+
+
+def _smooth(avg: dict[str, float], losses: dict[str, float]) -> dict[str, float]:
+    # Exponential moving average: single-batch losses jump around too much to read.
+    return {k: v if k not in avg else 0.9 * avg[k] + 0.1 * v for k, v in losses.items()}
+
+
 def _time_is_up(ctx: Dist, deadline: float) -> bool:
     """Whether the time box is over; under torchrun rank 0 decides for all, so all stop."""
     if deadline == math.inf:
@@ -514,6 +549,7 @@ def _time_is_up(ctx: Dist, deadline: float) -> bool:
 
 
 def _periodic(trainer: Trainer, step: int, out_dir: Path, photo: torch.Tensor, last: bool) -> None:
+    """The checkpoint and preview due at this step, if any."""
     args = trainer.args
     if args.checkpoint_every and (step % args.checkpoint_every == 0 or last):
         ckpt = trainer.checkpoint()  # every rank takes part: it gathers their RNG states
