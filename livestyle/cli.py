@@ -21,7 +21,7 @@ COMMAND_MODULES = (
     "livestyle.commands.live",
     "livestyle.commands.styles",
     "livestyle.commands.stylize",
-    "livestyle.train.loop",
+    "livestyle.commands.train",
     "livestyle.commands.eval_stability",
     "livestyle.commands.bench",
 )

@@ -134,10 +134,3 @@ def test_vgg16_downloads_only_when_asked(monkeypatch) -> None:
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", fake_download)
     lossnet.load_vgg16(download=True)
     assert urls == [(lossnet.VGG16_URL, True)]
-
-
-def test_gram_is_normalized_by_size() -> None:
-    features = torch.ones(2, 3, 4, 5)
-    g = lossnet.gram(features)
-    assert g.shape == (2, 3, 3)
-    torch.testing.assert_close(g, torch.full((2, 3, 3), 1 / 3))

@@ -1,4 +1,6 @@
-"""`livestyle train` on tiny generated images: losses, resume, export, errors, data-parallel."""
+"""`livestyle train` on tiny generated images: losses, resume, export, errors, data-parallel.
+
+The images, losses and options on their own: test_train_data, _losses and _command."""
 
 from __future__ import annotations
 
@@ -14,19 +16,14 @@ import pytest
 import torch
 
 from livestyle import cli
-from livestyle.train import loop as T
+from livestyle.commands.train import DEFAULTS, validate
+from livestyle.model import VARIANTS, TransformerNet
+from livestyle.train.loop import TrainResult, read_checkpoint, style_path, train
 from livestyle.weights import load_style, scan_styles
 from tests.test_lossnet import _vgg_state
+from tests.test_train_data import write_photo
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _write_photo(path: Path, seed: int, size: tuple[int, int] = (40, 56)) -> None:
-    """A smooth random picture (blobs of colour), like a photo rather than white noise."""
-    rng = np.random.default_rng(seed)
-    small = rng.integers(0, 256, (4, 5, 3), dtype=np.uint8)
-    image = cv2.resize(small, (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
-    cv2.imwrite(str(path), image)
 
 
 @pytest.fixture(autouse=True)
@@ -42,9 +39,9 @@ def one_thread():
 def data(tmp_path: Path) -> Path:
     folder = tmp_path / "photos"
     (folder / "sub").mkdir(parents=True)
-    _write_photo(folder / "a.jpg", 1)
-    _write_photo(folder / "b.png", 2)
-    _write_photo(folder / "sub" / "c.png", 3, (64, 48))
+    write_photo(folder / "a.jpg", 1)
+    write_photo(folder / "b.png", 2)
+    write_photo(folder / "sub" / "c.png", 3, (64, 48))
     (folder / "broken.jpg").write_bytes(b"this is not a jpeg")
     (folder / "notes.txt").write_text("ignored: not an image suffix")
     return folder
@@ -89,12 +86,14 @@ def _argv(tmp_path: Path, data: Path, painting: Path, *extra: str) -> list[str]:
     ]
 
 
-def _train(argv: list[str]) -> T.TrainResult:
+def _train(argv: list[str]) -> TrainResult:
+    """What `livestyle train` does, with the result to look at."""
     args = cli.build_parser().parse_args(argv)
-    return T.train(args)
+    validate(args)
+    return train(args)
 
 
-def _totals(result: T.TrainResult) -> list[float]:
+def _totals(result: TrainResult) -> list[float]:
     return [s.losses["total"] for s in result.history]
 
 
@@ -128,7 +127,7 @@ def test_training_lowers_the_loss_and_exports_the_style(tmp_path, data, painting
     assert training["loss_net"] == "efficientnet-lite0"
     assert (training["steps"], training["size"], training["batch"]) == (12, 32, 2)
     assert training["style_weight"] == 10
-    assert training["content_weight"] == T.DEFAULTS["content_weight"]
+    assert training["content_weight"] == DEFAULTS["content_weight"]
     assert {"content_weight", "tv_weight", "temporal_weight", "seed", "variant"} <= set(training)
     assert [s.name for s in scan_styles([tmp_path / "styles"])] == ["Test Style"]
     with torch.no_grad():
@@ -152,26 +151,6 @@ def test_seeded_runs_are_reproducible(tmp_path, data, painting) -> None:
     a = _train(_argv(tmp_path / "a", data, painting, "--steps", "2", "--temporal-weight", "0"))
     b = _train(_argv(tmp_path / "b", data, painting, "--steps", "2", "--temporal-weight", "0"))
     assert _totals(a) == _totals(b)
-
-
-def test_temporal_loss_ignores_invented_borders() -> None:
-    gen = torch.Generator().manual_seed(0)
-    y = torch.rand(2, 3, 32, 32)
-    theta = T.random_motion(2, gen)
-    assert float(T.temporal_loss(y, T.warp(y, theta), theta)) < 1e-10
-    assert float(T.temporal_loss(y, torch.zeros_like(y), theta)) > 0.1
-    mask = T.valid_mask(theta, y)
-    assert 0.5 < float(mask.mean()) < 1.0
-
-
-def test_photo_pool_crops_at_size(tmp_path) -> None:
-    big = tmp_path / "big.png"
-    _write_photo(big, 5, (300, 500))
-    pool = T.PhotoPool.load([big], 32)
-    assert min(pool.images[0].shape[:2]) == round(32 * T.CACHE_SCALE)  # cached downscaled
-    batch = pool.batch(np.random.default_rng(0), 32, 3)
-    assert batch.shape == (3, 3, 32, 32)
-    assert float(batch.min()) >= 0 and float(batch.max()) <= 1
 
 
 def _cli_error(capsys, argv: list[str]) -> str:
@@ -257,27 +236,6 @@ def test_training_with_vgg16_weights_file(tmp_path, data, painting) -> None:
     assert info.training["loss_net"] == "vgg16"
 
 
-def test_args_are_validated_before_any_work() -> None:
-    args = argparse.Namespace(
-        steps=1,
-        size=32,
-        batch=1,
-        preview_every=0,
-        checkpoint_every=0,
-        threads=0,
-        style_size=None,
-        lr=-1.0,
-        content_weight=1.0,
-        style_weight=1.0,
-        tv_weight=0.0,
-        temporal_weight=0.0,
-        max_minutes=0.0,
-        name="x",
-    )
-    with pytest.raises(T.LivestyleError, match="--lr"):
-        T.validate(args)
-
-
 SHARED = REPO.parent / "shared"
 REAL_PHOTOS = SHARED / "photos" / "pypi_bundled"
 REAL_PAINTING = SHARED / "styles" / "vangogh_starry_night.jpg"
@@ -296,8 +254,8 @@ def test_mixed_precision_training_trains_on_real_photos(tmp_path, precision) -> 
     totals = _totals(result)
     assert all(np.isfinite(totals)), totals
     assert np.mean(totals[-2:]) < 0.9 * totals[0], totals
-    torch.manual_seed(T.DEFAULTS["seed"])
-    untrained = T.TransformerNet(T.VARIANTS["lite"])
+    torch.manual_seed(DEFAULTS["seed"])
+    untrained = TransformerNet(VARIANTS["lite"])
     trained, _ = load_style(result.style_path)
     after = trained.state_dict()
     unchanged = [k for k, v in untrained.state_dict().items() if torch.equal(v, after[k])]
@@ -310,25 +268,15 @@ def test_max_minutes_stops_early_with_a_style_and_a_checkpoint(tmp_path, data, p
     result = _train(argv)
     assert 1 <= len(result.history) < 500
     assert result.style_path.is_file()
-    checkpoint = T.read_checkpoint(result.run_dir / "checkpoint.pt")
+    checkpoint = read_checkpoint(result.run_dir / "checkpoint.pt")
     assert checkpoint["step"] == len(result.history)
 
 
 def test_style_file_names_follow_the_shipped_scheme(caplog) -> None:
     args = argparse.Namespace(out=None, out_dir="/x", name="bad/name", variant="standard")
-    assert T.style_path(args) == Path("/x/bad_name.standard.safetensors")
+    assert style_path(args) == Path("/x/bad_name.standard.safetensors")
     assert "bad/name" in caplog.text and "bad_name.standard.safetensors" in caplog.text
     caplog.clear()
     args.name = "starry_night"  # a name that is already a file name: no message
-    assert T.style_path(args) == Path("/x/starry_night.standard.safetensors")
+    assert style_path(args) == Path("/x/starry_night.standard.safetensors")
     assert caplog.text == ""
-
-
-def test_train_help_shows_defaults_and_explains_every_option() -> None:
-    parser = cli.build_parser()
-    train_parser = parser._subparsers._group_actions[0].choices["train"]
-    text = train_parser.format_help()
-    for expected in ("(default: 1000)", "(default: 256)", "(default: 3.0)", "(default: lite)"):
-        assert expected in text
-    for action in train_parser._actions:
-        assert action.help, f"{action.option_strings} has no help text"

@@ -1,9 +1,11 @@
-"""`livestyle train`: train a transformer network on photos to carry one painting's style.
+"""The training run: `train(args)` trains a transformer network to carry one painting's style.
 
-Losses (weights are options): content and style from a frozen loss network (style = Gram
-matrices as in shared/lossnet/NOTES.md), total variation, and a temporal-stability term that
-asks the network to commute with small frame-to-frame motions, so live video does not flicker.
-Runs single-process on CPU/CUDA/MPS, or data-parallel under `torchrun --nproc_per_node N`.
+Here are the Trainer (model, loss network, optimizer, mixed precision, every RNG), the
+checkpoints that let a run resume exactly, and the loop with its progress bar, time box, loss
+log, previews and the style file it ends with. Runs single-process on CPU/CUDA/MPS, or
+data-parallel under `torchrun --nproc_per_node N`, where rank 0 writes every file.
+The images are in livestyle.train.data, the losses in livestyle.train.losses, and the
+command line in livestyle.commands.train.
 """
 
 from __future__ import annotations
@@ -16,390 +18,52 @@ import os
 import random
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
 from livestyle.engines.device import pick_device
 from livestyle.errors import LivestyleError
 from livestyle.model import VARIANTS, TransformerNet
-from livestyle.train.lossnet import LOSS_NETWORKS, gram, load_loss_network
+from livestyle.train.data import (
+    PhotoPool,
+    find_photos,
+    load_style_image,
+    preview_photo,
+    write_preview,
+)
+from livestyle.train.losses import (
+    content_loss,
+    random_roll,
+    roll,
+    style_loss,
+    style_targets,
+    temporal_loss,
+    temporal_pair,
+    tv_loss,
+)
+from livestyle.train.lossnet import load_loss_network
 from livestyle.weights import SUFFIX, StyleInfo, save_style, user_styles_dir
 
 log = logging.getLogger(__name__)
 
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-# Photos are decoded once and kept with their short side at most this many times --size:
-# enough room for scale jitter, small enough that 6K wallpapers cost no more than COCO.
-CACHE_SCALE = 2.0
-# Largest random circular shift (px) before the loss network, per NOTES.md.
-JITTER_PX = 8
-# Shifts averaged into the style Gram targets, so they do not depend on one pixel grid.
-STYLE_JITTERS = 4
-# Reference long side (px) of a painting at which its strokes are sized for a --size crop.
-STYLE_REFERENCE = 1080
-
-# Tuned on Starry Night with the lite variant and EfficientNet-Lite0: style weight 10 wiped
-# out faces by step 100; 3 keeps them while the palette and strokes carry. lr 3e-3 (not
-# Johnson's 1e-3) because CPU runs have only hundreds of steps.
-DEFAULTS = {
-    "steps": 1000,
-    "size": 256,
-    "batch": 4,
-    "lr": 3e-3,
-    "content_weight": 1.0,
-    "style_weight": 3.0,
-    "tv_weight": 1e-4,
-    "temporal_weight": 5.0,
-    "seed": 0,
-    "preview_every": 100,
-    "checkpoint_every": 200,
-}
+AMP_CHOICES = ("auto", "off", "fp16", "bf16")
+CHECKPOINT_FORMAT = "livestyle-train-checkpoint"
 
 
-# ----------------------------------------------------------------------------- command line
-
-
-class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """argparse's defaults formatter, minus the noise of "(default: None)" and the like."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        # By identity: 0 == False, and --seed 0 / --threads 0 are worth showing.
-        if any(action.default is quiet for quiet in (None, False, argparse.SUPPRESS)):
-            return action.help
-        if action.default == "":
-            return action.help
-        return super()._get_help_string(action)
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "train",
-        help="train a new style from a painting and a folder of photos",
-        description="Train a style network. Under `torchrun --nproc_per_node N -m livestyle "
-        "train ...` it trains data-parallel; --batch is then per process.",
-        formatter_class=DefaultsHelpFormatter,
-    )
-    p.add_argument("--style-image", required=True, help="the painting (jpg/png)")
-    p.add_argument("--data", required=True, help="folder of training photos (searched recursively)")
-    p.add_argument(
-        "--name",
-        required=True,
-        help="style name shown in the app; the file is NAME.VARIANT.safetensors",
-    )
-    p.add_argument(
-        "--variant",
-        choices=sorted(VARIANTS),
-        default="lite",
-        help="lite for CPUs, standard (Johnson et al.) for GPUs",
-    )
-    p.add_argument("--steps", type=int, default=DEFAULTS["steps"], help="optimizer steps")
-    p.add_argument("--size", type=int, default=DEFAULTS["size"], help="training crop side (px)")
-    p.add_argument("--batch", type=int, default=DEFAULTS["batch"], help="crops per step")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
-    p.add_argument("--resume", metavar="CKPT", help="continue exactly where a run stopped")
-    p.add_argument(
-        "--loss-net",
-        choices=LOSS_NETWORKS,
-        default="efficientnet-lite0",
-        help="perceptual network for the content and style losses",
-    )
-    p.add_argument("--vgg-weights", metavar="PATH", help="torchvision vgg16 .pth file")
-    p.add_argument(
-        "--download-vgg", action="store_true", help="download VGG16 weights from torchvision"
-    )
-    weight_help = {
-        "content_weight": "keep the photo's structure",
-        "style_weight": "higher: more painting, less photo",
-        "tv_weight": "smoothness (total variation)",
-        "temporal_weight": "less flicker on video (stylize-then-move vs. move-then-stylize)",
-        "lr": "Adam learning rate",
-    }
-    for name, text in weight_help.items():
-        p.add_argument("--" + name.replace("_", "-"), type=float, default=DEFAULTS[name], help=text)
-    p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="runs are reproducible")
-    p.add_argument(
-        "--amp",
-        choices=AMP_CHOICES,
-        default="auto",
-        help="mixed precision: auto is bf16 (or fp16) on CUDA, off elsewhere",
-    )
-    p.add_argument(
-        "--max-minutes",
-        type=float,
-        default=0,
-        help="stop after this many minutes of training (0: no limit) and save the style and a "
-        "checkpoint as at the last step; --resume continues",
-    )
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=0,
-        help="CPU threads for torch, 0 = all cores (1 is faster on a CPU others load)",
-    )
-    p.add_argument(
-        "--style-size",
-        type=int,
-        help="long side (px) the painting is scaled to (default: size * long side / 1080)",
-    )
-    p.add_argument(
-        "--preview-every",
-        type=int,
-        default=DEFAULTS["preview_every"],
-        help="steps between preview images in the run folder (0: only the final one)",
-    )
-    p.add_argument(
-        "--checkpoint-every",
-        type=int,
-        default=DEFAULTS["checkpoint_every"],
-        help="steps between checkpoints in the run folder (0: none)",
-    )
-    p.add_argument("--preview-image", help="photo to stylize for previews (default: one of --data)")
-    p.add_argument(
-        "--run-dir", help="folder for previews, checkpoints, losses (default: runs/NAME)"
-    )
-    p.add_argument("--out-dir", help=f"folder for the style (default: {user_styles_dir()})")
-    p.add_argument("--out", help="style file to write (overrides --out-dir)")
-    p.add_argument("--title", default="", help="painting title (shown in the app)")
-    p.add_argument("--artist", default="", help="painter (shown in the app)")
-    p.add_argument("--year", default="", help="year of the painting")
-    p.add_argument("--licence", default="", help="licence of the painting, e.g. public domain")
-    p.add_argument("--order", type=int, default=1000, help="position in the app's key order")
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    train(args)
-    return 0
-
-
-def validate(args: argparse.Namespace) -> None:
-    for option in ("steps", "size", "batch"):
-        if getattr(args, option) <= 0:
-            raise LivestyleError(
-                f"--{option} must be a positive number, not {getattr(args, option)}"
-            )
-    if args.max_minutes < 0 or not math.isfinite(args.max_minutes):
-        raise LivestyleError(f"--max-minutes must be >= 0, not {args.max_minutes}")
-    for option in ("preview_every", "checkpoint_every", "threads"):
-        if getattr(args, option) < 0:
-            raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0")
-    if args.style_size is not None and args.style_size <= 0:
-        raise LivestyleError(f"--style-size must be a positive number, not {args.style_size}")
-    if args.lr <= 0 or not math.isfinite(args.lr):
-        raise LivestyleError(f"--lr must be a positive number, not {args.lr}")
-    for option in ("content_weight", "style_weight", "tv_weight", "temporal_weight"):
-        value = getattr(args, option)
-        if value < 0 or not math.isfinite(value):
-            raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0, not {value}")
-    if not args.name.strip():
-        raise LivestyleError("--name must not be empty")
-
-
-# ----------------------------------------------------------------------------- images
-
-
-def read_rgb(path: Path) -> np.ndarray | None:
-    """Decode an image file to RGB uint8, or None when it is not a readable image."""
-    data = np.fromfile(str(path), dtype=np.uint8) if path.is_file() else None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
-    return None if image is None else np.ascontiguousarray(image[:, :, ::-1])
-
-
-def shrink(image: np.ndarray, max_short: int) -> np.ndarray:
-    """Scale down (never up) so the short side is at most max_short."""
-    short = min(image.shape[:2])
-    if short <= max_short:
-        return image
-    scale = max_short / short
-    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-
-def to_tensor(image: np.ndarray) -> torch.Tensor:
-    """(H, W, 3) uint8 -> (3, H, W) float in [0, 1]."""
-    return torch.from_numpy(image).permute(2, 0, 1).float().div_(255.0)
-
-
-def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """(3, H, W) float -> (H, W, 3) uint8 RGB, clamped as the app clamps."""
-    return (image.detach().float().clamp(0, 1) * 255 + 0.5).byte().permute(1, 2, 0).cpu().numpy()
-
-
-def write_rgb(path: Path, image: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ok, data = cv2.imencode(path.suffix, image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
-    if not ok:
-        raise LivestyleError(f"{path}: cannot encode image")
-    tmp = path.with_name(path.name + ".tmp")
-    data.tofile(str(tmp))
-    os.replace(tmp, path)
-
-
-def find_photos(root: Path) -> list[Path]:
-    if not root.is_dir():
-        raise LivestyleError(f"--data {root}: no such folder")
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file())
-
-
-@dataclass
-class PhotoPool:
-    """Decoded, downscaled training photos in memory, and random crops from them."""
-
-    images: list[np.ndarray]
-    skipped: int = 0
-    paths: list[Path] = field(default_factory=list)
-
-    @classmethod
-    def load(cls, paths: list[Path], size: int) -> PhotoPool:
-        max_short = round(size * CACHE_SCALE)
-
-        def decode(path: Path) -> np.ndarray | None:
-            image = read_rgb(path)
-            return None if image is None else shrink(image, max_short)
-
-        # Two threads: OpenCV releases the GIL while decoding, and the machine may have 2 cores.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            decoded = list(pool.map(decode, paths))
-        kept = [
-            (p, im)
-            for p, im in zip(paths, decoded, strict=True)
-            if im is not None and min(im.shape[:2]) > 1
-        ]
-        return cls([im for _, im in kept], len(paths) - len(kept), [p for p, _ in kept])
-
-    def crop(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """A random square crop at a random scale, resized to size, maybe mirrored."""
-        image = self.images[rng.integers(len(self.images))]
-        height, width = image.shape[:2]
-        short = min(height, width)
-        # Crop side between half the short side and all of it (at most CACHE_SCALE x size),
-        # so objects appear at several scales; tiny photos are simply upscaled.
-        low = min(short, max(size // 2, round(short / 2)))
-        side = int(rng.integers(low, short + 1))
-        top = int(rng.integers(height - side + 1))
-        left = int(rng.integers(width - side + 1))
-        patch = image[top : top + side, left : left + side]
-        interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
-        patch = cv2.resize(patch, (size, size), interpolation=interp)
-        return patch[:, ::-1] if rng.random() < 0.5 else patch
-
-    def batch(self, rng: np.random.Generator, size: int, count: int) -> torch.Tensor:
-        crops = np.stack([self.crop(rng, size) for _ in range(count)])
-        return torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2).float() / 255.0
-
-
-def load_style_image(path: Path, size: int, style_size: int | None) -> torch.Tensor:
-    """The painting as a (1, 3, H, W) tensor, its long side scaled per --style-size."""
-    image = read_rgb(path)
-    if image is None:
-        raise LivestyleError(f"--style-image {path}: not a readable image file")
-    height, width = image.shape[:2]
-    long_side = max(height, width)
-    target = style_size or max(32, round(size * long_side / STYLE_REFERENCE))
-    scale = target / long_side
-    dims = (max(16, round(width * scale)), max(16, round(height * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    return to_tensor(cv2.resize(image, dims, interpolation=interp)).unsqueeze(0)
-
-
-# ----------------------------------------------------------------------------- losses
-
-
-def random_roll(gen: torch.Generator) -> tuple[int, int]:
-    dy, dx = torch.randint(0, JITTER_PX + 1, (2,), generator=gen).tolist()
-    return int(dy), int(dx)
-
-
-def roll(x: torch.Tensor, shift: tuple[int, int]) -> torch.Tensor:
-    return torch.roll(x, shifts=shift, dims=(2, 3)) if any(shift) else x
-
-
-@torch.no_grad()
-def style_targets(lossnet: nn.Module, style: torch.Tensor, gen: torch.Generator) -> dict:
-    """Gram matrices of the painting, averaged over a few jitter shifts."""
-    totals: dict[str, torch.Tensor] = {}
-    shifts = [(0, 0)] + [random_roll(gen) for _ in range(STYLE_JITTERS - 1)]
-    for shift in shifts:
-        feats = lossnet(roll(style, shift))
-        for name in lossnet.style_layers:
-            totals[name] = totals.get(name, 0) + gram(feats[name]) / len(shifts)
-    return totals
-
-
-def style_loss(feats: dict, targets: dict, layers: tuple[str, ...]) -> torch.Tensor:
-    """Mean over layers of the Gram error relative to the painting's own Gram magnitude."""
-    total = 0.0
-    for name in layers:
-        target = targets[name]
-        diff = (gram(feats[name]) - target).pow(2).sum(dim=(1, 2))
-        total = total + (diff / target.pow(2).sum()).mean()
-    return total / len(layers)
-
-
-def content_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Feature MSE relative to the photo's feature energy (so weights are scale-free)."""
-    output, target = output.float(), target.float()
-    return F.mse_loss(output, target) / target.pow(2).mean().clamp_min(1e-8)
-
-
-def tv_loss(y: torch.Tensor) -> torch.Tensor:
-    dy = (y[..., 1:, :] - y[..., :-1, :]).abs().mean()
-    dx = (y[..., :, 1:] - y[..., :, :-1]).abs().mean()
-    return dy + dx
-
-
-def random_motion(count: int, gen: torch.Generator) -> torch.Tensor:
-    """Affine matrices (N, 2, 3) of small camera-like motion: shift, rotation, zoom."""
-    u = torch.rand(count, 4, generator=gen) * 2 - 1
-    angle = u[:, 0] * math.radians(2.0)
-    scale = 1 + u[:, 1] * 0.03
-    shift = u[:, 2:] * 0.03  # in normalized units: 1.5 % of the side
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    return torch.stack(
-        [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
-    )
-
-
-def warp(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-
-
-def valid_mask(theta: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """1 where the warp samples inside the frame; the invented border pixels are 0."""
-    ones = torch.ones_like(like[:, :1])
-    return (warp(ones, theta) > 0.999).to(like.dtype)
-
-
-def temporal_pair(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """A moved, slightly noisy copy of the batch (the next video frame) and the motion."""
-    theta = random_motion(x.shape[0], gen)
-    noise = torch.randn(x.shape, generator=gen).to(x.device) * 0.02
-    return warp(x, theta) + noise, theta
-
-
-def temporal_loss(y: torch.Tensor, y_moved: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    """|| T(f(x)) - f(T(x)) ||^2 over the pixels the motion does not invent."""
-    mask = valid_mask(theta, y)
-    diff = (warp(y.float(), theta) - y_moved.float()).pow(2) * mask
-    return diff.sum() / (mask.sum() * y.shape[1]).clamp_min(1.0)
-
-
-# ----------------------------------------------------------------------------- training state
+# ----------------------------------------------------------------------------- processes, device
 
 
 @dataclass
 class Dist:
+    """This process's place in a data-parallel run (rank 0 of 1 when run alone)."""
+
     rank: int = 0
     world: int = 1
     local_rank: int = 0
@@ -409,28 +73,30 @@ class Dist:
         return self.rank == 0
 
 
+def train_device(name: str, local_rank: int | None = None) -> torch.device:
+    """The device `pick_device` chooses for --device; under torchrun every process takes the
+    GPU of its local rank (cuda:LOCAL_RANK), so N processes share no GPU."""
+    try:
+        device = pick_device(name)
+    except (ValueError, RuntimeError) as exc:
+        raise LivestyleError(f"--device {name}: {exc}") from exc
+    if local_rank is not None and device.type == "cuda":
+        device = torch.device("cuda", local_rank)
+    return device
+
+
 def setup_distributed(device_name: str) -> tuple[Dist, torch.device]:
+    """Join torchrun's process group when WORLD_SIZE says there is one; else run alone."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
-        return Dist(), _device(device_name)
+        return Dist(), train_device(device_name)
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = _device(device_name)
+    device = train_device(device_name, local_rank)
     if device.type == "cuda":
-        device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return Dist(dist.get_rank(), dist.get_world_size(), local_rank), device
-
-
-def _device(name: str) -> torch.device:
-    try:
-        return pick_device(name)
-    except (ValueError, RuntimeError) as exc:
-        raise LivestyleError(f"--device {name}: {exc}") from exc
-
-
-AMP_CHOICES = ("auto", "off", "fp16", "bf16")
 
 
 def amp_dtype(choice: str, device: torch.device) -> torch.dtype | None:
@@ -446,6 +112,9 @@ def amp_dtype(choice: str, device: torch.device) -> torch.dtype | None:
     return {"fp16": torch.float16, "bf16": torch.bfloat16}[choice]
 
 
+# ----------------------------------------------------------------------------- random state
+
+
 @dataclass
 class Rngs:
     """Every random source of training, so a checkpoint can restore all of them."""
@@ -455,11 +124,12 @@ class Rngs:
 
     @classmethod
     def seeded(cls, seed: int, rank: int) -> Rngs:
+        # Per rank: every process must draw different crops.
         random.seed(seed + rank)
         gen = torch.Generator().manual_seed(seed * 1000 + rank)
         return cls(np.random.default_rng([seed, rank]), gen)
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return {
             "numpy": self.data.bit_generator.state,
             "torch_gen": self.torch_gen.get_state(),
@@ -467,7 +137,7 @@ class Rngs:
             "python": random.getstate(),
         }
 
-    def restore(self, state: dict) -> None:
+    def restore(self, state: dict[str, Any]) -> None:
         self.data.bit_generator.state = state["numpy"]
         self.torch_gen.set_state(state["torch_gen"])
         torch.set_rng_state(state["torch"])
@@ -480,6 +150,9 @@ def _as_python_state(state: tuple | list) -> tuple:
     return version, tuple(internal), gauss
 
 
+# ----------------------------------------------------------------------------- results
+
+
 @dataclass
 class StepResult:
     step: int
@@ -488,14 +161,14 @@ class StepResult:
 
 @dataclass
 class TrainResult:
-    style_path: Path | None
+    style_path: Path | None  # None on ranks other than 0, which write nothing
     run_dir: Path
     history: list[StepResult]
     skipped: int
     seconds: float
 
 
-# ----------------------------------------------------------------------------- the loop
+# ----------------------------------------------------------------------------- the trainer
 
 
 class Trainer:
@@ -540,8 +213,9 @@ class Trainer:
         return max(1, self.args.batch // 2) if self.args.temporal_weight > 0 else self.args.batch
 
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        a, gen = self.args, self.rngs.torch_gen
-        use_temporal = a.temporal_weight > 0
+        """Every loss term of one batch, and their weighted sum as "total"."""
+        gen = self.rngs.torch_gen
+        use_temporal = self.args.temporal_weight > 0
         if use_temporal:
             # The moved copies are training photos too, so the temporal term costs no extra
             # transformer passes (the transformer dominates the step time on CPUs).
@@ -563,16 +237,11 @@ class Trainer:
             if use_temporal:
                 still, moving = y.float().chunk(2)
                 parts["temporal"] = temporal_loss(still, moving, theta)
-        weights = {
-            "content": a.content_weight,
-            "style": a.style_weight,
-            "tv": a.tv_weight,
-            "temporal": a.temporal_weight,
-        }
-        parts["total"] = sum(weights[k] * v for k, v in parts.items())
+        parts["total"] = _weighted_total(parts, self.args)
         return parts
 
     def step(self, pool: PhotoPool) -> dict[str, float]:
+        """One optimizer update on a fresh batch of crops; returns the losses as floats."""
         self.model.train()
         x = pool.batch(self.rngs.data, self.args.size, self.crops_per_step()).to(self.device)
         x = x.contiguous(memory_format=torch.channels_last)
@@ -591,15 +260,14 @@ class Trainer:
         image = image.to(self.device).contiguous(memory_format=torch.channels_last)
         return self.model(image).float().cpu().contiguous()
 
-    # -- checkpoints
-
-    def checkpoint(self) -> dict:
+    def checkpoint(self) -> dict[str, Any]:
+        """Everything a resumed run needs to go on exactly (every rank must call it)."""
         states = [self.rngs.state()]
         if self.ctx.world > 1:
             states = [None] * self.ctx.world
             dist.all_gather_object(states, self.rngs.state())
         return {
-            "format": "livestyle-train-checkpoint",
+            "format": CHECKPOINT_FORMAT,
             "step": self.step_done,
             "variant": self.args.variant,
             "loss_net": self.args.loss_net,
@@ -610,7 +278,7 @@ class Trainer:
             "args": _jsonable_args(self.args),
         }
 
-    def restore(self, ckpt: dict) -> None:
+    def restore(self, ckpt: dict[str, Any]) -> None:
         self.model.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         if ckpt.get("scaler"):
@@ -620,19 +288,34 @@ class Trainer:
         if len(states) == world:
             self.rngs.restore(states[self.ctx.rank])
         else:
+            # Another process count: the streams cannot be matched to ranks, so start anew.
             log.warning(
                 "checkpoint has %d RNG streams, not %d: reseeding", len(states), self.ctx.world
             )
             self.rngs = Rngs.seeded(self.args.seed + self.step_done, self.ctx.rank)
 
 
-def _jsonable_args(args: argparse.Namespace) -> dict:
+def _weighted_total(parts: dict[str, torch.Tensor], args: argparse.Namespace) -> torch.Tensor:
+    weights = {
+        "content": args.content_weight,
+        "style": args.style_weight,
+        "tv": args.tv_weight,
+        "temporal": args.temporal_weight,
+    }
+    return sum(weights[k] * v for k, v in parts.items())
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def _jsonable_args(args: argparse.Namespace) -> dict[str, Any]:
+    # Plain values only: a checkpoint is loaded with weights_only, which refuses functions.
     return {
         k: v for k, v in vars(args).items() if isinstance(v, (str, int, float, bool, type(None)))
     }
 
 
-def check_checkpoint(ckpt: dict, args: argparse.Namespace) -> None:
+def check_checkpoint(ckpt: dict[str, Any], args: argparse.Namespace) -> None:
     """Refuse a checkpoint whose network cannot continue under these options."""
     source = args.resume
     if ckpt.get("variant") != args.variant:
@@ -647,43 +330,26 @@ def check_checkpoint(ckpt: dict, args: argparse.Namespace) -> None:
         )
 
 
-def read_checkpoint(path: Path) -> dict:
+def read_checkpoint(path: Path) -> dict[str, Any]:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:
         raise LivestyleError(f"--resume {path}: no such file") from exc
     except Exception as exc:  # a corrupt or foreign file raises many types
         raise LivestyleError(f"--resume {path}: not a training checkpoint ({exc})") from exc
-    if not isinstance(ckpt, dict) or ckpt.get("format") != "livestyle-train-checkpoint":
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise LivestyleError(f"--resume {path}: not a livestyle training checkpoint")
     return ckpt
 
 
-def save_checkpoint(path: Path, ckpt: dict) -> None:
+def save_checkpoint(path: Path, ckpt: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     torch.save(ckpt, tmp)
     os.replace(tmp, path)  # a crash mid-write must not destroy the previous checkpoint
 
 
-# ----------------------------------------------------------------------------- outputs
-
-
-def preview_input(args: argparse.Namespace, pool: PhotoPool) -> torch.Tensor:
-    """A fixed photo (centre crop, long side 2 x size) that every preview stylizes."""
-    if args.preview_image:
-        image = read_rgb(Path(args.preview_image))
-        if image is None:
-            raise LivestyleError(f"--preview-image {args.preview_image}: not a readable image")
-    else:
-        image = pool.images[len(pool.images) // 2]
-    image = shrink(image, round(args.size * 1.5))
-    return to_tensor(image).unsqueeze(0)
-
-
-def write_preview(path: Path, photo: torch.Tensor, output: torch.Tensor) -> None:
-    side_by_side = torch.cat([photo[0], output[0].clamp(0, 1)], dim=2)
-    write_rgb(path, to_uint8(side_by_side))
+# ----------------------------------------------------------------------------- output files
 
 
 def file_stem(name: str) -> str:
@@ -709,6 +375,7 @@ def style_path(args: argparse.Namespace) -> Path:
 
 
 def style_info(args: argparse.Namespace) -> StyleInfo:
+    """The style file's metadata: what the app shows, and the recipe that trained it."""
     training = {
         "painting": Path(args.style_image).name,
         "loss_net": args.loss_net,
@@ -738,6 +405,7 @@ def style_info(args: argparse.Namespace) -> StyleInfo:
 
 
 def run_dir(args: argparse.Namespace) -> Path:
+    """The folder for previews, checkpoints and losses.csv."""
     return Path(args.run_dir) if args.run_dir else Path("runs") / file_stem(args.name)
 
 
@@ -752,6 +420,7 @@ class LossLog:
         self.header = append and path.stat().st_size > 0
 
     def write(self, step: int, losses: dict[str, float]) -> None:
+        # The header waits for the first row: the columns are the loss names it brings.
         if self.writer is None:
             self.writer = csv.writer(self.file)
             if not self.header:
@@ -762,23 +431,14 @@ class LossLog:
         self.file.close()
 
 
-def _postfix(smooth: dict[str, float]) -> str:
-    return " ".join(f"{k}={v:.3g}" for k, v in smooth.items())
-
-
-def _smooth(avg: dict[str, float], losses: dict[str, float]) -> dict[str, float]:
-    # Exponential moving average: single-batch losses jump around too much to read.
-    return {k: v if k not in avg else 0.9 * avg[k] + 0.1 * v for k, v in losses.items()}
-
-
-def _shard(paths: list[Path], ctx: Dist) -> list[Path]:
-    mine = paths[ctx.rank :: ctx.world]
-    return mine or paths  # fewer photos than processes: every rank uses them all
+# ----------------------------------------------------------------------------- the run
 
 
 def train(args: argparse.Namespace) -> TrainResult:
-    """Train a style as the options say; rank 0 writes the run folder and the style file."""
-    validate(args)
+    """Train a style as the options say; rank 0 writes the run folder and the style file.
+
+    `args` are `livestyle train`'s options, checked by livestyle.commands.train.validate.
+    """
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     started = time.perf_counter()
@@ -795,20 +455,13 @@ def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float)
     ckpt = read_checkpoint(Path(args.resume)) if args.resume else None
     if ckpt is not None:
         check_checkpoint(ckpt, args)  # before the slow part: decoding the photos
-    paths = find_photos(Path(args.data))
-    if not paths:
-        raise LivestyleError(f"--data {args.data}: no photos found (jpg, jpeg, png, bmp, webp)")
-    pool = PhotoPool.load(_shard(paths, ctx), args.size)
-    if not pool.images:
-        raise LivestyleError(f"--data {args.data}: none of the {len(paths)} photos is readable")
-    if pool.skipped and ctx.main:
-        log.warning("skipped %d unreadable photo(s) of %d", pool.skipped, len(paths))
+    pool = _load_photos(args, ctx)
     trainer = Trainer(args, ctx, device)
     if ckpt is not None:
         trainer.restore(ckpt)
     trainer.set_style(style)
     out_dir = run_dir(args)
-    photo = preview_input(args, pool)
+    photo = preview_photo(args.preview_image, pool, args.size)
     deadline = t0 + args.max_minutes * 60 if args.max_minutes else math.inf
     history = _loop(trainer, pool, out_dir, photo, deadline)
     path = None
@@ -818,9 +471,26 @@ def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float)
     return TrainResult(path, out_dir, history, pool.skipped, time.perf_counter() - t0)
 
 
+def _load_photos(args: argparse.Namespace, ctx: Dist) -> PhotoPool:
+    """This process's share of the photos, decoded; unreadable ones are only counted."""
+    paths = find_photos(Path(args.data))
+    pool = PhotoPool.load(_shard(paths, ctx), args.size)
+    if not pool.images:
+        raise LivestyleError(f"--data {args.data}: none of the {len(paths)} photos is readable")
+    if pool.skipped and ctx.main:
+        log.warning("skipped %d unreadable photo(s) of %d", pool.skipped, len(paths))
+    return pool
+
+
+def _shard(paths: list[Path], ctx: Dist) -> list[Path]:
+    mine = paths[ctx.rank :: ctx.world]
+    return mine or paths  # fewer photos than processes: every rank uses them all
+
+
 def _loop(
     trainer: Trainer, pool: PhotoPool, out_dir: Path, photo: torch.Tensor, deadline: float
-) -> list:
+) -> list[StepResult]:
+    """Step until --steps or the time box; log, preview and checkpoint along the way."""
     args, main = trainer.args, trainer.ctx.main
     history: list[StepResult] = []
     smooth: dict[str, float] = {}
@@ -857,6 +527,15 @@ def _loop(
     return history
 
 
+def _postfix(smooth: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:.3g}" for k, v in smooth.items())
+
+
+def _smooth(avg: dict[str, float], losses: dict[str, float]) -> dict[str, float]:
+    # Exponential moving average: single-batch losses jump around too much to read.
+    return {k: v if k not in avg else 0.9 * avg[k] + 0.1 * v for k, v in losses.items()}
+
+
 def _time_is_up(ctx: Dist, deadline: float) -> bool:
     """Whether the time box is over; under torchrun rank 0 decides for all, so all stop."""
     if deadline == math.inf:
@@ -870,6 +549,7 @@ def _time_is_up(ctx: Dist, deadline: float) -> bool:
 
 
 def _periodic(trainer: Trainer, step: int, out_dir: Path, photo: torch.Tensor, last: bool) -> None:
+    """The checkpoint and preview due at this step, if any."""
     args = trainer.args
     if args.checkpoint_every and (step % args.checkpoint_every == 0 or last):
         ckpt = trainer.checkpoint()  # every rank takes part: it gathers their RNG states

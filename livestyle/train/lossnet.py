@@ -318,17 +318,3 @@ def load_loss_network(
     if name == "vgg16":
         return load_vgg16(vgg_weights, download_vgg)
     raise LivestyleError(f"unknown loss network {name!r}; choose one of {', '.join(LOSS_NETWORKS)}")
-
-
-def gram(features: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) -> (N, C, C) Gram matrices normalized by C*H*W, in float32.
-
-    Always float32, also inside autocast: autocast would run the product in float16, and
-    on real photos the unnormalized sums of the early taps reach 1e5-1e6, past float16's
-    65504, so every step would overflow and be skipped by the gradient scaler.
-    """
-    n, c, h, w = features.shape
-    with torch.autocast(features.device.type, enabled=False):
-        # Scale before the product, so no partial sum leaves the range of the inputs.
-        flat = features.float().reshape(n, c, h * w) / math.sqrt(c * h * w)
-        return flat @ flat.transpose(1, 2)

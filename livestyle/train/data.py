@@ -1,0 +1,177 @@
+"""Training images: the photos (found, decoded once, kept in memory, cropped at random), the
+painting at its training scale, and the preview pictures written to the run folder.
+
+Everything here is RGB: OpenCV decodes BGR, and `decode_rgb` is the one place that converts.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from livestyle.errors import LivestyleError
+from livestyle.video.files import IMAGE_SUFFIXES, decode_image, find_images
+
+# Photos are decoded once and kept with their short side at most this many times --size:
+# enough room for scale jitter, small enough that 6K wallpapers cost no more than COCO.
+CACHE_SCALE = 2.0
+# Reference long side (px) of a painting at which its strokes are sized for a --size crop.
+STYLE_REFERENCE = 1080
+# Short side of the preview photo, in units of --size: big enough to judge strokes by eye.
+PREVIEW_SCALE = 1.5
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+def decode_rgb(path: Path) -> np.ndarray | None:
+    """An RGB uint8 image, or None when the file is missing or not a readable image."""
+    image = decode_image(path)
+    return None if image is None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def fit_short_side(image: np.ndarray, max_short: int) -> np.ndarray:
+    """Scale down (never up) so the short side is at most max_short.
+
+    The short side, not video.files.fit_long_side's long one: crops are squares of the short
+    side, so it is what decides how much a crop is scaled.
+    """
+    short = min(image.shape[:2])
+    if short <= max_short:
+        return image
+    scale = max_short / short
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 -> (3, H, W) float in [0, 1]."""
+    return torch.from_numpy(image).permute(2, 0, 1).float().div_(255.0)
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """(3, H, W) float -> (H, W, 3) uint8 RGB, clamped as the app clamps."""
+    return (image.detach().float().clamp(0, 1) * 255 + 0.5).byte().permute(1, 2, 0).cpu().numpy()
+
+
+# ----------------------------------------------------------------------------- photos
+
+
+def find_photos(root: Path) -> list[Path]:
+    """The image files under `root`, at any depth, sorted; an error when there are none."""
+    if not root.is_dir():
+        raise LivestyleError(f"--data {root}: no such folder")
+    paths = find_images(root, recursive=True)
+    if not paths:
+        kinds = ", ".join(sorted(suffix.lstrip(".") for suffix in IMAGE_SUFFIXES))
+        raise LivestyleError(f"--data {root}: no photos found ({kinds})")
+    return paths
+
+
+@dataclass
+class PhotoPool:
+    """Decoded, downscaled training photos in memory, and random crops from them."""
+
+    images: list[np.ndarray]
+    skipped: int = 0
+    paths: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, paths: list[Path], size: int) -> PhotoPool:
+        """Decode every photo once; unreadable (or 1-pixel) ones are counted, not fatal."""
+        max_short = round(size * CACHE_SCALE)
+
+        def decode(path: Path) -> np.ndarray | None:
+            image = decode_rgb(path)
+            return None if image is None else fit_short_side(image, max_short)
+
+        # Two threads: OpenCV releases the GIL while decoding, and the machine may have 2 cores.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            decoded = list(pool.map(decode, paths))
+        kept = [
+            (p, im)
+            for p, im in zip(paths, decoded, strict=True)
+            if im is not None and min(im.shape[:2]) > 1
+        ]
+        return cls([im for _, im in kept], len(paths) - len(kept), [p for p, _ in kept])
+
+    def crop(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """A random square crop at a random scale, resized to size, maybe mirrored."""
+        image = self.images[rng.integers(len(self.images))]
+        height, width = image.shape[:2]
+        short = min(height, width)
+        # Crop side between half the short side and all of it (at most CACHE_SCALE x size),
+        # so objects appear at several scales; tiny photos are simply upscaled.
+        low = min(short, max(size // 2, round(short / 2)))
+        side = int(rng.integers(low, short + 1))
+        top = int(rng.integers(height - side + 1))
+        left = int(rng.integers(width - side + 1))
+        patch = image[top : top + side, left : left + side]
+        interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
+        patch = cv2.resize(patch, (size, size), interpolation=interp)
+        return patch[:, ::-1] if rng.random() < 0.5 else patch
+
+    def batch(self, rng: np.random.Generator, size: int, count: int) -> torch.Tensor:
+        """`count` random crops as one (N, 3, size, size) float batch in [0, 1]."""
+        crops = np.stack([self.crop(rng, size) for _ in range(count)])
+        return torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2).float() / 255.0
+
+
+# ----------------------------------------------------------------------------- the painting
+
+
+def load_style_image(path: Path, size: int, style_size: int | None) -> torch.Tensor:
+    """The painting as a (1, 3, H, W) tensor, its long side scaled per --style-size.
+
+    Without --style-size the painting keeps its proportion to a STYLE_REFERENCE-px frame, so
+    its strokes come out the same size relative to a --size crop whatever the file's size.
+    """
+    image = decode_rgb(path)
+    if image is None:
+        raise LivestyleError(f"--style-image {path}: not a readable image file")
+    height, width = image.shape[:2]
+    long_side = max(height, width)
+    target = style_size or max(32, round(size * long_side / STYLE_REFERENCE))
+    scale = target / long_side
+    dims = (max(16, round(width * scale)), max(16, round(height * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return to_tensor(cv2.resize(image, dims, interpolation=interp)).unsqueeze(0)
+
+
+# ----------------------------------------------------------------------------- previews
+
+
+def preview_photo(preview_image: str | None, pool: PhotoPool, size: int) -> torch.Tensor:
+    """The fixed (1, 3, H, W) photo every preview stylizes, so previews compare over time:
+    --preview-image, or the pool's middle photo; short side at most PREVIEW_SCALE x size."""
+    if preview_image:
+        image = decode_rgb(Path(preview_image))
+        if image is None:
+            raise LivestyleError(f"--preview-image {preview_image}: not a readable image")
+    else:
+        image = pool.images[len(pool.images) // 2]
+    image = fit_short_side(image, round(size * PREVIEW_SCALE))
+    return to_tensor(image).unsqueeze(0)
+
+
+def write_preview(path: Path, photo: torch.Tensor, output: torch.Tensor) -> None:
+    """The photo and its stylized version side by side, as a JPEG."""
+    side_by_side = torch.cat([photo[0], output[0].clamp(0, 1)], dim=2)
+    _write_jpeg(path, to_uint8(side_by_side))
+
+
+def _write_jpeg(path: Path, rgb: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, data = cv2.imencode(path.suffix, rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise LivestyleError(f"{path}: cannot encode image")
+    # Written aside and renamed: a viewer watching the run folder never sees half a file.
+    tmp = path.with_name(path.name + ".tmp")
+    data.tofile(str(tmp))
+    os.replace(tmp, path)

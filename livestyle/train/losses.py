@@ -1,0 +1,130 @@
+"""The training losses: content, style (Gram matrices of the loss network's features, as in
+shared/lossnet/NOTES.md), total variation, and the temporal term that asks the network to
+commute with small frame-to-frame motions, so live video does not flicker.
+
+Every loss returns a float32 scalar whose weight is an option of `livestyle train`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# Largest random circular shift (px) before the loss network, per NOTES.md.
+JITTER_PX = 8
+# Shifts averaged into the style Gram targets, so they do not depend on one pixel grid.
+STYLE_JITTERS = 4
+
+
+# ----------------------------------------------------------------------------- jitter
+
+
+def random_roll(gen: torch.Generator) -> tuple[int, int]:
+    """A random (dy, dx) shift of up to JITTER_PX pixels."""
+    dy, dx = torch.randint(0, JITTER_PX + 1, (2,), generator=gen).tolist()
+    return int(dy), int(dx)
+
+
+def roll(x: torch.Tensor, shift: tuple[int, int]) -> torch.Tensor:
+    """Shift an (N, C, H, W) batch circularly; the loss network's grid then varies per step."""
+    return torch.roll(x, shifts=shift, dims=(2, 3)) if any(shift) else x
+
+
+# ----------------------------------------------------------------------------- style and content
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, C) Gram matrices normalized by C*H*W, in float32.
+
+    Always float32, also inside autocast: autocast would run the product in float16, and
+    on real photos the unnormalized sums of the early taps reach 1e5-1e6, past float16's
+    65504, so every step would overflow and be skipped by the gradient scaler.
+    """
+    n, c, h, w = features.shape
+    with torch.autocast(features.device.type, enabled=False):
+        # Scale before the product, so no partial sum leaves the range of the inputs.
+        flat = features.float().reshape(n, c, h * w) / math.sqrt(c * h * w)
+        return flat @ flat.transpose(1, 2)
+
+
+@torch.no_grad()
+def style_targets(
+    lossnet: nn.Module, style: torch.Tensor, gen: torch.Generator
+) -> dict[str, torch.Tensor]:
+    """Gram matrices of the painting, averaged over a few jitter shifts."""
+    totals: dict[str, torch.Tensor] = {}
+    shifts = [(0, 0)] + [random_roll(gen) for _ in range(STYLE_JITTERS - 1)]
+    for shift in shifts:
+        feats = lossnet(roll(style, shift))
+        for name in lossnet.style_layers:
+            totals[name] = totals.get(name, 0) + gram(feats[name]) / len(shifts)
+    return totals
+
+
+def style_loss(
+    feats: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], layers: tuple[str, ...]
+) -> torch.Tensor:
+    """Mean over layers of the Gram error relative to the painting's own Gram magnitude."""
+    total = 0.0
+    for name in layers:
+        target = targets[name]
+        diff = (gram(feats[name]) - target).pow(2).sum(dim=(1, 2))
+        total = total + (diff / target.pow(2).sum()).mean()
+    return total / len(layers)
+
+
+def content_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Feature MSE relative to the photo's feature energy (so weights are scale-free)."""
+    output, target = output.float(), target.float()
+    return F.mse_loss(output, target) / target.pow(2).mean().clamp_min(1e-8)
+
+
+def tv_loss(y: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference between neighbouring pixels: penalizes speckle."""
+    dy = (y[..., 1:, :] - y[..., :-1, :]).abs().mean()
+    dx = (y[..., :, 1:] - y[..., :, :-1]).abs().mean()
+    return dy + dx
+
+
+# ----------------------------------------------------------------------------- temporal
+
+
+def random_motion(count: int, gen: torch.Generator) -> torch.Tensor:
+    """Affine matrices (N, 2, 3) of small camera-like motion: shift, rotation, zoom."""
+    u = torch.rand(count, 4, generator=gen) * 2 - 1
+    angle = u[:, 0] * math.radians(2.0)
+    scale = 1 + u[:, 1] * 0.03
+    shift = u[:, 2:] * 0.03  # in normalized units: 1.5 % of the side
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    return torch.stack(
+        [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
+    )
+
+
+def warp(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """Move a batch by its affine matrices; pixels from outside the frame are black."""
+    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def valid_mask(theta: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """1 where the warp samples inside the frame; the invented border pixels are 0."""
+    ones = torch.ones_like(like[:, :1])
+    return (warp(ones, theta) > 0.999).to(like.dtype)
+
+
+def temporal_pair(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A moved, slightly noisy copy of the batch (the next video frame) and the motion."""
+    theta = random_motion(x.shape[0], gen)
+    noise = torch.randn(x.shape, generator=gen).to(x.device) * 0.02
+    return warp(x, theta) + noise, theta
+
+
+def temporal_loss(y: torch.Tensor, y_moved: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """|| T(f(x)) - f(T(x)) ||^2 over the pixels the motion does not invent."""
+    mask = valid_mask(theta, y)
+    diff = (warp(y.float(), theta) - y_moved.float()).pow(2) * mask
+    return diff.sum() / (mask.sum() * y.shape[1]).clamp_min(1.0)
