@@ -151,7 +151,8 @@ def test_headless_pipeline_on_cuda_records_every_frame(tmp_path: Path, size) -> 
 
 def test_training_under_half_precision_autocast_trains(tmp_path: Path) -> None:
     from livestyle import cli
-    from livestyle.train import loop as T
+    from livestyle.commands.train import DEFAULTS
+    from livestyle.train.loop import train
     from livestyle.weights import load_style
 
     painting = SHARED / "styles" / "vangogh_starry_night.jpg"
@@ -162,10 +163,10 @@ def test_training_under_half_precision_autocast_trains(tmp_path: Path) -> None:
     argv += ["--variant", variant, "--steps", str(steps), "--size", str(size), "--batch", "4"]
     argv += ["--amp", HALF, "--device", GPU.type, "--out-dir", str(tmp_path / "styles")]
     argv += ["--run-dir", str(tmp_path / "run"), "--preview-every", "0"]
-    result = T.train(cli.build_parser().parse_args(argv))
+    result = train(cli.build_parser().parse_args(argv))
     totals = [step.losses["total"] for step in result.history]
     assert all(np.isfinite(totals)) and np.mean(totals[-2:]) < 0.9 * totals[0], totals
-    torch.manual_seed(T.DEFAULTS["seed"])
+    torch.manual_seed(DEFAULTS["seed"])
     untrained = TransformerNet(VARIANTS[variant]).state_dict()
     trained = load_style(result.style_path)[0].state_dict()
     assert not [k for k, v in untrained.items() if torch.equal(v, trained[k])]
