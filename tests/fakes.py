@@ -88,17 +88,64 @@ class FlakyCamera:
         self.closed = True
 
 
-class BrokenDriver(DemoSource):
-    """The demo, whose driver throws on read `fail_at` (counted from 0)."""
+class DemoClip(DemoSource):
+    """The demo, paced at `fps`, that ends like a file after `frames` reads (None: never) or
+    whose driver throws on read `fail_at` (counted from 0); it counts its closes."""
 
-    def __init__(self, fail_at: int = 15, fps: float = 30.0) -> None:
+    def __init__(
+        self, frames: int | None = None, fail_at: int | None = None, fps: float = 30.0
+    ) -> None:
         super().__init__(*SIZE, fps=fps)
+        self.frames = frames
         self.fail_at = fail_at
+        self.closes = 0
 
     def read(self) -> np.ndarray | None:
         if self._index == self.fail_at:
             raise OSError("driver fell over")
+        if self.frames is not None and self._index >= self.frames:
+            return None
         return super().read()
+
+    def close(self) -> None:
+        self.closes += 1
+
+
+class StuckCamera:
+    """A live camera whose read() blocks until the test lets it go (a V4L2 or network camera
+    that hangs), and which notes whether close() came while a read was in progress."""
+
+    name = "stuck camera"
+    fps = 30.0
+    paced = False
+    live = True
+
+    def __init__(self) -> None:
+        self.in_read = threading.Event()
+        self.let_go = threading.Event()
+        self.reading = False
+        self.closes = 0
+        self.closed_during_read = False
+        self._lock = threading.Lock()
+
+    def read(self) -> np.ndarray | None:
+        with self._lock:
+            self.reading = True
+        self.in_read.set()
+        try:
+            self.let_go.wait(30)
+            return solid_frame(0, SIZE)
+        finally:
+            with self._lock:
+                self.reading = False
+
+    def reopen(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self.closes += 1
+            self.closed_during_read |= self.reading
 
 
 # --- writers ---

@@ -18,7 +18,7 @@ from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
 
-from .fakes import SIZE, BrokenDriver, stop_quickly, wait_for
+from .fakes import SIZE, DemoClip, stop_quickly, wait_for
 from .media import video_frames
 
 
@@ -48,7 +48,7 @@ def test_inference_crash_exits_1_with_one_line_and_finalized_file(
 def test_capture_crash_exits_1_with_finalized_file(
     stylizer: Stylizer, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    pipeline = Pipeline(BrokenDriver(fail_at=15), stylizer)
+    pipeline = Pipeline(DemoClip(fail_at=15), stylizer)
     out = tmp_path / "crash.mp4"
     assert run_headless(pipeline, out) == 1
     assert capsys.readouterr().err.strip().splitlines()[-1] == (

@@ -16,7 +16,7 @@ from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
 from livestyle.video.sources import open_source
 
-from .fakes import SIZE, FlakyCamera, SpyWriter, stop_quickly, wait_for
+from .fakes import SIZE, DemoClip, FlakyCamera, SpyWriter, StuckCamera, stop_quickly, wait_for
 from .media import video_frames, write_video
 
 
@@ -83,6 +83,32 @@ def test_camera_coming_back_keeps_a_recording_error_on_screen(
     wait_for(lambda: camera.back_at is not None, what="reopen")
     stop_quickly(pipeline)
     assert pipeline.status == pipeline.recording_error and "No space left" in pipeline.status
+
+
+# --- closing the source ---
+def test_stop_never_closes_a_source_in_the_middle_of_a_read(stylizer: Stylizer) -> None:
+    # Closing a V4L2 or network camera while another thread reads it is undefined behaviour:
+    # only the capture thread closes its source, once its read has returned.
+    camera = StuckCamera()
+    pipeline = Pipeline(camera, stylizer)
+    pipeline.start()
+    assert camera.in_read.wait(10)
+    pipeline.stop(timeout=0.2)  # the read outlasts the join
+    assert camera.closes == 0 and not camera.closed_during_read
+    assert pipeline.capture.is_alive()  # still inside read()
+    camera.let_go.set()
+    pipeline.capture.join(5)
+    assert not pipeline.capture.is_alive()
+    assert camera.closes == 1 and not camera.closed_during_read
+
+
+def test_a_pipeline_stopped_before_it_started_closes_its_source(stylizer: Stylizer) -> None:
+    # No capture thread ever ran to close it (a --record target refused, say).
+    source = DemoClip()
+    pipeline = Pipeline(source, stylizer)
+    pipeline.stop()
+    pipeline.stop()  # safe to call more than once: still one close
+    assert source.closes == 1
 
 
 # --- sources that end ---

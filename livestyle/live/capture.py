@@ -18,6 +18,9 @@ class CaptureThread(threading.Thread):
 
     A live source that fails is reopened with back-off ("camera lost, retrying"); a file
     ends (or rewinds with `loop`). The slot is closed when capture ends, so the consumer knows.
+    The thread owns the source: it closes it when its loop ends, however it ends, because only
+    this thread knows that no read() is in progress (closing a V4L2 or network camera in the
+    middle of one is undefined behaviour).
     """
 
     def __init__(
@@ -57,7 +60,14 @@ class CaptureThread(threading.Thread):
             self.error = exc
             log.error("capture failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
         finally:
-            self.slot.close()
+            self.slot.close()  # first: the consumer hears of the end even if close() hangs
+            self._close_source()
+
+    def _close_source(self) -> None:
+        try:
+            self.source.close()
+        except Exception as exc:  # the run is over either way; a failed close is only noted
+            log.warning("closing %s failed: %s", self.source.name, exc)
 
     def _capture_loop(self) -> None:
         interval = 1.0 / self.source.fps

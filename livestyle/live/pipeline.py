@@ -112,7 +112,10 @@ class Pipeline:
         for recorder in self.recordings:
             if recorder.is_alive():
                 recorder.join(max(0.0, saved_by - time.monotonic()))
-        self.source.close()
+        # The capture thread closes the source once its last read() has returned, even if
+        # that is after the join above gave up; only a thread that never ran leaves it to us.
+        if self.capture.ident is None:
+            self.source.close()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the source to end and inference to drain; True if it did."""
