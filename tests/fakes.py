@@ -215,6 +215,21 @@ class BlockedWriter(ListWriter):
         super().release()
 
 
+class LateFailingWriter(ListWriter):
+    """Its first write waits until the test lets it go, then fails (a full disk): a recording
+    whose error arrives after the user has moved on."""
+
+    def __init__(self) -> None:
+        super().__init__(fail_after=0)
+        self.writing = threading.Event()
+        self.let_go = threading.Event()
+
+    def write(self, frame: np.ndarray, time: float) -> int:
+        self.writing.set()
+        self.let_go.wait(10)
+        return super().write(frame, time)
+
+
 # --- child processes ---
 def start_live(env: dict[str, str], out: Path) -> tuple[subprocess.Popen, queue.Queue]:
     """`livestyle live --headless --source demo --record out`; stderr lines go to a queue."""

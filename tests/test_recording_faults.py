@@ -19,7 +19,16 @@ from livestyle.live.recorder import Recorder
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
 
-from .fakes import SIZE, SpyWriter, noise, stop_quickly, wait_for
+from .fakes import (
+    SIZE,
+    LateFailingWriter,
+    ListWriter,
+    SpyWriter,
+    noise,
+    solid_frame,
+    stop_quickly,
+    wait_for,
+)
 from .media import video_frames
 
 
@@ -128,3 +137,29 @@ def test_headless_recording_failure_exits_1(
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith(f"livestyle: error: recording to {out} stopped")
     assert len(video_frames(out)) == pipeline.recordings[0].frames_written >= 5
+
+
+def test_a_late_failure_of_a_stopped_recording_leaves_the_next_one_running(
+    stylizer: Stylizer, tmp_path: Path
+) -> None:
+    late = LateFailingWriter()
+    writers = {"a.mp4": late, "b.mp4": ListWriter()}
+    pipeline = Pipeline(
+        DemoSource(*SIZE, fps=30),
+        stylizer,
+        writer_factory=lambda path, fps, size: writers[path.name](path, fps, size),
+    )
+    pipeline.start_recording(tmp_path / "a.mp4")
+    first = pipeline.recorder
+    assert first is not None and first.submit(solid_frame(1, SIZE), 0.0)
+    assert late.writing.wait(10)
+    pipeline.stop_recording()  # the user stops A while its writer is still busy...
+    pipeline.start_recording(tmp_path / "b.mp4")  # ...and starts B
+    second = pipeline.recorder
+    late.let_go.set()  # A's disk-full error arrives now
+    assert first.finalized.wait(10)
+    assert first.error is not None and "No space left" in first.error
+    assert pipeline.recorder is second and pipeline.recording  # B goes on
+    assert pipeline.status == first.error  # and A's failure is still said
+    pipeline.stop()
+    assert second is not None and second.error is None

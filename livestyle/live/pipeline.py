@@ -9,6 +9,7 @@ this class; neither knows about threads.
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import threading
 import time
@@ -157,12 +158,9 @@ class Pipeline:
             if self.recorder is not None:
                 return self.recorder.path
             target = Path(path) if path else self.out_dir / timestamped_name()
-            recorder = Recorder(
-                target,
-                self.record_fps,
-                writer_factory=self.writer_factory,
-                on_error=self._recording_failed,
-            )
+            recorder = Recorder(target, self.record_fps, writer_factory=self.writer_factory)
+            # Bound to this recorder: its error may arrive after the user moved on to another.
+            recorder.on_error = functools.partial(self._recording_failed, recorder)
             recorder.start()
             self.recorder = recorder
             self.recordings.append(recorder)
@@ -192,10 +190,13 @@ class Pipeline:
     def toggle_recording(self) -> Path | None:
         return self.stop_recording() if self.recording else self.start_recording()
 
-    def _recording_failed(self, message: str) -> None:
+    def _recording_failed(self, recorder: Recorder, message: str) -> None:
         self._set_status("recording", message)
         with self._recorder_lock:
-            self.recorder = None  # the thread finalizes what it wrote; live view goes on
+            # The thread finalizes what it wrote; live view goes on. A recording that failed
+            # after it was stopped is no longer current: the one that is must go on.
+            if self.recorder is recorder:
+                self.recorder = None
 
     def _to_recorder(self, frame: StylizedFrame) -> None:
         recorder = self.recorder
