@@ -21,6 +21,15 @@ from .media import write_styles, write_video  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def state_folder(tmp_path: Path, monkeypatch) -> Path:
+    """Where the app writes its error log in this test: never the user's own state folder
+    (child processes started with os.environ inherit it too)."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("LIVESTYLE_STATE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def styles_dir(tmp_path: Path) -> Path:
     """A folder holding three random-weight lite styles: alpha, beta, gamma (in key order)."""

@@ -111,6 +111,19 @@ class DemoClip(DemoSource):
         self.closes += 1
 
 
+class BuggyCamera(DemoClip):
+    """The demo whose driver code has a bug: read `fail_at` raises KeyError('x') from
+    grab_from_driver (the name a traceback must show)."""
+
+    def read(self) -> np.ndarray | None:
+        if self._index == self.fail_at:
+            self.grab_from_driver()
+        return super().read()
+
+    def grab_from_driver(self) -> None:
+        raise KeyError("x")
+
+
 class StuckCamera:
     """A live camera whose read() blocks until the test lets it go (a V4L2 or network camera
     that hangs), and which notes whether close() came while a read was in progress."""
@@ -213,6 +226,18 @@ class BlockedWriter(ListWriter):
         self.releasing.set()
         assert self.let_go.wait(10)
         super().release()
+
+
+class BuggyWriter(ListWriter):
+    """Its write `fail_after` raises ValueError from encode_packet (a bug in an encoder)."""
+
+    def write(self, frame: np.ndarray, time: float) -> int:
+        if self.fail_after is not None and len(self.frames) >= self.fail_after:
+            self.encode_packet()
+        return super().write(frame, time)
+
+    def encode_packet(self) -> None:
+        raise ValueError("encoder broke")
 
 
 class LateFailingWriter(ListWriter):

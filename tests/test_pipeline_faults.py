@@ -24,7 +24,11 @@ from .media import video_frames
 
 # --- crashes ---
 def test_inference_crash_exits_1_with_one_line_and_finalized_file(
-    stylizer: Stylizer, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch
+    stylizer: Stylizer,
+    tmp_path: Path,
+    state_folder: Path,
+    capsys: pytest.CaptureFixture,
+    monkeypatch,
 ) -> None:
     real, calls = stylizer.stylize, []
 
@@ -39,20 +43,21 @@ def test_inference_crash_exits_1_with_one_line_and_finalized_file(
     out = tmp_path / "crash.mp4"
     assert run_headless(pipeline, out) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == "livestyle: error: RuntimeError: boom in inference"
+    details = f"(details: {state_folder / 'errors.log'})"  # the traceback is kept there
+    assert err[-1] == f"livestyle: error: RuntimeError: boom in inference {details}"
     assert not any("Traceback" in line for line in err)
     assert not any(t.is_alive() for t in pipeline.threads)
     assert len(video_frames(out)) == pipeline.recordings[0].frames_written >= 5
 
 
 def test_capture_crash_exits_1_with_finalized_file(
-    stylizer: Stylizer, tmp_path: Path, capsys: pytest.CaptureFixture
+    stylizer: Stylizer, tmp_path: Path, state_folder: Path, capsys: pytest.CaptureFixture
 ) -> None:
     pipeline = Pipeline(DemoClip(fail_at=15), stylizer)
     out = tmp_path / "crash.mp4"
     assert run_headless(pipeline, out) == 1
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        "livestyle: error: OSError: driver fell over"
+        f"livestyle: error: OSError: driver fell over (details: {state_folder / 'errors.log'})"
     )
     assert not any(t.is_alive() for t in pipeline.threads)
     assert len(video_frames(out)) == pipeline.recordings[0].frames_written >= 1

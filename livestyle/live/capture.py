@@ -6,7 +6,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+from livestyle.crashlog import keep_traceback
 from livestyle.live.slot import Frame, LatestSlot
 from livestyle.video.sources import FrameSource
 
@@ -44,6 +46,7 @@ class CaptureThread(threading.Thread):
         self.retry_delays = retry_delays
         self.captured = 0
         self.error: BaseException | None = None
+        self.error_log: Path | None = None  # the file holding error's traceback, if any
         self._stop_event = threading.Event()
 
     def stop(self) -> None:
@@ -57,6 +60,7 @@ class CaptureThread(threading.Thread):
         try:
             self._capture_loop()
         except BaseException as exc:  # reported by the pipeline, never lost with the thread
+            self.error_log = keep_traceback(exc, self.name)  # set first: it goes with error
             self.error = exc
             log.error("capture failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
         finally:

@@ -132,6 +132,17 @@ class Pipeline:
         return self.capture.error or self.inference.error
 
     @property
+    def error_log(self) -> Path | None:
+        """The file holding the traceback of `error`, else of the last failed recording's;
+        None for a user error (its one line says it all) or when the log could not be written.
+        """
+        for thread in (self.capture, self.inference):
+            if thread.error is not None:
+                return thread.error_log
+        failed = [r for r in self.recordings if r.error]
+        return failed[-1].error_log if failed else None
+
+    @property
     def threads(self) -> list[threading.Thread]:
         return [self.capture, self.inference, *self.recordings]
 
