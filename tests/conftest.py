@@ -1,4 +1,5 @@
-"""Shared fixtures: small random-weight styles, a CPU stylizer over them, a short test video."""
+"""Shared fixtures: small random-weight styles, a CPU stylizer over them, a short test video,
+and the environment for running the command on them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,17 @@ from livestyle.stylizer import Stylizer  # noqa: E402
 from livestyle.weights import load_styles, scan_styles  # noqa: E402
 
 from .media import write_styles, write_video  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def state_folder(tmp_path: Path, monkeypatch) -> Path:
+    """Where the app writes its error log in this test: never the user's own state folder
+    (child processes started with os.environ inherit it too)."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("LIVESTYLE_STATE_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture
@@ -35,3 +47,11 @@ def stylizer(styles_dir: Path) -> Stylizer:
 def video_file(tmp_path: Path) -> Path:
     """A 64x48, 30 fps, 20-frame mp4v video with moving content."""
     return write_video(tmp_path / "clip.mp4", frames=20, fps=30.0, size=(64, 48))
+
+
+@pytest.fixture
+def styles_env(styles_dir: Path, tmp_path: Path, monkeypatch) -> dict[str, str]:
+    """Test styles only, no user styles: set here for main(), returned for child processes."""
+    monkeypatch.setenv("LIVESTYLE_STYLES_DIR", str(styles_dir))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    return {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 
 from livestyle.model import VARIANTS, TransformerNet
 from livestyle.weights import StyleInfo, save_style
@@ -30,6 +34,16 @@ def write_styles(folder: Path, names=("alpha", "beta", "gamma"), variant="lite")
         )
         save_style(folder / f"{name}.{variant}.safetensors", net, info)
     return folder
+
+
+def rewrite_style(path: Path, source: Path, edit_config: Callable[[dict], None]) -> Path:
+    """Save source's tensors to path with its metadata's network config edited."""
+    with safe_open(str(source), framework="pt") as f:
+        meta = f.metadata()
+    config = json.loads(meta["config"])
+    edit_config(config)
+    save_file(load_file(str(source)), str(path), metadata={**meta, "config": json.dumps(config)})
+    return path
 
 
 def write_video(path: Path, frames: int = 20, fps: float = 30.0, size=(64, 48)) -> Path:

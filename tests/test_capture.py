@@ -11,6 +11,7 @@ from livestyle.live.slot import Frame, LatestSlot
 from livestyle.video.demo import DemoSource
 from livestyle.video.sources import open_source
 
+from .fakes import DemoClip, wait_for
 from .media import write_video
 
 
@@ -102,6 +103,22 @@ def test_loop_repeats_a_file_with_continuous_timestamps(clip):
             last = frame
     assert thread.captured == frames * 2 + 3
     assert last.pts == pytest.approx((frames * 2 + 2) / fps)
+
+
+@pytest.mark.parametrize("ending", ["stop", "end of file", "max frames", "error"])
+def test_capture_thread_closes_its_source_however_it_ends(ending):
+    source = DemoClip(
+        frames=5 if ending == "end of file" else None, fail_at=5 if ending == "error" else None
+    )
+    thread = CaptureThread(source, LatestSlot(), max_frames=5 if ending == "max frames" else None)
+    thread.start()
+    if ending == "stop":
+        wait_for(lambda: thread.captured >= 3, what="frames")
+        thread.stop()
+    thread.join(5)
+    assert not thread.is_alive() and source.closes == 1
+    assert (thread.error is not None) == (ending == "error")
+    assert thread.slot.closed  # the consumer hears of the end too
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,5 @@
 import logging
 import sys
-import threading
 from fractions import Fraction
 
 import cv2
@@ -12,50 +11,8 @@ from livestyle.live.recorder import Recorder
 from livestyle.video import writer as video_writer
 from livestyle.video.writer import TIME_BASE, OpenCVWriter, PyAVWriter, open_video_writer
 
+from .fakes import BlockedWriter, ListWriter, solid_frame
 from .media import video_frames
-
-
-class ListWriter:
-    """Keeps written frames and their times in memory; can fail after a number of frames
-    (a full disk)."""
-
-    def __init__(self, fail_after=None):
-        self.frames = []
-        self.times = []
-        self.released = False
-        self.fail_after = fail_after
-
-    def __call__(self, path, fps, size):
-        self.size = size
-        return self
-
-    def write(self, frame, time):
-        if self.fail_after is not None and len(self.frames) >= self.fail_after:
-            raise OSError(28, "No space left on device")
-        self.frames.append(frame)
-        self.times.append(time)
-        return 1
-
-    def release(self):
-        self.released = True
-
-
-class BlockedWriter(ListWriter):
-    """Its release waits until the test lets it go: a slow finalization."""
-
-    def __init__(self):
-        super().__init__()
-        self.releasing = threading.Event()
-        self.let_go = threading.Event()
-
-    def release(self):
-        self.releasing.set()
-        assert self.let_go.wait(10)
-        super().release()
-
-
-def frame(value, size=(8, 6)):
-    return np.full((size[1], size[0], 3), value, np.uint8)
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +29,7 @@ def test_frames_keep_their_times_and_late_duplicates_are_skipped(tmp_path):
     rec.start()
     # stream times: a gap from 0.1 to 0.4 is not filled; 0.4 again and 0.35 add nothing new
     for value, pts in [(1, 5.0), (2, 5.1), (3, 5.4), (4, 5.4), (5, 5.35), (6, 5.5)]:
-        rec.submit(frame(value), pts)
+        rec.submit(solid_frame(value), pts)
     rec.finish()
     assert [int(f[0, 0, 0]) for f in writer.frames] == [1, 2, 3, 6]
     assert writer.times == pytest.approx([0.0, 0.1, 0.4, 0.5])
@@ -85,7 +42,7 @@ def test_full_queue_drops_and_counts_never_blocks(tmp_path):
     writer = ListWriter()
     rec = Recorder(tmp_path / "a.mp4", fps=10, queue_size=2, writer_factory=writer)
     # Not started: nothing drains the queue.
-    results = [rec.submit(frame(i), i / 10) for i in range(5)]
+    results = [rec.submit(solid_frame(i), i / 10) for i in range(5)]
     assert results == [True, True, False, False, False] and rec.dropped == 3
     rec.start()
     rec.finish()
@@ -98,11 +55,11 @@ def test_failing_writer_stops_recording_and_finalizes(tmp_path):
     rec = Recorder(tmp_path / "a.mp4", fps=10, writer_factory=writer, on_error=errors.append)
     rec.start()
     for i in range(10):
-        rec.submit(frame(i), i / 10)
+        rec.submit(solid_frame(i), i / 10)
     rec.join(5)
     assert writer.released and len(writer.frames) == 3
     assert rec.error and "No space left" in rec.error and errors == [rec.error]
-    assert rec.submit(frame(0), 2.0) is False  # no more frames accepted
+    assert rec.submit(solid_frame(0), 2.0) is False  # no more frames accepted
 
 
 def test_stop_returns_at_once_and_the_thread_finalizes(tmp_path):
@@ -110,9 +67,9 @@ def test_stop_returns_at_once_and_the_thread_finalizes(tmp_path):
     rec = Recorder(tmp_path / "a.mp4", fps=10, writer_factory=writer)
     rec.start()
     for i in range(3):
-        rec.submit(frame(i), i / 10)
+        rec.submit(solid_frame(i), i / 10)
     rec.stop()  # the writer cannot finish yet: stop must not wait for it
-    assert rec.submit(frame(9), 1.0) is False  # stopped: takes no more frames
+    assert rec.submit(solid_frame(9), 1.0) is False  # stopped: takes no more frames
     assert writer.releasing.wait(10) and rec.saving and not rec.finalized.is_set()
     writer.let_go.set()
     assert rec.finalized.wait(10)
@@ -124,8 +81,8 @@ def test_frames_of_another_size_are_resized(tmp_path):
     writer = ListWriter()
     rec = Recorder(tmp_path / "a.mp4", fps=10, writer_factory=writer)
     rec.start()
-    rec.submit(frame(1, (8, 6)), 0.0)
-    rec.submit(frame(2, (16, 12)), 0.1)
+    rec.submit(solid_frame(1, (8, 6)), 0.0)
+    rec.submit(solid_frame(2, (16, 12)), 0.1)
     rec.finish()
     assert [f.shape for f in writer.frames] == [(6, 8, 3), (6, 8, 3)]
 
@@ -154,7 +111,7 @@ def test_real_file_is_h264_with_the_frames_own_times(tmp_path):
     # A live stream: irregular times, a long hold (0.4 s) and a repeated time.
     times = [0.0, 0.04, 0.07, 0.12, 0.52, 0.52, 0.55, 0.61]
     for i, pts in enumerate(times):
-        rec.submit(frame(i * 25, (64, 48)), 10.0 + pts)
+        rec.submit(solid_frame(i * 25, (64, 48)), 10.0 + pts)
     rec.finish()
     codec, pix_fmt, size, decoded = decode(path)
     assert (codec, pix_fmt, size) == ("h264", "yuv420p", (64, 48))
@@ -191,7 +148,7 @@ def write_with_fallback(path, caplog):
     rec = Recorder(path, fps=10)
     rec.start()
     for i, pts in enumerate([0.0, 0.1, 0.4, 0.5]):  # a gap: mp4v's fixed rate fills it
-        rec.submit(frame(i * 50, (32, 24)), pts)
+        rec.submit(solid_frame(i * 50, (32, 24)), pts)
     rec.finish()
     assert rec.error is None
     return rec
@@ -221,7 +178,7 @@ def test_opencv_mp4v_fallback_with_one_warning_line(tmp_path, monkeypatch, caplo
 def test_opencv_writer_paces_onto_its_fixed_rate(tmp_path):
     writer = OpenCVWriter(tmp_path / "a.mp4", 10, (8, 6))
     shown = [(60, 0.0), (120, 0.1), (180, 0.4), (240, 0.41)]
-    added = [writer.write(frame(value), time) for value, time in shown]
+    added = [writer.write(solid_frame(value), time) for value, time in shown]
     writer.release()
     assert added == [1, 1, 3, 0]  # the gap holds picture 2; 0.41 falls in a filled slot
     decoded = [float(f.mean()) for f in video_frames(tmp_path / "a.mp4")]
@@ -232,7 +189,7 @@ def test_writer_refuses_times_that_do_not_advance(tmp_path):
     pytest.importorskip("av")
     writer = PyAVWriter(tmp_path / "a.mp4", 30, (16, 16))
     tick = float(TIME_BASE)
-    added = [writer.write(frame(0, (16, 16)), t) for t in (0.0, 0.2, 0.2 + tick / 3, 0.1)]
+    added = [writer.write(solid_frame(0, (16, 16)), t) for t in (0.0, 0.2, 0.2 + tick / 3, 0.1)]
     writer.release()
     assert added == [1, 1, 0, 0]
     assert decode(tmp_path / "a.mp4")[3] == pytest.approx([0.0, 0.2], abs=tick)

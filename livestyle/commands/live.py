@@ -15,6 +15,7 @@ from livestyle.commands.options import (
     pixel_size,
     positive_int,
 )
+from livestyle.crashlog import error_line
 from livestyle.errors import OutputError, SourceError, error_text
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.recorder import check_video_target
@@ -134,7 +135,7 @@ def run_headless(pipeline: Pipeline, record: Path | None) -> int:
     """Run until the source ends, --max-frames or a signal; print a one-line summary.
 
     Exit code: 1 if a thread or the recording failed, else 128 + signal number if a signal
-    ended the run, else 0.
+    ended the run, else 0. A failure's line names the file that holds its traceback.
     """
     stop = threading.Event()
     received: list[int] = []
@@ -155,10 +156,10 @@ def run_headless(pipeline: Pipeline, record: Path | None) -> int:
         restore_handlers(previous)
     print(pipeline.summary())
     if pipeline.error is not None:
-        print(f"livestyle: error: {error_text(pipeline.error)}", file=sys.stderr)
+        print(error_line(error_text(pipeline.error), pipeline.error_log), file=sys.stderr)
         return 1
     if pipeline.recording_error is not None:
-        print(f"livestyle: error: {pipeline.recording_error}", file=sys.stderr)
+        print(error_line(pipeline.recording_error, pipeline.error_log), file=sys.stderr)
         return 1
     return 128 + received[0] if received else 0
 

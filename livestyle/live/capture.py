@@ -6,7 +6,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+from livestyle.crashlog import keep_traceback
 from livestyle.live.slot import Frame, LatestSlot
 from livestyle.video.sources import FrameSource
 
@@ -18,6 +20,9 @@ class CaptureThread(threading.Thread):
 
     A live source that fails is reopened with back-off ("camera lost, retrying"); a file
     ends (or rewinds with `loop`). The slot is closed when capture ends, so the consumer knows.
+    The thread owns the source: it closes it when its loop ends, however it ends, because only
+    this thread knows that no read() is in progress (closing a V4L2 or network camera in the
+    middle of one is undefined behaviour).
     """
 
     def __init__(
@@ -41,6 +46,7 @@ class CaptureThread(threading.Thread):
         self.retry_delays = retry_delays
         self.captured = 0
         self.error: BaseException | None = None
+        self.error_log: Path | None = None  # the file holding error's traceback, if any
         self._stop_event = threading.Event()
 
     def stop(self) -> None:
@@ -54,10 +60,18 @@ class CaptureThread(threading.Thread):
         try:
             self._capture_loop()
         except BaseException as exc:  # reported by the pipeline, never lost with the thread
+            self.error_log = keep_traceback(exc, self.name)  # set first: it goes with error
             self.error = exc
             log.error("capture failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
         finally:
-            self.slot.close()
+            self.slot.close()  # first: the consumer hears of the end even if close() hangs
+            self._close_source()
+
+    def _close_source(self) -> None:
+        try:
+            self.source.close()
+        except Exception as exc:  # the run is over either way; a failed close is only noted
+            log.warning("closing %s failed: %s", self.source.name, exc)
 
     def _capture_loop(self) -> None:
         interval = 1.0 / self.source.fps

@@ -8,10 +8,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from livestyle.crashlog import keep_traceback
 from livestyle.engines.frames import infer_shape
 from livestyle.live.slot import Frame, LatestSlot
 from livestyle.stylizer import Stylizer
@@ -103,6 +105,7 @@ class InferenceThread(threading.Thread):
         self.paused = False
         self.paused_dropped = 0
         self.error: BaseException | None = None
+        self.error_log: Path | None = None  # the file holding error's traceback, if any
         self._stop_event = threading.Event()
 
     def stop(self) -> None:
@@ -120,7 +123,8 @@ class InferenceThread(threading.Thread):
                     self.paused_dropped += 1
                     continue
                 self._process(frame)
-        except BaseException as exc:
+        except BaseException as exc:  # reported by the pipeline, never lost with the thread
+            self.error_log = keep_traceback(exc, self.name)  # set first: it goes with error
             self.error = exc
             log.error("inference failed: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
 

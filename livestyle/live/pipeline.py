@@ -9,6 +9,7 @@ this class; neither knows about threads.
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import threading
 import time
@@ -112,7 +113,10 @@ class Pipeline:
         for recorder in self.recordings:
             if recorder.is_alive():
                 recorder.join(max(0.0, saved_by - time.monotonic()))
-        self.source.close()
+        # The capture thread closes the source once its last read() has returned, even if
+        # that is after the join above gave up; only a thread that never ran leaves it to us.
+        if self.capture.ident is None:
+            self.source.close()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the source to end and inference to drain; True if it did."""
@@ -126,6 +130,17 @@ class Pipeline:
     @property
     def error(self) -> BaseException | None:
         return self.capture.error or self.inference.error
+
+    @property
+    def error_log(self) -> Path | None:
+        """The file holding the traceback of `error`, else of the last failed recording's;
+        None for a user error (its one line says it all) or when the log could not be written.
+        """
+        for thread in (self.capture, self.inference):
+            if thread.error is not None:
+                return thread.error_log
+        failed = [r for r in self.recordings if r.error]
+        return failed[-1].error_log if failed else None
 
     @property
     def threads(self) -> list[threading.Thread]:
@@ -154,12 +169,9 @@ class Pipeline:
             if self.recorder is not None:
                 return self.recorder.path
             target = Path(path) if path else self.out_dir / timestamped_name()
-            recorder = Recorder(
-                target,
-                self.record_fps,
-                writer_factory=self.writer_factory,
-                on_error=self._recording_failed,
-            )
+            recorder = Recorder(target, self.record_fps, writer_factory=self.writer_factory)
+            # Bound to this recorder: its error may arrive after the user moved on to another.
+            recorder.on_error = functools.partial(self._recording_failed, recorder)
             recorder.start()
             self.recorder = recorder
             self.recordings.append(recorder)
@@ -189,10 +201,13 @@ class Pipeline:
     def toggle_recording(self) -> Path | None:
         return self.stop_recording() if self.recording else self.start_recording()
 
-    def _recording_failed(self, message: str) -> None:
+    def _recording_failed(self, recorder: Recorder, message: str) -> None:
         self._set_status("recording", message)
         with self._recorder_lock:
-            self.recorder = None  # the thread finalizes what it wrote; live view goes on
+            # The thread finalizes what it wrote; live view goes on. A recording that failed
+            # after it was stopped is no longer current: the one that is must go on.
+            if self.recorder is recorder:
+                self.recorder = None
 
     def _to_recorder(self, frame: StylizedFrame) -> None:
         recorder = self.recorder

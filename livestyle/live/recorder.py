@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from livestyle.crashlog import keep_traceback
 from livestyle.errors import OutputError
 from livestyle.video.writer import OpenCVWriter, VideoWriter, WriterFactory, open_video_writer
 
@@ -97,6 +98,7 @@ class Recorder(threading.Thread):
         self.skipped = 0  # frames not later than the one before: nothing new to show
         self.dropped = 0
         self.error: str | None = None
+        self.error_log: Path | None = None  # the file holding the failure's traceback, if any
         self._writer: VideoWriter | None = None
         self._size: tuple[int, int] | None = None
         self._writes = 0
@@ -147,6 +149,7 @@ class Recorder(threading.Thread):
                 self._write(*item)
         except Exception as exc:  # disk full, codec failure...: keep what is written
             message = f"recording to {self.path} stopped: {exc}"
+            self.error_log = keep_traceback(exc, self.name)
             log.error(message)
             # Tell the owner first, so whoever sees `error` also sees the owner's reaction.
             self.on_error(message)
