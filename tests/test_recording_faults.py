@@ -63,7 +63,7 @@ def test_low_disk_space_stops_the_real_writer(tmp_path: Path, monkeypatch) -> No
         calls.append(1)
         return usage(1 << 30, 1 << 30, (1 << 30) if len(calls) == 1 else 1 << 20)
 
-    monkeypatch.setattr("livestyle.live.recorder.shutil.disk_usage", disk_usage)
+    monkeypatch.setattr("livestyle.video.files.shutil.disk_usage", disk_usage)
     errors: list[str] = []
     out = tmp_path / "low.mp4"
     recorder = Recorder(out, fps=30, on_error=errors.append)

@@ -27,7 +27,7 @@ def test_stylize_writes_every_frame_stylized_in_order(
     reference.select(reference.find("beta"))
     assert len(writer.frames) == len(source_frames) == 10
     for got, frame in zip(writer.frames, source_frames, strict=True):
-        np.testing.assert_array_equal(got, reference.stylize(frame))
+        np.testing.assert_array_equal(got, reference.stylize(frame).image)
 
 
 def test_stylize_truncated_video_keeps_what_is_readable(
@@ -64,3 +64,17 @@ def test_interrupted_stylize_finalizes_the_output(
     out = tmp_path / "o.mp4"
     assert main(["stylize", str(clip), "--style", "alpha", "-o", str(out)]) == 130
     assert len(video_frames(out)) == 8
+
+
+@pytest.mark.parametrize("suffix", [".webm", ".mpg"])
+def test_stylize_refuses_a_video_container_the_writers_cannot_fill(
+    styles_env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture, suffix: str
+) -> None:
+    """Readable is not writable: H.264 goes into MP4/MOV/MKV (and the fallback into AVI), the
+    same list the recorder checks, so the refusal comes before any frame is stylized."""
+    clip = write_video(tmp_path / "clip.mp4", frames=3, size=SIZE)
+    target = tmp_path / f"out{suffix}"
+    assert main(["stylize", str(clip), "--style", "beta", "-o", str(target)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and ".mp4" in err[0] and suffix not in err[0].split("one of")[1]
+    assert not target.exists()

@@ -438,6 +438,10 @@ def test_pipeline_error_is_shown_and_exit_code_1(qtbot, stylizer: Stylizer, tmp_
     qtbot.waitUntil(
         lambda: "error: RuntimeError: sensor on fire" in window.overlay_text(), timeout=WAIT_MS
     )
+    # The traceback went to the state folder (tests point it at tmp), and the overlay says where.
+    log_file = pipeline.error_log
+    assert log_file is not None and "sensor on fire" in log_file.read_text()
+    assert f"(details: {log_file})" in window.overlay_text()
     assert window.exit_code == 1
     window.close()
     assert window.exit_code == 1

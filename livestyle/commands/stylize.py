@@ -21,6 +21,7 @@ from livestyle.stylizer import Stylizer
 from livestyle.video.files import (
     IMAGE_SUFFIXES,
     VIDEO_SUFFIXES,
+    WRITABLE_VIDEO_SUFFIXES,
     VideoReader,
     check_free_space,
     read_image,
@@ -105,10 +106,10 @@ def output_folder(raw: str | None, many: bool) -> Path | None:
 def check_target_type(source: Path, target: Path) -> None:
     """Refuse an output name the writers cannot encode before any style is loaded."""
     if source.suffix.lower() in VIDEO_SUFFIXES:
-        if target.suffix.lower() not in VIDEO_SUFFIXES:
+        if target.suffix.lower() not in WRITABLE_VIDEO_SUFFIXES:
             raise OutputError(
                 f"cannot write {target}: a video needs one of "
-                f"{', '.join(sorted(VIDEO_SUFFIXES))} as the extension"
+                f"{', '.join(WRITABLE_VIDEO_SUFFIXES)} as the extension"
             )
     elif not cv2.haveImageWriter(str(target)):
         raise OutputError(

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 
 from livestyle.crashlog import keep_traceback
-from livestyle.engines.frames import infer_shape
 from livestyle.live.slot import Frame, LatestSlot
 from livestyle.stylizer import Stylizer
 
@@ -154,14 +153,11 @@ class InferenceThread(threading.Thread):
         # Free the captured graphs' pools first: they hold the memory of the old size.
         self.stylizer.release_device_memory()
         # Shrink from the size actually used: --infer-size may already be below the frame's.
-        net_h, net_w = infer_shape(
-            height, width, self.stylizer.infer_size, self.stylizer.infer_scale
-        )
+        net_h, net_w = self.stylizer.network_shape(height, width)
         scale = max(net_h / height, net_w / width) * OOM_SHRINK
         if scale < MIN_OOM_SCALE:
             raise RuntimeError(f"out of GPU memory even at {net_w}x{net_h} inference size")
-        self.stylizer.infer_size = None
-        self.stylizer.infer_scale = scale
+        self.stylizer.set_network_size(None, scale)
         message = f"out of GPU memory: inference scale lowered to {scale:.2f}"
         log.warning(message)
         self.on_status(message)

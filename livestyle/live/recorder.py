@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -23,18 +22,16 @@ import numpy as np
 
 from livestyle.crashlog import keep_traceback
 from livestyle.errors import OutputError
+from livestyle.video.files import WRITABLE_VIDEO_SUFFIXES, check_free_space
 from livestyle.video.writer import OpenCVWriter, VideoWriter, WriterFactory, open_video_writer
 
 __all__ = ["OpenCVWriter", "Recorder", "VideoWriter", "WriterFactory", "open_video_writer"]
 
 log = logging.getLogger(__name__)
 
-# Containers the writers handle: H.264 in MP4/MOV/MKV, the fixed-rate fallback in AVI.
-VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi")
 # A writer fails late or silently on a full disk (the index at the end needs room), so
-# free space is checked every this many frames and the recording stops below MIN_FREE_BYTES.
+# free space is checked every this many frames (video/files.py: check_free_space).
 DISK_CHECK_EVERY = 30
-MIN_FREE_BYTES = 16 << 20
 POLL_S = 0.05  # how often an idle recorder looks whether it was asked to stop
 
 
@@ -60,17 +57,14 @@ def check_video_target(path: Path) -> Path:
     """A recording target must be a writable file path in a container the writers fill."""
     if path.is_dir():
         raise OutputError(f"cannot record to {path}: it is a folder (give a file name)")
-    if path.suffix.lower() not in VIDEO_SUFFIXES:
+    if path.suffix.lower() not in WRITABLE_VIDEO_SUFFIXES:
         raise OutputError(
-            f"cannot record to {path}: use one of {', '.join(VIDEO_SUFFIXES)} as the extension"
+            f"cannot record to {path}: use one of "
+            f"{', '.join(WRITABLE_VIDEO_SUFFIXES)} as the extension"
         )
     return check_writable(path)
 
 
-def check_free_space(path: Path) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    if shutil.disk_usage(folder).free < MIN_FREE_BYTES:
-        raise OutputError(f"disk full (less than {MIN_FREE_BYTES >> 20} MiB free)")
 
 
 class Recorder(threading.Thread):

@@ -25,6 +25,7 @@ from PyQt6.QtCore import QObject, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCloseEvent, QColor, QKeyEvent, QPainter, QPaintEvent
 from PyQt6.QtWidgets import QApplication, QWidget
 
+from livestyle.crashlog import error_line
 from livestyle.errors import LivestyleError, error_text
 from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
@@ -382,13 +383,18 @@ class LiveWindow(QWidget):
             paused=self.pipeline.paused,
             recording_for=None if self._rec_since is None else now - self._rec_since,
             saving=tuple(p.name for p in self._saving if p in saving),
-            error=None if error is None else error_text(error),
+            error=None if error is None else self._error_text(error),
             ended=self.ended,
             status=self.pipeline.status,
             toasts=tuple((text, color) for text, color, _ in self._toasts),
             overlay_visible=self.overlay_visible,
             help_visible=self.help_visible,
         )
+
+    def _error_text(self, error: BaseException) -> str:
+        """The error in one line, naming the file that holds its traceback, if one does."""
+        log_file = self.pipeline.error_log
+        return error_text(error) + (f" (details: {log_file})" if log_file else "")
 
     def overlay_lines(self) -> list[Line]:
         return overlay_lines(self.overlay_state())
@@ -452,7 +458,7 @@ def run_window(pipeline: Pipeline, args: argparse.Namespace) -> int:
     del window  # the widget goes before a QApplication made here does
     print(f"{pipeline.summary()}, display dropped {dropped}")
     if pipeline.error is not None:
-        print(f"livestyle: error: {error_text(pipeline.error)}", file=sys.stderr)
+        print(error_line(error_text(pipeline.error), pipeline.error_log), file=sys.stderr)
     if pipeline.recording_error is not None:  # as headless does: not only on screen
-        print(f"livestyle: error: {pipeline.recording_error}", file=sys.stderr)
+        print(error_line(pipeline.recording_error, pipeline.error_log), file=sys.stderr)
     return code

@@ -14,6 +14,8 @@ from livestyle.errors import OutputError, SourceError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv"}
+# The containers video/writer.py writes H.264 into (recordings and `stylize` outputs alike).
+WRITABLE_VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi")
 # Frames closer than this (or out of order) get a time of their own: one frame after the last.
 MIN_FRAME_GAP_S = 1e-4
 # A writer stops before the disk is this close to full: the file written so far must still
