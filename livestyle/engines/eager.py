@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from livestyle.engines.frames import stylize_frame, torch_threads
+from livestyle.engines.frames import stylize_frame
 from livestyle.engines.layout_norm import with_layout_norm
 
 
@@ -44,12 +44,10 @@ class EagerEngine:
         dtype: torch.dtype,
         channels_last: bool = False,
         layout_norm: bool = False,
-        threads: int | None = None,
     ) -> None:
         self.device = device
         self.dtype = dtype
         self.channels_last = channels_last
-        self.threads = threads  # torch threads of the calling thread; None: torch's default
         self.models = [
             prepare_model(model, device, dtype, channels_last, layout_norm) for model in models
         ]
@@ -67,16 +65,15 @@ class EagerEngine:
     def stylize(
         self, frame: np.ndarray, style: int, net_shape: tuple[int, int], strength: float
     ) -> np.ndarray:
-        with torch_threads(self.threads):
-            out = stylize_frame(
-                self.upload(frame),
-                self.models[style],
-                self.dtype,
-                net_shape,
-                strength if strength < 1.0 else None,
-                self.channels_last,
-            )
-            return out.cpu().numpy()
+        out = stylize_frame(
+            self.upload(frame),
+            self.models[style],
+            self.dtype,
+            net_shape,
+            strength if strength < 1.0 else None,
+            self.channels_last,
+        )
+        return out.cpu().numpy()
 
     def release(self) -> None:
         self._pinned = None

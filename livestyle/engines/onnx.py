@@ -190,9 +190,13 @@ def write_graph(model: TransformerNet, norm_inputs: bool = False) -> _GraphWrite
 
 def build_onnx(model: TransformerNet, norm_inputs: bool = False) -> onnx.ModelProto:
     """The network body (input already a multiple of 4 in size) as a float32 ONNX model."""
+    return graph_model(write_graph(model, norm_inputs))
+
+
+def graph_model(g: _GraphWriter) -> onnx.ModelProto:
+    """A written graph as a checked ONNX model."""
     from onnx import TensorProto, checker, helper
 
-    g = write_graph(model, norm_inputs)
     dims = [1, 3, "height", "width"]
     style_inputs = [
         helper.make_tensor_value_info(name, TensorProto.FLOAT, list(value.shape))
@@ -259,16 +263,16 @@ class OnnxNet:
 
     def __init__(
         self,
-        model: TransformerNet,
+        model: TransformerNet | onnx.ModelProto,
         threads: int | None = None,
         spinning: bool = False,
-        norm_inputs: bool = False,
     ) -> None:
         import onnxruntime as ort
 
         threads = threads or default_threads()
+        proto = build_onnx(model) if isinstance(model, nn.Module) else model
         self.session = ort.InferenceSession(
-            build_onnx(model, norm_inputs).SerializeToString(),
+            proto.SerializeToString(),
             session_options(threads, spinning),
             providers=["CPUExecutionProvider"],
         )
@@ -304,21 +308,22 @@ class OnnxEngine:
 
     name = "onnxruntime"
 
-    def __init__(
-        self, models: list[TransformerNet], threads: int | None = None, spinning: bool = False
-    ) -> None:
+    def __init__(self, models: list[TransformerNet], threads: int | None = None) -> None:
         import onnxruntime  # noqa: F401  # missing: the caller falls back to torch, said once
 
         self.threads = threads or default_threads()
-        self.spinning = spinning
-        self._models = [model.to("cpu", torch.float32).eval() for model in models]
-        self._keys = [body_key(model) for model in self._models]
-        # Each style's norm parameters under the input names its session expects; writing
-        # the graph here also refuses a network the converter does not know, before any frame.
-        self._feeds = [write_graph(model, norm_inputs=True).feeds for model in self._models]
+        self._keys: list[tuple] = []
+        # Each style's norm parameters, under the input names its body's session expects.
+        self._feeds: list[dict[str, np.ndarray]] = []
         self._sessions: dict[tuple, OnnxNet] = {}
-        for style in range(len(self._models)):
-            self.network(style)
+        for model in models:
+            # Writing the graph also refuses a network the converter does not know.
+            graph = write_graph(model.to("cpu", torch.float32).eval(), norm_inputs=True)
+            key = body_key(model)
+            if key not in self._sessions:
+                self._sessions[key] = OnnxNet(graph_model(graph), self.threads)
+            self._keys.append(key)
+            self._feeds.append(graph.feeds)
 
     @property
     def sessions(self) -> int:
@@ -326,11 +331,7 @@ class OnnxEngine:
 
     def network(self, style: int) -> Callable[[torch.Tensor], torch.Tensor]:
         """The network of `style`: (1, 3, H, W) float32 in and out."""
-        key, feeds = self._keys[style], self._feeds[style]
-        net = self._sessions.get(key)
-        if net is None:  # only while __init__ builds them
-            net = OnnxNet(self._models[style], self.threads, self.spinning, norm_inputs=True)
-            self._sessions[key] = net
+        net, feeds = self._sessions[self._keys[style]], self._feeds[style]
         return lambda x: net(x, feeds)
 
     def stylize(
