@@ -15,8 +15,9 @@ others), each writing its results as it goes:
 2. the CUDA tests (`pytest -m cuda tests/test_cuda.py`);
 3. `livestyle bench`: standard and lite at 640x480, 1280x720, 1920x1080 against the float32
    eager baseline of the same run, the live pipeline at 60 fps, the fp16 PSNR;
-4. training for the rest of the budget, time-boxed: the shipped styles' `standard` networks
-   and longer `lite` ones, with the current recipe (livestyle/shipped_styles/train_shipped.sh);
+4. training for the rest of the budget, time-boxed: the shipped multi-style network in its
+   `standard` and `lite` variants, with the current recipe
+   (livestyle/shipped_styles/train_shipped.sh);
 5. packing: `session.log`, `results.tar.gz` (refreshed after every stage) and the trained
    weights in archives of at most 15 MiB; at most 8 files in all.
 
@@ -227,23 +228,25 @@ def train(session: Session, record: Stage, minutes: float) -> None:
     weights = session.work / "weights"
     weights.mkdir(exist_ok=True)
     if session.dry_run:
-        jobs = [("lite", "2", "32", "--batch 2 --threads 1")]
-        only = "starry_night great_wave"
+        jobs = [("lite", "32", "--batch 2 --steps 2 --threads 1")]
     else:
-        # 8 networks of each variant share the GPU (16 CPU cores feed them); checkpoints let
-        # a later GPU session --resume them.
-        common = "--threads 1 --checkpoint-every 500 --preview-every 0"
-        jobs = [
-            ("standard", "40000", "256", f"--batch 8 {common}"),
-            ("lite", "40000", "256", f"--batch 8 {common}"),
-        ]
-        only = ""
+        # Both multi-style networks side by side on the GPU, one process each; checkpoints
+        # let a later GPU session --resume them.
+        common = "--batch 16 --threads 4 --checkpoint-every 500 --preview-every 0"
+        jobs = [("standard", "256", common), ("lite", "256", common)]
     children = []
-    for variant, steps, size, extra in jobs:
+    for variant, size, extra in jobs:
         env = dict(session.env)
-        env |= {"SHARED": shared, "WEIGHTS_DIR": str(weights), "ONLY": only}
-        env["TRAIN_ARGS"] = f"{extra} --max-minutes {minutes:.2f}"
-        command = ["bash", "livestyle/shipped_styles/train_shipped.sh", variant, steps, size, "8"]
+        env |= {"SHARED": shared, "WEIGHTS_DIR": str(weights)}
+        env["TRAIN_ARGS"] = extra
+        command = [
+            "bash",
+            "livestyle/shipped_styles/train_shipped.sh",
+            variant,
+            f"{minutes:.2f}",
+            size,
+            "1",
+        ]
         session.log(f"$ {' '.join(command)}  TRAIN_ARGS={env['TRAIN_ARGS']}")
         log = (session.work / f"train_{variant}.log").open("w")
         children.append((subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log), log))

@@ -4,6 +4,12 @@ One class covers every variant: the widths of the three stages and the number of
 blocks are configuration, so the standard network and the lighter CPU variant share code.
 Upsampling is nearest-neighbour + convolution (no transposed convolutions, which leave
 checkerboard artifacts), and every convolution uses reflection padding.
+
+A network may carry many styles (Dumoulin et al. 2017, "A Learned Representation for
+Artistic Style"): every instance norm then holds one scale and shift per style, the
+convolutions are shared, and `select` picks the style, or a blend of styles, by a weight
+vector. `style_views` turns such a network into one single-style network per style that
+share the convolution modules, which is what the engines run.
 """
 
 from __future__ import annotations
@@ -62,8 +68,39 @@ def variant_name(config: NetConfig) -> str:
     return "custom"
 
 
+class ConditionalInstanceNorm2d(nn.Module):
+    """Instance norm with a scale and shift per style; `mix` weighs the styles.
+
+    `mix` is (styles,) for the whole batch or (N, styles) per sample; a one-hot row is one
+    style, any convex combination a blend (the norm parameters are interpolated).
+    """
+
+    def __init__(self, channels: int, styles: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(styles, channels))
+        self.bias = nn.Parameter(torch.zeros(styles, channels))
+        self.mix: torch.Tensor | None = None
+
+    @property
+    def styles(self) -> int:
+        return self.weight.shape[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mix is None:
+            raise RuntimeError("a multi-style network needs select() before it runs")
+        mix = self.mix.to(x.device, torch.float32)
+        mix = mix.unsqueeze(0) if mix.dim() == 1 else mix
+        scale = (mix @ self.weight.float())[:, :, None, None]
+        shift = (mix @ self.bias.float())[:, :, None, None]
+        normed = F.instance_norm(x.float(), eps=self.eps)
+        return (normed * scale + shift).to(x.dtype)
+
+
 class ConvLayer(nn.Module):
-    """Reflection-padded convolution, optionally followed by instance norm and ReLU."""
+    """Reflection-padded convolution, optionally followed by instance norm and ReLU.
+
+    With `styles` > 0 the norm is conditional: one scale and shift per style."""
 
     def __init__(
         self,
@@ -73,11 +110,18 @@ class ConvLayer(nn.Module):
         stride: int = 1,
         norm: bool = True,
         relu: bool = True,
+        styles: int = 0,
     ) -> None:
         super().__init__()
         self.pad = nn.ReflectionPad2d(kernel // 2)
         self.conv = nn.Conv2d(c_in, c_out, kernel, stride)
-        self.norm = nn.InstanceNorm2d(c_out, affine=True) if norm else None
+        self.norm: nn.Module | None = None
+        if norm:
+            self.norm = (
+                ConditionalInstanceNorm2d(c_out, styles)
+                if styles
+                else nn.InstanceNorm2d(c_out, affine=True)
+            )
         self.relu = relu
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -88,10 +132,10 @@ class ConvLayer(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, styles: int = 0) -> None:
         super().__init__()
-        self.conv1 = ConvLayer(channels, channels, 3)
-        self.conv2 = ConvLayer(channels, channels, 3, relu=False)
+        self.conv1 = ConvLayer(channels, channels, 3, styles=styles)
+        self.conv2 = ConvLayer(channels, channels, 3, relu=False, styles=styles)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.conv2(self.conv1(x))
@@ -100,32 +144,47 @@ class ResidualBlock(nn.Module):
 class UpsampleConv(nn.Module):
     """Nearest-neighbour 2x upsampling, then a convolution (no checkerboard artifacts)."""
 
-    def __init__(self, c_in: int, c_out: int) -> None:
+    def __init__(self, c_in: int, c_out: int, styles: int = 0) -> None:
         super().__init__()
-        self.conv = ConvLayer(c_in, c_out, 3)
+        self.conv = ConvLayer(c_in, c_out, 3, styles=styles)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
 
 
 class TransformerNet(nn.Module):
-    """Maps an RGB batch in [0, 1] (N, 3, H, W) to a stylized RGB batch of the same size."""
+    """Maps an RGB batch in [0, 1] (N, 3, H, W) to a stylized RGB batch of the same size.
 
-    def __init__(self, config: NetConfig = VARIANTS["standard"]) -> None:
+    `styles` = 0: one style, plain affine instance norms. `styles` > 0: a multi-style network
+    with conditional instance norms; `select` picks the style (or blend) before it runs.
+    """
+
+    def __init__(self, config: NetConfig = VARIANTS["standard"], styles: int = 0) -> None:
         super().__init__()
         self.config = config
+        self.styles = styles
         w1, w2, w3 = config.widths
         self.down = nn.Sequential(
-            ConvLayer(3, w1, OUTER_KERNEL),
-            ConvLayer(w1, w2, 3, stride=2),
-            ConvLayer(w2, w3, 3, stride=2),
+            ConvLayer(3, w1, OUTER_KERNEL, styles=styles),
+            ConvLayer(w1, w2, 3, stride=2, styles=styles),
+            ConvLayer(w2, w3, 3, stride=2, styles=styles),
         )
-        self.res = nn.Sequential(*(ResidualBlock(w3) for _ in range(config.res_blocks)))
+        self.res = nn.Sequential(*(ResidualBlock(w3, styles) for _ in range(config.res_blocks)))
         self.up = nn.Sequential(
-            UpsampleConv(w3, w2),
-            UpsampleConv(w2, w1),
+            UpsampleConv(w3, w2, styles),
+            UpsampleConv(w2, w1, styles),
             ConvLayer(w1, 3, OUTER_KERNEL, norm=False, relu=False),
         )
+
+    def select(self, mix: torch.Tensor | int) -> None:
+        """Style weights for the next forward passes: an index, (styles,) or (N, styles)."""
+        if not self.styles:
+            raise ValueError("a single-style network has no styles to select")
+        if isinstance(mix, int):
+            mix = F.one_hot(torch.tensor(mix), self.styles).float()
+        for module in self.modules():
+            if isinstance(module, ConditionalInstanceNorm2d):
+                module.mix = mix
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         height, width = x.shape[-2:]
@@ -136,6 +195,32 @@ class TransformerNet(nn.Module):
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="reflect")
         y = self.up(self.res(self.down(x)))
         return y[..., :height, :width]
+
+
+def norm_parameters(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
+    """The instance norms' scales and shifts: all that differs between the styles of one
+    multi-style network (the rest is its shared body)."""
+    return [(name, p) for name, p in model.named_parameters() if ".norm." in name]
+
+
+def style_views(net: TransformerNet) -> list[TransformerNet]:
+    """One single-style network per style of `net`, sharing its convolution modules (the same
+    tensors, so nothing is copied and engines can tell that the bodies are one)."""
+    if not net.styles:
+        return [net]
+    views = []
+    for index in range(net.styles):
+        view = TransformerNet(net.config)
+        source_layers = [m for m in net.modules() if isinstance(m, ConvLayer)]
+        view_layers = [m for m in view.modules() if isinstance(m, ConvLayer)]
+        for source, layer in zip(source_layers, view_layers, strict=True):
+            layer.conv = source.conv
+            if source.norm is not None:
+                with torch.no_grad():
+                    layer.norm.weight.copy_(source.norm.weight[index])
+                    layer.norm.bias.copy_(source.norm.bias[index])
+        views.append(view.eval())
+    return views
 
 
 def parameter_count(model: nn.Module) -> int:

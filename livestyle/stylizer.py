@@ -9,12 +9,17 @@ installed, and "torch" is plain PyTorch eager everywhere.
 The choices may change from any thread (keys in the window, the inference thread shrinking
 the input after out-of-memory); each frame reads them once at its start, so a change takes
 effect between frames and never tears one, and the frame says which style it was made with.
+
+The chosen style may be a blend of styles of one multi-style network (`--style a:0.6,b:0.4`),
+and a swap between such styles cross-fades over `fade_seconds` by interpolating their norm
+parameters (livestyle.engines.mix); styles with different network bodies swap at once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,11 +29,16 @@ import torch
 from livestyle.engines import Engine, make_engine
 from livestyle.engines.device import pick_device, pick_dtype, resolve_backend
 from livestyle.engines.frames import infer_shape
+from livestyle.engines.mix import Blender, Mix, crossfade, dominant, normalized
 from livestyle.errors import device_failure, is_sticky_cuda_error
 from livestyle.model import TransformerNet
 from livestyle.weights import StyleInfo
 
 log = logging.getLogger(__name__)
+
+# A swap between styles of one network cross-fades over this long: quick enough to feel
+# instant on a key press, long enough that the picture does not jump.
+FADE_SECONDS = 0.25
 
 
 @dataclass
@@ -51,6 +61,7 @@ class _Choice:
     """What one frame reads under the lock, once."""
 
     index: int
+    style: int | Mix  # what the engine runs: one style or a blend
     strength: float
     infer_size: int | None
     infer_scale: float
@@ -71,6 +82,8 @@ class Stylizer:
         channels_last: bool | None = None,
         graph_fallback: bool = True,
         on_notice: Callable[[str], None] | None = None,
+        fade_seconds: float = FADE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not styles:
             raise ValueError("no styles to run")
@@ -95,8 +108,14 @@ class Stylizer:
             # Late-bound: the pipeline sets on_notice after the Stylizer is built.
             on_notice=lambda message: self.on_notice(message),
         )
+        self._blender = Blender([style.model for style in self.styles])
+        self.fade_seconds = fade_seconds
+        self._clock = clock
         self._lock = threading.Lock()
         self._index = 0
+        # The chosen mix, and while a swap fades: the mix it started from and when.
+        self._mix: Mix = ((0, 1.0),)
+        self._fade: tuple[Mix, float] | None = None
         self._strength = 1.0
         self.strength = strength
         self._infer_size = infer_size
@@ -117,13 +136,53 @@ class Stylizer:
     def active(self) -> StyleInfo:
         return self.styles[self._index].info
 
+    @property
+    def mix(self) -> Mix:
+        """The chosen style or blend, as (style index, weight) pairs."""
+        return self._mix
+
     def select(self, index: int) -> None:
         with self._lock:
-            self._index = index % len(self.styles)
+            self._choose(((index % len(self.styles), 1.0),))
 
     def step(self, delta: int) -> None:
         with self._lock:
-            self._index = (self._index + delta) % len(self.styles)
+            self._choose((((self._index + delta) % len(self.styles), 1.0),))
+
+    def blend(self, pairs: list[tuple[int, float]]) -> None:
+        """Choose a blend of styles (weights are normalized); styles that cannot blend (other
+        network bodies) leave the heaviest one."""
+        mix = normalized(pairs)
+        with self._lock:
+            self._choose(mix)
+
+    def _choose(self, mix: Mix) -> None:
+        """Aim at `mix`, fading from what is on screen now when the styles can blend."""
+        now = self._clock()
+        shown = self._shown(now)
+        self._fade = None
+        if self.fade_seconds > 0 and shown != mix and self._blendable(shown, mix):
+            self._fade = (shown, now)
+        self._mix = mix
+        self._index = dominant(mix)
+
+    def _blendable(self, a: Mix, b: Mix) -> bool:
+        return self.can_blend([i for i, _ in (*a, *b)])
+
+    def can_blend(self, indices: list[int]) -> bool:
+        """Whether these styles share one network body (so they blend and cross-fade)."""
+        return all(self._blender.can_blend(indices[0], i) for i in indices)
+
+    def _shown(self, now: float) -> Mix:
+        """The mix a frame starting at `now` shows (mid-fade: between the two)."""
+        if self._fade is None:
+            return self._mix
+        start, started = self._fade
+        t = (now - started) / self.fade_seconds
+        if t >= 1.0:
+            self._fade = None
+            return self._mix
+        return crossfade(start, self._mix, t)
 
     def find(self, name: str) -> int:
         for i, style in enumerate(self.styles):
@@ -171,8 +230,12 @@ class Stylizer:
 
     def _choice(self, index: int | None) -> _Choice:
         with self._lock:
-            chosen = self._index if index is None else index
-            return _Choice(chosen, self._strength, self._infer_size, self._infer_scale)
+            if index is not None:
+                return _Choice(index, index, self._strength, self._infer_size, self._infer_scale)
+            style = self._blender.resolve(self._shown(self._clock()))
+            return _Choice(
+                self._index, style, self._strength, self._infer_size, self._infer_scale
+            )
 
     # --- per frame (inference thread) ---
     @torch.inference_mode()
@@ -183,7 +246,7 @@ class Stylizer:
         height, width = frame.shape[:2]
         net_shape = infer_shape(height, width, choice.infer_size, choice.infer_scale)
         try:
-            image = self.engine.stylize(frame, choice.index, net_shape, choice.strength)
+            image = self.engine.stylize(frame, choice.style, net_shape, choice.strength)
         except torch.cuda.OutOfMemoryError:
             raise  # the inference thread frees memory, shrinks the network input and retries
         except RuntimeError as exc:

@@ -3,6 +3,11 @@
 A style file holds the transformer network's tensors (stored in half precision to keep
 the shipped styles small) and string metadata: the style's name, the painting, its licence, the
 network config and the training settings. Nothing here unpickles anything.
+
+A multi-style file (format version 2) holds one network with conditional instance norms:
+its norm tensors have a row per style, and the metadata's "styles" is the list of the
+styles' own metadata, in row order. Loading gives one single-style view per style, the views
+sharing the network's convolutions (livestyle.model.style_views).
 """
 
 from __future__ import annotations
@@ -20,11 +25,15 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
 from livestyle.errors import WeightsError
-from livestyle.model import NetConfig, TransformerNet, variant_name
+from livestyle.model import NetConfig, TransformerNet, style_views, variant_name
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = "1"
+# Multi-style files; single-style files keep writing version 1, which every release reads.
+MULTI_FORMAT_VERSION = "2"
+# Far beyond any real multi-style network; a claim of more is a corrupt or hostile file.
+MAX_STYLES_PER_FILE = 1024
 SUFFIX = ".safetensors"
 # Metadata every shipped style must carry (the tests check the shipped styles against this).
 REQUIRED_METADATA = ("name", "title", "artist", "year", "licence")
@@ -75,6 +84,8 @@ class StyleInfo:
     order: int = 1000
     training: dict = field(default_factory=dict)
     path: Path | None = None
+    # Row of this style in a multi-style file; None for a single-style file.
+    index: int | None = None
 
     @property
     def variant(self) -> str:
@@ -115,6 +126,40 @@ class StyleInfo:
             path=path,
         )
 
+    def entry(self) -> dict:
+        """This style's own metadata, as one item of a multi-style file's "styles" list."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "artist": self.artist,
+            "year": self.year,
+            "licence": self.licence,
+            "order": self.order,
+            "training": self.training,
+        }
+
+    @classmethod
+    def from_entry(
+        cls, entry: object, config: NetConfig, path: Path | None, index: int
+    ) -> StyleInfo:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise ValueError(f"style {index} of the file has no name")
+        training = entry.get("training") or {}
+        if not isinstance(training, dict):
+            raise ValueError(f"style {index}: 'training' is not a mapping")
+        return cls(
+            name=entry["name"],
+            config=config,
+            title=str(entry.get("title", "")),
+            artist=str(entry.get("artist", "")),
+            year=str(entry.get("year", "")),
+            licence=str(entry.get("licence", "")),
+            order=int(entry.get("order", 1000)),
+            training=training,
+            path=path,
+            index=index,
+        )
+
     def describe(self) -> str:
         painting = ", ".join(p for p in (self.title, self.artist, self.year) if p)
         return f"{self.name} ({painting})" if painting else self.name
@@ -133,13 +178,58 @@ def save_style(path: str | Path, model: TransformerNet, info: StyleInfo) -> Path
     return path
 
 
-def read_style_info(path: str | Path) -> StyleInfo:
-    """Read only the metadata of a style file (cheap: no tensors are loaded)."""
+def save_network(
+    path: str | Path, model: TransformerNet, infos: list[StyleInfo], training: dict
+) -> Path:
+    """Write a multi-style network: its tensors, and every style's metadata in row order."""
+    if model.styles != len(infos):
+        raise ValueError(f"{len(infos)} style infos for a network of {model.styles} styles")
+    names = [info.name for info in infos]
+    if len(set(names)) != len(names):
+        raise ValueError(f"style names must be unique in one file: {names}")
+    path = Path(path)
+    tensors = {
+        k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
+    }
+    metadata = {
+        "format": "livestyle",
+        "format_version": MULTI_FORMAT_VERSION,
+        "config": json.dumps(model.config.to_dict()),
+        "styles": json.dumps([info.entry() for info in infos], sort_keys=True),
+        "training": json.dumps(training, sort_keys=True),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata=metadata)
+    os.replace(tmp, path)
+    return path
+
+
+def _infos_from_metadata(meta: dict[str, str], path: Path) -> list[StyleInfo]:
+    if "styles" not in meta:
+        return [StyleInfo.from_metadata(meta, path)]
+    if meta.get("format") != "livestyle":
+        raise ValueError("not a livestyle style file (metadata 'format' is missing)")
+    config = NetConfig.from_dict(json.loads(meta.get("config", "null")))
+    if max(config.widths) > MAX_WIDTH or config.res_blocks > MAX_RES_BLOCKS:
+        raise ValueError(f"implausible network config {config.to_dict()}")
+    entries = json.loads(meta["styles"])
+    if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_STYLES_PER_FILE:
+        raise ValueError("'styles' is not a list of 1 to 1024 styles")
+    infos = [StyleInfo.from_entry(e, config, path, i) for i, e in enumerate(entries)]
+    names = [info.name for info in infos]
+    if len(set(names)) != len(names):
+        raise ValueError("two styles of the file have the same name")
+    return infos
+
+
+def read_style_infos(path: str | Path) -> list[StyleInfo]:
+    """The metadata of every style in a file (cheap: no tensors are loaded)."""
     path = Path(path)
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-        return StyleInfo.from_metadata(meta, path)
+        return _infos_from_metadata(meta, path)
     except FileNotFoundError as exc:
         raise WeightsError(f"{path}: no such weights file") from exc
     # Metadata is untrusted JSON: a list for the config (TypeError, AttributeError), Infinity
@@ -156,17 +246,25 @@ def read_style_info(path: str | Path) -> StyleInfo:
         raise WeightsError(f"{path}: not a valid livestyle weights file ({_short(exc)})") from exc
 
 
-def load_style(path: str | Path) -> tuple[TransformerNet, StyleInfo]:
-    """Load a style file into a float32 CPU model, checking names and shapes against its config."""
+def read_style_info(path: str | Path) -> StyleInfo:
+    """The metadata of a file's first (for a single-style file: only) style."""
+    return read_style_infos(path)[0]
+
+
+def load_network(path: str | Path) -> tuple[TransformerNet, list[StyleInfo]]:
+    """Load a style file's network (float32, CPU) and its styles' metadata, checking every
+    tensor's name and shape against the config; a multi-style file gives a multi-style net."""
     path = Path(path)
-    info = read_style_info(path)
+    infos = read_style_infos(path)
+    info = infos[0]
+    styles = len(infos) if info.index is not None else 0
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError) as exc:
         raise WeightsError(f"{path}: cannot read tensors ({_short(exc)})") from exc
     # Shapes first, on the meta device: a config claiming huge widths allocates nothing.
     with torch.device("meta"):
-        expected = TransformerNet(info.config).state_dict()
+        expected = TransformerNet(info.config, styles).state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
@@ -181,10 +279,19 @@ def load_style(path: str | Path) -> tuple[TransformerNet, StyleInfo]:
                 f"{path}: tensor {key} has shape {tuple(tensors[key].shape)}, "
                 f"the {info.variant} network expects {tuple(ref.shape)}"
             )
-    model = TransformerNet(info.config)
+    model = TransformerNet(info.config, styles)
     model.load_state_dict({k: v.float() for k, v in tensors.items()})
     model.eval()
-    return model, info
+    return model, infos
+
+
+def load_style(path: str | Path, index: int = 0) -> tuple[TransformerNet, StyleInfo]:
+    """One style of a file as a single-style float32 CPU network (views share a multi-style
+    network's convolutions)."""
+    model, infos = load_network(path)
+    if not 0 <= index < len(infos):
+        raise WeightsError(f"{path}: has {len(infos)} style(s), no style {index}")
+    return style_views(model)[index], infos[index]
 
 
 def _short(exc: BaseException) -> str:
@@ -210,22 +317,25 @@ def scan_styles(
     by_name: dict[str, StyleInfo] = {}
     for path in discover_style_files(default_style_dirs() if dirs is None else dirs):
         try:
-            info = read_style_info(path)
+            infos = read_style_infos(path)
         except WeightsError as exc:
             log.warning("skipping %s", exc)
             continue
-        current = by_name.get(info.name)
-        if current is None or (info.variant == prefer_variant != current.variant):
-            by_name[info.name] = info
+        for info in infos:
+            current = by_name.get(info.name)
+            if current is None or (info.variant == prefer_variant != current.variant):
+                by_name[info.name] = info
     return sorted(by_name.values(), key=lambda s: (s.order, s.name))
 
 
 def load_styles(infos: Iterable[StyleInfo]) -> list[tuple[TransformerNet, StyleInfo]]:
-    """Load every style's tensors; a file that fails is skipped with a warning naming it."""
-    loaded = []
-    for info in infos:
+    """Load every style's tensors, each file once (the styles of one multi-style file share
+    its convolutions); a file that fails is skipped with a warning naming it."""
+    infos = list(infos)
+    views: dict[Path, list[TransformerNet]] = {}
+    for path in dict.fromkeys(info.path for info in infos):
         try:
-            loaded.append(load_style(info.path))
+            views[path] = style_views(load_network(path)[0])
         except WeightsError as exc:
             log.warning("skipping %s", exc)
-    return loaded
+    return [(views[i.path][i.index or 0], i) for i in infos if i.path in views]

@@ -14,7 +14,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from livestyle.model import VARIANTS, TransformerNet
-from livestyle.weights import StyleInfo, save_style
+from livestyle.weights import StyleInfo, save_network, save_style
 
 
 def write_styles(folder: Path, names=("alpha", "beta", "gamma"), variant="lite") -> Path:
@@ -34,6 +34,23 @@ def write_styles(folder: Path, names=("alpha", "beta", "gamma"), variant="lite")
         )
         save_style(folder / f"{name}.{variant}.safetensors", net, info)
     return folder
+
+
+def write_network(
+    path: Path, names=("red", "green", "blue"), variant="lite", seed: int = 7
+) -> Path:
+    """A random multi-style network file: shared convolutions, distinct norm rows per style."""
+    torch.manual_seed(seed)
+    net = TransformerNet(VARIANTS[variant], styles=len(names))
+    with torch.no_grad():
+        for name, parameter in net.named_parameters():
+            if ".norm." in name:
+                parameter.add_(torch.randn_like(parameter) * 0.5)
+    infos = [
+        StyleInfo(n, net.config, title=f"Painting {n}", licence="public domain", order=10 + i)
+        for i, n in enumerate(names)
+    ]
+    return save_network(path, net, infos, {"steps": 1})
 
 
 def rewrite_style(path: Path, source: Path, edit_config: Callable[[dict], None]) -> Path:

@@ -80,7 +80,10 @@ def test_half_precision_matches_float32_on_real_photos() -> None:
 
 def test_graph_replay_equals_eager_and_swaps_never_recapture() -> None:
     styles = shipped_styles()
-    graphed = Stylizer(styles, GPU, HALF, backend="cuda-graph", graph_fallback=False)
+    # No cross-fade: each selected style must show on the very next frame.
+    graphed = Stylizer(
+        styles, GPU, HALF, backend="cuda-graph", graph_fallback=False, fade_seconds=0
+    )
     eager = Stylizer(styles, GPU, HALF, backend="torch")
     photo = real_photos()[0]
     for index in [*range(len(styles)), 0, len(styles) - 1]:

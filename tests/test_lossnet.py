@@ -45,7 +45,9 @@ def test_efficientnet_taps_and_frozen(effnet: lossnet.EfficientNetLite0) -> None
     assert set(taps) == {"stem", "block2", "block4", "block7", "block10"}
     assert taps["stem"].shape == (1, 32, 32, 32)
     assert taps["block4"].shape == (1, 40, 8, 8)
-    assert effnet.content_layer == "block4"
+    # The content tap at stride 4: at the live size a face keeps its eyes (#13).
+    assert effnet.content_layer == "block2"
+    assert taps["block2"].shape == (1, 24, 16, 16)
     assert not effnet.training
     assert not any(p.requires_grad for p in effnet.parameters())
 

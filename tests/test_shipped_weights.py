@@ -1,5 +1,7 @@
 """Every shipped style (livestyle/shipped_styles/) loads, has full metadata, really stylizes."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -9,10 +11,12 @@ from livestyle.weights import (
     PACKAGE_WEIGHTS_DIR,
     REQUIRED_METADATA,
     discover_style_files,
-    load_style,
+    load_styles,
+    read_style_infos,
 )
 
 FILES = discover_style_files([PACKAGE_WEIGHTS_DIR])
+STYLES = [info for path in FILES for info in read_style_infos(path)]
 pytestmark = pytest.mark.skipif(not FILES, reason="no shipped styles in livestyle/shipped_styles/")
 
 
@@ -21,18 +25,27 @@ def test_weights_folder_is_compact():
     assert total < 40 * 1024 * 1024
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
-def test_style_loads_with_complete_metadata(path):
-    _, info = load_style(path)
+def test_every_listed_painting_ships_in_each_variant():
+    """paintings.json (the training manifest) and the shipped networks name the same styles."""
+    listed = [e["name"] for e in json.loads((PACKAGE_WEIGHTS_DIR / "paintings.json").read_text())]
+    by_variant: dict[str, list[str]] = {}
+    for info in STYLES:
+        by_variant.setdefault(info.variant, []).append(info.name)
+    for variant, names in by_variant.items():
+        assert names == listed, f"the {variant} styles are not the manifest's"
+
+
+@pytest.mark.parametrize("info", STYLES, ids=[f"{s.name}.{s.variant}" for s in STYLES])
+def test_style_has_complete_metadata(info):
     for key in REQUIRED_METADATA:
-        assert getattr(info, key), f"{path.name}: metadata '{key}' is empty"
-    for key in ("steps", "loss_net", "variant"):
-        assert key in info.training, f"{path.name}: training settings lack '{key}'"
+        assert getattr(info, key), f"{info.name}: metadata '{key}' is empty"
+    for key in ("steps", "loss_net", "variant", "painting", "style_weight"):
+        assert key in info.training, f"{info.name}: training settings lack '{key}'"
 
 
 def test_styles_differ_from_input_and_from_each_other():
     frame = DemoSource(160, 120).read()
-    styles = [load_style(p) for p in FILES]
+    styles = load_styles(STYLES)
     stylizer = Stylizer(styles, "cpu")
     outputs = [
         stylizer.stylize(frame, index=i).image.astype(np.float32) for i in range(len(styles))

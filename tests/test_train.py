@@ -19,6 +19,7 @@ from livestyle import cli
 from livestyle.commands.train import DEFAULTS, validate
 from livestyle.model import VARIANTS, TransformerNet
 from livestyle.train.loop import TrainResult, read_checkpoint, style_path, train
+from livestyle.train.paintings import Painting
 from livestyle.weights import load_style, scan_styles
 from tests.test_lossnet import _vgg_state
 from tests.test_train_data import write_photo
@@ -273,10 +274,23 @@ def test_max_minutes_stops_early_with_a_style_and_a_checkpoint(tmp_path, data, p
 
 
 def test_style_file_names_follow_the_shipped_scheme(caplog) -> None:
-    args = argparse.Namespace(out=None, out_dir="/x", name="bad/name", variant="standard")
+    args = argparse.Namespace(
+        out=None,
+        out_dir="/x",
+        paintings=[Painting(Path("p.jpg"), "bad/name")],
+        add_to=None,
+        network_name=None,
+        variant="standard",
+    )
     assert style_path(args) == Path("/x/bad_name.standard.safetensors")
     assert "bad/name" in caplog.text and "bad_name.standard.safetensors" in caplog.text
     caplog.clear()
-    args.name = "starry_night"  # a name that is already a file name: no message
+    # A name that is already a file name: no message.
+    args.paintings = [Painting(Path("p.jpg"), "starry_night")]
     assert style_path(args) == Path("/x/starry_night.standard.safetensors")
     assert caplog.text == ""
+    # Several paintings: the network's name, "styles" unless named.
+    args.paintings.append(Painting(Path("q.jpg"), "wave"))
+    assert style_path(args) == Path("/x/styles.standard.safetensors")
+    args.network_name = "mine"
+    assert style_path(args) == Path("/x/mine.standard.safetensors")

@@ -48,7 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--height", type=pixel_size, default=None, help="requested capture height")
     p.add_argument("--fps", type=frame_rate, default=None, help="requested capture rate")
     p.add_argument("--loop", action="store_true", help="repeat a video file")
-    p.add_argument("--style", default=None, help="style to start with (name)")
+    p.add_argument(
+        "--style", default=None, help="style to start with: a name, or a blend a:0.6,b:0.4"
+    )
     add_style_options(p)
     p.add_argument(
         "--record",

@@ -38,7 +38,11 @@ DISK_CHECK_EVERY = 30
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("stylize", help="stylize image and video files")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="image or video files")
-    p.add_argument("--style", required=True, help="style name (see 'livestyle styles')")
+    p.add_argument(
+        "--style",
+        required=True,
+        help="style name (see 'livestyle styles'), or a blend of one network's styles: a:0.6,b:0.4",
+    )
     p.add_argument(
         "-o",
         "--output",
@@ -138,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
     if output is not None and folder is None and not output.is_dir():
         check_target_type(args.inputs[0], output)
     stylizer = load_stylizer(args)
-    style = stylizer.active.name
+    # Output files are named after the style, or after every style of a blend.
+    style = "+".join(stylizer.styles[index].info.name for index, _ in stylizer.mix)
     if folder is not None:
         make_folder(folder)  # after the style loaded: a typo in --style leaves no folder
     for source in args.inputs:

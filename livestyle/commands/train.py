@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 from livestyle.errors import LivestyleError
 from livestyle.model import VARIANTS
 from livestyle.train.loop import AMP_CHOICES, train
 from livestyle.train.lossnet import LOSS_NETWORKS
+from livestyle.train.paintings import check_paintings, paintings_from_args
 from livestyle.weights import user_styles_dir
 
 # Tuned on Starry Night with the lite variant and EfficientNet-Lite0: style weight 10 wiped
@@ -69,12 +71,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_subject_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--style-image", required=True, help="the painting (jpg/png)")
+    p.add_argument(
+        "--style-image",
+        nargs="+",
+        action="extend",
+        metavar="PAINTING",
+        help="the painting (jpg/png); several train one multi-style network",
+    )
     p.add_argument("--data", required=True, help="folder of training photos (searched recursively)")
     p.add_argument(
         "--name",
-        required=True,
-        help="style name shown in the app; the file is NAME.VARIANT.safetensors",
+        nargs="+",
+        action="extend",
+        help="style name(s) shown in the app, one per painting (default: the file names); "
+        "one style's file is NAME.VARIANT.safetensors",
+    )
+    p.add_argument(
+        "--manifest",
+        metavar="JSON",
+        help="the paintings and their metadata as a JSON list (instead of --style-image): "
+        'items like {"painting": "file.jpg", "name": "...", "title": "...", "artist": "...", '
+        '"year": "...", "licence": "...", "order": 1, "style_weight": 4}',
+    )
+    p.add_argument(
+        "--paintings-dir", help="folder of the manifest's painting files (default: its folder)"
+    )
+    p.add_argument(
+        "--add-to",
+        metavar="STYLE_FILE",
+        help="add the painting(s) to this trained network: only the new styles' norm "
+        "parameters train, so it takes far fewer steps; the file written holds every style",
+    )
+    p.add_argument(
+        "--network-name",
+        help="a multi-style network's file is NETWORK_NAME.VARIANT.safetensors "
+        "(default: the --add-to file's name, else styles)",
     )
     p.add_argument(
         "--variant",
@@ -175,8 +206,10 @@ def validate(args: argparse.Namespace) -> None:
         value = getattr(args, option)
         if value < 0 or not math.isfinite(value):
             raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0, not {value}")
-    if not args.name.strip():
-        raise LivestyleError("--name must not be empty")
+    args.paintings = paintings_from_args(args)
+    check_paintings(args.paintings)
+    if args.add_to and not Path(args.add_to).is_file():
+        raise LivestyleError(f"--add-to {args.add_to}: no such style file")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from livestyle.engines.mix import Mix
+
 log = logging.getLogger(__name__)
 
 
@@ -30,9 +32,10 @@ class Engine(Protocol):
     name: str
 
     def stylize(
-        self, frame: np.ndarray, style: int, net_shape: tuple[int, int], strength: float
+        self, frame: np.ndarray, style: int | Mix, net_shape: tuple[int, int], strength: float
     ) -> np.ndarray:
-        """`frame` (H, W, 3) uint8 BGR stylized with style number `style`; same size out."""
+        """`frame` (H, W, 3) uint8 BGR stylized with style number `style`, or a blend of
+        styles that share a network body (livestyle.engines.mix); same size out."""
 
     def release(self) -> None:
         """Free what the engine holds on the device (after an out-of-memory error)."""

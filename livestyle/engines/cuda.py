@@ -45,8 +45,9 @@ from torch import nn
 
 from livestyle.engines.eager import EagerEngine
 from livestyle.engines.frames import stylize_frame
+from livestyle.engines.mix import Mix, as_mix, blend, dominant
 from livestyle.errors import GraphCaptureError, device_failure, is_sticky_cuda_error
-from livestyle.model import NetConfig
+from livestyle.model import NetConfig, norm_parameters
 
 log = logging.getLogger(__name__)
 
@@ -201,15 +202,25 @@ class StyleBank:
         for params in self._styles:
             if [p.shape for p in params] != [p.shape for p in self._live]:
                 raise ValueError("every style of a bank must have the same network shape")
-        self.loaded = 0
+        norms = {id(p) for _, p in norm_parameters(self.live)}
+        # Positions of the norm scales and shifts: all a blend of styles changes.
+        self._norms = [i for i, p in enumerate(self._live) if id(p) in norms]
+        self.loaded: int | Mix = 0
         self.swaps = 0
 
-    def load(self, index: int) -> None:
-        """Make style `index` the live one (on the current stream)."""
-        if index == self.loaded:
+    @torch.no_grad()
+    def load(self, style: int | Mix) -> None:
+        """Make style `style` (a bank position, or a blend of positions whose styles share a
+        body) the live one, on the current stream."""
+        if style == self.loaded:
             return
-        torch._foreach_copy_(self._live, self._styles[index])
-        self.loaded = index
+        mix = as_mix(style)
+        torch._foreach_copy_(self._live, self._styles[dominant(mix)])
+        if len(mix) > 1:
+            norms = [[params[i] for i in self._norms] for params in self._styles]
+            blended = blend(norms, mix)
+            torch._foreach_copy_([self._live[i] for i in self._norms], blended)
+        self.loaded = style
         self.swaps += 1
 
 
@@ -375,11 +386,13 @@ class CudaFrameRunner:
     # --- frames ---
     @torch.inference_mode()
     def submit(
-        self, frame: np.ndarray, style: int, net_shape: tuple[int, int], strength: float = 1.0
+        self, frame: np.ndarray, style: int | Mix, net_shape: tuple[int, int], strength: float = 1.0
     ) -> int:
         """Start stylizing `frame`; returns a ticket for `result`."""
         height, width = frame.shape[:2]
-        bank, position = self._where[style]
+        mix = as_mix(style)
+        bank, _ = self._where[mix[0][0]]
+        position = self._bank_style(bank, mix)
         key = GraphKey(bank.live.config, (height, width), tuple(net_shape))
         entry = self.graphs.get(key)
         self._ensure_slots((height, width))
@@ -410,6 +423,16 @@ class CudaFrameRunner:
         slot.ticket = ticket
         return ticket
 
+    def _bank_style(self, bank: StyleBank, mix: Mix) -> int | Mix:
+        """A style index (or blend) in the engine's numbering as the bank's positions."""
+        positions = []
+        for index, weight in mix:
+            where, position = self._where[index]
+            if where is not bank:
+                raise ValueError("a blend of styles must stay within one network shape")
+            positions.append((position, weight))
+        return positions[0][0] if len(positions) == 1 else tuple(positions)
+
     def result(self, ticket: int) -> np.ndarray:
         """The stylized frame of `ticket` (waits for it); each ticket is read once."""
         if ticket in self._ready:
@@ -421,7 +444,7 @@ class CudaFrameRunner:
         raise KeyError(f"no pending frame with ticket {ticket}")
 
     def stylize(
-        self, frame: np.ndarray, style: int, net_shape: tuple[int, int], strength: float = 1.0
+        self, frame: np.ndarray, style: int | Mix, net_shape: tuple[int, int], strength: float = 1.0
     ) -> np.ndarray:
         return self.result(self.submit(frame, style, net_shape, strength))
 
@@ -458,7 +481,7 @@ class CudaEngine:
         return self.runner.captures
 
     def stylize(
-        self, frame: np.ndarray, style: int, net_shape: tuple[int, int], strength: float
+        self, frame: np.ndarray, style: int | Mix, net_shape: tuple[int, int], strength: float
     ) -> np.ndarray:
         shapes = (frame.shape[:2], tuple(net_shape))
         if shapes not in self._eager_shapes:

@@ -6,12 +6,16 @@ the colour conversion, resizing, blend and rounding run on the device (engines/f
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 from torch import nn
 
 from livestyle.engines.frames import stylize_frame
 from livestyle.engines.layout_norm import with_layout_norm
+from livestyle.engines.mix import Mix, as_mix, blend, body_key
+from livestyle.model import norm_parameters
 
 
 def prepare_model(
@@ -48,10 +52,15 @@ class EagerEngine:
         self.device = device
         self.dtype = dtype
         self.channels_last = channels_last
+        # Taken before preparing: a prepared copy no longer shares its body's tensors.
+        self._bodies = [body_key(model) for model in models]
         self.models = [
             prepare_model(model, device, dtype, channels_last, layout_norm) for model in models
         ]
         self._pinned: torch.Tensor | None = None
+        # A blend runs in a copy of its body's network (one per body), norms set to the blend.
+        self._blended: dict[tuple, nn.Module] = {}
+        self._blended_mix: dict[tuple, Mix] = {}
 
     def upload(self, frame: np.ndarray) -> torch.Tensor:
         host = torch.from_numpy(np.ascontiguousarray(frame))
@@ -62,12 +71,28 @@ class EagerEngine:
         self._pinned.copy_(host)
         return self._pinned.to(self.device, non_blocking=True)
 
+    def network(self, style: int | Mix) -> nn.Module:
+        """The network of one style, or of a blend of styles that share a body."""
+        mix = as_mix(style)
+        if len(mix) == 1:
+            return self.models[mix[0][0]]
+        body = self._bodies[mix[0][0]]
+        if body not in self._blended:
+            self._blended[body] = copy.deepcopy(self.models[mix[0][0]])
+        network = self._blended[body]
+        if self._blended_mix.get(body) != mix:
+            norms = [[p for _, p in norm_parameters(self.models[i])] for i, _ in mix]
+            mixed = blend(norms, tuple((k, w) for k, (_, w) in enumerate(mix)))
+            torch._foreach_copy_([p for _, p in norm_parameters(network)], mixed)
+            self._blended_mix[body] = mix
+        return network
+
     def stylize(
-        self, frame: np.ndarray, style: int, net_shape: tuple[int, int], strength: float
+        self, frame: np.ndarray, style: int | Mix, net_shape: tuple[int, int], strength: float
     ) -> np.ndarray:
         out = stylize_frame(
             self.upload(frame),
-            self.models[style],
+            self.network(style),
             self.dtype,
             net_shape,
             strength if strength < 1.0 else None,
@@ -77,5 +102,7 @@ class EagerEngine:
 
     def release(self) -> None:
         self._pinned = None
+        self._blended.clear()
+        self._blended_mix.clear()
         if self.device.type == "cuda":
             torch.cuda.empty_cache()

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from livestyle.engines.frames import stylize_frame, torch_threads
+from livestyle.engines.mix import Mix, as_mix, body_key
 from livestyle.model import SIZE_MULTIPLE, ConvLayer, ResidualBlock, TransformerNet, UpsampleConv
 
 if TYPE_CHECKING:
@@ -285,16 +286,6 @@ class OnnxNet:
         return torch.from_numpy(out)[..., :height, :width]
 
 
-def body_key(model: nn.Module) -> tuple:
-    """What styles must share to share a session: the network's shape and the very tensors of
-    everything but the instance norms (styles of one multi-style network share their body;
-    single-style networks each have their own)."""
-    shared = tuple(
-        parameter.data_ptr() for name, parameter in model.named_parameters() if ".norm." not in name
-    )
-    return (getattr(model, "config", None), shared)
-
-
 class OnnxEngine:
     """The styles' networks in ONNX Runtime on the CPU, float32; frame conversion in torch.
 
@@ -329,13 +320,20 @@ class OnnxEngine:
     def sessions(self) -> int:
         return len(self._sessions)
 
-    def network(self, style: int) -> Callable[[torch.Tensor], torch.Tensor]:
-        """The network of `style`: (1, 3, H, W) float32 in and out."""
-        net, feeds = self._sessions[self._keys[style]], self._feeds[style]
+    def network(self, style: int | Mix) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The network of `style` (or a blend of styles sharing a body): (1, 3, H, W) float32
+        in and out."""
+        mix = as_mix(style)
+        net = self._sessions[self._keys[mix[0][0]]]
+        if len(mix) == 1:
+            feeds = self._feeds[mix[0][0]]
+        else:
+            names = self._feeds[mix[0][0]]
+            feeds = {name: sum(w * self._feeds[i][name] for i, w in mix) for name in names}
         return lambda x: net(x, feeds)
 
     def stylize(
-        self, frame: np.ndarray, style: int, net_shape: tuple[int, int], strength: float
+        self, frame: np.ndarray, style: int | Mix, net_shape: tuple[int, int], strength: float
     ) -> np.ndarray:
         net = self.network(style)
         # torch only converts, resizes and rounds here: on one thread, so it never waits for

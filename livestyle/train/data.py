@@ -166,6 +166,16 @@ def write_preview(path: Path, photo: torch.Tensor, output: torch.Tensor) -> None
     _write_jpeg(path, to_uint8(side_by_side))
 
 
+def write_preview_grid(
+    path: Path, photo: torch.Tensor, outputs: list[torch.Tensor], columns: int = 4
+) -> None:
+    """The photo first, then each style's version, in rows of `columns` (empty cells black)."""
+    tiles = [photo[0], *(out[0].clamp(0, 1) for out in outputs)]
+    tiles += [torch.zeros_like(photo[0])] * (-len(tiles) % columns)
+    rows = [torch.cat(tiles[i : i + columns], dim=2) for i in range(0, len(tiles), columns)]
+    _write_jpeg(path, to_uint8(torch.cat(rows, dim=1)))
+
+
 def _write_jpeg(path: Path, rgb: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     ok, data = cv2.imencode(path.suffix, rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])

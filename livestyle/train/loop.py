@@ -1,4 +1,9 @@
-"""The training run: `train(args)` trains a transformer network to carry one painting's style.
+"""The training run: `train(args)` trains a transformer network to carry paintings' styles.
+
+One painting gives a single-style network. Several give one multi-style network with
+conditional instance norms (Dumoulin et al. 2017): every sample of a batch is drawn with a
+random one of the styles, against that style's Gram targets. `--add-to FILE` adds paintings
+to an existing network by training only the new styles' norm rows, the rest frozen.
 
 Here are the Trainer (model, loss network, optimizer, mixed precision, every RNG), the
 checkpoints that let a run resume exactly, and the loop with its progress bar, time box, loss
@@ -25,18 +30,20 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
 from livestyle.engines.device import pick_device
 from livestyle.errors import LivestyleError
-from livestyle.model import VARIANTS, TransformerNet
+from livestyle.model import VARIANTS
 from livestyle.train.data import (
     PhotoPool,
     find_photos,
     load_style_image,
     preview_photo,
     write_preview,
+    write_preview_grid,
 )
 from livestyle.train.losses import (
     content_loss,
@@ -49,7 +56,15 @@ from livestyle.train.losses import (
     tv_loss,
 )
 from livestyle.train.lossnet import load_loss_network
-from livestyle.weights import SUFFIX, StyleInfo, save_style, user_styles_dir
+from livestyle.train.paintings import Painting
+from livestyle.train.plan import StylePlan
+from livestyle.weights import (
+    SUFFIX,
+    StyleInfo,
+    save_network,
+    save_style,
+    user_styles_dir,
+)
 
 log = logging.getLogger(__name__)
 
@@ -174,14 +189,22 @@ class TrainResult:
 class Trainer:
     """Owns the model, loss network, optimizer and RNGs; one call to step() = one update."""
 
-    def __init__(self, args: argparse.Namespace, ctx: Dist, device: torch.device) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        ctx: Dist,
+        device: torch.device,
+        plan: StylePlan | None = None,
+    ) -> None:
         self.args, self.ctx, self.device = args, ctx, device
+        self.plan = plan or StylePlan.single(args)
         self.amp_dtype = amp_dtype(args.amp, device)
         self.amp = self.amp_dtype is not None
         self.rngs = Rngs.seeded(args.seed, ctx.rank)
         torch.manual_seed(args.seed)  # same initial weights on every rank
+        self.model = self.plan.build_model(args.variant)
+        self.model.to(device)
         # Channels-last convolutions run 1.4-1.8x faster on CPUs (oneDNN) and on tensor cores.
-        self.model = TransformerNet(VARIANTS[args.variant]).to(device)
         self.model.to(memory_format=torch.channels_last)
         self.net: nn.Module = self.model
         if ctx.world > 1:
@@ -189,7 +212,8 @@ class Trainer:
             self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         self.lossnet = load_loss_network(args.loss_net, args.vgg_weights, args.download_vgg)
         self.lossnet.to(device, memory_format=torch.channels_last)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=args.lr)
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(trainable, lr=args.lr)
         # Only float16 needs loss scaling; bfloat16 has float32's range. The losses here are
         # O(10-100), so the default first scale (65536) overflows the gradients and skips
         # about ten steps before settling; 256 starts where it settles.
@@ -197,13 +221,30 @@ class Trainer:
             device.type, init_scale=256.0, enabled=self.amp_dtype == torch.float16
         )
         self.step_done = 0
+        # Per tap, the Gram targets of every style stacked: (styles, C, C).
         self.targets: dict[str, torch.Tensor] = {}
+        # Each style's weight relative to --style-weight.
+        self.style_scale = torch.tensor(
+            [w / args.style_weight if args.style_weight else 1.0 for w in self.plan.weights(args)]
+        )
+
+    def set_styles(self, paintings: list[torch.Tensor]) -> None:
+        """The Gram targets of every style the network carries (old ones too when adding)."""
+        per_style = []
+        for painting in paintings:
+            # A fixed generator: the targets must not depend on where training resumed.
+            gen = torch.Generator().manual_seed(self.args.seed)
+            with self.autocast():
+                per_style.append(style_targets(self.lossnet, painting.to(self.device), gen))
+        self.targets = {k: torch.stack([t[k] for t in per_style]) for k in per_style[0]}
 
     def set_style(self, style: torch.Tensor) -> None:
-        # A fixed generator: the targets must not depend on where training resumed.
-        gen = torch.Generator().manual_seed(self.args.seed)
-        with self.autocast():
-            self.targets = style_targets(self.lossnet, style.to(self.device), gen)
+        self.set_styles([style])
+
+    def draw_styles(self, count: int) -> torch.Tensor:
+        """A style index per sample, among the styles this run trains."""
+        first = self.plan.first_trained
+        return torch.from_numpy(self.rngs.data.integers(first, self.plan.count, size=count))
 
     def autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, self.amp_dtype or torch.float32, enabled=self.amp)
@@ -212,7 +253,7 @@ class Trainer:
         """Photos drawn per step: with the temporal term, half the batch is their moved copies."""
         return max(1, self.args.batch // 2) if self.args.temporal_weight > 0 else self.args.batch
 
-    def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def losses(self, x: torch.Tensor, styles: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every loss term of one batch, and their weighted sum as "total"."""
         gen = self.rngs.torch_gen
         use_temporal = self.args.temporal_weight > 0
@@ -221,7 +262,14 @@ class Trainer:
             # transformer passes (the transformer dominates the step time on CPUs).
             moved, theta = temporal_pair(x, gen)
             x = torch.cat([x, moved]).contiguous(memory_format=torch.channels_last)
+            styles = torch.cat([styles, styles])
+        if self.model.styles:
+            self.model.select(F.one_hot(styles, self.model.styles).float().to(self.device))
         y = self.net(x)
+        # Targets and weights exist for the trained styles only (rows from first_trained on).
+        trained = styles - self.plan.first_trained
+        targets = {k: v[trained.to(v.device)] for k, v in self.targets.items()}
+        scale = self.style_scale[trained].to(self.device)
         shift = random_roll(gen)
         feats = self.lossnet(roll(y, shift))
         with torch.no_grad():
@@ -231,7 +279,7 @@ class Trainer:
         with torch.autocast(self.device.type, enabled=False):
             parts = {
                 "content": content_loss(feats[self.lossnet.content_layer], content_target),
-                "style": style_loss(feats, self.targets, self.lossnet.style_layers),
+                "style": style_loss(feats, targets, self.lossnet.style_layers, scale),
                 "tv": tv_loss(y.float()),
             }
             if use_temporal:
@@ -243,11 +291,13 @@ class Trainer:
     def step(self, pool: PhotoPool) -> dict[str, float]:
         """One optimizer update on a fresh batch of crops; returns the losses as floats."""
         self.model.train()
-        x = pool.batch(self.rngs.data, self.args.size, self.crops_per_step()).to(self.device)
+        count = self.crops_per_step()
+        x = pool.batch(self.rngs.data, self.args.size, count).to(self.device)
         x = x.contiguous(memory_format=torch.channels_last)
+        styles = self.draw_styles(count)
         self.optimizer.zero_grad(set_to_none=True)
         with self.autocast():
-            parts = self.losses(x)
+            parts = self.losses(x, styles)
         self.scaler.scale(parts["total"]).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
@@ -255,8 +305,10 @@ class Trainer:
         return {k: float(v.detach()) for k, v in parts.items()}
 
     @torch.no_grad()
-    def stylize(self, image: torch.Tensor) -> torch.Tensor:
+    def stylize(self, image: torch.Tensor, style: int = 0) -> torch.Tensor:
         self.model.eval()
+        if self.model.styles:
+            self.model.select(style)
         image = image.to(self.device).contiguous(memory_format=torch.channels_last)
         return self.model(image).float().cpu().contiguous()
 
@@ -271,6 +323,7 @@ class Trainer:
             "step": self.step_done,
             "variant": self.args.variant,
             "loss_net": self.args.loss_net,
+            "styles": [p.name for p in self.plan.paintings],
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict(),
@@ -323,6 +376,12 @@ def check_checkpoint(ckpt: dict[str, Any], args: argparse.Namespace) -> None:
             f"--resume {source}: checkpoint is for the {ckpt.get('variant')} variant, "
             f"not {args.variant}; pass --variant {ckpt.get('variant')}"
         )
+    names = ckpt.get("styles")
+    if names is not None and names != [p.name for p in args.paintings]:
+        raise LivestyleError(
+            f"--resume {source}: checkpoint trains the styles {', '.join(names)}, not "
+            f"{', '.join(p.name for p in args.paintings)}"
+        )
     if ckpt.get("loss_net") != args.loss_net:
         raise LivestyleError(
             f"--resume {source}: checkpoint was trained with --loss-net "
@@ -357,27 +416,39 @@ def file_stem(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name.strip()).strip("._") or "style"
 
 
+def output_name(args: argparse.Namespace) -> str:
+    """What the run's files are called: the style's name for one painting, else the
+    network's (--network-name, the --add-to file's, or "styles")."""
+    if len(args.paintings) == 1 and not args.add_to:
+        return args.paintings[0].name
+    if args.network_name:
+        return args.network_name.strip()
+    if args.add_to:
+        return Path(args.add_to).name.split(".")[0]
+    return "styles"
+
+
 def style_path(args: argparse.Namespace) -> Path:
     """NAME.VARIANT.safetensors, the scheme of the shipped styles (unless --out says else)."""
     if args.out:
         return Path(args.out)
     folder = Path(args.out_dir) if args.out_dir else user_styles_dir()
-    stem = file_stem(args.name)
-    if stem != args.name.strip():
+    name = output_name(args)
+    stem = file_stem(name)
+    if stem != name:
         log.warning(
-            "style name %r has characters a file name cannot carry: the file is %s "
+            "name %r has characters a file name cannot carry: the file is %s "
             "(the app still shows %r)",
-            args.name.strip(),
+            name,
             f"{stem}.{args.variant}{SUFFIX}",
-            args.name.strip(),
+            name,
         )
     return folder / f"{stem}.{args.variant}{SUFFIX}"
 
 
-def style_info(args: argparse.Namespace) -> StyleInfo:
-    """The style file's metadata: what the app shows, and the recipe that trained it."""
-    training = {
-        "painting": Path(args.style_image).name,
+def recipe(args: argparse.Namespace) -> dict[str, Any]:
+    """The training settings every style of the run shares."""
+    return {
         "loss_net": args.loss_net,
         "steps": args.steps,
         "size": args.size,
@@ -392,21 +463,38 @@ def style_info(args: argparse.Namespace) -> StyleInfo:
         "variant": args.variant,
         "processes": int(os.environ.get("WORLD_SIZE", "1")),
     }
+
+
+def style_info(args: argparse.Namespace, painting: Painting | None = None) -> StyleInfo:
+    """A style's metadata: what the app shows, and the recipe that trained it."""
+    painting = painting or args.paintings[0]
+    training = {"painting": painting.path.name, **recipe(args)}
+    if painting.style_weight is not None:
+        training["style_weight"] = painting.style_weight
     return StyleInfo(
-        name=args.name.strip(),
+        name=painting.name,
         config=VARIANTS[args.variant],
-        title=args.title,
-        artist=args.artist,
-        year=args.year,
-        licence=args.licence,
-        order=args.order,
+        title=painting.title,
+        artist=painting.artist,
+        year=painting.year,
+        licence=painting.licence,
+        order=painting.order,
         training=training,
     )
 
 
+def save_result(args: argparse.Namespace, trainer: Trainer) -> Path:
+    """The style file: one style, or the whole network with every style's metadata."""
+    model = trainer.model.cpu()
+    if not trainer.plan.multi:
+        return save_style(style_path(args), model, style_info(args))
+    infos = [*trainer.plan.existing, *(style_info(args, p) for p in trainer.plan.paintings)]
+    return save_network(style_path(args), model, infos, recipe(args))
+
+
 def run_dir(args: argparse.Namespace) -> Path:
     """The folder for previews, checkpoints and losses.csv."""
-    return Path(args.run_dir) if args.run_dir else Path("runs") / file_stem(args.name)
+    return Path(args.run_dir) if args.run_dir else Path("runs") / file_stem(output_name(args))
 
 
 class LossLog:
@@ -451,23 +539,24 @@ def train(args: argparse.Namespace) -> TrainResult:
 
 
 def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float) -> TrainResult:
-    style = load_style_image(Path(args.style_image), args.size, args.style_size)
+    paintings = [load_style_image(p.path, args.size, args.style_size) for p in args.paintings]
     ckpt = read_checkpoint(Path(args.resume)) if args.resume else None
     if ckpt is not None:
         check_checkpoint(ckpt, args)  # before the slow part: decoding the photos
+    plan = StylePlan.from_args(args)
     pool = _load_photos(args, ctx)
-    trainer = Trainer(args, ctx, device)
+    trainer = Trainer(args, ctx, device, plan)
     if ckpt is not None:
         trainer.restore(ckpt)
-    trainer.set_style(style)
+    trainer.set_styles(paintings)
     out_dir = run_dir(args)
     photo = preview_photo(args.preview_image, pool, args.size)
     deadline = t0 + args.max_minutes * 60 if args.max_minutes else math.inf
     history = _loop(trainer, pool, out_dir, photo, deadline)
     path = None
     if ctx.main:
-        path = save_style(style_path(args), trainer.model.cpu(), style_info(args))
-        log.info("saved style %r to %s (run folder %s)", args.name, path, out_dir)
+        path = save_result(args, trainer)
+        log.info("saved %s (run folder %s)", path, out_dir)
     return TrainResult(path, out_dir, history, pool.skipped, time.perf_counter() - t0)
 
 
@@ -501,7 +590,7 @@ def _loop(
         disable=not main,
         unit="step",
         dynamic_ncols=True,
-        desc=f"train {args.name}",
+        desc=f"train {output_name(args)}",
     )
     try:
         while trainer.step_done < args.steps:
@@ -523,7 +612,7 @@ def _loop(
         if loss_log:
             loss_log.close()
     if main:
-        write_preview(out_dir / "preview_final.jpg", photo, trainer.stylize(photo))
+        _write_preview(trainer, out_dir / "preview_final.jpg", photo)
     return history
 
 
@@ -556,4 +645,13 @@ def _periodic(trainer: Trainer, step: int, out_dir: Path, photo: torch.Tensor, l
         if trainer.ctx.main:
             save_checkpoint(out_dir / "checkpoint.pt", ckpt)
     if trainer.ctx.main and args.preview_every and step % args.preview_every == 0:
-        write_preview(out_dir / f"preview_{step:06d}.jpg", photo, trainer.stylize(photo))
+        _write_preview(trainer, out_dir / f"preview_{step:06d}.jpg", photo)
+
+
+def _write_preview(trainer: Trainer, path: Path, photo: torch.Tensor) -> None:
+    """The photo beside its stylized version; for a multi-style run, beside every style."""
+    if not trainer.plan.multi:
+        write_preview(path, photo, trainer.stylize(photo))
+        return
+    styles = range(trainer.plan.first_trained, trainer.plan.count)
+    write_preview_grid(path, photo, [trainer.stylize(photo, i) for i in styles])

@@ -65,14 +65,22 @@ def style_targets(
 
 
 def style_loss(
-    feats: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], layers: tuple[str, ...]
+    feats: dict[str, torch.Tensor],
+    targets: dict[str, torch.Tensor],
+    layers: tuple[str, ...],
+    scale: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Mean over layers of the Gram error relative to the painting's own Gram magnitude."""
+    """Mean over layers of the Gram error relative to the painting's own Gram magnitude.
+
+    A target is (C, C) for the whole batch or (N, C, C), one per sample (each sample's own
+    style in a multi-style batch); `scale` (N,) weighs the samples' style terms.
+    """
     total = 0.0
     for name in layers:
         target = targets[name]
-        diff = (gram(feats[name]) - target).pow(2).sum(dim=(1, 2))
-        total = total + (diff / target.pow(2).sum()).mean()
+        diff = (gram(feats[name]) - target).pow(2).sum(dim=(-2, -1))
+        relative = diff / target.pow(2).sum(dim=(-2, -1))
+        total = total + (relative if scale is None else relative * scale).mean()
     return total / len(layers)
 
 

