@@ -1,9 +1,13 @@
 """Render docs/gallery.jpg: every shipped style side by side on a few test photos.
 
     python benchmarks/render_gallery.py [--variant lite] [--out docs/gallery.jpg]
+        [--styles-dir FOLDER] [--infer-size 320]
 
 Photos come from ../shared/photos/pypi_bundled (public-domain samples shipped in
-scikit-image and matplotlib); the app's own demo frame is used when they are absent.
+scikit-image and matplotlib: two portraits and a still life); the app's own demo frame is
+used when they are absent. Each photo is scaled to a 640 px webcam frame and stylized at the
+live CPU setting (the network at 320 px, scaled up), as the app shows it on a CPU.
+`--styles-dir` renders another folder's styles, for before/after comparisons.
 """
 
 from __future__ import annotations
@@ -54,15 +58,15 @@ def label(tile: np.ndarray, text: str) -> np.ndarray:
     return tile
 
 
-def render(variant: str) -> np.ndarray:
-    styles = load_styles(scan_styles([PACKAGE_WEIGHTS_DIR], prefer_variant=variant))
+def render(variant: str, folder: Path = PACKAGE_WEIGHTS_DIR, infer_size: int = 320) -> np.ndarray:
+    styles = load_styles(scan_styles([folder], prefer_variant=variant))
     if not styles:
-        raise SystemExit(f"no styles in {PACKAGE_WEIGHTS_DIR}")
-    stylizer = Stylizer(styles, "cpu")
+        raise SystemExit(f"no styles in {folder}")
+    stylizer = Stylizer(styles, "cpu", infer_size=infer_size or None)
     rows = []
     for photo in test_photos():
-        # Stylize at 512 px (a typical webcam-ish size), then tile.
-        scale = 512 / max(photo.shape[:2])
+        # A webcam frame's size; the network runs at infer_size, as live on a CPU.
+        scale = 640 / max(photo.shape[:2])
         photo = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         tiles = [label(square_tile(photo), "original")]
         for index, style in enumerate(stylizer.styles):
@@ -76,8 +80,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--variant", default="lite", choices=("lite", "standard"))
     parser.add_argument("--out", type=Path, default=Path("docs/gallery.jpg"))
+    parser.add_argument("--styles-dir", type=Path, default=PACKAGE_WEIGHTS_DIR)
+    parser.add_argument(
+        "--infer-size", type=int, default=320, help="network input long side (0: frame size)"
+    )
     args = parser.parse_args()
-    gallery = render(args.variant)
+    gallery = render(args.variant, args.styles_dir, args.infer_size)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), gallery, [cv2.IMWRITE_JPEG_QUALITY, 85])
     print(f"{args.out}: {gallery.shape[1]}x{gallery.shape[0]}")

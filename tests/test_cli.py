@@ -188,13 +188,33 @@ def test_unwritable_output_for_stylize(styles, tmp_path, capsys):
 def test_live_on_cpu_runs_the_network_smaller_unless_told(stylizer):
     from argparse import Namespace
 
-    from livestyle.commands.live import CPU_LIVE_INFER_SIZE, use_cpu_live_size
+    from livestyle.commands.live import CPU_LIVE_INFER_SIZE, use_live_size
 
-    use_cpu_live_size(stylizer, Namespace(infer_size=None, infer_scale=1.0))
+    use_live_size(stylizer, Namespace(infer_size=None, infer_scale=1.0, stroke_scale=1.0))
     assert stylizer.infer_size == CPU_LIVE_INFER_SIZE
     stylizer.infer_size = 640
-    use_cpu_live_size(stylizer, Namespace(infer_size=640, infer_scale=1.0))
+    use_live_size(stylizer, Namespace(infer_size=640, infer_scale=1.0, stroke_scale=1.0))
     assert stylizer.infer_size == 640
+
+
+def test_stroke_size_does_not_follow_the_camera_resolution(stylizer):
+    from argparse import Namespace
+
+    from livestyle.commands.live import CPU_LIVE_INFER_SIZE, use_live_size
+
+    use_live_size(stylizer, Namespace(infer_size=None, infer_scale=1.0, stroke_scale=1.0))
+    # A 480p and a 1080p camera: the network sees the same long side.
+    assert max(stylizer.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE
+    assert max(stylizer.network_shape(1080, 1920)) == CPU_LIVE_INFER_SIZE
+    use_live_size(stylizer, Namespace(infer_size=None, infer_scale=1.0, stroke_scale=2.0))
+    assert max(stylizer.network_shape(1080, 1920)) == CPU_LIVE_INFER_SIZE // 2  # bigger strokes
+
+
+def test_stroke_scale_is_bounded(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["live", "--headless", "--stroke-scale", "9"])
+    assert exit_info.value.code == 2
+    assert "--stroke-scale" in capsys.readouterr().err
 
 
 def test_smallest_infer_size_runs(styles, capsys):

@@ -20,6 +20,7 @@ from livestyle.errors import OutputError, SourceError, error_text
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.recorder import check_video_target
 from livestyle.live.signals import install_stop_handlers, restore_handlers
+from livestyle.model import MIN_INPUT_SIDE
 from livestyle.stylizer import Stylizer
 from livestyle.ui.display import require_display
 from livestyle.video.demo import DEMO
@@ -31,9 +32,14 @@ log = logging.getLogger(__name__)
 DEFAULT_CAMERA = "0"
 
 
-# Live on a CPU the network runs with this long side unless told otherwise: measured 12.9 fps
-# against 3-4.5 fps at full 640x480 on a 2-core machine (benchmarks/RESULTS.md, Speed).
+# Live, the network runs with a fixed long side whatever the camera gives (scaled up after):
+# its strokes have a size in its own pixels, so a 1080p camera then shows the same painting
+# as a 480p one, not finer and finer strokes. On a CPU 320 px: measured 12.9 fps against
+# 3-4.5 fps at full 640x480 on a 2-core machine (benchmarks/RESULTS.md, Speed).
 CPU_LIVE_INFER_SIZE = 320
+GPU_LIVE_INFER_SIZE = 640
+# --stroke-scale bounds: beyond them the network input leaves sensible sizes.
+STROKE_SCALES = (0.25, 4.0)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,6 +58,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--style", default=None, help="style to start with: a name, or a blend a:0.6,b:0.4"
     )
     add_style_options(p)
+    p.add_argument(
+        "--stroke-scale",
+        type=stroke_scale,
+        default=1.0,
+        metavar="S",
+        help="brush strokes S times larger (the network runs at 320 px on a CPU, 640 on a "
+        "GPU, divided by S, whatever the camera's resolution)",
+    )
     p.add_argument(
         "--record",
         type=Path,
@@ -91,14 +105,26 @@ def open_live_source(args: argparse.Namespace) -> FrameSource:
         return open_source(DEMO, args.width, args.height, args.fps)
 
 
-def use_cpu_live_size(stylizer: Stylizer, args: argparse.Namespace) -> None:
-    """Keep the live view fluid on a CPU: a smaller network input, scaled up for display."""
-    if stylizer.device.type != "cpu" or args.infer_size is not None or args.infer_scale != 1.0:
+def stroke_scale(text: str) -> float:
+    value = float(text)
+    low, high = STROKE_SCALES
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, got {text}")
+    return value
+
+
+def use_live_size(stylizer: Stylizer, args: argparse.Namespace) -> None:
+    """The network's input size live: fixed per device whatever the camera's resolution (so
+    strokes keep their size on screen), divided by --stroke-scale; --infer-size and
+    --infer-scale override it."""
+    if args.infer_size is not None or args.infer_scale != 1.0:
         return
-    stylizer.infer_size = CPU_LIVE_INFER_SIZE
+    base = CPU_LIVE_INFER_SIZE if stylizer.device.type == "cpu" else GPU_LIVE_INFER_SIZE
+    stylizer.infer_size = max(MIN_INPUT_SIDE, round(base / getattr(args, "stroke_scale", 1.0)))
     log.info(
-        "CPU: the network runs at %d px for a fluid picture (--infer-size 640 for more detail)",
-        CPU_LIVE_INFER_SIZE,
+        "the network runs at %d px whatever the camera's size (--stroke-scale changes the "
+        "strokes, --infer-size the size)",
+        stylizer.infer_size,
     )
 
 
@@ -110,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.headless:
         prepare_out_dir(args.out_dir)
     stylizer = load_stylizer(args)
-    use_cpu_live_size(stylizer, args)
+    use_live_size(stylizer, args)
     source = open_live_source(args)
     pipeline = Pipeline(
         source, stylizer, loop=args.loop, max_frames=args.max_frames, out_dir=args.out_dir

@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from livestyle.engines.device import pick_device
 from livestyle.errors import LivestyleError
-from livestyle.model import VARIANTS
+from livestyle.model import VARIANTS, norm_parameters
 from livestyle.train.data import (
     PhotoPool,
     find_photos,
@@ -70,6 +70,8 @@ log = logging.getLogger(__name__)
 
 AMP_CHOICES = ("auto", "off", "fp16", "bf16")
 CHECKPOINT_FORMAT = "livestyle-train-checkpoint"
+# Learning rate of a multi-style network's norm rows relative to --lr (see param_groups).
+NORM_LR_SCALE = 10.0
 
 
 # ----------------------------------------------------------------------------- processes, device
@@ -212,8 +214,7 @@ class Trainer:
             self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         self.lossnet = load_loss_network(args.loss_net, args.vgg_weights, args.download_vgg)
         self.lossnet.to(device, memory_format=torch.channels_last)
-        trainable = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.Adam(trainable, lr=args.lr)
+        self.optimizer = torch.optim.Adam(self.param_groups(), lr=args.lr)
         # Only float16 needs loss scaling; bfloat16 has float32's range. The losses here are
         # O(10-100), so the default first scale (65536) overflows the gradients and skips
         # about ten steps before settling; 256 starts where it settles.
@@ -227,6 +228,19 @@ class Trainer:
         self.style_scale = torch.tensor(
             [w / args.style_weight if args.style_weight else 1.0 for w in self.plan.weights(args)]
         )
+
+    def param_groups(self) -> list[dict[str, Any]]:
+        """What Adam trains. A multi-style network's norm rows learn NORM_LR_SCALE times
+        faster: each gets the gradient of its own style's samples only (1/N of a batch), and
+        at the body's rate all styles still looked alike after 1000 steps (12 paintings)."""
+        norms = {id(p) for _, p in norm_parameters(self.model)} if self.model.styles else set()
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        body = [p for p in params if id(p) not in norms]
+        rows = [p for p in params if id(p) in norms]
+        groups = [{"params": body}] if body else []
+        if rows:
+            groups.append({"params": rows, "lr": self.args.lr * NORM_LR_SCALE})
+        return groups
 
     def set_styles(self, paintings: list[torch.Tensor]) -> None:
         """The Gram targets of every style the network carries (old ones too when adding)."""
