@@ -156,3 +156,19 @@ def test_names_must_match_the_paintings(tmp_path):
     args = cli.build_parser().parse_args(["train", "--data", str(tmp_path)])
     with pytest.raises(LivestyleError, match="--style-image"):
         validate(args)
+
+
+def test_norm_rows_learn_faster_than_the_shared_body(tmp_path, data, paintings):
+    from livestyle.train.loop import NORM_LR_SCALE, Dist, Trainer
+    from livestyle.train.plan import StylePlan
+
+    args = cli.build_parser().parse_args(_multi_argv(tmp_path, data, paintings))
+    validate(args)
+    trainer = Trainer(args, Dist(), torch.device("cpu"), StylePlan.from_args(args))
+    body, norms = trainer.optimizer.param_groups
+    assert norms["lr"] == pytest.approx(NORM_LR_SCALE * body["lr"])
+    assert all(p.dim() == 2 and p.shape[0] == 3 for p in norms["params"])  # a row per style
+    single = cli.build_parser().parse_args(_argv(tmp_path, data, paintings.parent / "dots.png"))
+    validate(single)
+    (group,) = Trainer(single, Dist(), torch.device("cpu")).optimizer.param_groups
+    assert group["lr"] == single.lr
