@@ -267,3 +267,22 @@ def test_style_option_blends_and_refuses_what_cannot_blend(network_styles) -> No
         choose_styles(stylizer, "red:0.5,mauve:0.5")
     with pytest.raises(LivestyleError, match="only styles of one multi-style network"):
         choose_styles(stylizer, "red:0.5,alpha:0.5")
+
+
+def test_stylize_writes_a_blend_named_after_its_styles(styles_env, styles_dir, tmp_path, capsys):
+    import cv2
+
+    from livestyle.cli import main
+
+    write_network(styles_dir / "net.lite.safetensors")
+    image = tmp_path / "photo.png"
+    cv2.imwrite(str(image), _frame(3, (30, 40, 3)))
+    out = tmp_path / "out"
+    assert main(["stylize", str(image), "--style", "red:0.5,blue:0.5", "-o", f"{out}/"]) == 0
+    blended = cv2.imread(str(out / "photo-red+blue.png"))
+    assert main(["stylize", str(image), "--style", "red", "-o", f"{out}/"]) == 0
+    red = cv2.imread(str(out / "photo-red.png"))
+    assert blended.shape == red.shape == (30, 40, 3)
+    assert np.abs(blended.astype(int) - red.astype(int)).max() > 5
+    assert main(["stylize", str(image), "--style", "red:1,alpha:1", "-o", f"{out}/"]) == 2
+    assert "only styles of one multi-style network" in capsys.readouterr().err
