@@ -271,6 +271,8 @@ def test_max_minutes_stops_early_with_a_style_and_a_checkpoint(tmp_path, data, p
     assert result.style_path.is_file()
     checkpoint = read_checkpoint(result.run_dir / "checkpoint.pt")
     assert checkpoint["step"] == len(result.history)
+    # The style says how many steps trained it, not how many were asked for.
+    assert load_style(result.style_path)[1].training["steps"] == len(result.history)
 
 
 def test_style_file_names_follow_the_shipped_scheme(caplog) -> None:

@@ -460,11 +460,12 @@ def style_path(args: argparse.Namespace) -> Path:
     return folder / f"{stem}.{args.variant}{SUFFIX}"
 
 
-def recipe(args: argparse.Namespace) -> dict[str, Any]:
-    """The training settings every style of the run shares."""
+def recipe(args: argparse.Namespace, steps: int | None = None) -> dict[str, Any]:
+    """The training settings every style of the run shares; `steps` are the steps done
+    (fewer than --steps when --max-minutes stopped the run)."""
     return {
         "loss_net": args.loss_net,
-        "steps": args.steps,
+        "steps": args.steps if steps is None else steps,
         "size": args.size,
         "batch": args.batch,
         "style_size": args.style_size,
@@ -479,10 +480,12 @@ def recipe(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def style_info(args: argparse.Namespace, painting: Painting | None = None) -> StyleInfo:
+def style_info(
+    args: argparse.Namespace, painting: Painting | None = None, steps: int | None = None
+) -> StyleInfo:
     """A style's metadata: what the app shows, and the recipe that trained it."""
     painting = painting or args.paintings[0]
-    training = {"painting": painting.path.name, **recipe(args)}
+    training = {"painting": painting.path.name, **recipe(args, steps)}
     if painting.style_weight is not None:
         training["style_weight"] = painting.style_weight
     return StyleInfo(
@@ -500,10 +503,13 @@ def style_info(args: argparse.Namespace, painting: Painting | None = None) -> St
 def save_result(args: argparse.Namespace, trainer: Trainer) -> Path:
     """The style file: one style, or the whole network with every style's metadata."""
     model = trainer.model.cpu()
+    steps = trainer.step_done
     if not trainer.plan.multi:
-        return save_style(style_path(args), model, style_info(args))
-    infos = [*trainer.plan.existing, *(style_info(args, p) for p in trainer.plan.paintings)]
-    return save_network(style_path(args), model, infos, recipe(args))
+        return save_style(style_path(args), model, style_info(args, steps=steps))
+    new = [style_info(args, p, steps) for p in trainer.plan.paintings]
+    return save_network(
+        style_path(args), model, [*trainer.plan.existing, *new], recipe(args, steps)
+    )
 
 
 def run_dir(args: argparse.Namespace) -> Path:
