@@ -8,6 +8,7 @@ adapter and the command line are run against a fake `pyvirtualcam` module.
 from __future__ import annotations
 
 import enum
+import logging
 import platform
 import sys
 import types
@@ -15,6 +16,7 @@ import types
 import numpy as np
 import pytest
 
+from livestyle.cli import main
 from livestyle.errors import VirtualCamError
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.virtualcam import (
@@ -271,3 +273,34 @@ def test_what_to_install_is_said_in_one_line(monkeypatch, system: str, hint: str
     for error in (missing.value, no_device.value):
         assert "\n" not in str(error) and str(error).startswith("virtual camera off: ")
     assert "modprobe" in LINUX_DEVICE_HINT and "exclusive_caps=1" in LINUX_DEVICE_HINT
+
+
+# --- the command line ---
+HEADLESS = ["live", "--headless", "--source", "demo", "--max-frames", "20"]
+HEADLESS += ["--width", str(WIDTH), "--height", str(HEIGHT), "--virtual-cam"]
+
+
+def test_without_pyvirtualcam_one_line_and_the_run_goes_on(
+    styles_env, monkeypatch, capsys, caplog
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyvirtualcam", None)
+    with caplog.at_level(logging.INFO):
+        assert main(HEADLESS) == 0
+    out, err = capsys.readouterr()
+    assert out.strip().splitlines()[-1].startswith("captured 20, stylized ")
+    assert "Traceback" not in err
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in said] == [missing_backend_message()]
+
+
+def test_headless_virtual_cam_end_to_end(styles_env, monkeypatch, capsys) -> None:
+    module = fake_pyvirtualcam()
+    monkeypatch.setitem(sys.modules, "pyvirtualcam", module)
+    assert main(HEADLESS) == 0
+    (camera,) = module.cameras
+    assert (camera.width, camera.height, camera.fps) == (WIDTH, HEIGHT, 30.0)
+    assert camera.fmt is module.PixelFormat.BGR and camera.closed
+    assert camera.frames and all(f.shape == (HEIGHT, WIDTH, 3) for f in camera.frames)
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary.startswith("captured 20, ")
+    assert f"virtual camera sent {len(camera.frames)}" in summary
