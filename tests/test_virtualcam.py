@@ -12,9 +12,11 @@ import logging
 import platform
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PyQt6.QtCore import Qt
 
 from livestyle.cli import main
 from livestyle.errors import VirtualCamError
@@ -28,6 +30,8 @@ from livestyle.live.virtualcam import (
     open_virtual_camera,
 )
 from livestyle.stylizer import Stylizer
+from livestyle.ui.overlay import GREEN, OverlayState, overlay_lines
+from livestyle.ui.window import LiveWindow
 from livestyle.video.demo import DemoSource
 
 from .fakes import SIZE, DemoClip, FakeVirtualCams, stop_quickly, wait_for
@@ -304,3 +308,52 @@ def test_headless_virtual_cam_end_to_end(styles_env, monkeypatch, capsys) -> Non
     summary = capsys.readouterr().out.strip().splitlines()[-1]
     assert summary.startswith("captured 20, ")
     assert f"virtual camera sent {len(camera.frames)}" in summary
+
+
+# --- the window ---
+def test_overlay_says_when_the_virtual_camera_is_on() -> None:
+    state = OverlayState(style_name="alpha")
+    assert ("● VCAM", GREEN) in overlay_lines(OverlayState(style_name="alpha", virtual_cam=True))
+    assert not any("VCAM" in text for text, _ in overlay_lines(state))
+
+
+def open_window(qtbot, pipeline: Pipeline, tmp_path: Path) -> LiveWindow:
+    window = LiveWindow(pipeline, out_dir=tmp_path, size=(320, 240))
+    qtbot.addWidget(window)
+    window.start()
+    window.show()
+    qtbot.waitUntil(lambda: window.frames_shown > 0, timeout=8000)
+    return window
+
+
+def test_v_key_switches_the_virtual_camera(qtbot, stylizer: Stylizer, tmp_path: Path) -> None:
+    cams = FakeVirtualCams()
+    pipeline = Pipeline(DemoSource(WIDTH, HEIGHT, fps=30), stylizer, open_camera=cams)
+    window = open_window(qtbot, pipeline, tmp_path)
+    try:
+        assert "VCAM" not in window.overlay_text() and not cams.cameras
+        qtbot.keyClick(window, Qt.Key.Key_V)
+        assert "● VCAM" in window.overlay_text() and "virtual camera on" in window.overlay_text()
+        qtbot.waitUntil(lambda: len(cams.frames) >= 3, timeout=8000)
+        qtbot.keyClick(window, Qt.Key.Key_V)
+        assert "VCAM" not in window.overlay_text()
+        qtbot.waitUntil(lambda: cams.cameras[0].closed, timeout=8000)
+    finally:
+        window.close()
+    assert not any(t.is_alive() for t in pipeline.threads)
+
+
+def test_v_key_without_a_device_says_why(qtbot, stylizer: Stylizer, tmp_path: Path) -> None:
+    def no_device(width: int, height: int, fps: float):
+        raise VirtualCamError(f"virtual camera off: no device ({LINUX_DEVICE_HINT})")
+
+    pipeline = Pipeline(DemoSource(WIDTH, HEIGHT, fps=30), stylizer, open_camera=no_device)
+    window = open_window(qtbot, pipeline, tmp_path)
+    try:
+        qtbot.keyClick(window, Qt.Key.Key_V)
+        qtbot.waitUntil(lambda: "modprobe v4l2loopback" in window.overlay_text(), timeout=8000)
+        assert "VCAM" not in window.overlay_text()  # it went off by itself
+        frames = window.frames_shown
+        qtbot.waitUntil(lambda: window.frames_shown > frames + 3, timeout=8000)  # still live
+    finally:
+        window.close()
