@@ -21,6 +21,10 @@ class OutputError(LivestyleError):
     """An output path that cannot be written."""
 
 
+class VirtualCamError(LivestyleError):
+    """No virtual camera to send to: pyvirtualcam or the device (v4l2loopback, OBS) missing."""
+
+
 class GraphCaptureError(RuntimeError):
     """A CUDA frame graph could not be captured (the eager path can still run that size)."""
 

@@ -255,6 +255,69 @@ class LateFailingWriter(ListWriter):
         return super().write(frame, time)
 
 
+# --- virtual cameras ---
+class FakeVirtualCamera:
+    """A virtual webcam in memory: keeps what it was sent. Like pyvirtualcam's, it refuses a
+    frame of another size. `block` makes each send wait until the test sets `let_go`;
+    `fail_at` makes send number fail_at (from 0) raise, as an unplugged device does."""
+
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        fps: float,
+        *,
+        block: bool = False,
+        fail_at: int | None = None,
+    ) -> None:
+        self.size, self.fps = (width, height), fps
+        self.frames: list[np.ndarray] = []
+        self.closed = False
+        self.block = block
+        self.fail_at = fail_at
+        self.in_send = threading.Event()
+        self.let_go = threading.Event()
+
+    def send(self, frame: np.ndarray) -> None:
+        assert frame.shape == (self.size[1], self.size[0], 3) and frame.dtype == np.uint8
+        self.in_send.set()
+        if self.block:
+            self.let_go.wait(30)
+        if len(self.frames) == self.fail_at:
+            raise OSError("device unplugged")
+        self.frames.append(frame)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeVirtualCams:
+    """The `open_camera` factory of the virtual camera sink: opens FakeVirtualCameras and
+    keeps them. Only the first camera blocks or fails, so the next switch-on works."""
+
+    def __init__(self, *, block: bool = False, fail_at: int | None = None) -> None:
+        self.cameras: list[FakeVirtualCamera] = []
+        self.block = block
+        self.fail_at = fail_at
+
+    def __call__(self, width: int, height: int, fps: float) -> FakeVirtualCamera:
+        first = not self.cameras
+        camera = FakeVirtualCamera(
+            width,
+            height,
+            fps,
+            block=self.block and first,
+            fail_at=self.fail_at if first else None,
+        )
+        self.cameras.append(camera)
+        return camera
+
+    @property
+    def frames(self) -> list[np.ndarray]:
+        """Every frame sent, over every camera opened."""
+        return [frame for camera in self.cameras for frame in camera.frames]
+
+
 # --- child processes ---
 def start_live(env: dict[str, str], out: Path) -> tuple[subprocess.Popen, queue.Queue]:
     """`livestyle live --headless --source demo --record out`; stderr lines go to a queue."""

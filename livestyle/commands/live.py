@@ -81,6 +81,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
     p.add_argument(
+        "--virtual-cam",
+        action="store_true",
+        help="also send the stylized stream to a virtual webcam for Zoom, Meet, OBS... "
+        "(V toggles it; needs the virtualcam extra and a device: see the README)",
+    )
+    p.add_argument(
         "--max-frames",
         type=positive_int,
         default=None,
@@ -141,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
     pipeline = Pipeline(
         source, stylizer, loop=args.loop, max_frames=args.max_frames, out_dir=args.out_dir
     )
+    if args.virtual_cam:  # opens on the first frame; without a device one line says why
+        pipeline.start_virtual_cam()
     if args.headless:
         return run_headless(pipeline, args.record)
     from livestyle.ui.window import run_window  # Qt is imported only when a window is wanted

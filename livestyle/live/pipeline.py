@@ -1,9 +1,11 @@
-"""The live pipeline: capture thread -> inference thread -> (display, recorder thread).
+"""The live pipeline: capture thread -> inference thread -> (display, recorder thread,
+virtual camera thread).
 
 No stage waits on a slower one: capture overwrites a latest-frame slot, inference hands its
-result to the display through a callback that must not block, and to the recorder through a
-bounded queue that drops (and counts) when full. The window and headless mode both drive
-this class; neither knows about threads.
+result to the display through a callback that must not block, to the recorder through a
+bounded queue that drops (and counts) when full, and to the virtual camera through another
+latest-frame slot. The window and headless mode both drive this class; neither knows about
+threads.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from livestyle.live.capture import CaptureThread
 from livestyle.live.inference import InferenceThread, Stats, StylizedFrame
 from livestyle.live.recorder import Recorder, WriterFactory, open_video_writer, timestamped_name
 from livestyle.live.slot import Frame, LatestSlot
+from livestyle.live.virtualcam import CameraFactory, VirtualCamSink, open_virtual_camera
 from livestyle.stylizer import Stylizer
 from livestyle.video.sources import FrameSource
 
@@ -44,6 +47,7 @@ class Pipeline:
         record_fps: float | None = None,
         writer_factory: WriterFactory = open_video_writer,
         on_frame: Callable[[StylizedFrame], None] | None = None,
+        open_camera: CameraFactory = open_virtual_camera,
     ) -> None:
         self.source = source
         self.stylizer = stylizer
@@ -54,12 +58,19 @@ class Pipeline:
         # Messages for the overlay by who set them, so the camera coming back does not wipe
         # a recording error: "camera lost, retrying", "recording to X stopped: disk full"...
         # Every key exists from the start: threads only replace values, never resize the dict.
-        self._status = dict.fromkeys(("capture", "inference", "recording"), "")
+        self._status = dict.fromkeys(("capture", "inference", "recording", "virtualcam"), "")
         self.slot: LatestSlot[Frame] = LatestSlot()
         self.recorder: Recorder | None = None
         self.recordings: list[Recorder] = []
         self._recorder_lock = threading.Lock()
-        sinks = [self._to_recorder] + ([on_frame] if on_frame else [])
+        # At the camera's rate; its thread starts the first time it is switched on.
+        self.virtual_cam = VirtualCamSink(
+            source.fps,
+            open_camera=open_camera,
+            on_error=lambda message: self._set_status("virtualcam", message),
+        )
+        self._virtual_cam_lock = threading.Lock()
+        sinks = [self._to_recorder, self._to_virtual_cam] + ([on_frame] if on_frame else [])
         self.capture = CaptureThread(
             source,
             self.slot,
@@ -76,6 +87,7 @@ class Pipeline:
         )
         # The stylizer's own notices (a graph it could not capture) go to the overlay too.
         stylizer.on_notice = self.inference.on_status
+        self._started = False
         self._stopped = False
 
     def _set_status(self, origin: str, message: str) -> None:
@@ -94,6 +106,9 @@ class Pipeline:
         atexit.register(self.stop)
         self.capture.start()
         self.inference.start()
+        with self._virtual_cam_lock:
+            self._started = True
+            self._launch_virtual_cam()
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop every thread and finalize the recording; safe to call more than once."""
@@ -103,8 +118,9 @@ class Pipeline:
         atexit.unregister(self.stop)
         self.capture.stop()
         self.inference.stop()
+        self.virtual_cam.stop()  # its thread closes the camera
         deadline = time.monotonic() + timeout
-        for thread in (self.capture, self.inference):
+        for thread in (self.capture, self.inference, self.virtual_cam):
             if thread.is_alive():
                 thread.join(max(0.0, deadline - time.monotonic()))
         self.stop_recording()
@@ -144,7 +160,8 @@ class Pipeline:
 
     @property
     def threads(self) -> list[threading.Thread]:
-        return [self.capture, self.inference, *self.recordings]
+        started = [self.virtual_cam] if self.virtual_cam.ident is not None else []
+        return [self.capture, self.inference, *self.recordings, *started]
 
     def add_sink(self, sink: Callable[[StylizedFrame], None]) -> None:
         """Also hand every stylized frame to `sink`, called on the inference thread: it must
@@ -214,6 +231,39 @@ class Pipeline:
         if recorder is not None:
             recorder.submit(frame.stylized, frame.pts)
 
+    @property
+    def virtual_cam_on(self) -> bool:
+        return self.virtual_cam.on
+
+    def start_virtual_cam(self) -> None:
+        """Send the stylized stream to the virtual camera (before start() too). Returns at
+        once: the camera opens on the next frame, and if it cannot, `status` says why."""
+        self._set_status("virtualcam", "")  # a new try clears the last one's error
+        with self._virtual_cam_lock:
+            self.virtual_cam.switch_on()
+            self._launch_virtual_cam()
+
+    def stop_virtual_cam(self) -> None:
+        """Stop sending; the sink's thread closes the camera. Returns at once."""
+        self.virtual_cam.switch_off()
+
+    def toggle_virtual_cam(self) -> bool:
+        """Switch the virtual camera on or off; True when it is now on."""
+        if self.virtual_cam_on:
+            self.stop_virtual_cam()
+        else:
+            self.start_virtual_cam()
+        return self.virtual_cam_on
+
+    def _launch_virtual_cam(self) -> None:
+        """The sink's thread runs from the first switch-on of a started pipeline to stop()."""
+        sink = self.virtual_cam
+        if sink.on and self._started and not self._stopped and sink.ident is None:
+            sink.start()
+
+    def _to_virtual_cam(self, frame: StylizedFrame) -> None:
+        self.virtual_cam.submit(frame.stylized)
+
     # --- reporting ---
     @property
     def dropped(self) -> int:
@@ -247,4 +297,8 @@ class Pipeline:
             parts.append(f"recorded {frames} frames to {', '.join(str(r.path) for r in written)}")
             if self.recorder_dropped:
                 parts.append(f"recorder dropped {self.recorder_dropped}")
+        if self.virtual_cam.sent:
+            parts.append(f"virtual camera sent {self.virtual_cam.sent}")
+            if self.virtual_cam.dropped:
+                parts.append(f"virtual camera dropped {self.virtual_cam.dropped}")
         return ", ".join(parts)

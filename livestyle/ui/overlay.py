@@ -26,6 +26,7 @@ DIM = QColor(190, 190, 190)
 YELLOW = QColor(255, 210, 60)
 RED = QColor(255, 70, 70)
 ORANGE = QColor(255, 160, 60)
+GREEN = QColor(90, 220, 120)
 BOX = QColor(0, 0, 0, 160)
 HELP_BOX = QColor(0, 0, 0, 200)
 
@@ -48,6 +49,7 @@ class OverlayState:
     inference_ms: float | None = None
     paused: bool = False
     recording_for: float | None = None  # seconds since the recording started; None: none
+    virtual_cam: bool = False  # the stream also goes to a virtual webcam
     saving: tuple[str, ...] = ()  # names of stopped recordings still being finalized
     error: str | None = None  # the pipeline's failure, one line
     ended: bool = False  # the source ended
@@ -96,6 +98,8 @@ def state_lines(state: OverlayState) -> list[Line]:
         lines.append(("PAUSED", YELLOW))
     if state.recording_for is not None:
         lines.append((f"● REC {format_clock(state.recording_for)}", RED))
+    if state.virtual_cam:
+        lines.append(("● VCAM", GREEN))
     return lines
 
 

@@ -356,6 +356,12 @@ class LiveWindow(QWidget):
             self._sync_recording()  # a recording that never started is done already
         return path
 
+    def toggle_virtual_cam(self) -> None:
+        """V: send the stream to the virtual webcam, or stop; a device that cannot open says
+        why in the overlay's status line."""
+        on = self.pipeline.toggle_virtual_cam()
+        self.toast("virtual camera on" if on else "virtual camera off")
+
     def toast(self, message: str, color: QColor = WHITE) -> None:
         """A message shown for a couple of seconds under the overlay."""
         self._toasts = [*self._toasts[-2:], (message, color, time.monotonic() + TOAST_SECONDS)]
@@ -382,6 +388,7 @@ class LiveWindow(QWidget):
             inference_ms=recent_median(stats.inference_ms),
             paused=self.pipeline.paused,
             recording_for=None if self._rec_since is None else now - self._rec_since,
+            virtual_cam=self.pipeline.virtual_cam_on,
             saving=tuple(p.name for p in self._saving if p in saving),
             error=None if error is None else self._error_text(error),
             ended=self.ended,
