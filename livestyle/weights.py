@@ -328,6 +328,26 @@ def scan_styles(
     return sorted(by_name.values(), key=lambda s: (s.order, s.name))
 
 
+def live_styles(infos: list[StyleInfo], prefer_variant: str) -> list[StyleInfo]:
+    """The styles fit for the live view: with the lite variant preferred (a CPU), styles that
+    exist only as standard networks are left out while lite ones exist, said in one line:
+    the standard network runs about 7x slower there (0.7 against 4.8 frames/s at 640x480 on
+    2 cores, benchmarks/RESULTS.md run B)."""
+    if prefer_variant != "lite":
+        return infos
+    heavy = [info for info in infos if info.variant == "standard"]
+    kept = [info for info in infos if info.variant != "standard"]
+    if heavy and kept:
+        log.warning(
+            "%d style(s) exist only as standard networks, too slow live on this device: "
+            "%s (--variant standard shows them)",
+            len(heavy),
+            ", ".join(info.name for info in heavy),
+        )
+        return kept
+    return infos
+
+
 def load_styles(infos: Iterable[StyleInfo]) -> list[tuple[TransformerNet, StyleInfo]]:
     """Load every style's tensors, each file once (the styles of one multi-style file share
     its convolutions); a file that fails is skipped with a warning naming it."""

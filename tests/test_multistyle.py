@@ -286,3 +286,17 @@ def test_stylize_writes_a_blend_named_after_its_styles(styles_env, styles_dir, t
     assert np.abs(blended.astype(int) - red.astype(int)).max() > 5
     assert main(["stylize", str(image), "--style", "red:1,alpha:1", "-o", f"{out}/"]) == 2
     assert "only styles of one multi-style network" in capsys.readouterr().err
+
+
+def test_live_on_a_cpu_leaves_out_styles_only_the_standard_network_has(tmp_path, caplog):
+    from livestyle.weights import live_styles
+
+    folder = write_styles(tmp_path / "styles", names=("alpha",))  # lite
+    write_network(folder / "net.standard.safetensors", variant="standard")
+    found = scan_styles([folder], prefer_variant="lite")
+    assert [i.name for i in found] == ["alpha", "red", "green", "blue"]
+    assert [i.name for i in live_styles(found, "lite")] == ["alpha"]
+    assert "3 style(s) exist only as standard networks" in caplog.text
+    assert live_styles(found, "standard") == found  # a GPU runs them all
+    only_standard = [i for i in found if i.variant == "standard"]
+    assert live_styles(only_standard, "lite") == only_standard  # slow beats nothing

@@ -9,6 +9,7 @@ style, as the README promises.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 import torch
 
 from livestyle.cli import build_parser, main
+from livestyle.weights import read_style_infos
 
 from .media import write_video
 
@@ -84,6 +86,11 @@ def make_files(here: Path, home: Path) -> None:
     photo = cv2.resize(small, (64, 48), interpolation=cv2.INTER_CUBIC)
     cv2.imwrite(str(here / "photo.jpg"), photo)
     cv2.imwrite(str(here / "painting.jpg"), photo[:, ::-1])
+    # The multi-style examples: paintings a-d and a manifest naming two of them.
+    for i, name in enumerate("abcd"):
+        cv2.imwrite(str(here / f"{name}.jpg"), np.roll(photo[::-1], 5 * i, axis=1))
+    manifest = [{"painting": "a.jpg", "name": "one"}, {"painting": "b.jpg", "name": "two"}]
+    (here / "paintings.json").write_text(json.dumps(manifest))
     (home / "Pictures").mkdir(parents=True)
     for i in range(2):
         cv2.imwrite(str(home / "Pictures" / f"p{i}.jpg"), np.roll(photo, 7 * i, axis=1))
@@ -122,3 +129,6 @@ def test_every_readme_command_runs(tmp_path, monkeypatch, capsys) -> None:
     assert (here / "out" / "clip-starry_night.mp4").is_file()
     styles = home / ".local" / "share" / "livestyle" / "styles"
     assert (styles / "my_style.lite.safetensors").is_file()
+    # The network grown by --add-to holds the old styles and the new one.
+    grown = read_style_infos(styles / "mine.lite.safetensors")
+    assert [info.name for info in grown] == ["a", "b", "c", "d"]

@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         check_video_target(args.record)
     if not args.headless:
         prepare_out_dir(args.out_dir)
-    stylizer = load_stylizer(args)
+    stylizer = load_stylizer(args, live=True)
     use_live_size(stylizer, args)
     source = open_live_source(args)
     pipeline = Pipeline(

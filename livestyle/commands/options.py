@@ -11,7 +11,13 @@ from livestyle.engines.device import pick_device, preferred_variant
 from livestyle.errors import LivestyleError
 from livestyle.model import MIN_INPUT_SIDE, VARIANTS
 from livestyle.stylizer import Stylizer
-from livestyle.weights import default_style_dirs, load_styles, scan_styles, user_styles_dir
+from livestyle.weights import (
+    default_style_dirs,
+    live_styles,
+    load_styles,
+    scan_styles,
+    user_styles_dir,
+)
 
 log = logging.getLogger(__name__)
 
@@ -137,15 +143,18 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_stylizer(args: argparse.Namespace) -> Stylizer:
-    """Find and load every installed style for the device; raise a one-line error if none."""
+def load_stylizer(args: argparse.Namespace, live: bool = False) -> Stylizer:
+    """Find and load every installed style for the device; raise a one-line error if none.
+
+    `live`: only styles fast enough for the live view on this device (weights.live_styles)."""
     device = pick_device(args.device)
     variant = preferred_variant(device, args.variant)
     dirs = [*args.styles_dir, *default_style_dirs()]
     for folder in args.styles_dir:
         if not folder.is_dir():
             raise LivestyleError(f"styles folder {folder} does not exist")
-    styles = load_styles(scan_styles(dirs, prefer_variant=variant))
+    found = scan_styles(dirs, prefer_variant=variant)
+    styles = load_styles(live_styles(found, variant) if live else found)
     if not styles:
         raise LivestyleError(
             f"no styles installed: put .safetensors styles in {user_styles_dir()} "
