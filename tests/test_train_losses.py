@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from livestyle.train.losses import gram, random_motion, temporal_loss, valid_mask, warp
@@ -22,3 +23,26 @@ def test_temporal_loss_ignores_invented_borders() -> None:
     assert float(temporal_loss(y, torch.zeros_like(y), theta)) > 0.1
     mask = valid_mask(theta, y)
     assert 0.5 < float(mask.mean()) < 1.0
+
+
+def test_a_mixed_batch_matches_each_sample_to_its_own_style() -> None:
+    from livestyle.train.losses import style_loss
+
+    torch.manual_seed(0)
+    feats = {"a": torch.rand(3, 4, 6, 6), "b": torch.rand(3, 5, 3, 3)}
+    targets = {k: torch.rand(3, v.shape[1], v.shape[1]) for k, v in feats.items()}
+    scale = torch.tensor([1.0, 2.0, 0.5])
+    batch = style_loss(feats, targets, ("a", "b"), scale)
+    alone = [
+        style_loss(
+            {k: v[i : i + 1] for k, v in feats.items()},
+            {k: v[i : i + 1] for k, v in targets.items()},
+            ("a", "b"),
+        )
+        * scale[i]
+        for i in range(3)
+    ]
+    torch.testing.assert_close(batch, torch.stack(alone).mean())
+    # Targets that do not line up with the batch are an error, not a broadcast.
+    with pytest.raises(ValueError):
+        style_loss(feats, {k: v.unsqueeze(1) for k, v in targets.items()}, ("a", "b"))

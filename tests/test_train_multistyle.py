@@ -172,3 +172,18 @@ def test_norm_rows_learn_faster_than_the_shared_body(tmp_path, data, paintings):
     validate(single)
     (group,) = Trainer(single, Dist(), torch.device("cpu")).optimizer.param_groups
     assert group["lr"] == single.lr
+
+
+def test_each_style_has_one_target_per_tap(tmp_path, data, paintings):
+    from livestyle.train.data import load_style_image
+    from livestyle.train.loop import Dist, Trainer
+    from livestyle.train.plan import StylePlan
+
+    args = cli.build_parser().parse_args(_multi_argv(tmp_path, data, paintings))
+    validate(args)
+    trainer = Trainer(args, Dist(), torch.device("cpu"), StylePlan.from_args(args))
+    trainer.set_styles([load_style_image(p.path, 32, None) for p in args.paintings])
+    for name, target in trainer.targets.items():
+        channels = target.shape[-1]
+        assert target.shape == (3, channels, channels), name
+        assert not torch.equal(target[0], target[1])

@@ -250,7 +250,10 @@ class Trainer:
             gen = torch.Generator().manual_seed(self.args.seed)
             with self.autocast():
                 per_style.append(style_targets(self.lossnet, painting.to(self.device), gen))
-        self.targets = {k: torch.stack([t[k] for t in per_style]) for k in per_style[0]}
+        # Each painting's targets are (1, C, C): concatenated, not stacked, to (styles, C, C),
+        # so indexing by the batch's styles gives one target per sample (a stacked
+        # (styles, 1, C, C) broadcast every sample against every sample's target).
+        self.targets = {k: torch.cat([t[k] for t in per_style]) for k in per_style[0]}
 
     def set_style(self, style: torch.Tensor) -> None:
         self.set_styles([style])

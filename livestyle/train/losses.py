@@ -77,8 +77,15 @@ def style_loss(
     """
     total = 0.0
     for name in layers:
-        target = targets[name]
-        diff = (gram(feats[name]) - target).pow(2).sum(dim=(-2, -1))
+        target, grams = targets[name], gram(feats[name])
+        if target.dim() == 3 and target.shape[0] not in (1, grams.shape[0]):
+            # A silent broadcast here once pulled every sample towards every style's target.
+            raise ValueError(f"{target.shape[0]} style targets for a batch of {grams.shape[0]}")
+        if target.dim() not in (2, 3):
+            raise ValueError(
+                f"style target of shape {tuple(target.shape)}: want (C, C) or (N, C, C)"
+            )
+        diff = (grams - target).pow(2).sum(dim=(-2, -1))
         relative = diff / target.pow(2).sum(dim=(-2, -1))
         total = total + (relative if scale is None else relative * scale).mean()
     return total / len(layers)
