@@ -3,7 +3,8 @@
 Measured in Oklab, written out here from Ottosson's definition (not the app's code), on a
 synthetic frame stylized by random-weight styles: the output's chroma (a, b) must follow
 the frame's and its lightness (L) the stylized picture's, in every engine, under the
-strength blend, and toggled as data in the CUDA graphs.
+strength blend, toggled as data in the CUDA graphs, from the window's C key and in
+`livestyle stylize`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from PyQt6.QtCore import Qt
 
+from livestyle.cli import main
 from livestyle.engines.cuda import CudaFrameRunner
 from livestyle.engines.onnx import onnxruntime_available
+from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
+from livestyle.ui.window import LiveWindow
+from livestyle.video.demo import DemoSource
 from livestyle.weights import load_styles, scan_styles
 
 from .test_fast_paths import styles
@@ -193,3 +199,43 @@ def test_graph_runner_toggles_colours_as_data_without_recapturing() -> None:
             got = runner.stylize(frame, style, net_shape, strength, keep)
             np.testing.assert_array_equal(got, expected, err_msg=f"{keep} {style} {strength}")
     assert runner.captures == 1
+
+
+def test_c_key_toggles_original_colours_in_the_window(qtbot, stylizer: Stylizer, tmp_path) -> None:
+    pipeline = Pipeline(DemoSource(64, 48, fps=30), stylizer, out_dir=tmp_path)
+    window = LiveWindow(pipeline, out_dir=tmp_path, size=(320, 240))
+    qtbot.addWidget(window)
+    window.start()
+    try:
+        assert "colours" not in window.overlay_text()
+        qtbot.keyClick(window, Qt.Key.Key_C)
+        assert stylizer.preserve_color and "colours: original" in window.overlay_text()
+
+        def shows_own_colours() -> bool:
+            shown = window.shown
+            if shown is None:
+                return False
+            frame, kept = oklab(shown.original), oklab(shown.stylized)
+            lit = (kept[..., 0] > 0.25) & (frame[..., 0] > 0.25)
+            return lit.mean() > 0.2 and np.median(chroma_moved(kept, frame)[lit]) < 0.02
+
+        qtbot.waitUntil(shows_own_colours, timeout=8000)
+        qtbot.keyClick(window, Qt.Key.Key_C)
+        assert not stylizer.preserve_color and "colours" not in window.overlay_text()
+    finally:
+        window.shutdown()
+
+
+def test_stylize_command_writes_the_pictures_own_colours(styles_env, tmp_path: Path) -> None:
+    photo = tmp_path / "photo.png"
+    cv2.imwrite(str(photo), colour_frame())
+    for name, options in (("painted", []), ("kept", ["--preserve-color"])):
+        out = tmp_path / f"{name}.png"
+        assert main(["stylize", str(photo), "--style", "beta", *options, "-o", str(out)]) == 0
+    frame, painted, kept = (
+        oklab(cv2.imread(str(tmp_path / n))) for n in ("photo.png", "painted.png", "kept.png")
+    )
+    assert np.median(np.abs(kept[..., 0] - painted[..., 0])) < 0.003
+    region = showable(frame, painted)
+    assert np.percentile(chroma_moved(kept, frame)[region], 95) < 0.005
+    assert np.median(chroma_moved(painted, frame)[region]) > 0.05

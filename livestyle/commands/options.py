@@ -125,8 +125,19 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="run the network at this fraction of the frame size",
     )
+    # None, not the value meant, where live's saved settings may fill in what was not given.
     parser.add_argument(
-        "--strength", type=unit_float, default=1.0, help="blend of stylized over original, 0..1"
+        "--strength",
+        type=unit_float,
+        default=None,
+        help="blend of stylized over original, 0..1 (default 1)",
+    )
+    parser.add_argument(
+        "--preserve-color",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep the picture's own colours and take only the painting's light, dark and "
+        "brushwork (key C live)",
     )
     parser.add_argument(
         "--backend",
@@ -158,7 +169,8 @@ def load_stylizer(args: argparse.Namespace) -> Stylizer:
             args.precision,
             infer_size=args.infer_size,
             infer_scale=args.infer_scale,
-            strength=args.strength,
+            strength=1.0 if args.strength is None else args.strength,
+            preserve_color=bool(getattr(args, "preserve_color", False)),
             backend=getattr(args, "backend", "auto"),
         )
     except ValueError as exc:  # e.g. --backend onnxruntime with --device cuda

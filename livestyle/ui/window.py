@@ -297,6 +297,9 @@ class LiveWindow(QWidget):
     def cycle_view(self) -> None:
         self.view = self.view.next()  # the overlay names the view when it is not the default
 
+    def toggle_preserve_color(self) -> None:
+        self.stylizer.preserve_color = not self.stylizer.preserve_color  # the overlay says so
+
     def toggle_pause(self) -> None:
         self.pipeline.toggle_pause()
 
@@ -376,6 +379,7 @@ class LiveWindow(QWidget):
             strength=self.stylizer.strength,
             strength_changed=now < self._strength_changed_until,
             view=self.view,
+            preserve_color=self.stylizer.preserve_color,
             fps=stats.fps,
             last_frame_age=None if stats.last_ready_at is None else now - stats.last_ready_at,
             latency_ms=recent_median(stats.latency_ms),
