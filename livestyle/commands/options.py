@@ -118,14 +118,14 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         metavar="PX",
         help="run the network with the frame's long side at PX, then scale up",
     )
+    # Defaults of None say "not given": live's saved settings fill in only what was not.
     parser.add_argument(
         "--infer-scale",
         type=scale_float,
-        default=1.0,
+        default=None,
         metavar="S",
-        help="run the network at this fraction of the frame size",
+        help="run the network at this fraction of the frame size (default 1)",
     )
-    # None, not the value meant, where live's saved settings may fill in what was not given.
     parser.add_argument(
         "--strength",
         type=unit_float,
@@ -168,7 +168,7 @@ def load_stylizer(args: argparse.Namespace) -> Stylizer:
             device,
             args.precision,
             infer_size=args.infer_size,
-            infer_scale=args.infer_scale,
+            infer_scale=args.infer_scale or 1.0,
             strength=1.0 if args.strength is None else args.strength,
             preserve_color=bool(getattr(args, "preserve_color", False)),
             backend=getattr(args, "backend", "auto"),

@@ -17,6 +17,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -438,14 +439,24 @@ def install_signal_handlers(window: LiveWindow) -> dict[int, object]:
     return install_stop_handlers(on_signal)
 
 
-def run_window(pipeline: Pipeline, args: argparse.Namespace) -> int:
-    """Show the live window until the user quits or a signal arrives; returns the exit code."""
+def run_window(
+    pipeline: Pipeline,
+    args: argparse.Namespace,
+    view: str | None = None,
+    on_close: Callable[[str], None] | None = None,
+) -> int:
+    """Show the live window until the user quits or a signal arrives; returns the exit code.
+
+    `view` is the view to start in (a ViewMode value); `on_close` gets the one shown last,
+    once the window has closed (the saved settings)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = LiveWindow(
         pipeline,
         out_dir=getattr(args, "out_dir", Path(".")),
         record=getattr(args, "record", None),
     )
+    if view is not None:
+        window.view = ViewMode(view)
     window.closed.connect(app.quit)
     previous = install_signal_handlers(window)
     try:
@@ -458,6 +469,8 @@ def run_window(pipeline: Pipeline, args: argparse.Namespace) -> int:
     finally:
         window.shutdown()
         restore_handlers(previous)
+        if on_close is not None:
+            on_close(window.view.value)
     code, dropped = window.exit_code, window.bridge.dropped
     del window  # the widget goes before a QApplication made here does
     print(f"{pipeline.summary()}, display dropped {dropped}")
