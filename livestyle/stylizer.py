@@ -1,10 +1,11 @@
-"""The Stylizer: which styles are loaded, which one is chosen, how strong and how large.
+"""The Stylizer: which styles are loaded, which one is chosen, how strong, in whose colours
+and how large.
 
 Frames are BGR uint8 arrays (OpenCV's layout) in and out. The Stylizer holds the user's
-choices (style, strength, network input size) under one lock and hands each frame to an
-engine (livestyle.engines) that runs the networks on the device: on CUDA "auto" replays the
-whole frame from CUDA graphs in half precision, on the CPU it runs ONNX Runtime when
-installed, and "torch" is plain PyTorch eager everywhere.
+choices (style, strength, original colours, network input size) under one lock and hands
+each frame to an engine (livestyle.engines) that runs the networks on the device: on CUDA
+"auto" replays the whole frame from CUDA graphs in half precision, on the CPU it runs ONNX
+Runtime when installed, and "torch" is plain PyTorch eager everywhere.
 
 The choices may change from any thread (keys in the window, the inference thread shrinking
 the input after out-of-memory); each frame reads them once at its start, so a change takes
@@ -54,6 +55,7 @@ class Stylized:
     image: np.ndarray
     style: StyleInfo
     strength: float
+    preserve_color: bool = False  # the frame's own colours, the painting's lightness
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,14 @@ class _Choice:
     index: int
     style: int | Mix  # what the engine runs: one style or a blend
     strength: float
+    preserve_color: bool
     infer_size: int | None
     infer_scale: float
 
 
 class Stylizer:
-    """Every loaded style on one device, the chosen one, its strength and the network size."""
+    """Every loaded style on one device, the chosen one, its strength, whether the frame keeps
+    its own colours, and the network size."""
 
     def __init__(
         self,
@@ -78,6 +82,7 @@ class Stylizer:
         infer_size: int | None = None,
         infer_scale: float = 1.0,
         strength: float = 1.0,
+        preserve_color: bool = False,
         backend: str = "auto",
         channels_last: bool | None = None,
         graph_fallback: bool = True,
@@ -118,6 +123,7 @@ class Stylizer:
         self._fade: tuple[Mix, float] | None = None
         self._strength = 1.0
         self.strength = strength
+        self._preserve_color = bool(preserve_color)
         self._infer_size = infer_size
         self._infer_scale = float(infer_scale)
         if self.device.type == "cuda":
@@ -200,6 +206,16 @@ class Stylizer:
             self._strength = min(1.0, max(0.0, float(value)))
 
     @property
+    def preserve_color(self) -> bool:
+        """Keep the frame's own colours and take only the painting's lightness (key C)."""
+        return self._preserve_color
+
+    @preserve_color.setter
+    def preserve_color(self, value: bool) -> None:
+        with self._lock:
+            self._preserve_color = bool(value)
+
+    @property
     def infer_size(self) -> int | None:
         """Long side of the network's input (None: the frame's size times infer_scale)."""
         return self._infer_size
@@ -230,11 +246,17 @@ class Stylizer:
 
     def _choice(self, index: int | None) -> _Choice:
         with self._lock:
-            if index is not None:
-                return _Choice(index, index, self._strength, self._infer_size, self._infer_scale)
-            style = self._blender.resolve(self._shown(self._clock()))
+            if index is None:
+                index, style = self._index, self._blender.resolve(self._shown(self._clock()))
+            else:
+                style = index
             return _Choice(
-                self._index, style, self._strength, self._infer_size, self._infer_scale
+                index,
+                style,
+                self._strength,
+                self._preserve_color,
+                self._infer_size,
+                self._infer_scale,
             )
 
     # --- per frame (inference thread) ---
@@ -246,14 +268,20 @@ class Stylizer:
         height, width = frame.shape[:2]
         net_shape = infer_shape(height, width, choice.infer_size, choice.infer_scale)
         try:
-            image = self.engine.stylize(frame, choice.style, net_shape, choice.strength)
+            image = self.engine.stylize(
+                frame,
+                choice.style,
+                net_shape,
+                choice.strength,
+                preserve_color=choice.preserve_color,
+            )
         except torch.cuda.OutOfMemoryError:
             raise  # the inference thread frees memory, shrinks the network input and retries
         except RuntimeError as exc:
             if is_sticky_cuda_error(exc):
                 raise device_failure(exc) from exc
             raise
-        return Stylized(image, style.info, choice.strength)
+        return Stylized(image, style.info, choice.strength, choice.preserve_color)
 
     def release_device_memory(self) -> None:
         """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""

@@ -1,5 +1,5 @@
 """Shared fixtures: small random-weight styles, a CPU stylizer over them, a short test video,
-and the environment for running the command on them."""
+the environment for running the command on them, and private state and settings folders."""
 
 from __future__ import annotations
 
@@ -27,6 +27,15 @@ def state_folder(tmp_path: Path, monkeypatch) -> Path:
     (child processes started with os.environ inherit it too)."""
     folder = tmp_path / "state"
     monkeypatch.setenv("LIVESTYLE_STATE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def config_folder(tmp_path: Path, monkeypatch) -> Path:
+    """Where the live window keeps its settings in this test: never the user's own, which
+    would both steer the test and be overwritten by it (child processes inherit it too)."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
     return folder
 
 

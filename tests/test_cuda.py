@@ -96,6 +96,21 @@ def test_graph_replay_equals_eager_and_swaps_never_recapture() -> None:
     assert graphed.graph_captures == 1
 
 
+def test_original_colours_toggle_as_data_and_never_recapture() -> None:
+    styles = shipped_styles()
+    graphed = Stylizer(styles, GPU, HALF, backend="cuda-graph", graph_fallback=False)
+    eager = Stylizer(styles, GPU, HALF, backend="torch")
+    frame = DemoSource(*SIZES[0]).read()
+    shown = {}
+    for keep in (False, True, False, True):
+        graphed.preserve_color = eager.preserve_color = keep
+        shown[keep] = graphed.stylize(frame).image
+        score = psnr(eager.stylize(frame).image, shown[keep])
+        assert score >= 45.0, (keep, score)
+    assert psnr(shown[False], shown[True]) < 40.0  # the toggle changed the picture
+    assert graphed.graph_captures == 1
+
+
 @needs_cuda_allocator
 def test_a_real_out_of_memory_is_survived_at_a_smaller_size() -> None:
     net = TransformerNet(VARIANTS["standard"])

@@ -44,7 +44,8 @@ def sharing_body(net: TransformerNet, seed: int) -> TransformerNet:
 
 @pytest.mark.parametrize("backend", ["torch", "onnxruntime", "cuda-graph"])
 @pytest.mark.parametrize("strength", [1.0, 0.4])
-def test_every_engine_gives_the_eager_picture(backend: str, strength: float) -> None:
+@pytest.mark.parametrize("keep", [False, True])
+def test_every_engine_gives_the_eager_picture(backend: str, strength: float, keep: bool) -> None:
     if backend == "onnxruntime" and not onnxruntime_available():
         pytest.skip("onnx/onnxruntime not installed")
     models = [trained_looking("lite", seed) for seed in range(2)]
@@ -55,10 +56,11 @@ def test_every_engine_gives_the_eager_picture(backend: str, strength: float) -> 
     assert engine.name == backend
     image = frame(30, 44, 3)
     for style in (1, 0):
-        out = engine.stylize(image, style, (24, 36), strength)
+        out = engine.stylize(image, style, (24, 36), strength, preserve_color=keep)
         assert out.shape == image.shape and out.dtype == np.uint8
         got = out.astype(int)
-        expected = eager.stylize(image, style, (24, 36), strength).astype(int)
+        expected = eager.stylize(image, style, (24, 36), strength, preserve_color=keep)
+        expected = expected.astype(int)
         # ONNX Runtime sums in another order: at most one grey level apart, rarely.
         assert np.abs(got - expected).max() <= (1 if backend == "onnxruntime" else 0)
         assert np.mean(got != expected) < 0.01
@@ -89,16 +91,18 @@ def test_stylize_labels_a_frame_with_the_style_it_was_made_with() -> None:
     run = stylizer.engine.stylize
     swapped = threading.Event()
 
-    def swap_during_inference(image, style, net_shape, strength):
+    def swap_during_inference(image, style, net_shape, strength, **options):
         stylizer.select(1)  # a key press while the frame is in the network
         stylizer.strength = 0.2
+        stylizer.preserve_color = True
         swapped.set()
-        return run(image, style, net_shape, strength)
+        return run(image, style, net_shape, strength, **options)
 
     stylizer.engine.stylize = swap_during_inference
     result = stylizer.stylize(frame(20, 24))
     assert swapped.is_set() and stylizer.active.name == "s1"
     assert result.style.name == "s0" and result.strength == 1.0
+    assert not result.preserve_color
 
 
 def test_eager_engine_prepares_copies_and_leaves_the_callers_network_alone() -> None:

@@ -69,9 +69,9 @@ def test_infer_size_runs_smaller_and_returns_frame_size(stylizer, monkeypatch):
     seen = []
     run = stylizer.engine.stylize  # whichever engine the device got (eager or ONNX Runtime)
 
-    def spy(image, style, net_shape, strength):
+    def spy(image, style, net_shape, strength, **options):
         seen.append(tuple(net_shape))
-        return run(image, style, net_shape, strength)
+        return run(image, style, net_shape, strength, **options)
 
     monkeypatch.setattr(stylizer.engine, "stylize", spy)
     stylizer.infer_size = 64

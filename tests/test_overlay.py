@@ -127,6 +127,12 @@ def test_view_and_help_hint() -> None:
     assert "H: help" not in texts(dataclasses.replace(PLAYING, help_visible=True))
 
 
+def test_original_colours_line() -> None:
+    kept = dataclasses.replace(PLAYING, preserve_color=True)
+    assert line(kept, "colours") == ("colours: original", WHITE)
+    assert not any("colours" in text for text in texts(PLAYING))
+
+
 def test_state_is_immutable() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         PLAYING.paused = True  # type: ignore[misc]

@@ -21,6 +21,14 @@ from livestyle.live.pipeline import Pipeline
 from livestyle.live.recorder import check_video_target
 from livestyle.live.signals import install_stop_handlers, restore_handlers
 from livestyle.model import MIN_INPUT_SIDE
+from livestyle.presets import (
+    Presets,
+    choose_saved_style,
+    current_presets,
+    fill_options,
+    load_presets,
+    save_presets,
+)
 from livestyle.stylizer import Stylizer
 from livestyle.ui.display import require_display
 from livestyle.video.demo import DEMO
@@ -61,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--stroke-scale",
         type=stroke_scale,
-        default=1.0,
+        default=None,  # not given: 1, or the saved network size
         metavar="S",
         help="brush strokes S times larger (the network runs at 320 px on a CPU, 640 on a "
         "GPU, divided by S, whatever the camera's resolution)",
@@ -123,10 +131,11 @@ def use_live_size(stylizer: Stylizer, args: argparse.Namespace) -> None:
     """The network's input size live: fixed per device whatever the camera's resolution (so
     strokes keep their size on screen), divided by --stroke-scale; --infer-size and
     --infer-scale override it."""
-    if args.infer_size is not None or args.infer_scale != 1.0:
+    if args.infer_size is not None or (args.infer_scale or 1.0) != 1.0:
         return
     base = CPU_LIVE_INFER_SIZE if stylizer.device.type == "cpu" else GPU_LIVE_INFER_SIZE
-    stylizer.infer_size = max(MIN_INPUT_SIDE, round(base / getattr(args, "stroke_scale", 1.0)))
+    scale = getattr(args, "stroke_scale", None) or 1.0
+    stylizer.infer_size = max(MIN_INPUT_SIDE, round(base / scale))
     log.info(
         "the network runs at %d px whatever the camera's size (--stroke-scale changes the "
         "strokes, --infer-size the size)",
@@ -141,7 +150,13 @@ def run(args: argparse.Namespace) -> int:
         check_video_target(args.record)
     if not args.headless:
         prepare_out_dir(args.out_dir)
+    # The window's choices last between runs; headless runs do what their options say.
+    saved = Presets() if args.headless else load_presets()
+    given_size = args.infer_size
+    fill_options(args, saved)
     stylizer = load_stylizer(args, live=True)
+    if args.style is None:
+        choose_saved_style(stylizer, saved)
     use_live_size(stylizer, args)
     source = open_live_source(args)
     pipeline = Pipeline(
@@ -153,7 +168,13 @@ def run(args: argparse.Namespace) -> int:
         return run_headless(pipeline, args.record)
     from livestyle.ui.window import run_window  # Qt is imported only when a window is wanted
 
-    return run_window(pipeline, args)
+    # A size given now is remembered; else the one saved before stays saved.
+    infer_size = given_size if given_size is not None else saved.infer_size
+
+    def remember(view: str) -> None:
+        save_presets(current_presets(stylizer, view, infer_size))
+
+    return run_window(pipeline, args, view=saved.view, on_close=remember)
 
 
 def prepare_out_dir(folder: Path) -> None:

@@ -124,15 +124,26 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         metavar="PX",
         help="run the network with the frame's long side at PX, then scale up",
     )
+    # Defaults of None say "not given": live's saved settings fill in only what was not.
     parser.add_argument(
         "--infer-scale",
         type=scale_float,
-        default=1.0,
+        default=None,
         metavar="S",
-        help="run the network at this fraction of the frame size",
+        help="run the network at this fraction of the frame size (default 1)",
     )
     parser.add_argument(
-        "--strength", type=unit_float, default=1.0, help="blend of stylized over original, 0..1"
+        "--strength",
+        type=unit_float,
+        default=None,
+        help="blend of stylized over original, 0..1 (default 1)",
+    )
+    parser.add_argument(
+        "--preserve-color",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep the picture's own colours and take only the painting's light, dark and "
+        "brushwork (key C live)",
     )
     parser.add_argument(
         "--backend",
@@ -166,8 +177,9 @@ def load_stylizer(args: argparse.Namespace, live: bool = False) -> Stylizer:
             device,
             args.precision,
             infer_size=args.infer_size,
-            infer_scale=args.infer_scale,
-            strength=args.strength,
+            infer_scale=args.infer_scale or 1.0,
+            strength=1.0 if args.strength is None else args.strength,
+            preserve_color=bool(getattr(args, "preserve_color", False)),
             backend=getattr(args, "backend", "auto"),
         )
     except ValueError as exc:  # e.g. --backend onnxruntime with --device cuda

@@ -1,14 +1,16 @@
 """Engines run style networks on frames, behind one interface.
 
 An engine is built with the styles' networks on one device; `stylize(frame, style,
-net_shape, strength)` turns a BGR uint8 frame into a stylized BGR uint8 frame of the same
-size, with the network run at `net_shape` and the result blended over the frame by
-`strength` (1: the full style). Three implementations:
+net_shape, strength, preserve_color=False)` turns a BGR uint8 frame into a stylized BGR uint8
+frame of the same size, with the network run at `net_shape`, the frame's own colours kept
+with `preserve_color` (the painting's lightness only) and the result blended over the frame
+by `strength` (1: the full style). Three implementations:
 
 - `eager`: PyTorch eager on the CPU, Apple MPS or CUDA;
 - `onnx`: ONNX Runtime on the CPU (about 2x eager on small CPUs), one session per network
   body with the styles' norm parameters as inputs;
-- `cuda`: the whole frame replayed from one CUDA graph per shape, styles and strength as data.
+- `cuda`: the whole frame replayed from one CUDA graph per shape; styles, strength and the
+  colour choice as data.
 
 Which one runs is `device.resolve_backend`'s choice; `make_engine` builds it.
 """
@@ -32,7 +34,13 @@ class Engine(Protocol):
     name: str
 
     def stylize(
-        self, frame: np.ndarray, style: int | Mix, net_shape: tuple[int, int], strength: float
+        self,
+        frame: np.ndarray,
+        style: int | Mix,
+        net_shape: tuple[int, int],
+        strength: float,
+        *,
+        preserve_color: bool = False,
     ) -> np.ndarray:
         """`frame` (H, W, 3) uint8 BGR stylized with style number `style`, or a blend of
         styles that share a network body (livestyle.engines.mix); same size out."""

@@ -8,9 +8,9 @@ of frame k when the caller keeps two frames in flight (`submit` then `result`).
 
 A graph has static shapes, so one is captured per (network shape, frame size, network input
 size) and kept in a small LRU cache: a new size is captured once (a few warm-up runs, which
-also let cudnn.benchmark pick its kernels). Styles and strength are data: a swap copies the
-style's parameters into the one live network the graph reads, the strength is a device
-scalar, so neither ever recaptures.
+also let cudnn.benchmark pick its kernels). Styles, strength and original colours are data:
+a swap copies the style's parameters into the one live network the graph reads, the strength
+and the colour choice are device scalars, so none of them ever recaptures.
 
 Failures: a capture that fails raises GraphCaptureError (the Stylizer runs that size eagerly
 and says so); an error that poisons the CUDA context raises DeviceFailure (the run ends with
@@ -59,8 +59,8 @@ V = TypeVar("V")
 class GraphKey:
     """Everything a captured frame graph fixes: the network's shape and the sizes.
 
-    Not the style and not the strength: those are data copied into the graph's static
-    buffers before a replay, so a swap or a strength change never recaptures."""
+    Not the style, the strength or the colour choice: those are data copied into the graph's
+    static buffers before a replay, so changing them never recaptures."""
 
     network: NetConfig
     frame_shape: tuple[int, int]
@@ -177,6 +177,7 @@ class _Captured:
     frame_in: torch.Tensor  # (H, W, 3) uint8
     frame_out: torch.Tensor  # (H, W, 3) uint8
     strength: torch.Tensor  # 0-dim, compute dtype; 1 is the full style
+    preserve_color: torch.Tensor  # 0-dim, compute dtype; 1 keeps the frame's colours, 0 not
 
     def replay(self) -> None:
         if self.graph is None:
@@ -243,8 +244,10 @@ class CudaFrameRunner:
     """Stylizes BGR uint8 frames on the GPU from captured graphs, up to two frames in flight.
 
     One graph per (network shape, frame size, network input size); styles of the same
-    network shape share it through a StyleBank, and the strength is a device scalar, so
-    swapping styles or changing the strength never recaptures.
+    network shape share it through a StyleBank, and the strength and the colour choice are
+    device scalars, so swapping styles or changing either never recaptures. The graph
+    computes both the painting's colours and the frame's (a few elementwise passes, cheap on
+    a GPU) and the colour scalar picks one.
 
     `stylize` is synchronous; `submit` + `result` keep a second frame in flight so copies
     and compute of consecutive frames overlap (one frame more latency, more throughput).
@@ -309,12 +312,19 @@ class CudaFrameRunner:
         frame_in = torch.zeros((height, width, 3), dtype=torch.uint8, device=self.device)
         frame_out = torch.empty_like(frame_in)
         strength = torch.ones((), dtype=self.dtype, device=self.device)
+        preserve = torch.zeros((), dtype=self.dtype, device=self.device)
         model = self.banks[key.network].live
 
         def step() -> None:
             frame_out.copy_(
                 stylize_frame(
-                    frame_in, model, self.dtype, key.net_shape, strength, self.channels_last
+                    frame_in,
+                    model,
+                    self.dtype,
+                    key.net_shape,
+                    strength,
+                    self.channels_last,
+                    preserve_color=preserve,
                 )
             )
 
@@ -326,7 +336,7 @@ class CudaFrameRunner:
             if is_sticky_cuda_error(exc):
                 raise device_failure(exc) from exc
             raise GraphCaptureError(f"graph capture failed for {key}: {exc}") from exc
-        return _Captured(graph, step, frame_in, frame_out, strength)
+        return _Captured(graph, step, frame_in, frame_out, strength, preserve)
 
     def _evict(self, key: GraphKey, entry: _Captured) -> None:
         _synchronize(self.device)  # a replay in flight may still use its pool
@@ -386,7 +396,12 @@ class CudaFrameRunner:
     # --- frames ---
     @torch.inference_mode()
     def submit(
-        self, frame: np.ndarray, style: int | Mix, net_shape: tuple[int, int], strength: float = 1.0
+        self,
+        frame: np.ndarray,
+        style: int | Mix,
+        net_shape: tuple[int, int],
+        strength: float = 1.0,
+        preserve_color: bool = False,
     ) -> int:
         """Start stylizing `frame`; returns a ticket for `result`."""
         height, width = frame.shape[:2]
@@ -413,6 +428,7 @@ class CudaFrameRunner:
             # Stream order puts these after the previous replay has read the old values.
             bank.load(position)
             entry.strength.fill_(strength)
+            entry.preserve_color.fill_(1.0 if preserve_color else 0.0)
             entry.replay()
             slot.device_out.copy_(entry.frame_out)
             slot.computed.record(self._compute)
@@ -444,9 +460,14 @@ class CudaFrameRunner:
         raise KeyError(f"no pending frame with ticket {ticket}")
 
     def stylize(
-        self, frame: np.ndarray, style: int | Mix, net_shape: tuple[int, int], strength: float = 1.0
+        self,
+        frame: np.ndarray,
+        style: int | Mix,
+        net_shape: tuple[int, int],
+        strength: float = 1.0,
+        preserve_color: bool = False,
     ) -> np.ndarray:
-        return self.result(self.submit(frame, style, net_shape, strength))
+        return self.result(self.submit(frame, style, net_shape, strength, preserve_color))
 
 
 class CudaEngine:
@@ -481,18 +502,24 @@ class CudaEngine:
         return self.runner.captures
 
     def stylize(
-        self, frame: np.ndarray, style: int | Mix, net_shape: tuple[int, int], strength: float
+        self,
+        frame: np.ndarray,
+        style: int | Mix,
+        net_shape: tuple[int, int],
+        strength: float,
+        *,
+        preserve_color: bool = False,
     ) -> np.ndarray:
         shapes = (frame.shape[:2], tuple(net_shape))
         if shapes not in self._eager_shapes:
             try:
-                return self.runner.stylize(frame, style, net_shape, strength)
+                return self.runner.stylize(frame, style, net_shape, strength, preserve_color)
             except GraphCaptureError as exc:
                 if not self.graph_fallback:
                     raise
                 self._eager_shapes.add(shapes)  # type: ignore[arg-type]
                 self._say_fallback(frame, exc)
-        return self.eager.stylize(frame, style, net_shape, strength)
+        return self.eager.stylize(frame, style, net_shape, strength, preserve_color=preserve_color)
 
     def _say_fallback(self, frame: np.ndarray, exc: GraphCaptureError) -> None:
         height, width = frame.shape[:2]

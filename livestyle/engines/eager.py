@@ -88,7 +88,13 @@ class EagerEngine:
         return network
 
     def stylize(
-        self, frame: np.ndarray, style: int | Mix, net_shape: tuple[int, int], strength: float
+        self,
+        frame: np.ndarray,
+        style: int | Mix,
+        net_shape: tuple[int, int],
+        strength: float,
+        *,
+        preserve_color: bool = False,
     ) -> np.ndarray:
         out = stylize_frame(
             self.upload(frame),
@@ -97,6 +103,7 @@ class EagerEngine:
             net_shape,
             strength if strength < 1.0 else None,
             self.channels_last,
+            preserve_color,
         )
         return out.cpu().numpy()
 

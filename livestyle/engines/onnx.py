@@ -333,7 +333,13 @@ class OnnxEngine:
         return lambda x: net(x, feeds)
 
     def stylize(
-        self, frame: np.ndarray, style: int | Mix, net_shape: tuple[int, int], strength: float
+        self,
+        frame: np.ndarray,
+        style: int | Mix,
+        net_shape: tuple[int, int],
+        strength: float,
+        *,
+        preserve_color: bool = False,
     ) -> np.ndarray:
         net = self.network(style)
         # torch only converts, resizes and rounds here: on one thread, so it never waits for
@@ -346,6 +352,7 @@ class OnnxEngine:
                 net_shape,
                 strength if strength < 1.0 else None,
                 channels_last=False,
+                preserve_color=preserve_color,
             )
             return out.numpy()
 

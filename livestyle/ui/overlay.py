@@ -43,6 +43,7 @@ class OverlayState:
     strength: float = 1.0
     strength_changed: bool = False  # + or − was pressed a moment ago
     view: ViewMode = ViewMode.STYLIZED
+    preserve_color: bool = False  # C: the frame's own colours, the painting's brushwork
     fps: float = 0.0  # the pipeline's rate over its last frames
     last_frame_age: float | None = None  # seconds since the last stylized frame, if any
     latency_ms: float | None = None
@@ -94,6 +95,8 @@ def state_lines(state: OverlayState) -> list[Line]:
         lines.append(strength_line(state))
     if state.view is not ViewMode.STYLIZED:
         lines.append((f"view: {state.view.value}", WHITE))
+    if state.preserve_color:
+        lines.append(("colours: original", WHITE))
     if state.paused:
         lines.append(("PAUSED", YELLOW))
     if state.recording_for is not None:

@@ -17,6 +17,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -297,6 +298,9 @@ class LiveWindow(QWidget):
     def cycle_view(self) -> None:
         self.view = self.view.next()  # the overlay names the view when it is not the default
 
+    def toggle_preserve_color(self) -> None:
+        self.stylizer.preserve_color = not self.stylizer.preserve_color  # the overlay says so
+
     def toggle_pause(self) -> None:
         self.pipeline.toggle_pause()
 
@@ -382,6 +386,7 @@ class LiveWindow(QWidget):
             strength=self.stylizer.strength,
             strength_changed=now < self._strength_changed_until,
             view=self.view,
+            preserve_color=self.stylizer.preserve_color,
             fps=stats.fps,
             last_frame_age=None if stats.last_ready_at is None else now - stats.last_ready_at,
             latency_ms=recent_median(stats.latency_ms),
@@ -441,14 +446,24 @@ def install_signal_handlers(window: LiveWindow) -> dict[int, object]:
     return install_stop_handlers(on_signal)
 
 
-def run_window(pipeline: Pipeline, args: argparse.Namespace) -> int:
-    """Show the live window until the user quits or a signal arrives; returns the exit code."""
+def run_window(
+    pipeline: Pipeline,
+    args: argparse.Namespace,
+    view: str | None = None,
+    on_close: Callable[[str], None] | None = None,
+) -> int:
+    """Show the live window until the user quits or a signal arrives; returns the exit code.
+
+    `view` is the view to start in (a ViewMode value); `on_close` gets the one shown last,
+    once the window has closed (the saved settings)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = LiveWindow(
         pipeline,
         out_dir=getattr(args, "out_dir", Path(".")),
         record=getattr(args, "record", None),
     )
+    if view is not None:
+        window.view = ViewMode(view)
     window.closed.connect(app.quit)
     previous = install_signal_handlers(window)
     try:
@@ -461,6 +476,8 @@ def run_window(pipeline: Pipeline, args: argparse.Namespace) -> int:
     finally:
         window.shutdown()
         restore_handlers(previous)
+        if on_close is not None:
+            on_close(window.view.value)
     code, dropped = window.exit_code, window.bridge.dropped
     del window  # the widget goes before a QApplication made here does
     print(f"{pipeline.summary()}, display dropped {dropped}")

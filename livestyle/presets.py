@@ -1,0 +1,191 @@
+"""The live window's choices kept between runs: style, strength, view, colours, network size.
+
+A small JSON file in the user's config folder, read when the live window starts and written
+(to a temporary file, then renamed over the old one, so a crash never leaves half a file)
+when it closes. Options given on the command line win over it. Nothing in it can stop the
+app: a file that cannot be read, a value that makes no sense or a style no longer installed
+is ignored with one warning line. Headless runs neither read nor write it, so scripts and
+benchmarks get what their options say.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from livestyle.commands.options import choose_styles, infer_pixels, unit_float
+from livestyle.errors import LivestyleError
+from livestyle.stylizer import Stylizer
+
+log = logging.getLogger(__name__)
+
+SETTINGS_NAME = "settings.json"
+# The window's view modes (livestyle.ui.frames.ViewMode's values; Qt is not imported here).
+VIEWS = ("stylized", "original", "split")
+
+
+@dataclass(frozen=True)
+class Presets:
+    """Saved choices; None: nothing saved, the option's own default applies."""
+
+    style: str | None = None  # a style name, or a blend "a:0.6,b:0.4" as --style takes it
+    strength: float | None = None
+    view: str | None = None  # one of VIEWS
+    preserve_color: bool | None = None
+    infer_size: int | None = None  # --infer-size as last given
+
+
+def settings_path() -> Path:
+    """Where the settings live: $XDG_CONFIG_HOME/livestyle, else the platform's config folder."""
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    if xdg and os.path.isabs(xdg):  # the XDG spec says a relative path must be ignored
+        base = Path(xdg)
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif sys.platform == "win32" and os.environ.get("APPDATA"):
+        base = Path(os.environ["APPDATA"])
+    else:
+        base = Path.home() / ".config"
+    return base / "livestyle" / SETTINGS_NAME
+
+
+def _style(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("not a style name")
+    return value
+
+
+def _strength(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("not a number")
+    return unit_float(str(value))  # the same bounds as --strength
+
+
+def _view(value: object) -> str:
+    if value not in VIEWS:
+        raise ValueError(f"not one of {', '.join(VIEWS)}")
+    return str(value)
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("not true or false")
+    return value
+
+
+def _infer_size(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("not a whole number of pixels")
+    return infer_pixels(str(value))  # the same bounds as --infer-size
+
+
+_CHECKS = {
+    "style": _style,
+    "strength": _strength,
+    "view": _view,
+    "preserve_color": _flag,
+    "infer_size": _infer_size,
+}
+
+
+def parse_presets(data: object) -> tuple[Presets, list[str]]:
+    """The valid settings in decoded JSON, and what was wrong with the rest."""
+    if not isinstance(data, dict):
+        return Presets(), ["not a JSON object"]
+    values, problems = {}, []
+    for key, value in data.items():
+        check = _CHECKS.get(key)
+        if check is None:
+            problems.append(f"unknown setting '{key}'")
+        elif value is not None:
+            try:
+                values[key] = check(value)
+            except (ValueError, argparse.ArgumentTypeError) as exc:
+                problems.append(f"{key} {json.dumps(value)}: {exc}")
+    return Presets(**values), problems
+
+
+def load_presets(path: Path | None = None) -> Presets:
+    """The saved settings; none when there are none. Never raises: what cannot be used is
+    ignored with one warning line."""
+    path = path or settings_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Presets()
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        log.warning("settings %s ignored: %s", path, getattr(exc, "strerror", None) or exc)
+        return Presets()
+    presets, problems = parse_presets(data)
+    if problems:
+        log.warning("settings %s: ignored %s", path, "; ".join(problems))
+    return presets
+
+
+def save_presets(presets: Presets, path: Path | None = None) -> bool:
+    """Write the settings atomically; a failure is one warning line, never an error."""
+    path = path or settings_path()
+    text = json.dumps({k: v for k, v in asdict(presets).items() if v is not None}, indent=2)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(text + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        log.warning("could not save settings to %s: %s", path, exc.strerror or exc)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def fill_options(args: argparse.Namespace, presets: Presets) -> None:
+    """Saved values for the options not given on the command line (those are None)."""
+    if args.strength is None:
+        args.strength = presets.strength
+    if args.preserve_color is None:
+        args.preserve_color = presets.preserve_color
+    # Any option that sizes the network, given, outranks the saved size.
+    sized = (args.infer_size, args.infer_scale, getattr(args, "stroke_scale", None))
+    if all(option is None for option in sized):
+        args.infer_size = presets.infer_size
+
+
+def choose_saved_style(stylizer: Stylizer, presets: Presets) -> None:
+    """Select the saved style (call only when --style was not given); one that is no longer
+    installed, or a blend that no longer blends, is ignored with a warning."""
+    if presets.style is None:
+        return
+    try:
+        choose_styles(stylizer, presets.style)
+    except LivestyleError as exc:
+        log.warning("saved style '%s' ignored: %s", presets.style, exc)
+
+
+def style_text(stylizer: Stylizer) -> str:
+    """The chosen style as --style would take it: a name, or a blend a:0.6,b:0.4."""
+    names = [(stylizer.styles[index].info.name, weight) for index, weight in stylizer.mix]
+    if len(names) == 1:
+        return names[0][0]
+    return ",".join(f"{name}:{weight:.3g}" for name, weight in names)
+
+
+def current_presets(stylizer: Stylizer, view: str, infer_size: int | None) -> Presets:
+    """What to save at the end of a run. The network size is the one chosen (given, or
+    saved before), not what out-of-memory may have shrunk it to."""
+    return Presets(
+        style=style_text(stylizer),
+        strength=round(stylizer.strength, 3),
+        view=view,
+        preserve_color=stylizer.preserve_color,
+        infer_size=infer_size,
+    )
