@@ -169,7 +169,7 @@ def test_headless_pipeline_on_cuda_records_every_frame(tmp_path: Path, size) -> 
 
 def test_training_under_half_precision_autocast_trains(tmp_path: Path) -> None:
     from livestyle import cli
-    from livestyle.commands.train import DEFAULTS
+    from livestyle.commands.train import DEFAULTS, validate
     from livestyle.train.loop import train
     from livestyle.weights import load_style
 
@@ -181,7 +181,9 @@ def test_training_under_half_precision_autocast_trains(tmp_path: Path) -> None:
     argv += ["--variant", variant, "--steps", str(steps), "--size", str(size), "--batch", "4"]
     argv += ["--amp", HALF, "--device", GPU.type, "--out-dir", str(tmp_path / "styles")]
     argv += ["--run-dir", str(tmp_path / "run"), "--preview-every", "0"]
-    result = train(cli.build_parser().parse_args(argv))
+    args = cli.build_parser().parse_args(argv)
+    validate(args)  # as the command does: it also resolves the paintings
+    result = train(args)
     totals = [step.losses["total"] for step in result.history]
     assert all(np.isfinite(totals)) and np.mean(totals[-2:]) < 0.9 * totals[0], totals
     torch.manual_seed(DEFAULTS["seed"])
