@@ -228,9 +228,11 @@ def test_headless_runs_neither_read_nor_write_settings(styles_env, monkeypatch) 
     before = settings_path().read_text()
     stylizers: list[Stylizer] = []
     real = live.load_stylizer
-    monkeypatch.setattr(
-        live, "load_stylizer", lambda args: stylizers.append(real(args)) or stylizers[-1]
-    )
+    def spy(args, **kwargs):
+        stylizers.append(real(args, **kwargs))
+        return stylizers[-1]
+
+    monkeypatch.setattr(live, "load_stylizer", spy)
     argv = ["live", "--headless", "--source", "demo", "--width", "64", "--height", "48"]
     assert main([*argv, "--max-frames", "2"]) == 0
     (stylizer,) = stylizers
