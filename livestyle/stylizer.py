@@ -155,19 +155,20 @@ class Stylizer:
         with self._lock:
             self._choose((((self._index + delta) % len(self.styles), 1.0),))
 
-    def blend(self, pairs: list[tuple[int, float]]) -> None:
+    def blend(self, pairs: list[tuple[int, float]], fade: bool = True) -> None:
         """Choose a blend of styles (weights are normalized); styles that cannot blend (other
-        network bodies) leave the heaviest one."""
+        network bodies) leave the heaviest one. `fade=False` shows it from the next frame."""
         mix = normalized(pairs)
         with self._lock:
-            self._choose(mix)
+            self._choose(mix, fade)
 
-    def _choose(self, mix: Mix) -> None:
+    def _choose(self, mix: Mix, fade: bool = True) -> None:
         """Aim at `mix`, fading from what is on screen now when the styles can blend."""
         now = self._clock()
         shown = self._shown(now)
         self._fade = None
-        if self.fade_seconds > 0 and shown != mix and self._blendable(shown, mix):
+        wanted = fade and self.fade_seconds > 0
+        if wanted and shown != mix and self._blendable(shown, mix):
             self._fade = (shown, now)
         self._mix = mix
         self._index = dominant(mix)

@@ -107,13 +107,9 @@ class StyleInfo:
 
     @classmethod
     def from_metadata(cls, meta: dict[str, str], path: Path | None = None) -> StyleInfo:
-        if meta.get("format") != "livestyle":
-            raise ValueError("not a livestyle style file (metadata 'format' is missing)")
         if "name" not in meta or "config" not in meta:
             raise ValueError("metadata lacks 'name' or 'config'")
-        config = NetConfig.from_dict(json.loads(meta["config"]))
-        if max(config.widths) > MAX_WIDTH or config.res_blocks > MAX_RES_BLOCKS:
-            raise ValueError(f"implausible network config {config.to_dict()}")
+        config = checked_config(meta)
         return cls(
             name=meta["name"],
             config=config,
@@ -165,17 +161,32 @@ class StyleInfo:
         return f"{self.name} ({painting})" if painting else self.name
 
 
-def save_style(path: str | Path, model: TransformerNet, info: StyleInfo) -> Path:
-    """Write a model and its metadata; tensors are stored in half precision."""
+def checked_config(meta: dict[str, str]) -> NetConfig:
+    """The network config of a file's metadata, refusing foreign files and absurd sizes."""
+    if meta.get("format") != "livestyle":
+        raise ValueError("not a livestyle style file (metadata 'format' is missing)")
+    config = NetConfig.from_dict(json.loads(meta.get("config", "null")))
+    if max(config.widths) > MAX_WIDTH or config.res_blocks > MAX_RES_BLOCKS:
+        raise ValueError(f"implausible network config {config.to_dict()}")
+    return config
+
+
+def _write_network(path: str | Path, model: TransformerNet, metadata: dict[str, str]) -> Path:
+    """The model's tensors in half precision with `metadata`, written aside and renamed."""
     path = Path(path)
     tensors = {
         k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata=info.to_metadata())
+    save_file(tensors, str(tmp), metadata=metadata)
     os.replace(tmp, path)  # never leave a half-written style where the app looks
     return path
+
+
+def save_style(path: str | Path, model: TransformerNet, info: StyleInfo) -> Path:
+    """Write a single-style model and its metadata; tensors are stored in half precision."""
+    return _write_network(path, model, info.to_metadata())
 
 
 def save_network(
@@ -187,10 +198,6 @@ def save_network(
     names = [info.name for info in infos]
     if len(set(names)) != len(names):
         raise ValueError(f"style names must be unique in one file: {names}")
-    path = Path(path)
-    tensors = {
-        k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
-    }
     metadata = {
         "format": "livestyle",
         "format_version": MULTI_FORMAT_VERSION,
@@ -198,21 +205,13 @@ def save_network(
         "styles": json.dumps([info.entry() for info in infos], sort_keys=True),
         "training": json.dumps(training, sort_keys=True),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    os.replace(tmp, path)
-    return path
+    return _write_network(path, model, metadata)
 
 
 def _infos_from_metadata(meta: dict[str, str], path: Path) -> list[StyleInfo]:
     if "styles" not in meta:
         return [StyleInfo.from_metadata(meta, path)]
-    if meta.get("format") != "livestyle":
-        raise ValueError("not a livestyle style file (metadata 'format' is missing)")
-    config = NetConfig.from_dict(json.loads(meta.get("config", "null")))
-    if max(config.widths) > MAX_WIDTH or config.res_blocks > MAX_RES_BLOCKS:
-        raise ValueError(f"implausible network config {config.to_dict()}")
+    config = checked_config(meta)
     entries = json.loads(meta["styles"])
     if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_STYLES_PER_FILE:
         raise ValueError("'styles' is not a list of 1 to 1024 styles")

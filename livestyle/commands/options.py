@@ -223,6 +223,4 @@ def choose_styles(stylizer: Stylizer, text: str) -> None:
             f"--style {text}: only styles of one multi-style network blend "
             "(`livestyle styles` shows which file each style is in)"
         )
-    fade, stylizer.fade_seconds = stylizer.fade_seconds, 0.0  # the first frame shows it
-    stylizer.blend(indices)
-    stylizer.fade_seconds = fade
+    stylizer.blend(indices, fade=False)  # the first frame shows it

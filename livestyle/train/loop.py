@@ -255,9 +255,6 @@ class Trainer:
         # (styles, 1, C, C) broadcast every sample against every sample's target).
         self.targets = {k: torch.cat([t[k] for t in per_style]) for k in per_style[0]}
 
-    def set_style(self, style: torch.Tensor) -> None:
-        self.set_styles([style])
-
     def draw_styles(self, count: int) -> torch.Tensor:
         """A style index per sample, among the styles this run trains."""
         first = self.plan.first_trained
