@@ -4,8 +4,9 @@ virtual camera thread).
 No stage waits on a slower one: capture overwrites a latest-frame slot, inference hands its
 result to the display through a callback that must not block, to the recorder through a
 bounded queue that drops (and counts) when full, and to the virtual camera through another
-latest-frame slot. The window and headless mode both drive this class; neither knows about
-threads.
+latest-frame slot. While the window's style strip shows, the inference thread also makes one
+style's thumbnail after each frame, for thumbnail sinks (livestyle.live.thumbnails). The
+window and headless mode both drive this class; neither knows about threads.
 """
 
 from __future__ import annotations
