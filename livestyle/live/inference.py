@@ -1,4 +1,5 @@
-"""The inference thread: newest frame in, stylized frame out to every sink, stats kept."""
+"""The inference thread: newest frame in, stylized frame out to every sink, stats kept; while
+the style strip is shown, one style's thumbnail after each frame (livestyle.live.thumbnails)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import torch
 
 from livestyle.crashlog import keep_traceback
 from livestyle.live.slot import Frame, LatestSlot
+from livestyle.live.thumbnails import Thumbnail, ThumbnailRound
 from livestyle.stylizer import Stylizer
 
 log = logging.getLogger(__name__)
@@ -85,7 +87,8 @@ class Stats:
 
 
 class InferenceThread(threading.Thread):
-    """Takes the newest frame, stylizes it, hands the result to every sink."""
+    """Takes the newest frame, stylizes it, hands the result to every sink; then, while
+    `thumbnails` is on, makes one style's thumbnail and hands it to every thumbnail sink."""
 
     def __init__(
         self,
@@ -94,6 +97,7 @@ class InferenceThread(threading.Thread):
         sinks: list[Callable[[StylizedFrame], None]],
         stats: Stats,
         on_status: Callable[[str], None] = lambda message: None,
+        thumbnails: ThumbnailRound | None = None,
     ) -> None:
         super().__init__(name="livestyle-inference", daemon=True)
         self.slot = slot
@@ -101,6 +105,8 @@ class InferenceThread(threading.Thread):
         self.sinks = sinks
         self.stats = stats
         self.on_status = on_status
+        self.thumbnails = thumbnails or ThumbnailRound()
+        self.thumbnail_sinks: list[Callable[[Thumbnail], None]] = []
         self.paused = False
         self.paused_dropped = 0
         self.error: BaseException | None = None
@@ -147,6 +153,18 @@ class InferenceThread(threading.Thread):
         self.stats.record(elapsed_ms, result)
         for sink in self.sinks:
             sink(result)
+        # After the sinks: the main frame is on its way before any thumbnail work starts.
+        if self.thumbnails.due(frame_waiting=self.slot.pending > 0):
+            self._thumbnail(frame)
+
+    def _thumbnail(self, frame: Frame) -> None:
+        try:
+            thumbnail = self.thumbnails.make(self.stylizer, frame.image, frame.index)
+        except torch.cuda.OutOfMemoryError:
+            self._shrink_after_oom(*frame.image.shape[:2])  # the device is full for both
+            return
+        for sink in self.thumbnail_sinks:
+            sink(thumbnail)
 
     def _shrink_after_oom(self, height: int, width: int) -> None:
         """Out of GPU memory: run the network smaller rather than stop."""

@@ -4,8 +4,9 @@ virtual camera thread).
 No stage waits on a slower one: capture overwrites a latest-frame slot, inference hands its
 result to the display through a callback that must not block, to the recorder through a
 bounded queue that drops (and counts) when full, and to the virtual camera through another
-latest-frame slot. The window and headless mode both drive this class; neither knows about
-threads.
+latest-frame slot. While the window's style strip shows, the inference thread also makes one
+style's thumbnail after each frame, for thumbnail sinks (livestyle.live.thumbnails). The
+window and headless mode both drive this class; neither knows about threads.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from livestyle.live.capture import CaptureThread
 from livestyle.live.inference import InferenceThread, Stats, StylizedFrame
 from livestyle.live.recorder import Recorder, WriterFactory, open_video_writer, timestamped_name
 from livestyle.live.slot import Frame, LatestSlot
+from livestyle.live.thumbnails import Thumbnail
 from livestyle.live.virtualcam import CameraFactory, VirtualCamSink, open_virtual_camera
 from livestyle.stylizer import Stylizer
 from livestyle.video.sources import FrameSource
@@ -168,6 +170,10 @@ class Pipeline:
         not block. For displays built after the pipeline (the window); call before start()."""
         self.inference.sinks.append(sink)
 
+    def add_thumbnail_sink(self, sink: Callable[[Thumbnail], None]) -> None:
+        """Also hand every style-strip thumbnail to `sink` (inference thread, must not block)."""
+        self.inference.thumbnail_sinks.append(sink)
+
     # --- controls ---
     def toggle_pause(self) -> bool:
         self.inference.paused = not self.inference.paused
@@ -176,6 +182,14 @@ class Pipeline:
     @property
     def paused(self) -> bool:
         return self.inference.paused
+
+    def show_thumbnails(self, on: bool) -> None:
+        """Make the style strip's thumbnails (one style per frame) or stop making them."""
+        self.inference.thumbnails.show(on)
+
+    @property
+    def thumbnails_on(self) -> bool:
+        return self.inference.thumbnails.on
 
     @property
     def recording(self) -> bool:

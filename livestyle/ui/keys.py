@@ -42,6 +42,7 @@ KEYS: tuple[KeyBinding, ...] = (
         KeyBinding((_digit(n),), "1 … 9", "pick a style", "pick_style", (n - 1,))
         for n in range(1, 10)
     ),
+    KeyBinding((_K.Key_G,), "G", "style strip (a click picks a style)", "toggle_strip"),
     # = is + without Shift on most layouts.
     KeyBinding((_K.Key_Plus, _K.Key_Equal), *_STRENGTH, "change_strength", (STRENGTH_STEP,)),
     KeyBinding((_K.Key_Minus,), *_STRENGTH, "change_strength", (-STRENGTH_STEP,)),

@@ -7,7 +7,9 @@ only draws and handles keys; a 200 ms timer polls the pipeline (source ended, er
 recording) and gives Python a chance to run its signal handlers while Qt's loop runs.
 
 What is drawn lives next door: frames.py (the picture and its views), overlay.py (the
-heads-up text and the help box), keys.py (the key table the keys and the help come from).
+heads-up text and the help box), strip.py (the style strip, key G: its thumbnails come from
+the inference thread through their own bridge), keys.py (the key table the keys and the
+help come from).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PyQt6.QtCore import QObject, QRectF, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QCloseEvent, QColor, QKeyEvent, QPainter, QPaintEvent
+from PyQt6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QCloseEvent, QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from livestyle.crashlog import error_line
@@ -45,6 +47,15 @@ from livestyle.ui.overlay import (
     overlay_lines,
     recent_median,
     text_font,
+)
+from livestyle.ui.strip import (
+    ShownThumbnail,
+    StripLayout,
+    ThumbnailBridge,
+    cell_at,
+    draw_strip,
+    label_font,
+    layout_strip,
 )
 
 log = logging.getLogger(__name__)
@@ -143,6 +154,8 @@ class LiveWindow(QWidget):
         self.view = ViewMode.STYLIZED
         self.overlay_visible = True
         self.help_visible = False
+        self.strip_visible = False
+        self.thumbnails: dict[int, ShownThumbnail] = {}  # by style index, while the strip shows
         self.shown: ShownFrame | None = None
         self.frames_shown = 0
         self.ended = False
@@ -158,6 +171,10 @@ class LiveWindow(QWidget):
 
         self.bridge = FrameBridge(self)
         self.bridge.arrived.connect(self._on_frame_arrived, Qt.ConnectionType.QueuedConnection)
+        self.thumbnail_bridge = ThumbnailBridge(self)
+        self.thumbnail_bridge.arrived.connect(
+            self._on_thumbnails_arrived, Qt.ConnectionType.QueuedConnection
+        )
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -176,6 +193,7 @@ class LiveWindow(QWidget):
             return
         self._started = True
         self.pipeline.add_sink(self.bridge.submit)
+        self.pipeline.add_thumbnail_sink(self.thumbnail_bridge.submit)
         if self.record is not None:
             self.start_recording(self.record)
         self.pipeline.start()
@@ -189,6 +207,7 @@ class LiveWindow(QWidget):
         self._timer.stop()
         self.pipeline.stop()
         self.bridge.close()
+        self.thumbnail_bridge.close()
         self._rec_since = None
         self._check_error()
 
@@ -265,6 +284,12 @@ class LiveWindow(QWidget):
         scale = min(box_w / width, box_h / height)
         self.resize(max(1, round(width * scale)), max(1, round(height * scale)))
 
+    def _on_thumbnails_arrived(self) -> None:
+        for thumbnail in self.thumbnail_bridge.take():
+            if self.strip_visible:  # one made just before G hid the strip is dropped
+                self.thumbnails[thumbnail.index] = ShownThumbnail.of(thumbnail)
+        self.update()
+
     def shown_image(self) -> np.ndarray | None:
         """The BGR pixels of what the view shows (at frame resolution), for snapshots."""
         return None if self.shown is None else view_pixels(self.shown, self.view)
@@ -280,6 +305,17 @@ class LiveWindow(QWidget):
 
     def focusNextPrevChild(self, _next: bool) -> bool:
         return False  # Tab toggles the overlay instead of moving focus
+
+    def mousePressEvent(self, event: QMouseEvent | None) -> None:
+        """A click on a thumbnail of the strip picks its style."""
+        index = None
+        if event is not None and event.button() == Qt.MouseButton.LeftButton:
+            index = self.strip_cell_at(event.position())
+        if index is None:
+            super().mousePressEvent(event)
+            return
+        self.pick_style(index)
+        self.update()
 
     # --- controls ---
     def step_style(self, delta: int) -> None:
@@ -309,6 +345,13 @@ class LiveWindow(QWidget):
 
     def toggle_help(self) -> None:
         self.help_visible = not self.help_visible
+
+    def toggle_strip(self) -> None:
+        """G: the style strip; the inference thread makes thumbnails only while it shows."""
+        self.strip_visible = not self.strip_visible
+        self.pipeline.show_thumbnails(self.strip_visible)
+        if not self.strip_visible:
+            self.thumbnails.clear()  # shown again, it fills afresh rather than show old ones
 
     def toggle_fullscreen(self) -> None:
         if self.isFullScreen():
@@ -414,6 +457,27 @@ class LiveWindow(QWidget):
     def overlay_text(self) -> str:
         return "\n".join(text for text, _ in self.overlay_lines())
 
+    # --- strip ---
+    def strip_layout(self) -> StripLayout:
+        """Where the strip's cells are in the window now (drawing and clicks share it)."""
+        font = label_font(self.font(), self.height())
+        return layout_strip(len(self.stylizer.styles), QRectF(self.rect()), self._aspect(), font)
+
+    def _aspect(self) -> float:
+        """The thumbnails' height / width: the frame's (a thumbnail is the frame, smaller)."""
+        if self.shown is not None:
+            width, height = self.shown.size
+            return height / width
+        return 3 / 4
+
+    def strip_cell_at(self, point: QPointF) -> int | None:
+        """The style of the thumbnail at `point`, when the strip shows one there."""
+        return cell_at(self.strip_layout().cells, point) if self.strip_visible else None
+
+    def _draw_strip(self, painter: QPainter) -> None:
+        names = [style.info.name for style in self.stylizer.styles]
+        draw_strip(painter, self.strip_layout(), names, self.thumbnails, self.stylizer.index)
+
     # --- drawing ---
     def paintEvent(self, _event: QPaintEvent | None) -> None:
         painter = QPainter(self)
@@ -425,6 +489,8 @@ class LiveWindow(QWidget):
                 painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "waiting for frames…")
             else:
                 draw_frame(painter, self.shown, self.view, self.rect())
+            if self.strip_visible:
+                self._draw_strip(painter)
             lines = self.overlay_lines()
             overlay = draw_overlay(painter, lines) if lines else QRectF()
             if self.help_visible:

@@ -1,0 +1,71 @@
+"""What the style strip (G) costs per frame: 640x480 demo frames, the shipped styles, the
+network at 320 px on the CPU as the live app runs it; the main frame alone, and the main
+frame plus the one thumbnail the inference thread makes after it (128 px wide, the next
+style in turn). Medians of 20 frames, 6 rounds each, the two kinds taking turns: read the
+best rounds on a busy machine.
+
+Run: python benchmarks/probes/strip_cost.py [--backend auto|torch|onnxruntime]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from livestyle.live.thumbnails import ThumbnailRound
+from livestyle.stylizer import Stylizer
+from livestyle.video.demo import DemoSource
+from livestyle.weights import load_styles, scan_styles, shipped_styles_dir
+
+FRAMES, ROUNDS = 20, 6
+
+
+def timed(step: Callable[[np.ndarray], object], frames: list[np.ndarray]) -> float:
+    """The median milliseconds of `step` over FRAMES frames (after one to warm up)."""
+    step(frames[0])
+    times = []
+    for i in range(FRAMES):
+        began = time.perf_counter()
+        step(frames[i % len(frames)])
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", default="auto")
+    args = parser.parse_args()
+    styles = load_styles(scan_styles([shipped_styles_dir()], prefer_variant="lite"))
+    stylizer = Stylizer(styles, "cpu", backend=args.backend, infer_size=320)
+    thumbnails = ThumbnailRound()
+    thumbnails.show(True)
+    source = DemoSource(640, 480)
+    frames = [source.read() for _ in range(10)]
+
+    def with_thumbnail(frame: np.ndarray) -> None:
+        stylizer.stylize(frame)
+        thumbnails.make(stylizer, frame, 0)
+
+    kinds = {
+        "main frame": stylizer.stylize,
+        "main + thumbnail": with_thumbnail,
+        "thumbnail alone": lambda frame: thumbnails.make(stylizer, frame, 0),
+    }
+    rounds: dict[str, list[float]] = {kind: [] for kind in kinds}
+    for _ in range(ROUNDS):
+        for kind, step in kinds.items():
+            rounds[kind].append(timed(step, frames))
+    print(f"{len(styles)} styles, backend {stylizer.backend}, network 320x240, thumbnail 128x96")
+    for kind, values in rounds.items():
+        print(
+            f"{kind:17s} best {min(values):5.1f} ms, median {statistics.median(values):5.1f} ms "
+            f"({' '.join(f'{v:.1f}' for v in values)})"
+        )
+
+
+if __name__ == "__main__":
+    main()
