@@ -148,6 +148,22 @@ def test_resume_continues_exactly(tmp_path, data, painting) -> None:
     np.testing.assert_allclose(_totals(resumed), _totals(whole)[2:], rtol=1e-5)
 
 
+def test_a_resumed_run_takes_its_own_learning_rate(tmp_path, data, painting) -> None:
+    from livestyle.commands.train import validate
+    from livestyle.train.loop import Dist, Trainer, read_checkpoint
+
+    _train(_argv(tmp_path, data, painting, "--steps", "2", "--checkpoint-every", "2"))
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    args = cli.build_parser().parse_args(
+        _argv(tmp_path, data, painting, "--steps", "4", "--lr", "1e-4", "--resume", str(checkpoint))
+    )
+    validate(args)
+    trainer = Trainer(args, Dist(), torch.device("cpu"))
+    trainer.restore(read_checkpoint(checkpoint))
+    assert [g["lr"] for g in trainer.optimizer.param_groups] == [1e-4]
+    assert trainer.optimizer.state  # Adam's moments did come back
+
+
 def test_seeded_runs_are_reproducible(tmp_path, data, painting) -> None:
     a = _train(_argv(tmp_path / "a", data, painting, "--steps", "2", "--temporal-weight", "0"))
     b = _train(_argv(tmp_path / "b", data, painting, "--steps", "2", "--temporal-weight", "0"))

@@ -46,6 +46,8 @@ from livestyle.train.data import (
     write_preview_grid,
 )
 from livestyle.train.losses import (
+    color_loss,
+    color_stats,
     content_loss,
     random_roll,
     roll,
@@ -254,6 +256,9 @@ class Trainer:
         # so indexing by the batch's styles gives one target per sample (a stacked
         # (styles, 1, C, C) broadcast every sample against every sample's target).
         self.targets = {k: torch.cat([t[k] for t in per_style]) for k in per_style[0]}
+        # The paintings' colour distributions, (styles, 3) and (styles, 3, 3).
+        stats = [color_stats(p.to(self.device)) for p in paintings]
+        self.colors = tuple(torch.cat([s[i] for s in stats]) for i in range(2))
 
     def draw_styles(self, count: int) -> torch.Tensor:
         """A style index per sample, among the styles this run trains."""
@@ -296,6 +301,9 @@ class Trainer:
                 "style": style_loss(feats, targets, self.lossnet.style_layers, scale),
                 "tv": tv_loss(y.float()),
             }
+            if self.args.color_weight > 0:
+                colors = tuple(c[trained.to(c.device)] for c in self.colors)
+                parts["color"] = color_loss(y, colors, scale)
             if use_temporal:
                 still, moving = y.float().chunk(2)
                 parts["temporal"] = temporal_loss(still, moving, theta)
@@ -348,6 +356,10 @@ class Trainer:
     def restore(self, ckpt: dict[str, Any]) -> None:
         self.model.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
+        # Adam's state brings the old run's learning rates; this run's --lr wins (a resumed
+        # run once ignored --lr 1e-3 in silence and went on at the 3e-3 it had diverged at).
+        for group, wanted in zip(self.optimizer.param_groups, self.param_groups(), strict=True):
+            group["lr"] = wanted.get("lr", self.args.lr)
         if ckpt.get("scaler"):
             self.scaler.load_state_dict(ckpt["scaler"])
         self.step_done = int(ckpt["step"])
@@ -368,6 +380,7 @@ def _weighted_total(parts: dict[str, torch.Tensor], args: argparse.Namespace) ->
         "style": args.style_weight,
         "tv": args.tv_weight,
         "temporal": args.temporal_weight,
+        "color": args.color_weight,
     }
     return sum(weights[k] * v for k, v in parts.items())
 
@@ -474,6 +487,7 @@ def recipe(args: argparse.Namespace, steps: int | None = None) -> dict[str, Any]
         "style_weight": args.style_weight,
         "tv_weight": args.tv_weight,
         "temporal_weight": args.temporal_weight,
+        "color_weight": args.color_weight,
         "seed": args.seed,
         "variant": args.variant,
         "processes": int(os.environ.get("WORLD_SIZE", "1")),
