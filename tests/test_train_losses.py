@@ -46,3 +46,47 @@ def test_a_mixed_batch_matches_each_sample_to_its_own_style() -> None:
     # Targets that do not line up with the batch are an error, not a broadcast.
     with pytest.raises(ValueError):
         style_loss(feats, {k: v.unsqueeze(1) for k, v in targets.items()}, ("a", "b"))
+
+
+def test_color_stats_are_the_mean_and_covariance_of_the_pixels() -> None:
+    from livestyle.train.losses import color_stats
+
+    image = torch.zeros(1, 3, 4, 4)
+    image[:, 0, :2] = 1.0  # top half red, bottom half blue
+    image[:, 2, 2:] = 1.0
+    mean, cov = color_stats(image)
+    torch.testing.assert_close(mean, torch.tensor([[0.5, 0.0, 0.5]]))
+    # Red and blue each vary by +-0.5 and always in opposite directions; green never varies.
+    want = torch.tensor([[0.25, 0.0, -0.25], [0.0, 0.0, 0.0], [-0.25, 0.0, 0.25]])
+    torch.testing.assert_close(cov[0], want)
+
+
+def test_the_color_term_pulls_a_pale_picture_towards_the_paintings_palette() -> None:
+    from livestyle.train.losses import color_loss, color_stats
+
+    torch.manual_seed(0)
+    painting = torch.rand(1, 3, 16, 16) * torch.tensor([0.2, 0.4, 1.0]).view(1, 3, 1, 1)
+    target = color_stats(painting)
+    assert float(color_loss(painting, target)) < 1e-10
+    pale = (0.6 + 0.05 * torch.rand(1, 3, 16, 16)).requires_grad_(True)
+    before = color_loss(pale, target)
+    before.backward()
+    with torch.no_grad():
+        after = color_loss(pale - 0.5 * pale.grad, target)
+    assert float(before.detach()) > 0.1
+    assert float(after) < float(before)
+
+
+def test_the_color_term_matches_each_sample_to_its_own_painting() -> None:
+    from livestyle.train.losses import color_loss, color_stats
+
+    torch.manual_seed(0)
+    images = torch.rand(2, 3, 8, 8)
+    mean, cov = color_stats(images)
+    assert float(color_loss(images, (mean, cov))) < 1e-10
+    swapped = (mean.flip(0), cov.flip(0))
+    assert float(color_loss(images, swapped)) > 1e-3
+    # A sample's weight scales its own term only.
+    weights = torch.tensor([0.0, 1.0])
+    only_second = color_loss(images[1:], (swapped[0][1:], swapped[1][1:]))
+    torch.testing.assert_close(color_loss(images, swapped, weights), only_second / 2)

@@ -36,8 +36,13 @@ def paintings(tmp_path, painting):
         json.dumps(
             [
                 {"painting": "dots.png", "name": "dots", "title": "Dots", "order": 1},
-                {"painting": "waves.png", "name": "waves", "artist": "Someone", "order": 2,
-                 "style_weight": 1.5},
+                {
+                    "painting": "waves.png",
+                    "name": "waves",
+                    "artist": "Someone",
+                    "order": 2,
+                    "style_weight": 1.5,
+                },
                 {"painting": "blocks.png", "name": "blocks", "licence": "CC0", "order": 3},
             ]
         )
@@ -81,9 +86,7 @@ def test_several_paintings_train_one_network_with_every_style(tmp_path, data, pa
     assert preview.shape[:2] == (40, 4 * 56)
 
 
-def test_paintings_from_the_command_line_are_named_after_their_files(
-    tmp_path, data, paintings
-):
+def test_paintings_from_the_command_line_are_named_after_their_files(tmp_path, data, paintings):
     folder = paintings.parent
     argv = _argv(tmp_path, data, folder / "dots.png", *SMALL, "--network-name", "mine")
     argv = _without(argv, "--name")
@@ -131,7 +134,7 @@ def test_adding_a_style_that_exists_is_refused(tmp_path, data, paintings):
     [
         ("not json", "not a readable JSON file"),
         ("[]", "non-empty JSON list"),
-        ('[{"name": "x"}]', "needs a \"painting\""),
+        ('[{"name": "x"}]', 'needs a "painting"'),
         ('[{"painting": "a.png", "colour": "red"}]', "unknown key"),
         ('[{"painting": "a.png", "order": "first"}]', "item 1"),
         ('[{"painting": "a.png", "name": "x"}, {"painting": "b.png", "name": "x"}]', "share"),
@@ -187,3 +190,28 @@ def test_each_style_has_one_target_per_tap(tmp_path, data, paintings):
         channels = target.shape[-1]
         assert target.shape == (3, channels, channels), name
         assert not torch.equal(target[0], target[1])
+
+
+def test_the_color_term_uses_each_samples_own_painting(tmp_path, data, paintings):
+    from livestyle.train.data import load_style_image
+    from livestyle.train.loop import Dist, Trainer
+    from livestyle.train.losses import color_stats
+    from livestyle.train.plan import StylePlan
+
+    args = cli.build_parser().parse_args(
+        _multi_argv(tmp_path, data, paintings, "--color-weight", "2")
+    )
+    validate(args)
+    trainer = Trainer(args, Dist(), torch.device("cpu"), StylePlan.from_args(args))
+    images = [load_style_image(p.path, 32, None) for p in args.paintings]
+    trainer.set_styles(images)
+    mean, cov = trainer.colors
+    assert mean.shape == (3, 3) and cov.shape == (3, 3, 3)
+    torch.testing.assert_close(mean[1], color_stats(images[1])[0][0])
+    parts = trainer.losses(torch.rand(2, 3, 32, 32), torch.tensor([0, 2]))
+    assert float(parts["color"]) > 0
+    without = cli.build_parser().parse_args(_multi_argv(tmp_path, data, paintings))
+    validate(without)
+    plain = Trainer(without, Dist(), torch.device("cpu"), StylePlan.from_args(without))
+    plain.set_styles(images)
+    assert "color" not in plain.losses(torch.rand(2, 3, 32, 32), torch.tensor([0, 2]))

@@ -29,6 +29,7 @@ DEFAULTS = {
     "style_weight": 3.0,
     "tv_weight": 1e-4,
     "temporal_weight": 5.0,
+    "color_weight": 0.0,
     "seed": 0,
     "preview_every": 100,
     "checkpoint_every": 200,
@@ -39,6 +40,7 @@ WEIGHT_HELP = {
     "style_weight": "higher: more painting, less photo",
     "tv_weight": "smoothness (total variation)",
     "temporal_weight": "less flicker on video (stylize-then-move vs. move-then-stylize)",
+    "color_weight": "the painting's palette: mean and spread of its colours",
     "lr": "Adam learning rate",
 }
 
@@ -202,7 +204,9 @@ def validate(args: argparse.Namespace) -> None:
         raise LivestyleError(f"--style-size must be a positive number, not {args.style_size}")
     if args.lr <= 0 or not math.isfinite(args.lr):
         raise LivestyleError(f"--lr must be a positive number, not {args.lr}")
-    for option in ("content_weight", "style_weight", "tv_weight", "temporal_weight"):
+    for option in WEIGHT_HELP:
+        if not option.endswith("_weight"):
+            continue
         value = getattr(args, option)
         if value < 0 or not math.isfinite(value):
             raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0, not {value}")

@@ -91,6 +91,34 @@ def style_loss(
     return total / len(layers)
 
 
+def color_stats(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, 3, H, W) RGB -> per image the pixels' mean (N, 3) and covariance (N, 3, 3)."""
+    flat = image.float().flatten(2)
+    mean = flat.mean(dim=2)
+    centred = flat - mean[:, :, None]
+    return mean, centred @ centred.transpose(1, 2) / flat.shape[2]
+
+
+def color_loss(
+    output: torch.Tensor,
+    target: tuple[torch.Tensor, torch.Tensor],
+    scale: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Distance of the output's colour distribution (mean and covariance of its pixels) from
+    the painting's, relative to the painting's own.
+
+    The loss network's Gram matrices carry colour only among many texture channels: trained
+    networks came out in one pale tint per style (issue #13). This asks for the painting's
+    palette directly: its mean colour and how its colours spread (blue against yellow).
+    `target` is the painting's (mean, covariance), per sample (N, 3) / (N, 3, 3).
+    """
+    mean, cov = color_stats(output)
+    want_mean, want_cov = target
+    diff = (mean - want_mean).pow(2).sum(1) + (cov - want_cov).pow(2).sum((1, 2))
+    relative = diff / (want_mean.pow(2).sum(1) + want_cov.pow(2).sum((1, 2))).clamp_min(1e-8)
+    return (relative if scale is None else relative * scale).mean()
+
+
 def content_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Feature MSE relative to the photo's feature energy (so weights are scale-free)."""
     output, target = output.float(), target.float()
