@@ -66,11 +66,11 @@ def as_frame(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
-def peer_stylize(peer: object, frame: np.ndarray, painting: Path) -> np.ndarray:
+def peer_stylize(peer: object, frame: np.ndarray, painting: Path, size: int = FRAME) -> np.ndarray:
     from PIL import Image
 
     rgb = Image.fromarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    out = peer.stylize_with(rgb, Image.open(painting).convert("RGB"), max_size=FRAME)
+    out = peer.stylize_with(rgb, Image.open(painting).convert("RGB"), max_size=size)
     return cv2.cvtColor(np.asarray(out), cv2.COLOR_RGB2BGR)
 
 
