@@ -278,6 +278,19 @@ def test_without_photos_the_drop_says_so_and_starts_nothing(
         photo_folder(tmp_path / "no pictures")
 
 
+def test_a_child_that_cannot_start_is_one_line(
+    qtbot, stylizer, network, photos, user_dir, painting, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    missing = str(tmp_path / "no such python")
+    adder = make_adder(stylizer, network, photos, user_dir, command=lambda *_: [missing])
+    assert adder.add(painting) is None
+    text, kind = adder.line()
+    assert text.startswith("cannot start training: ") and kind == "error"
+    assert leftovers(tmp_path / "tmp", user_dir) == []
+
+
 # ----------------------------------------------------------------------------- pieces
 
 

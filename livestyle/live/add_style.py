@@ -245,26 +245,31 @@ class AddJob:
         self.started = time.monotonic()
         self.ended: float | None = None  # when it was done or failed
         self._lock = threading.Lock()
-        self._tmp = Path(tempfile.gettempdir())  # start() makes the job's own folder in it
-        self.out = self._tmp / request.dest.name
+        self._tmp: Path | None = None  # the child's own folder, made by start()
+        self.out = Path(request.dest.name)  # the child's file, in that folder once started
         self._proc: subprocess.Popen[str] | None = None
         self._watcher = threading.Thread(target=self._watch, name="livestyle-add", daemon=True)
 
     def start(self) -> None:
+        """Start the child (an OSError when it cannot start: nothing is left behind)."""
         self._tmp = Path(tempfile.mkdtemp(prefix="livestyle-add-"))
         self.out = self._tmp / self.request.dest.name
         flags = getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)  # Windows only
-        self._proc = subprocess.Popen(
-            self._command(self.request, self.settings, self.out),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,  # one reader; errors come in order with the progress
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            env=child_env(self.settings.threads),
-            creationflags=flags,
-        )
+        try:
+            self._proc = subprocess.Popen(
+                self._command(self.request, self.settings, self.out),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,  # one reader; errors come in order with progress
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                env=child_env(self.settings.threads),
+                creationflags=flags,
+            )
+        except OSError:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            raise
         lower_priority(self._proc.pid)
         self._watcher.start()
 
@@ -306,7 +311,8 @@ class AddJob:
             log.exception("adding %s failed", self.request.name)
             self._fail(str(exc) or type(exc).__name__)
         finally:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
         if self.state == "installing":
             self._finish()
         self.ended = time.monotonic()
@@ -407,10 +413,14 @@ class StyleAdder:
         except ValueError as exc:
             self._say(str(exc), "error")
             return None
-        self.job = AddJob(request, self.settings, self._reload, self._command)
-        self._note = None
+        job = AddJob(request, self.settings, self._reload, self._command)
+        try:
+            job.start()
+        except OSError as exc:
+            self._say(f"cannot start training: {exc}", "error")
+            return None
+        self.job, self._note = job, None
         self.fps_before = self.live_fps()
-        self.job.start()
         log.info(
             "adding %s to %s: %d steps on %s, %d thread(s), data %s",
             request.name, request.base.name, self.settings.steps, self.settings.device,
