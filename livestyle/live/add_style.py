@@ -512,5 +512,5 @@ def end_line(job: AddJob, stylizer: Stylizer) -> Message:
         index = stylizer.find(name)
     except KeyError:  # not shown on this device (a standard network on a CPU)
         return f"added {name} to {job.request.dest.name}", "done"
-    key = str(index + 1) if index < 9 else "→ / N"
-    return f"added {name}: key {key}", "done"
+    where = f"key {index + 1}" if index < 9 else f"style {index + 1}, → / N"
+    return f"added {name}: {where}", "done"
