@@ -293,9 +293,6 @@ class AddJob:
             self._watcher.join(wait)
         return True
 
-    def join(self, timeout: float | None = None) -> None:
-        self._watcher.join(timeout)
-
     # --- the watcher thread ---
     def _watch(self) -> None:
         try:
