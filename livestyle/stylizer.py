@@ -60,8 +60,11 @@ class Stylized:
 
 @dataclass(frozen=True)
 class _Choice:
-    """What one frame reads under the lock, once."""
+    """What one frame reads under the lock, once (the engine and style too: replace_styles
+    may swap them while the frame runs)."""
 
+    engine: Engine
+    info: StyleInfo
     index: int
     style: int | Mix  # what the engine runs: one style or a blend
     strength: float
@@ -102,17 +105,9 @@ class Stylizer:
         self.layout_norm = self.channels_last or self.dtype != torch.float32
         self.styles = [LoadedStyle(info, model) for model, info in styles]
         self.on_notice = on_notice or (lambda message: None)
-        self.engine: Engine = make_engine(
-            resolve_backend(backend, self.device, self.dtype),
-            [style.model for style in self.styles],
-            self.device,
-            self.dtype,
-            channels_last=self.channels_last,
-            layout_norm=self.layout_norm,
-            graph_fallback=graph_fallback,
-            # Late-bound: the pipeline sets on_notice after the Stylizer is built.
-            on_notice=lambda message: self.on_notice(message),
-        )
+        self._backend = resolve_backend(backend, self.device, self.dtype)
+        self._graph_fallback = graph_fallback
+        self.engine: Engine = self._make_engine(self.styles)
         self._blender = Blender([style.model for style in self.styles])
         self.fade_seconds = fade_seconds
         self._clock = clock
@@ -133,6 +128,38 @@ class Stylizer:
     def backend(self) -> str:
         return self.engine.name
 
+    def _make_engine(self, styles: list[LoadedStyle]) -> Engine:
+        return make_engine(
+            self._backend,
+            [style.model for style in styles],
+            self.device,
+            self.dtype,
+            channels_last=self.channels_last,
+            layout_norm=self.layout_norm,
+            graph_fallback=self._graph_fallback,
+            # Late-bound: the pipeline sets on_notice after the Stylizer is built.
+            on_notice=lambda message: self.on_notice(message),
+        )
+
+    def replace_styles(self, styles: list[tuple[TransformerNet, StyleInfo]]) -> None:
+        """Run another set of styles from the next frame on (a painting was added: the grown
+        network replaces the one it grew from). The engine is built on the calling thread,
+        not the inference thread, and swapped in whole between frames; the chosen style or
+        blend stays chosen, by name (else the first style)."""
+        if not styles:
+            raise ValueError("no styles to run")
+        loaded = [LoadedStyle(info, model) for model, info in styles]
+        engine = self._make_engine(loaded)
+        blender = Blender([style.model for style in loaded])
+        rows = {style.info.name: i for i, style in enumerate(loaded)}
+        with self._lock:
+            names = [(self.styles[i].info.name, w) for i, w in self._mix]
+            kept = [(rows[name], w) for name, w in names if name in rows]
+            self.styles, self.engine, self._blender = loaded, engine, blender
+            self._fade = None  # its indices are the old list's
+            self._mix = normalized(kept) if kept else ((0, 1.0),)
+            self._index = dominant(self._mix)
+
     # --- choices (any thread) ---
     @property
     def index(self) -> int:
@@ -140,7 +167,8 @@ class Stylizer:
 
     @property
     def active(self) -> StyleInfo:
-        return self.styles[self._index].info
+        with self._lock:  # the list and the index change together (replace_styles)
+            return self.styles[self._index].info
 
     @property
     def mix(self) -> Mix:
@@ -192,7 +220,7 @@ class Stylizer:
         return crossfade(start, self._mix, t)
 
     def find(self, name: str) -> int:
-        for i, style in enumerate(self.styles):
+        for i, style in enumerate(list(self.styles)):
             if style.info.name == name:
                 return i
         raise KeyError(name)
@@ -252,6 +280,8 @@ class Stylizer:
             else:
                 style = index
             return _Choice(
+                self.engine,
+                self.styles[index].info,  # a bad index fails here, before any work
                 index,
                 style,
                 self._strength,
@@ -265,11 +295,10 @@ class Stylizer:
     def stylize(self, frame: np.ndarray, index: int | None = None) -> Stylized:
         """Stylize one BGR uint8 frame with the chosen style (or `index`); same size out."""
         choice = self._choice(index)
-        style = self.styles[choice.index]  # a bad index fails here, before any work
         height, width = frame.shape[:2]
         net_shape = infer_shape(height, width, choice.infer_size, choice.infer_scale)
         try:
-            image = self.engine.stylize(
+            image = choice.engine.stylize(
                 frame,
                 choice.style,
                 net_shape,
@@ -282,7 +311,7 @@ class Stylizer:
             if is_sticky_cuda_error(exc):
                 raise device_failure(exc) from exc
             raise
-        return Stylized(image, style.info, choice.strength, choice.preserve_color)
+        return Stylized(image, choice.info, choice.strength, choice.preserve_color)
 
     def release_device_memory(self) -> None:
         """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""

@@ -12,6 +12,7 @@ sharing the network's convolutions (livestyle.model.style_views).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -245,6 +246,52 @@ def read_style_infos(path: str | Path) -> list[StyleInfo]:
         raise WeightsError(f"{path}: not a valid livestyle weights file ({_short(exc)})") from exc
 
 
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, hex: what a grown network names its ancestors by."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_lineage(path: str | Path) -> list[str]:
+    """The digests of the files a network was grown from by `train --add-to`, nearest first
+    (its "training" metadata's "grown_from"); [] for a network trained from scratch or an
+    unreadable file (scan_styles warns about those once, elsewhere)."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            training = json.loads((f.metadata() or {}).get("training") or "{}")
+    except (SafetensorError, ValueError, OSError, RecursionError):
+        return []
+    lineage = training.get("grown_from") if isinstance(training, dict) else None
+    if not isinstance(lineage, list):
+        return []
+    return [d for d in lineage if isinstance(d, str)]
+
+
+def lineage_of(base: str | Path) -> list[str]:
+    """What a network grown from `base` records as its "grown_from": base, then base's own."""
+    return [file_digest(base), *read_lineage(base)]
+
+
+def superseded(paths: Iterable[Path]) -> set[Path]:
+    """The files that another of `paths` was grown from: that grown copy holds every style of
+    theirs bit for bit (plus its own), so they are left out rather than shown twice."""
+    paths = list(paths)
+    claimed = {digest for path in paths for digest in read_lineage(path)}
+    if not claimed:
+        return set()  # the usual case: no file is hashed
+    return {path for path in paths if _digest_or_none(path) in claimed}
+
+
+def _digest_or_none(path: Path) -> str | None:
+    try:
+        return file_digest(path)
+    except OSError:  # unreadable: it is skipped with a warning when its metadata is read
+        return None
+
+
 def read_style_info(path: str | Path) -> StyleInfo:
     """The metadata of a file's first (for a single-style file: only) style."""
     return read_style_infos(path)[0]
@@ -311,10 +358,14 @@ def scan_styles(
     """Every usable style in the folders, one per name, in key order.
 
     A name may exist in several variants (standard for GPUs, lite for CPUs); the preferred
-    one wins, else whichever exists. Bad files are skipped with a one-line warning.
+    one wins, else whichever exists. A network grown by `train --add-to` (written to the
+    user's folder) replaces the file it grew from (the shipped one, say) wherever that is.
+    Bad files are skipped with a one-line warning.
     """
     by_name: dict[str, StyleInfo] = {}
-    for path in discover_style_files(default_style_dirs() if dirs is None else dirs):
+    files = discover_style_files(default_style_dirs() if dirs is None else dirs)
+    gone = superseded(files)
+    for path in (p for p in files if p not in gone):
         try:
             infos = read_style_infos(path)
         except WeightsError as exc:
@@ -325,6 +376,19 @@ def scan_styles(
             if current is None or (info.variant == prefer_variant != current.variant):
                 by_name[info.name] = info
     return sorted(by_name.values(), key=lambda s: (s.order, s.name))
+
+
+def find_installed(
+    name: str, variant: str, dirs: Iterable[Path] | None = None
+) -> Path | None:
+    """The installed style file NAME means (`train --add-to NAME`): the network whose file is
+    NAME.VARIANT.safetensors, else the file holding a style called NAME; of copies, the one
+    scan_styles shows (a grown network over the file it grew from)."""
+    infos = [i for i in scan_styles(dirs, prefer_variant=variant) if i.path is not None]
+    for info in infos:
+        if info.path.name == f"{name}.{variant}{SUFFIX}":
+            return info.path
+    return next((info.path for info in infos if info.name == name), None)
 
 
 def live_styles(infos: list[StyleInfo], prefer_variant: str) -> list[StyleInfo]:

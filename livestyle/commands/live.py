@@ -10,6 +10,7 @@ from pathlib import Path
 
 from livestyle.commands.options import (
     add_style_options,
+    existing_dir,
     frame_rate,
     load_stylizer,
     pixel_size,
@@ -101,6 +102,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="stop after capturing this many frames",
     )
     p.add_argument("--fullscreen", action="store_true", help="start in full screen")
+    p.add_argument(
+        "--train-data",
+        type=existing_dir,
+        default=None,
+        metavar="DIR",
+        help="photos to train on when a painting is dropped on the window "
+        "(default: your Pictures folder, when it has some)",
+    )
     p.set_defaults(func=run)
 
 

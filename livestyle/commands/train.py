@@ -15,7 +15,7 @@ from livestyle.model import VARIANTS
 from livestyle.train.loop import AMP_CHOICES, train
 from livestyle.train.lossnet import LOSS_NETWORKS
 from livestyle.train.paintings import check_paintings, paintings_from_args
-from livestyle.weights import user_styles_dir
+from livestyle.weights import SUFFIX, find_installed, user_styles_dir
 
 # Tuned on Starry Night with the lite variant and EfficientNet-Lite0: style weight 10 wiped
 # out faces by step 100; 3 keeps them while the palette and strokes carry. lr 3e-3 (not
@@ -82,6 +82,12 @@ def _add_subject_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--data", required=True, help="folder of training photos (searched recursively)")
     p.add_argument(
+        "--max-photos",
+        type=int,
+        default=0,
+        help="train on at most this many of the photos, a reproducible random pick (0: all)",
+    )
+    p.add_argument(
         "--name",
         nargs="+",
         action="extend",
@@ -100,9 +106,10 @@ def _add_subject_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--add-to",
-        metavar="STYLE_FILE",
-        help="add the painting(s) to this trained network: only the new styles' norm "
-        "parameters train, so it takes far fewer steps; the file written holds every style",
+        metavar="NETWORK",
+        help="add the painting(s) to this trained network, a style file or the name of an "
+        "installed network or style (`livestyle styles` lists them): only the new styles' "
+        "norm parameters train, so it takes far fewer steps; the file written holds every style",
     )
     p.add_argument(
         "--network-name",
@@ -181,6 +188,13 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out-dir", help=f"folder for the style (default: {user_styles_dir()})")
     p.add_argument("--out", help="style file to write (overrides --out-dir)")
+    p.add_argument(
+        "--progress",
+        choices=("bar", "lines"),
+        default="bar",
+        help="bar: a progress bar on stderr; lines: a line `progress STEP TOTAL` on stdout "
+        "per step, for programs (the live window's drop-a-painting runs it so)",
+    )
     p.add_argument("--title", default="", help="painting title (shown in the app)")
     p.add_argument("--artist", default="", help="painter (shown in the app)")
     p.add_argument("--year", default="", help="year of the painting")
@@ -197,8 +211,8 @@ def validate(args: argparse.Namespace) -> None:
             )
     if args.max_minutes < 0 or not math.isfinite(args.max_minutes):
         raise LivestyleError(f"--max-minutes must be >= 0, not {args.max_minutes}")
-    for option in ("preview_every", "checkpoint_every", "threads"):
-        if getattr(args, option) < 0:
+    for option in ("preview_every", "checkpoint_every", "threads", "max_photos"):
+        if getattr(args, option, 0) < 0:  # 0 where a caller's namespace lacks the option
             raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0")
     if args.style_size is not None and args.style_size <= 0:
         raise LivestyleError(f"--style-size must be a positive number, not {args.style_size}")
@@ -212,8 +226,22 @@ def validate(args: argparse.Namespace) -> None:
             raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0, not {value}")
     args.paintings = paintings_from_args(args)
     check_paintings(args.paintings)
-    if args.add_to and not Path(args.add_to).is_file():
-        raise LivestyleError(f"--add-to {args.add_to}: no such style file")
+    if args.add_to:
+        args.add_to = str(network_file(args.add_to, args.variant))
+
+
+def network_file(text: str, variant: str) -> Path:
+    """--add-to's network: a style file, else the name of an installed network or style."""
+    path = Path(text)
+    if path.is_file():
+        return path
+    found = None if path.suffix == SUFFIX or len(path.parts) > 1 else find_installed(text, variant)
+    if found is None:
+        raise LivestyleError(
+            f"--add-to {text}: no such style file, nor an installed {variant} network or "
+            "style of that name (`livestyle styles` lists them)"
+        )
+    return found
 
 
 def run(args: argparse.Namespace) -> int:

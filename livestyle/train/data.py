@@ -74,6 +74,15 @@ def find_photos(root: Path) -> list[Path]:
     return paths
 
 
+def sample_photos(paths: list[Path], count: int, seed: int) -> list[Path]:
+    """At most `count` of the photos (0: all), a reproducible random pick in their order: a
+    Pictures folder of thousands need not all be decoded for a short run."""
+    if count <= 0 or len(paths) <= count:
+        return paths
+    picked = np.random.default_rng(seed).choice(len(paths), size=count, replace=False)
+    return [paths[i] for i in sorted(picked)]
+
+
 @dataclass
 class PhotoPool:
     """Decoded, downscaled training photos in memory, and random crops from them."""

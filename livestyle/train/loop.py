@@ -42,6 +42,7 @@ from livestyle.train.data import (
     find_photos,
     load_style_image,
     preview_photo,
+    sample_photos,
     write_preview,
     write_preview_grid,
 )
@@ -521,9 +522,10 @@ def save_result(args: argparse.Namespace, trainer: Trainer) -> Path:
     if not trainer.plan.multi:
         return save_style(style_path(args), model, style_info(args, steps=steps))
     new = [style_info(args, p, steps) for p in trainer.plan.paintings]
-    return save_network(
-        style_path(args), model, [*trainer.plan.existing, *new], recipe(args, steps)
-    )
+    training = recipe(args, steps)
+    if trainer.plan.lineage:  # grown by --add-to: the app then shows it in place of its base
+        training["grown_from"] = trainer.plan.lineage
+    return save_network(style_path(args), model, [*trainer.plan.existing, *new], training)
 
 
 def run_dir(args: argparse.Namespace) -> Path:
@@ -596,7 +598,7 @@ def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float)
 
 def _load_photos(args: argparse.Namespace, ctx: Dist) -> PhotoPool:
     """This process's share of the photos, decoded; unreadable ones are only counted."""
-    paths = find_photos(Path(args.data))
+    paths = sample_photos(find_photos(Path(args.data)), getattr(args, "max_photos", 0), args.seed)
     pool = PhotoPool.load(_shard(paths, ctx), args.size)
     if not pool.images:
         raise LivestyleError(f"--data {args.data}: none of the {len(paths)} photos is readable")
@@ -618,14 +620,17 @@ def _loop(
     history: list[StepResult] = []
     smooth: dict[str, float] = {}
     loss_log = LossLog(out_dir / "losses.csv", append=bool(args.resume)) if main else None
+    lines = main and getattr(args, "progress", "bar") == "lines"
     bar = tqdm(
         total=args.steps,
         initial=trainer.step_done,
-        disable=not main,
+        disable=not main or lines,
         unit="step",
         dynamic_ncols=True,
         desc=f"train {output_name(args)}",
     )
+    if lines:
+        _progress_line(trainer.step_done, args.steps)  # set up: the first step is coming
     try:
         while trainer.step_done < args.steps:
             losses = trainer.step(pool)
@@ -636,6 +641,8 @@ def _loop(
                 loss_log.write(step, losses)
             bar.set_postfix_str(_postfix(smooth), refresh=False)
             bar.update(1)
+            if lines:
+                _progress_line(step, args.steps)
             out_of_time = _time_is_up(trainer.ctx, deadline)
             _periodic(trainer, step, out_dir, photo, last=step == args.steps or out_of_time)
             if out_of_time:
@@ -648,6 +655,12 @@ def _loop(
     if main:
         _write_preview(trainer, out_dir / "preview_final.jpg", photo)
     return history
+
+
+def _progress_line(step: int, total: int) -> None:
+    # Flushed at once: a program reading the pipe shows it live (stdout to a pipe is
+    # block-buffered).
+    print(f"progress {step} {total}", flush=True)
 
 
 def _postfix(smooth: dict[str, float]) -> str:

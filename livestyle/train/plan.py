@@ -12,7 +12,7 @@ import torch
 from livestyle.errors import LivestyleError
 from livestyle.model import VARIANTS, ConvLayer, TransformerNet, norm_parameters, variant_name
 from livestyle.train.paintings import Painting
-from livestyle.weights import StyleInfo, load_network
+from livestyle.weights import StyleInfo, lineage_of, load_network
 
 
 @dataclass
@@ -20,13 +20,15 @@ class StylePlan:
     """The styles of the network a run writes, and which of them it trains.
 
     `existing` are the styles of an --add-to network (kept as they are), `paintings` the new
-    ones; the network's style rows are the existing ones first, then the new.
+    ones; the network's style rows are the existing ones first, then the new. `lineage` names
+    the files the written network grows from (weights.lineage_of), so that it replaces them.
     """
 
     paintings: list[Painting]
     multi: bool
     existing: list[StyleInfo] = field(default_factory=list)
     base: TransformerNet | None = None
+    lineage: list[str] = field(default_factory=list)
 
     @classmethod
     def single(cls, args: argparse.Namespace) -> StylePlan:
@@ -49,7 +51,7 @@ class StylePlan:
         taken = {info.name for info in infos} & {p.name for p in paintings}
         if taken:
             raise LivestyleError(f"--add-to {path}: already has a style {sorted(taken)[0]!r}")
-        return cls(paintings, True, infos, base)
+        return cls(paintings, True, infos, base, lineage_of(path))
 
     @property
     def first_trained(self) -> int:

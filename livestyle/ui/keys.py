@@ -52,6 +52,7 @@ KEYS: tuple[KeyBinding, ...] = (
     KeyBinding((_K.Key_S,), "S", "save a snapshot (PNG)", "save_snapshot"),
     KeyBinding((_K.Key_R,), "R", "start / stop recording", "toggle_recording"),
     KeyBinding((_K.Key_V,), "V", "virtual camera on / off", "toggle_virtual_cam"),
+    KeyBinding((_K.Key_X,), "X", "cancel adding a dropped painting", "cancel_adding"),
     KeyBinding((_K.Key_F,), "F", "full screen", "toggle_fullscreen"),
     KeyBinding((_K.Key_Tab,), "Tab", "show / hide the overlay", "toggle_overlay"),
     KeyBinding((_K.Key_H,), "H", "show / hide this help", "toggle_help"),

@@ -27,6 +27,8 @@ YELLOW = QColor(255, 210, 60)
 RED = QColor(255, 70, 70)
 ORANGE = QColor(255, 160, 60)
 GREEN = QColor(90, 220, 120)
+# A dropped painting's training: its progress, its end, or why it cannot start.
+TASK_COLOURS = {"progress": YELLOW, "done": GREEN, "error": RED, "info": WHITE}
 BOX = QColor(0, 0, 0, 160)
 HELP_BOX = QColor(0, 0, 0, 200)
 
@@ -56,6 +58,7 @@ class OverlayState:
     ended: bool = False  # the source ended
     status: str = ""  # the pipeline's status ("camera lost, retrying"...)
     toasts: tuple[Line, ...] = ()
+    task: tuple[str, str] | None = None  # adding a dropped painting: (text, kind)
     overlay_visible: bool = True
     help_visible: bool = False
 
@@ -128,6 +131,9 @@ def message_lines(state: OverlayState) -> list[Line]:
         lines.append(("source ended (Q to quit)", YELLOW))
     if state.status:
         lines.append((state.status, ORANGE))
+    if state.task is not None:
+        text, kind = state.task
+        lines.append((text, TASK_COLOURS.get(kind, WHITE)))
     lines.extend((f"saving {name}...", YELLOW) for name in state.saving)
     if not state.overlay_visible and state.strength_changed:
         lines.append(strength_line(state))  # with the overlay hidden, + / - still answer

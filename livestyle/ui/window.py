@@ -25,11 +25,21 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PyQt6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QCloseEvent, QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
+from PyQt6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+)
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from livestyle.crashlog import error_line
 from livestyle.errors import LivestyleError, error_text
+from livestyle.live.add_style import StyleAdder
 from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.signals import install_stop_handlers, restore_handlers
@@ -143,10 +153,13 @@ class LiveWindow(QWidget):
         out_dir: Path = Path("."),
         record: Path | None = None,
         size: tuple[int, int] = DEFAULT_SIZE,
+        adder: StyleAdder | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.pipeline = pipeline
+        self.adder = adder  # a painting dropped on the window becomes a style (add_style.py)
+        self.setAcceptDrops(adder is not None)
         self.stylizer = pipeline.stylizer
         self.out_dir = Path(out_dir)
         self.record = record
@@ -205,6 +218,8 @@ class LiveWindow(QWidget):
             return
         self._stopped = True
         self._timer.stop()
+        if self.adder is not None:
+            self.adder.shutdown()  # a training child is killed, nothing of it is kept
         self.pipeline.stop()
         self.bridge.close()
         self.thumbnail_bridge.close()
@@ -409,6 +424,26 @@ class LiveWindow(QWidget):
         on = self.pipeline.toggle_virtual_cam()
         self.toast("virtual camera on" if on else "virtual camera off")
 
+    def cancel_adding(self) -> None:
+        """X: stop adding a dropped painting (the overlay says so)."""
+        if self.adder is None:
+            self.toast("nothing to cancel")
+        else:
+            self.adder.cancel()
+
+    # --- drops: a painting file becomes a style ---
+    def dragEnterEvent(self, event: QDragEnterEvent | None) -> None:
+        if event is not None and self.adder is not None and event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent | None) -> None:
+        if event is None or self.adder is None:
+            return
+        urls = event.mimeData().urls()
+        event.acceptProposedAction()
+        self.adder.drop([Path(url.toLocalFile()) for url in urls if url.isLocalFile()])
+        self.update()
+
     def toast(self, message: str, color: QColor = WHITE) -> None:
         """A message shown for a couple of seconds under the overlay."""
         self._toasts = [*self._toasts[-2:], (message, color, time.monotonic() + TOAST_SECONDS)]
@@ -442,6 +477,7 @@ class LiveWindow(QWidget):
             ended=self.ended,
             status=self.pipeline.status,
             toasts=tuple((text, color) for text, color, _ in self._toasts),
+            task=None if self.adder is None else self.adder.line(),
             overlay_visible=self.overlay_visible,
             help_visible=self.help_visible,
         )
@@ -527,6 +563,7 @@ def run_window(
         pipeline,
         out_dir=getattr(args, "out_dir", Path(".")),
         record=getattr(args, "record", None),
+        adder=StyleAdder.for_pipeline(pipeline, args),
     )
     if view is not None:
         window.view = ViewMode(view)
