@@ -41,7 +41,7 @@ from .media import write_network
 from .test_train_data import write_photo
 
 WAIT_MS = 8000
-TRAIN_WAIT_MS = 90_000  # the real child: start-up, loss network, 2 steps (a busy CPU: slow)
+TRAIN_WAIT_MS = 180_000  # the real child: start-up, loss network, 2 steps (a busy CPU: slow)
 TINY = TrainSettings(threads=1, steps=2, size=32)
 
 

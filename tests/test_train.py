@@ -312,3 +312,22 @@ def test_style_file_names_follow_the_shipped_scheme(caplog) -> None:
     assert style_path(args) == Path("/x/styles.standard.safetensors")
     args.network_name = "mine"
     assert style_path(args) == Path("/x/mine.standard.safetensors")
+
+
+def test_a_resumed_run_with_another_loss_term_keeps_the_csv_columns_straight(tmp_path) -> None:
+    from livestyle.train.loop import LossLog
+
+    path = tmp_path / "losses.csv"
+    log = LossLog(path, append=False)
+    log.write(1, {"content": 1.0, "style": 2.0})
+    log.close()
+    same = LossLog(path, append=True)
+    same.write(2, {"content": 1.5, "style": 2.5})
+    same.close()
+    assert path.read_text().splitlines() == ["step,content,style", "1,1,2", "2,1.5,2.5"]
+    other = LossLog(path, append=True)
+    other.write(3, {"content": 1.0, "style": 2.0, "color": 0.5})
+    other.close()
+    assert path.read_text().splitlines() == ["step,content,style,color", "3,1,2,0.5"]
+    old = tmp_path / "losses-until-000002.csv"
+    assert old.read_text().splitlines()[-1] == "2,1.5,2.5"

@@ -114,8 +114,11 @@ def color_loss(
     """
     mean, cov = color_stats(output)
     want_mean, want_cov = target
-    diff = (mean - want_mean).pow(2).sum(1) + (cov - want_cov).pow(2).sum((1, 2))
-    relative = diff / (want_mean.pow(2).sum(1) + want_cov.pow(2).sum((1, 2))).clamp_min(1e-8)
+    # Each relative to its own size: the mean's square is ten times the covariance's, and
+    # together the spread (what the pale outputs lacked, half the painting's) went unseen.
+    mean_error = (mean - want_mean).pow(2).sum(1) / want_mean.pow(2).sum(1).clamp_min(1e-8)
+    cov_error = (cov - want_cov).pow(2).sum((1, 2)) / want_cov.pow(2).sum((1, 2)).clamp_min(1e-8)
+    relative = mean_error + cov_error
     return (relative if scale is None else relative * scale).mean()
 
 
