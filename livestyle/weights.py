@@ -378,9 +378,7 @@ def scan_styles(
     return sorted(by_name.values(), key=lambda s: (s.order, s.name))
 
 
-def find_installed(
-    name: str, variant: str, dirs: Iterable[Path] | None = None
-) -> Path | None:
+def find_installed(name: str, variant: str, dirs: Iterable[Path] | None = None) -> Path | None:
     """The installed style file NAME means (`train --add-to NAME`): the network whose file is
     NAME.VARIANT.safetensors, else the file holding a style called NAME; of copies, the one
     scan_styles shows (a grown network over the file it grew from)."""

@@ -228,6 +228,7 @@ def test_headless_runs_neither_read_nor_write_settings(styles_env, monkeypatch) 
     before = settings_path().read_text()
     stylizers: list[Stylizer] = []
     real = live.load_stylizer
+
     def spy(args, **kwargs):
         stylizers.append(real(args, **kwargs))
         return stylizers[-1]

@@ -195,8 +195,6 @@ def prepare_out_dir(folder: Path) -> None:
         raise OutputError(f"output folder {folder}: {exc.strerror or exc}") from exc
 
 
-
-
 def run_headless(pipeline: Pipeline, record: Path | None) -> int:
     """Run until the source ends, --max-frames or a signal; print a one-line summary.
 
@@ -228,5 +226,3 @@ def run_headless(pipeline: Pipeline, record: Path | None) -> int:
         print(error_line(pipeline.recording_error, pipeline.error_log), file=sys.stderr)
         return 1
     return 128 + received[0] if received else 0
-
-

@@ -65,8 +65,6 @@ def check_video_target(path: Path) -> Path:
     return check_writable(path)
 
 
-
-
 class Recorder(threading.Thread):
     """Writes submitted frames to `path`, each at its stream time (`fps` is the nominal rate)."""
 

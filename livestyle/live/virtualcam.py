@@ -33,8 +33,7 @@ POLL_S = 0.1  # how often an idle sink looks whether it was switched off or stop
 
 PIP_HINT = "pip install 'livestyle[virtualcam]'"
 LINUX_DEVICE_HINT = (
-    "sudo apt install v4l2loopback-dkms && "
-    "sudo modprobe v4l2loopback devices=1 exclusive_caps=1"
+    "sudo apt install v4l2loopback-dkms && sudo modprobe v4l2loopback devices=1 exclusive_caps=1"
 )
 OBS_HINT = "install OBS Studio and start its Virtual Camera once"
 
@@ -59,8 +58,7 @@ def device_hint(system: str | None = None) -> str:
 
 def missing_backend_message(system: str | None = None) -> str:
     return (
-        f"virtual camera off: pyvirtualcam is not installed; "
-        f"{PIP_HINT}, then {device_hint(system)}"
+        f"virtual camera off: pyvirtualcam is not installed; {PIP_HINT}, then {device_hint(system)}"
     )
 
 

@@ -69,13 +69,15 @@ def read_manifest(path: Path, paintings_dir: str | None = None) -> list[Painting
     if not isinstance(entries, list) or not entries:
         raise LivestyleError(f"--manifest {path}: expected a non-empty JSON list of paintings")
     folder = Path(paintings_dir) if paintings_dir else path.parent
-    return [_painting(entry, folder, f"--manifest {path}, item {i + 1}") for i, entry in
-            enumerate(entries)]
+    return [
+        _painting(entry, folder, f"--manifest {path}, item {i + 1}")
+        for i, entry in enumerate(entries)
+    ]
 
 
 def _painting(entry: object, folder: Path, where: str) -> Painting:
     if not isinstance(entry, dict) or not isinstance(entry.get("painting"), str):
-        raise LivestyleError(f"{where}: needs a \"painting\" file name")
+        raise LivestyleError(f'{where}: needs a "painting" file name')
     unknown = set(entry) - MANIFEST_KEYS
     if unknown:
         raise LivestyleError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")

@@ -65,8 +65,7 @@ class StylePlan:
     def weights(self, args: argparse.Namespace) -> list[float]:
         """The style weight of each trained style."""
         return [
-            args.style_weight if p.style_weight is None else p.style_weight
-            for p in self.paintings
+            args.style_weight if p.style_weight is None else p.style_weight for p in self.paintings
         ]
 
     def build_model(self, variant: str) -> TransformerNet:
