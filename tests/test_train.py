@@ -331,3 +331,32 @@ def test_a_resumed_run_with_another_loss_term_keeps_the_csv_columns_straight(tmp
     assert path.read_text().splitlines() == ["step,content,style,color", "3,1,2,0.5"]
     old = tmp_path / "losses-until-000002.csv"
     assert old.read_text().splitlines()[-1] == "2,1.5,2.5"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("signum", [2, 15])  # SIGINT (Ctrl-C), SIGTERM (a shutdown, a kill)
+def test_a_stop_signal_saves_the_style_and_a_checkpoint(tmp_path, data, painting, signum):
+    argv = _argv(tmp_path, data, painting, "--steps", "100000", "--progress", "lines")
+    argv += ["--checkpoint-every", "100000", "--threads", "1"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "livestyle", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        for line in child.stdout:  # wait for a step or two: the loop is running
+            if line.startswith("progress 2 "):
+                break
+        child.send_signal(signum)
+        _, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 128 + signum, err
+    assert "Traceback" not in err
+    assert "stopping after this step" in err and "interrupted: stopping at step" in err
+    ckpt = read_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert 2 <= ckpt["step"] < 100000
+    model, info = load_style(tmp_path / "styles" / "Test_Style.lite.safetensors")
+    assert info.training["steps"] == ckpt["step"]  # the steps actually done

@@ -246,5 +246,6 @@ def network_file(text: str, variant: str) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     validate(args)
-    train(args)
-    return 0
+    result = train(args)
+    # Interrupted: the style and checkpoint are saved, but the run did not finish (128 + N).
+    return 128 + result.interrupted if result.interrupted else 0

@@ -22,6 +22,7 @@ import math
 import os
 import random
 import re
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from tqdm import tqdm
 
 from livestyle.engines.device import pick_device
 from livestyle.errors import LivestyleError
+from livestyle.live.signals import install_stop_handlers, restore_handlers
 from livestyle.model import VARIANTS, norm_parameters
 from livestyle.train.data import (
     PhotoPool,
@@ -186,6 +188,7 @@ class TrainResult:
     history: list[StepResult]
     skipped: int
     seconds: float
+    interrupted: int | None = None  # the stop signal that ended the run early, if one did
 
 
 # ----------------------------------------------------------------------------- the trainer
@@ -610,12 +613,14 @@ def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float)
     out_dir = run_dir(args)
     photo = preview_photo(args.preview_image, pool, args.size)
     deadline = t0 + args.max_minutes * 60 if args.max_minutes else math.inf
-    history = _loop(trainer, pool, out_dir, photo, deadline)
-    path = None
-    if ctx.main:
-        path = save_result(args, trainer)
-        log.info("saved %s (run folder %s)", path, out_dir)
-    return TrainResult(path, out_dir, history, pool.skipped, time.perf_counter() - t0)
+    with StopRequest() as stop:
+        history = _loop(trainer, pool, out_dir, photo, deadline, stop)
+        path = None
+        if ctx.main:
+            path = save_result(args, trainer)
+            log.info("saved %s (run folder %s)", path, out_dir)
+    seconds = time.perf_counter() - t0
+    return TrainResult(path, out_dir, history, pool.skipped, seconds, stop.signum)
 
 
 def _load_photos(args: argparse.Namespace, ctx: Dist) -> PhotoPool:
@@ -634,10 +639,42 @@ def _shard(paths: list[Path], ctx: Dist) -> list[Path]:
     return mine or paths  # fewer photos than processes: every rank uses them all
 
 
+class StopRequest:
+    """Ctrl-C or SIGTERM during training: finish the step, then save as the time box does.
+
+    Without it an interrupt lost every step since the last checkpoint and wrote no style.
+    A second signal while saving is ignored (the handlers stay until saving is done).
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> StopRequest:
+        try:
+            self._previous = install_stop_handlers(self._on_signal)
+        except ValueError:  # not the main thread: signals cannot be caught here
+            self._previous = {}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        restore_handlers(self._previous)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self.signum is None:
+            self.signum = signum
+            log.warning("%s: stopping after this step, then saving", signal.Signals(signum).name)
+
+
 def _loop(
-    trainer: Trainer, pool: PhotoPool, out_dir: Path, photo: torch.Tensor, deadline: float
+    trainer: Trainer,
+    pool: PhotoPool,
+    out_dir: Path,
+    photo: torch.Tensor,
+    deadline: float,
+    stop: StopRequest | None = None,
 ) -> list[StepResult]:
-    """Step until --steps or the time box; log, preview and checkpoint along the way."""
+    """Step until --steps, the time box or a stop signal; log, preview and checkpoint."""
     args, main = trainer.args, trainer.ctx.main
     history: list[StepResult] = []
     smooth: dict[str, float] = {}
@@ -665,10 +702,12 @@ def _loop(
             bar.update(1)
             if lines:
                 _progress_line(step, args.steps)
-            out_of_time = _time_is_up(trainer.ctx, deadline)
-            _periodic(trainer, step, out_dir, photo, last=step == args.steps or out_of_time)
-            if out_of_time:
-                log.warning("--max-minutes reached: stopping at step %d of %d", step, args.steps)
+            out_of_time, interrupted = _should_stop(trainer.ctx, deadline, stop)
+            ending = out_of_time or interrupted
+            _periodic(trainer, step, out_dir, photo, last=step == args.steps or ending)
+            if ending:
+                why = "--max-minutes reached" if out_of_time else "interrupted"
+                log.warning("%s: stopping at step %d of %d", why, step, args.steps)
                 break
     finally:
         bar.close()
@@ -694,16 +733,18 @@ def _smooth(avg: dict[str, float], losses: dict[str, float]) -> dict[str, float]
     return {k: v if k not in avg else 0.9 * avg[k] + 0.1 * v for k, v in losses.items()}
 
 
-def _time_is_up(ctx: Dist, deadline: float) -> bool:
-    """Whether the time box is over; under torchrun rank 0 decides for all, so all stop."""
-    if deadline == math.inf:
-        return False
-    up = torch.tensor([time.perf_counter() >= deadline], dtype=torch.int32)
+def _should_stop(ctx: Dist, deadline: float, stop: StopRequest | None) -> tuple[bool, bool]:
+    """(time box over, stop signal received); under torchrun every rank learns what any rank
+    saw, so all stop at the same step (a rank that stopped alone would hang the others)."""
+    flags = torch.tensor(
+        [time.perf_counter() >= deadline, stop is not None and stop.signum is not None],
+        dtype=torch.int32,
+    )
     if ctx.world > 1:
         if dist.get_backend() == "nccl":
-            up = up.cuda()
-        dist.broadcast(up, src=0)
-    return bool(up.item())
+            flags = flags.cuda()
+        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+    return bool(flags[0].item()), bool(flags[1].item())
 
 
 def _periodic(trainer: Trainer, step: int, out_dir: Path, photo: torch.Tensor, last: bool) -> None:
