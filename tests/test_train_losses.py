@@ -90,3 +90,13 @@ def test_the_color_term_matches_each_sample_to_its_own_painting() -> None:
     weights = torch.tensor([0.0, 1.0])
     only_second = color_loss(images[1:], (swapped[0][1:], swapped[1][1:]))
     torch.testing.assert_close(color_loss(images, swapped, weights), only_second / 2)
+
+
+def test_the_color_term_stays_bounded_for_a_low_contrast_painting() -> None:
+    from livestyle.train.losses import color_loss, color_stats
+
+    torch.manual_seed(0)
+    dull = 0.5 + 0.01 * torch.rand(1, 3, 16, 16)  # almost no colour spread
+    vivid = torch.rand(1, 3, 16, 16)
+    loss = color_loss(vivid, color_stats(dull))
+    assert 0.5 < float(loss) <= 4.0  # mean and covariance errors, each at most 2
