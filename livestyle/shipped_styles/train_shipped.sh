@@ -3,8 +3,9 @@
 # trained: one multi-style network (conditional instance norm) over the 12 public-domain
 # paintings of ../shared/styles that paintings.json lists, with ../shared's photos.
 # Usage, from the repository root: bash livestyle/shipped_styles/train_shipped.sh [variant] [minutes] [size] [processes]
-# On the 2-core CPU this project is built on: lite, 192 px crops, 2 processes of 1 thread
-# under torchrun (26.6 crops/s against 24.6 for one process of 2 threads, see RESULTS.md).
+# On the 2-core CPU this project is built on, one network alone: lite, 192 px crops, 2
+# processes of 1 thread under torchrun (26.6 crops/s against 24.6 for one process of 2
+# threads); both networks at once: each with 1 process, TRAIN_ARGS="--threads 1" (RESULTS.md).
 # On a GPU: bash livestyle/shipped_styles/train_shipped.sh standard 8 256 1
 set -euo pipefail
 cd "$(dirname "$0")/../.."  # the repository root: runs/ and ../shared are relative to it
@@ -18,6 +19,9 @@ shared=${SHARED:-../shared}
 weights_dir=${WEIGHTS_DIR:-livestyle/shipped_styles}
 train_args=${TRAIN_ARGS:-}
 python=${PYTHON:-python3}
+# The standard network diverged at 3e-3 (style loss 8.7 after 300 steps, against 0.9 at 1e-3;
+# benchmarks/RESULTS.md); the lite one trains well at 3e-3.
+lr=3e-3; [ "$variant" = standard ] && lr=1e-3
 threads=$(( $(nproc) / processes )); [ "$threads" -ge 1 ] || threads=1
 launch=("$python")
 if [ "$processes" -gt 1 ]; then  # data-parallel: torchrun, one process per share of the cores
@@ -29,7 +33,7 @@ mkdir -p runs
 OMP_NUM_THREADS=$threads "${launch[@]}" -m livestyle train \
   --manifest livestyle/shipped_styles/paintings.json --paintings-dir "$shared/styles" \
   --data "$shared/photos" --variant "$variant" --size "$size" --batch 4 \
-  --steps 1000000 --max-minutes "$minutes" --threads "$threads" \
+  --steps 1000000 --max-minutes "$minutes" --threads "$threads" --lr "$lr" \
   --preview-every 1000 --checkpoint-every 500 --preview-image "$shared/photos/pypi_bundled/skimage_astronaut.png" \
   --run-dir "runs/paintings-$variant" --out "$weights_dir/paintings.$variant.safetensors" \
   $train_args

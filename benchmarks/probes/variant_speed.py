@@ -1,0 +1,49 @@
+"""Milliseconds a frame of candidate network shapes on the CPU, as the live app runs them:
+random weights, ONNX Runtime float32, one thread, a 320x240 input (the live CPU setting),
+all shapes interleaved round by round so load hits them alike. Chose the `lite` variant.
+
+Run: python benchmarks/probes/variant_speed.py [rounds]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import torch
+
+from livestyle.engines.onnx import OnnxNet
+from livestyle.model import NetConfig, TransformerNet, parameter_count
+
+SHAPES = {
+    "8/16/32, 4 blocks (tiny)": NetConfig((8, 16, 32), 4),
+    "12/24/48, 4 blocks": NetConfig((12, 24, 48), 4),
+    "16/32/64, 3 blocks (lite)": NetConfig((16, 32, 64), 3),
+    "16/32/64, 4 blocks": NetConfig((16, 32, 64), 4),
+    "32/64/128, 5 blocks (standard)": NetConfig((32, 64, 128), 5),
+}
+
+
+def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 240, 320)
+    models = {name: TransformerNet(config).eval() for name, config in SHAPES.items()}
+    nets = {name: OnnxNet(model, threads=1) for name, model in models.items()}
+    for net in nets.values():
+        net(x)  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in nets}
+    for _ in range(rounds):
+        for name, net in nets.items():
+            start = time.perf_counter()
+            net(x)
+            times[name].append(time.perf_counter() - start)
+    print("| widths, residual blocks | ms a frame (median) | parameters |")
+    print("| --- | ---: | ---: |")
+    for name, samples in times.items():
+        median = sorted(samples)[len(samples) // 2] * 1000
+        print(f"| {name} | {median:.1f} | {parameter_count(models[name]):,} |")
+
+
+if __name__ == "__main__":
+    main()
