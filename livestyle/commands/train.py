@@ -40,7 +40,7 @@ WEIGHT_HELP = {
     "style_weight": "higher: more painting, less photo",
     "tv_weight": "smoothness (total variation)",
     "temporal_weight": "less flicker on video (stylize-then-move vs. move-then-stylize)",
-    "color_weight": "the painting's palette: mean and spread of its colours",
+    "color_weight": "experimental: the painting's palette (mean and spread of its colours)",
     "lr": "Adam learning rate",
 }
 
