@@ -1,6 +1,6 @@
 """Milliseconds a frame of candidate network shapes on the CPU, as the live app runs them:
 random weights, ONNX Runtime float32, one thread, a 320x240 input (the live CPU setting),
-all shapes interleaved round by round so load hits them alike. Chose the `lite` variant.
+all shapes interleaved round by round so load hits them alike (issue #13: a wider CPU network).
 
 Run: python benchmarks/probes/variant_speed.py [rounds]
 """
