@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -45,6 +46,11 @@ MAX_RES_BLOCKS = 64
 
 # Package data folder of the shipped styles (pyproject.toml puts its .safetensors in the wheel).
 SHIPPED_STYLES = "shipped_styles"
+
+
+def file_stem(name: str, fallback: str = "style") -> str:
+    """A style name as a file name: what is not a letter, digit, '.', '-' or '_' becomes '_'."""
+    return re.sub(r"[^\w.-]+", "_", name.strip()).strip("._") or fallback
 
 
 def shipped_styles_dir() -> Path:

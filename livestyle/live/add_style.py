@@ -42,6 +42,7 @@ from livestyle.video.files import IMAGE_SUFFIXES, decode_image
 from livestyle.weights import (
     WeightsError,
     default_style_dirs,
+    file_stem,
     live_styles,
     load_styles,
     read_style_infos,
@@ -111,7 +112,7 @@ def photo_folder(given: Path | None) -> Path:
 
 def style_name(painting: Path, taken: set[str]) -> str:
     """The new style's name: the file's name as a style name, made unique."""
-    base = re.sub(r"[^\w.-]+", "_", painting.stem.strip()).strip("._").lower() or "painting"
+    base = file_stem(painting.stem, "painting").lower()
     name, n = base, 1
     while name in taken:
         n += 1

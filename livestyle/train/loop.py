@@ -21,7 +21,6 @@ import logging
 import math
 import os
 import random
-import re
 import signal
 import time
 from dataclasses import dataclass
@@ -66,6 +65,7 @@ from livestyle.train.plan import StylePlan
 from livestyle.weights import (
     SUFFIX,
     StyleInfo,
+    file_stem,
     save_network,
     save_style,
     user_styles_dir,
@@ -440,11 +440,6 @@ def save_checkpoint(path: Path, ckpt: dict[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------- output files
-
-
-def file_stem(name: str) -> str:
-    """The style name as a file name: what is not a letter, digit, '.', '-' or '_' becomes '_'."""
-    return re.sub(r"[^\w.-]+", "_", name.strip()).strip("._") or "style"
 
 
 def output_name(args: argparse.Namespace) -> str:
