@@ -25,6 +25,21 @@ def test_temporal_loss_ignores_invented_borders() -> None:
     assert 0.5 < float(mask.mean()) < 1.0
 
 
+def test_temporal_loss_weighs_each_sample_by_its_scale() -> None:
+    gen = torch.Generator().manual_seed(1)
+    y, moved = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)
+    theta = random_motion(2, gen)
+    plain = temporal_loss(y, moved, theta)
+    torch.testing.assert_close(temporal_loss(y, moved, theta, torch.ones(2)), plain)
+    # Only the second sample counts, three times over: its share of the plain loss, tripled.
+    only_second = temporal_loss(y, moved, theta, torch.tensor([0.0, 3.0]))
+    second = temporal_loss(y, moved, theta, torch.tensor([0.0, 1.0]))
+    first = temporal_loss(y, moved, theta, torch.tensor([1.0, 0.0]))
+    torch.testing.assert_close(first + second, plain)
+    torch.testing.assert_close(only_second, 3 * second)
+    assert float(first) > 0 and float(second) > 0
+
+
 def test_a_mixed_batch_matches_each_sample_to_its_own_style() -> None:
     from livestyle.train.losses import style_loss
 

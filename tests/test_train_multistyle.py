@@ -42,6 +42,7 @@ def paintings(tmp_path, painting):
                     "artist": "Someone",
                     "order": 2,
                     "style_weight": 1.5,
+                    "temporal_weight": 20,
                 },
                 {"painting": "blocks.png", "name": "blocks", "licence": "CC0", "order": 3},
             ]
@@ -79,6 +80,8 @@ def test_several_paintings_train_one_network_with_every_style(tmp_path, data, pa
     assert infos[1].training["painting"] == "waves.png"
     assert infos[1].training["style_weight"] == 1.5  # its own weight, not the run's
     assert infos[0].training["style_weight"] == 3.0
+    assert infos[1].training["temporal_weight"] == 20  # its own, beside the run's
+    assert infos[0].training["temporal_weight"] == 5.0
     net, _ = load_network(result.style_path)
     assert net.styles == 3
     # The preview shows the photo and every style: a 4-wide grid.
@@ -138,6 +141,7 @@ def test_adding_a_style_that_exists_is_refused(tmp_path, data, paintings):
         ('[{"painting": "a.png", "colour": "red"}]', "unknown key"),
         ('[{"painting": "a.png", "order": "first"}]', "item 1"),
         ('[{"painting": "a.png", "name": "x"}, {"painting": "b.png", "name": "x"}]', "share"),
+        ('[{"painting": "a.png", "temporal_weight": -1}]', "temporal_weight must be >= 0"),
     ],
 )
 def test_bad_manifests_are_one_line_errors(tmp_path, content, message):
@@ -215,3 +219,25 @@ def test_the_color_term_uses_each_samples_own_painting(tmp_path, data, paintings
     plain = Trainer(without, Dist(), torch.device("cpu"), StylePlan.from_args(without))
     plain.set_styles(images)
     assert "color" not in plain.losses(torch.rand(2, 3, 32, 32), torch.tensor([0, 2]))
+
+
+def test_each_style_has_its_own_temporal_weight(tmp_path, data, paintings):
+    """waves asks for temporal weight 20 in the manifest, four times the run's 5: its samples'
+    temporal term is four times that of the same photos under dots (a fresh network, whose
+    style rows all start alike, gives both the same pictures)."""
+    from livestyle.train.loop import Dist, Trainer
+    from livestyle.train.plan import StylePlan
+
+    args = cli.build_parser().parse_args(_multi_argv(tmp_path, data, paintings))
+    validate(args)
+    trainer = Trainer(args, Dist(), torch.device("cpu"), StylePlan.from_args(args))
+    trainer.set_styles([torch.rand(1, 3, 32, 32) for _ in range(3)])
+    x = torch.rand(2, 3, 32, 32)
+
+    def temporal(style: int) -> float:
+        trainer.rngs.torch_gen.manual_seed(0)  # the same motion for both
+        with torch.no_grad():
+            return float(trainer.losses(x, torch.full((2,), style))["temporal"])
+
+    assert temporal(0) > 0
+    assert temporal(1) == pytest.approx(4 * temporal(0), rel=1e-5)

@@ -231,9 +231,9 @@ class Trainer:
         # Per tap, the Gram targets of every style stacked: (styles, C, C).
         self.targets: dict[str, torch.Tensor] = {}
         # Each style's weight relative to --style-weight.
-        self.style_scale = torch.tensor(
-            [w / args.style_weight if args.style_weight else 1.0 for w in self.plan.weights(args)]
-        )
+        self.style_scale = _relative(self.plan.weights(args), args.style_weight)
+        # And its temporal weight relative to --temporal-weight (0 there turns the term off).
+        self.temporal_scale = _relative(self.plan.temporal_weights(args), args.temporal_weight)
 
     def param_groups(self) -> list[dict[str, Any]]:
         """What Adam trains. A multi-style network's norm rows learn NORM_LR_SCALE times
@@ -310,7 +310,8 @@ class Trainer:
                 parts["color"] = color_loss(y, colors, scale)
             if use_temporal:
                 still, moving = y.float().chunk(2)
-                parts["temporal"] = temporal_loss(still, moving, theta)
+                temporal_scale = self.temporal_scale[trained.chunk(2)[0]].to(self.device)
+                parts["temporal"] = temporal_loss(still, moving, theta, temporal_scale)
         parts["total"] = _weighted_total(parts, self.args)
         return parts
 
@@ -376,6 +377,11 @@ class Trainer:
                 "checkpoint has %d RNG streams, not %d: reseeding", len(states), self.ctx.world
             )
             self.rngs = Rngs.seeded(self.args.seed + self.step_done, self.ctx.rank)
+
+
+def _relative(weights: list[float], run_weight: float) -> torch.Tensor:
+    """Each style's weight as a multiple of the run's (1 where the run's is 0)."""
+    return torch.tensor([w / run_weight if run_weight else 1.0 for w in weights])
 
 
 def _weighted_total(parts: dict[str, torch.Tensor], args: argparse.Namespace) -> torch.Tensor:
@@ -501,6 +507,8 @@ def style_info(
     training = {"painting": painting.path.name, **recipe(args, steps)}
     if painting.style_weight is not None:
         training["style_weight"] = painting.style_weight
+    if painting.temporal_weight is not None:
+        training["temporal_weight"] = painting.temporal_weight
     return StyleInfo(
         name=painting.name,
         config=VARIANTS[args.variant],

@@ -177,8 +177,17 @@ def temporal_pair(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, 
     return warp(x, theta) + noise, theta
 
 
-def temporal_loss(y: torch.Tensor, y_moved: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    """|| T(f(x)) - f(T(x)) ||^2 over the pixels the motion does not invent."""
+def temporal_loss(
+    y: torch.Tensor,
+    y_moved: torch.Tensor,
+    theta: torch.Tensor,
+    scale: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """|| T(f(x)) - f(T(x)) ||^2 over the pixels the motion does not invent; `scale` (N,)
+    weighs the samples (each style's own temporal weight in a multi-style batch)."""
     mask = valid_mask(theta, y)
     diff = (warp(y.float(), theta) - y_moved.float()).pow(2) * mask
-    return diff.sum() / (mask.sum() * y.shape[1]).clamp_min(1.0)
+    per_sample = diff.sum(dim=(1, 2, 3))
+    if scale is not None:
+        per_sample = per_sample * scale.to(per_sample)
+    return per_sample.sum() / (mask.sum() * y.shape[1]).clamp_min(1.0)

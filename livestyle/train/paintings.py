@@ -3,8 +3,9 @@
 The paintings come from the command line (`--style-image` once per painting, names from
 `--name` or the file names) or from a manifest: a JSON list of objects with "painting" (a
 path, relative to --paintings-dir or the manifest's folder) and optionally "name", "title",
-"artist", "year", "licence", "order" and "style_weight" (that style's own weight, for
-paintings whose texture buries the photo at the run's --style-weight).
+"artist", "year", "licence", "order", "style_weight" (that style's own weight, for
+paintings whose texture buries the photo at the run's --style-weight) and "temporal_weight"
+(that style's own, for the styles that flicker most at the run's --temporal-weight).
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from pathlib import Path
 
 from livestyle.errors import LivestyleError
 
-MANIFEST_KEYS = {"painting", "name", "title", "artist", "year", "licence", "order", "style_weight"}
+MANIFEST_KEYS = {
+    "painting",
+    "name",
+    "title",
+    "artist",
+    "year",
+    "licence",
+    "order",
+    "style_weight",
+    "temporal_weight",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,7 @@ class Painting:
     licence: str = ""
     order: int = 1000
     style_weight: float | None = None  # None: the run's --style-weight
+    temporal_weight: float | None = None  # None: the run's --temporal-weight
 
 
 def paintings_from_args(args: argparse.Namespace) -> list[Painting]:
@@ -83,7 +95,7 @@ def _painting(entry: object, folder: Path, where: str) -> Painting:
         raise LivestyleError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     painting = folder / entry["painting"]
     try:
-        weight = entry.get("style_weight")
+        weight, temporal = entry.get("style_weight"), entry.get("temporal_weight")
         return Painting(
             path=painting,
             name=str(entry.get("name") or painting.stem).strip(),
@@ -93,6 +105,7 @@ def _painting(entry: object, folder: Path, where: str) -> Painting:
             licence=str(entry.get("licence", "")),
             order=int(entry.get("order", 1000)),
             style_weight=None if weight is None else float(weight),
+            temporal_weight=None if temporal is None else float(temporal),
         )
     except (TypeError, ValueError) as exc:
         raise LivestyleError(f"{where}: {exc}") from exc
@@ -107,5 +120,7 @@ def check_paintings(paintings: list[Painting]) -> None:
     if duplicates:
         raise LivestyleError(f"two paintings share the style name {duplicates[0]!r}")
     for p in paintings:
-        if p.style_weight is not None and not 0 <= p.style_weight < float("inf"):
-            raise LivestyleError(f"{p.name}: style_weight must be >= 0, not {p.style_weight}")
+        for key in ("style_weight", "temporal_weight"):
+            value = getattr(p, key)
+            if value is not None and not 0 <= value < float("inf"):
+                raise LivestyleError(f"{p.name}: {key} must be >= 0, not {value}")

@@ -68,6 +68,13 @@ class StylePlan:
             args.style_weight if p.style_weight is None else p.style_weight for p in self.paintings
         ]
 
+    def temporal_weights(self, args: argparse.Namespace) -> list[float]:
+        """The temporal weight of each trained style."""
+        return [
+            args.temporal_weight if p.temporal_weight is None else p.temporal_weight
+            for p in self.paintings
+        ]
+
     def build_model(self, variant: str) -> TransformerNet:
         """A fresh network, or the --add-to network grown by the new styles' norm rows."""
         if not self.multi:
