@@ -69,6 +69,7 @@ class _Choice:
     style: int | Mix  # what the engine runs: one style or a blend
     strength: float
     preserve_color: bool
+    guided: bool
     infer_size: int | None
     infer_scale: float
 
@@ -86,6 +87,7 @@ class Stylizer:
         infer_scale: float = 1.0,
         strength: float = 1.0,
         preserve_color: bool = False,
+        guided: bool = True,
         backend: str = "auto",
         channels_last: bool | None = None,
         graph_fallback: bool = True,
@@ -119,6 +121,9 @@ class Stylizer:
         self._strength = 1.0
         self.strength = strength
         self._preserve_color = bool(preserve_color)
+        # A network run smaller than the frame gets the frame's fine detail back as it is
+        # scaled up (engines.frames.guided_upscale); off: plain bilinear scaling.
+        self.guided = bool(guided)
         self._infer_size = infer_size
         self._infer_scale = float(infer_scale)
         if self.device.type == "cuda":
@@ -286,6 +291,7 @@ class Stylizer:
                 style,
                 self._strength,
                 self._preserve_color,
+                self.guided,
                 self._infer_size,
                 self._infer_scale,
             )
@@ -304,6 +310,7 @@ class Stylizer:
                 net_shape,
                 choice.strength,
                 preserve_color=choice.preserve_color,
+                guided=choice.guided,
             )
         except torch.cuda.OutOfMemoryError:
             raise  # the inference thread frees memory, shrinks the network input and retries

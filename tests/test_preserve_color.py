@@ -196,7 +196,7 @@ def test_graph_runner_toggles_colours_as_data_without_recapturing() -> None:
         for style, strength in ((0, 1.0), (1, 0.6)):
             plain.preserve_color, plain.strength = keep, strength
             expected = plain.stylize(frame, style).image
-            got = runner.stylize(frame, style, net_shape, strength, keep)
+            got = runner.stylize(frame, style, net_shape, strength, keep, plain.guided)
             np.testing.assert_array_equal(got, expected, err_msg=f"{keep} {style} {strength}")
     assert runner.captures == 1
 

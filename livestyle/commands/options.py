@@ -146,6 +146,14 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         "brushwork (key C live)",
     )
     parser.add_argument(
+        "--guided",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="when the network runs smaller than the frame, scale its picture up with the "
+        "frame's own fine detail (eyes, hair, glasses); --no-guided: plain scaling "
+        "(default: on)",
+    )
+    parser.add_argument(
         "--backend",
         choices=("auto", "torch", "onnxruntime"),
         default="auto",
@@ -180,6 +188,7 @@ def load_stylizer(args: argparse.Namespace, live: bool = False) -> Stylizer:
             infer_scale=args.infer_scale or 1.0,
             strength=1.0 if args.strength is None else args.strength,
             preserve_color=bool(getattr(args, "preserve_color", False)),
+            guided=getattr(args, "guided", True),
             backend=getattr(args, "backend", "auto"),
         )
     except ValueError as exc:  # e.g. --backend onnxruntime with --device cuda

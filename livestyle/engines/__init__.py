@@ -41,9 +41,11 @@ class Engine(Protocol):
         strength: float,
         *,
         preserve_color: bool = False,
+        guided: bool = False,
     ) -> np.ndarray:
         """`frame` (H, W, 3) uint8 BGR stylized with style number `style`, or a blend of
-        styles that share a network body (livestyle.engines.mix); same size out."""
+        styles that share a network body (livestyle.engines.mix); same size out. `guided`
+        scales a smaller network's picture up with the frame's fine detail."""
 
     def release(self) -> None:
         """Free what the engine holds on the device (after an out-of-memory error)."""

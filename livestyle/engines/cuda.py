@@ -178,6 +178,7 @@ class _Captured:
     frame_out: torch.Tensor  # (H, W, 3) uint8
     strength: torch.Tensor  # 0-dim, compute dtype; 1 is the full style
     preserve_color: torch.Tensor  # 0-dim, compute dtype; 1 keeps the frame's colours, 0 not
+    guided: torch.Tensor  # 0-dim, compute dtype; 1 adds the frame's fine detail, 0 not
 
     def replay(self) -> None:
         if self.graph is None:
@@ -313,6 +314,7 @@ class CudaFrameRunner:
         frame_out = torch.empty_like(frame_in)
         strength = torch.ones((), dtype=self.dtype, device=self.device)
         preserve = torch.zeros((), dtype=self.dtype, device=self.device)
+        guided = torch.zeros((), dtype=self.dtype, device=self.device)
         model = self.banks[key.network].live
 
         def step() -> None:
@@ -325,6 +327,7 @@ class CudaFrameRunner:
                     strength,
                     self.channels_last,
                     preserve_color=preserve,
+                    guided=guided,
                 )
             )
 
@@ -336,7 +339,7 @@ class CudaFrameRunner:
             if is_sticky_cuda_error(exc):
                 raise device_failure(exc) from exc
             raise GraphCaptureError(f"graph capture failed for {key}: {exc}") from exc
-        return _Captured(graph, step, frame_in, frame_out, strength, preserve)
+        return _Captured(graph, step, frame_in, frame_out, strength, preserve, guided)
 
     def _evict(self, key: GraphKey, entry: _Captured) -> None:
         _synchronize(self.device)  # a replay in flight may still use its pool
@@ -402,6 +405,7 @@ class CudaFrameRunner:
         net_shape: tuple[int, int],
         strength: float = 1.0,
         preserve_color: bool = False,
+        guided: bool = False,
     ) -> int:
         """Start stylizing `frame`; returns a ticket for `result`."""
         height, width = frame.shape[:2]
@@ -429,6 +433,7 @@ class CudaFrameRunner:
             bank.load(position)
             entry.strength.fill_(strength)
             entry.preserve_color.fill_(1.0 if preserve_color else 0.0)
+            entry.guided.fill_(1.0 if guided else 0.0)
             entry.replay()
             slot.device_out.copy_(entry.frame_out)
             slot.computed.record(self._compute)
@@ -466,8 +471,9 @@ class CudaFrameRunner:
         net_shape: tuple[int, int],
         strength: float = 1.0,
         preserve_color: bool = False,
+        guided: bool = False,
     ) -> np.ndarray:
-        return self.result(self.submit(frame, style, net_shape, strength, preserve_color))
+        return self.result(self.submit(frame, style, net_shape, strength, preserve_color, guided))
 
 
 class CudaEngine:
@@ -509,17 +515,22 @@ class CudaEngine:
         strength: float,
         *,
         preserve_color: bool = False,
+        guided: bool = False,
     ) -> np.ndarray:
         shapes = (frame.shape[:2], tuple(net_shape))
         if shapes not in self._eager_shapes:
             try:
-                return self.runner.stylize(frame, style, net_shape, strength, preserve_color)
+                return self.runner.stylize(
+                    frame, style, net_shape, strength, preserve_color, guided
+                )
             except GraphCaptureError as exc:
                 if not self.graph_fallback:
                     raise
                 self._eager_shapes.add(shapes)  # type: ignore[arg-type]
                 self._say_fallback(frame, exc)
-        return self.eager.stylize(frame, style, net_shape, strength, preserve_color=preserve_color)
+        return self.eager.stylize(
+            frame, style, net_shape, strength, preserve_color=preserve_color, guided=guided
+        )
 
     def _say_fallback(self, frame: np.ndarray, exc: GraphCaptureError) -> None:
         height, width = frame.shape[:2]

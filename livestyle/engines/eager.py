@@ -95,6 +95,7 @@ class EagerEngine:
         strength: float,
         *,
         preserve_color: bool = False,
+        guided: bool = False,
     ) -> np.ndarray:
         out = stylize_frame(
             self.upload(frame),
@@ -104,6 +105,7 @@ class EagerEngine:
             strength if strength < 1.0 else None,
             self.channels_last,
             preserve_color,
+            guided,
         )
         return out.cpu().numpy()
 

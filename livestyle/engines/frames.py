@@ -55,14 +55,16 @@ def stylize_frame(
     strength: float | torch.Tensor | None,
     channels_last: bool,
     preserve_color: bool | torch.Tensor = False,
+    guided: bool | torch.Tensor = False,
 ) -> torch.Tensor:
     """(H, W, 3) uint8 BGR -> stylized (H, W, 3) uint8 BGR on the frame's device.
 
     The network sees the frame resized to `net_shape`; `strength` None is the full style,
     a number or 0-dim tensor blends over the frame. `preserve_color` True keeps the frame's
-    own colours (see original_colors); a 0-dim tensor, 0 or 1, picks between the two
-    results as data (the CUDA graphs, so a toggle never recaptures). Shared by the eager
-    path and the CUDA graphs, which capture exactly this.
+    own colours (see original_colors); `guided` True scales a smaller network's picture up
+    with the frame's own fine detail (see guided_upscale). Either as a 0-dim tensor, 0 or 1,
+    picks between the two results as data (the CUDA graphs, so a toggle never recaptures).
+    Shared by the eager path and the CUDA graphs, which capture exactly this.
     """
     height, width = frame.shape[:2]
     x = bgr_to_input(frame, dtype)
@@ -76,11 +78,70 @@ def stylize_frame(
     if isinstance(preserve_color, torch.Tensor) or preserve_color:
         y = keep_colors(small, y, preserve_color)
     if net_shape != (height, width):
-        y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
+        if isinstance(guided, torch.Tensor) or guided:
+            y = guided_upscale(y, small, x, guided)
+        else:
+            y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
     if strength is not None:
         # Blend the picture the user sees (clamped), not the raw network output.
         y = torch.lerp(x, y.to(x.dtype).clamp(0.0, 1.0), strength)
     return output_to_bgr(y)
+
+
+# Guided detail: the window of the local fits at the network's size (5x5) and their
+# regularizer, a lightness variance (a standard deviation of 8/255): flatter windows, where
+# the frame's detail is mostly sensor noise, get little of it.
+GUIDE_RADIUS = 2
+GUIDE_EPS = 1e-3
+
+
+def guided_upscale(
+    stylized: torch.Tensor,
+    small: torch.Tensor,
+    frame: torch.Tensor,
+    weight: bool | torch.Tensor = True,
+) -> torch.Tensor:
+    """The stylized picture scaled up to the frame's size with the fine detail the network
+    never saw.
+
+    A network run smaller than the frame (320 px on a CPU) loses what its input's downscale
+    removed: eyelids, glasses rims, strands of hair. That detail is the frame's lightness
+    minus its downscaled copy scaled back up. How much of it each stylized channel takes
+    comes from a local linear fit of the stylized picture against the network input's
+    lightness (the guided filter of He et al. 2013, fitted at the network's size like the
+    fast guided filter of He and Sun 2015): where the style follows the photo's light and
+    dark, its detail comes back with the same gain; where the style paints over it, the
+    gain is near 0. The stylized picture itself is kept as plain scaling gives it: only
+    detail is added. `weight` 0 or 1 as a 0-dim tensor switches the detail as data.
+    """
+    channels = stylized.shape[1]
+    # The fits in float32: a variance by subtraction loses its digits in half precision.
+    guide = _mix(_LUMA, small.float())
+    target = stylized.float()
+    means = _box(torch.cat([guide, target, guide * target, guide * guide], 1))
+    mean_guide, mean_target, mean_product, mean_square = means.split([1, channels, channels, 1], 1)
+    covariance = mean_product - mean_guide * mean_target
+    variance = mean_square - mean_guide * mean_guide
+    gain = _box(covariance / (variance + GUIDE_EPS))
+    # One scaling pass for the picture, the gains and the guide (the cost is per pass).
+    layers = torch.cat([target, gain, guide], 1)
+    up = F.interpolate(layers, size=frame.shape[-2:], mode="bilinear", align_corners=False)
+    picture, up_gain, up_guide = up.split([channels, channels, 1], 1)
+    detail = _mix(_LUMA, frame.float()) - up_guide
+    if isinstance(weight, torch.Tensor):
+        detail = detail * weight
+    return torch.addcmul(picture, up_gain, detail).to(stylized.dtype)
+
+
+def _box(image: torch.Tensor) -> torch.Tensor:
+    """Mean over each pixel's window, the frame's edge mirrored. A depthwise convolution:
+    on one CPU thread 6x faster than avg_pool2d for the same windows."""
+    side = 2 * GUIDE_RADIUS + 1
+    channels = image.shape[1]
+    # Made on the device (a fill, which a CUDA graph captures; a host copy it could not).
+    kernel = image.new_full((channels, 1, side, side), 1.0 / side**2)
+    padded = F.pad(image, (GUIDE_RADIUS,) * 4, mode="reflect")
+    return F.conv2d(padded, kernel, groups=channels)
 
 
 def keep_colors(
@@ -124,6 +185,7 @@ _LMS_TO_RGB = (
     (-0.0041960771, -0.7034186147, 1.7076904801),
 )
 _LIGHTNESS = ((0.2104542553, 0.7936177850, -0.0040720468),)  # cube-rooted LMS -> Oklab L
+_LUMA = ((0.299, 0.587, 0.114),)  # Rec. 601 luma: a cheap lightness for the guided detail
 
 
 def _mix(rows: tuple[tuple[float, float, float], ...], image: torch.Tensor) -> torch.Tensor:

@@ -340,6 +340,7 @@ class OnnxEngine:
         strength: float,
         *,
         preserve_color: bool = False,
+        guided: bool = False,
     ) -> np.ndarray:
         net = self.network(style)
         # torch only converts, resizes and rounds here: on one thread, so it never waits for
@@ -353,6 +354,7 @@ class OnnxEngine:
                 strength if strength < 1.0 else None,
                 channels_last=False,
                 preserve_color=preserve_color,
+                guided=guided,
             )
             return out.numpy()
 
