@@ -32,7 +32,7 @@ from livestyle.engines.device import pick_device, pick_dtype, resolve_backend
 from livestyle.engines.frames import infer_shape
 from livestyle.engines.mix import Blender, Mix, crossfade, dominant, normalized
 from livestyle.errors import device_failure, is_sticky_cuda_error
-from livestyle.model import TransformerNet
+from livestyle.model import MIN_INPUT_SIDE, TransformerNet
 from livestyle.weights import StyleInfo
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,8 @@ class Stylizer:
         self.guided = bool(guided)
         self._infer_size = infer_size
         self._infer_scale = float(infer_scale)
+        # Live: each style's network input is infer_size divided by its own stroke scale.
+        self.style_strokes = False
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed frame sizes: autotune once
 
@@ -276,7 +278,15 @@ class Stylizer:
     def network_shape(self, height: int, width: int) -> tuple[int, int]:
         """The network's input size for a frame of this size, with the current choices."""
         with self._lock:
-            return infer_shape(height, width, self._infer_size, self._infer_scale)
+            size = self._style_size(self._index)
+            return infer_shape(height, width, size, self._infer_scale)
+
+    def _style_size(self, index: int) -> int | None:
+        """The network's long side for style `index` (under the lock)."""
+        if not (self.style_strokes and self._infer_size):
+            return self._infer_size
+        scale = self.styles[index].info.stroke_scale
+        return max(MIN_INPUT_SIDE, round(self._infer_size / scale))
 
     def _choice(self, index: int | None) -> _Choice:
         with self._lock:
@@ -292,7 +302,7 @@ class Stylizer:
                 self._strength,
                 self._preserve_color,
                 self.guided,
-                self._infer_size,
+                self._style_size(index),
                 self._infer_scale,
             )
 

@@ -71,6 +71,20 @@ def user_styles_dir() -> Path:
     return Path(base) / "livestyle" / "styles"
 
 
+# Stroke scale bounds (a style's own and --stroke-scale): beyond them the network's input
+# leaves sensible sizes.
+STROKE_SCALES = (0.25, 4.0)
+
+
+def stroke_scale(value: object) -> float:
+    """A stroke scale from metadata or a manifest, checked against STROKE_SCALES."""
+    scale = float(value)  # type: ignore[arg-type]
+    low, high = STROKE_SCALES
+    if not low <= scale <= high:
+        raise ValueError(f"stroke_scale must be between {low:g} and {high:g}, not {value}")
+    return scale
+
+
 def default_style_dirs() -> list[Path]:
     extra = os.environ.get("LIVESTYLE_STYLES_DIR")
     dirs = [Path(p) for p in extra.split(os.pathsep)] if extra else []
@@ -89,6 +103,9 @@ class StyleInfo:
     licence: str = ""
     # Lower numbers come first in the app's key order (1-9).
     order: int = 1000
+    # Live, the network's input is divided by it: above 1 the painting's strokes come out
+    # larger on screen (chosen per painting so its brushwork reads at 640x480).
+    stroke_scale: float = 1.0
     training: dict = field(default_factory=dict)
     path: Path | None = None
     # Row of this style in a multi-style file; None for a single-style file.
@@ -108,6 +125,7 @@ class StyleInfo:
             "year": self.year,
             "licence": self.licence,
             "order": str(self.order),
+            "stroke_scale": f"{self.stroke_scale:g}",
             "config": json.dumps(self.config.to_dict()),
             "training": json.dumps(self.training, sort_keys=True),
         }
@@ -125,6 +143,7 @@ class StyleInfo:
             year=meta.get("year", ""),
             licence=meta.get("licence", ""),
             order=int(meta.get("order", "1000")),
+            stroke_scale=stroke_scale(meta.get("stroke_scale", "1")),
             training=json.loads(meta.get("training") or "{}"),
             path=path,
         )
@@ -138,6 +157,7 @@ class StyleInfo:
             "year": self.year,
             "licence": self.licence,
             "order": self.order,
+            "stroke_scale": self.stroke_scale,
             "training": self.training,
         }
 
@@ -158,6 +178,7 @@ class StyleInfo:
             year=str(entry.get("year", "")),
             licence=str(entry.get("licence", "")),
             order=int(entry.get("order", 1000)),
+            stroke_scale=stroke_scale(entry.get("stroke_scale", 1.0)),
             training=training,
             path=path,
             index=index,

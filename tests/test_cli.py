@@ -270,3 +270,35 @@ def test_out_dir_for_snapshots_is_created(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(OutputError, match="output folder"):
         prepare_out_dir(tmp_path / "file")
+
+
+def test_each_style_has_its_own_stroke_scale_live():
+    """A style whose painting asks for strokes twice as large runs the network at half the
+    live size, and gives the very picture that size gives; outside live sizing (stylize,
+    --infer-size) the style's scale is not applied."""
+    from argparse import Namespace
+    from dataclasses import replace
+
+    from livestyle.commands.live import CPU_LIVE_INFER_SIZE, use_live_size
+    from livestyle.stylizer import Stylizer
+
+    from .test_fast_paths import frame, styles
+
+    (net0, info0), (net1, info1) = styles(count=2)
+    loaded = [(net0, info0), (net1, replace(info1, stroke_scale=2.0))]
+    live = Stylizer(loaded, "cpu", "fp32", backend="torch")
+    image = frame(480, 640)
+    plain = Stylizer(loaded, "cpu", "fp32", backend="torch", infer_size=CPU_LIVE_INFER_SIZE)
+    assert max(plain.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE
+    plain.select(1)
+    assert max(plain.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE  # not live: no scaling
+
+    use_live_size(live, Namespace(infer_size=None, infer_scale=1.0, stroke_scale=1.0))
+    assert max(live.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE
+    live.select(1)
+    assert max(live.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE // 2
+    plain.infer_size = CPU_LIVE_INFER_SIZE // 2
+    np.testing.assert_array_equal(live.stylize(image).image, plain.stylize(image).image)
+    # --stroke-scale multiplies the style's own.
+    use_live_size(live, Namespace(infer_size=None, infer_scale=1.0, stroke_scale=2.0))
+    assert max(live.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE // 4

@@ -89,6 +89,18 @@ def test_a_network_file_round_trips_every_style(tmp_path) -> None:
     assert not torch.equal(styles[0][0].down[0].norm.weight, styles[1][0].down[0].norm.weight)
 
 
+def test_each_style_of_a_network_keeps_its_stroke_scale(tmp_path) -> None:
+    """Written, read back; a file from before stroke scales (no key) reads as 1."""
+    path = write_network(tmp_path / "net.lite.safetensors")
+    with safe_open(str(path), framework="pt") as f:
+        entries = json.loads(f.metadata()["styles"])
+    assert [entry["stroke_scale"] for entry in entries] == [1.0, 1.0, 1.0]
+    entries[1]["stroke_scale"] = 1.5
+    del entries[2]["stroke_scale"]
+    _rewrite_meta(path, styles=json.dumps(entries))
+    assert [i.stroke_scale for i in read_style_infos(path)] == [1.0, 1.5, 1.0]
+
+
 def test_scan_lists_network_styles_beside_single_style_files(tmp_path) -> None:
     folder = write_styles(tmp_path / "styles", names=("alpha",))
     write_network(folder / "net.lite.safetensors")
@@ -112,6 +124,7 @@ def _rewrite_meta(path, **changes) -> None:
         json.dumps([{"name": "a"}, {"name": "a"}, {"name": "b"}]),  # a repeated name
         json.dumps([{"title": "no name"}, {"name": "b"}, {"name": "c"}]),
         json.dumps([{"name": f"s{i}"} for i in range(1025)]),  # implausibly many
+        json.dumps([{"name": "a", "stroke_scale": 50}, {"name": "b"}, {"name": "c"}]),
         "not json",
     ],
 )

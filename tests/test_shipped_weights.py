@@ -35,6 +35,25 @@ def test_every_listed_painting_ships_in_each_variant():
         assert names == listed, f"the {variant} styles are not the manifest's"
 
 
+def test_each_shipped_style_has_the_manifests_stroke_scale(capsys, monkeypatch, tmp_path):
+    """The stroke scales chosen per painting (paintings.json) are in every shipped file, and
+    `livestyle styles` shows the ones that are not 1."""
+    from livestyle.cli import main
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the shipped styles only
+    monkeypatch.delenv("LIVESTYLE_STYLES_DIR", raising=False)
+    entries = json.loads((PACKAGE_WEIGHTS_DIR / "paintings.json").read_text())
+    chosen = {e["name"]: e.get("stroke_scale", 1.0) for e in entries}
+    assert any(scale != 1 for scale in chosen.values())
+    for info in STYLES:
+        assert info.stroke_scale == chosen[info.name], f"{info.name}.{info.variant}"
+    assert main(["styles", "--variant", "lite"]) == 0
+    listing = capsys.readouterr().out
+    for name, scale in chosen.items():
+        line = next(row for row in listing.splitlines() if f" {name} (" in row)
+        assert (f"strokes {scale:g}x" in line) == (scale != 1), line
+
+
 @pytest.mark.parametrize("info", STYLES, ids=[f"{s.name}.{s.variant}" for s in STYLES])
 def test_style_has_complete_metadata(info):
     for key in REQUIRED_METADATA:

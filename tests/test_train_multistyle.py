@@ -43,6 +43,7 @@ def paintings(tmp_path, painting):
                     "order": 2,
                     "style_weight": 1.5,
                     "temporal_weight": 20,
+                    "stroke_scale": 1.5,
                 },
                 {"painting": "blocks.png", "name": "blocks", "licence": "CC0", "order": 3},
             ]
@@ -82,6 +83,7 @@ def test_several_paintings_train_one_network_with_every_style(tmp_path, data, pa
     assert infos[0].training["style_weight"] == 3.0
     assert infos[1].training["temporal_weight"] == 20  # its own, beside the run's
     assert infos[0].training["temporal_weight"] == 5.0
+    assert (infos[0].stroke_scale, infos[1].stroke_scale) == (1.0, 1.5)
     net, _ = load_network(result.style_path)
     assert net.styles == 3
     # The preview shows the photo and every style: a 4-wide grid.
@@ -142,6 +144,7 @@ def test_adding_a_style_that_exists_is_refused(tmp_path, data, paintings):
         ('[{"painting": "a.png", "order": "first"}]', "item 1"),
         ('[{"painting": "a.png", "name": "x"}, {"painting": "b.png", "name": "x"}]', "share"),
         ('[{"painting": "a.png", "temporal_weight": -1}]', "temporal_weight must be >= 0"),
+        ('[{"painting": "a.png", "stroke_scale": 9}]', "stroke_scale must be between"),
     ],
 )
 def test_bad_manifests_are_one_line_errors(tmp_path, content, message):

@@ -47,6 +47,17 @@ def test_round_trip_keeps_metadata_and_weights(tmp_path):
         torch.testing.assert_close(loaded.state_dict()[key], value.half().float())
 
 
+def test_a_single_style_file_keeps_its_stroke_scale(tmp_path):
+    from dataclasses import replace
+
+    net, path = make_style(tmp_path, "wave")
+    assert read_style_info(path).stroke_scale == 1.0
+    info = replace(read_style_info(path), stroke_scale=1.25)
+    assert read_style_info(save_style(path, net, info)).stroke_scale == 1.25
+    with pytest.raises(ValueError, match="stroke_scale"):
+        StyleInfo.from_metadata({**info.to_metadata(), "stroke_scale": "0.1"})
+
+
 def test_mismatched_shapes_are_refused_with_file_and_tensor_named(tmp_path):
     net = TransformerNet(VARIANTS["lite"])
     # Claims to be the standard network but carries lite tensors.

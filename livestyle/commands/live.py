@@ -34,6 +34,7 @@ from livestyle.stylizer import Stylizer
 from livestyle.ui.display import require_display
 from livestyle.video.demo import DEMO
 from livestyle.video.sources import FrameSource, open_source
+from livestyle.weights import STROKE_SCALES
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ DEFAULT_CAMERA = "0"
 # 3-4.5 fps at full 640x480 on a 2-core machine (benchmarks/RESULTS.md, Speed).
 CPU_LIVE_INFER_SIZE = 320
 GPU_LIVE_INFER_SIZE = 640
-# --stroke-scale bounds: beyond them the network input leaves sensible sizes.
-STROKE_SCALES = (0.25, 4.0)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -73,7 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,  # not given: 1, or the saved network size
         metavar="S",
         help="brush strokes S times larger (the network runs at 320 px on a CPU, 640 on a "
-        "GPU, divided by S, whatever the camera's resolution)",
+        "GPU, divided by S and by the style's own stroke scale, whatever the camera's "
+        "resolution)",
     )
     p.add_argument(
         "--record",
@@ -138,16 +138,17 @@ def stroke_scale(text: str) -> float:
 
 def use_live_size(stylizer: Stylizer, args: argparse.Namespace) -> None:
     """The network's input size live: fixed per device whatever the camera's resolution (so
-    strokes keep their size on screen), divided by --stroke-scale; --infer-size and
-    --infer-scale override it."""
+    strokes keep their size on screen), divided by --stroke-scale and by each style's own
+    stroke scale; --infer-size and --infer-scale override it."""
     if args.infer_size is not None or (args.infer_scale or 1.0) != 1.0:
         return
     base = CPU_LIVE_INFER_SIZE if stylizer.device.type == "cpu" else GPU_LIVE_INFER_SIZE
     scale = getattr(args, "stroke_scale", None) or 1.0
     stylizer.infer_size = max(MIN_INPUT_SIDE, round(base / scale))
+    stylizer.style_strokes = True
     log.info(
-        "the network runs at %d px whatever the camera's size (--stroke-scale changes the "
-        "strokes, --infer-size the size)",
+        "the network runs at %d px whatever the camera's size, divided by each style's "
+        "stroke scale (--stroke-scale changes the strokes, --infer-size the size)",
         stylizer.infer_size,
     )
 

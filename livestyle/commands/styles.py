@@ -28,5 +28,6 @@ def run(args: argparse.Namespace) -> int:
     for key, info in enumerate(styles, start=1):
         label = str(key) if key <= 9 else "-"
         licence = f" [{info.licence}]" if info.licence else ""
-        print(f"{label:>2}  {info.describe()}{licence}  {info.variant}  {info.path}")
+        strokes = f"  strokes {info.stroke_scale:g}x" if info.stroke_scale != 1 else ""
+        print(f"{label:>2}  {info.describe()}{licence}  {info.variant}{strokes}  {info.path}")
     return 0

@@ -517,6 +517,7 @@ def style_info(
         year=painting.year,
         licence=painting.licence,
         order=painting.order,
+        stroke_scale=painting.stroke_scale,
         training=training,
     )
 

@@ -5,7 +5,8 @@ The paintings come from the command line (`--style-image` once per painting, nam
 path, relative to --paintings-dir or the manifest's folder) and optionally "name", "title",
 "artist", "year", "licence", "order", "style_weight" (that style's own weight, for
 paintings whose texture buries the photo at the run's --style-weight) and "temporal_weight"
-(that style's own, for the styles that flicker most at the run's --temporal-weight).
+(that style's own, for the styles that flicker most at the run's --temporal-weight) and
+"stroke_scale" (live, the network's input is divided by it: larger strokes on screen).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from livestyle.errors import LivestyleError
+from livestyle.weights import stroke_scale
 
 MANIFEST_KEYS = {
     "painting",
@@ -27,6 +29,7 @@ MANIFEST_KEYS = {
     "order",
     "style_weight",
     "temporal_weight",
+    "stroke_scale",
 }
 
 
@@ -43,6 +46,7 @@ class Painting:
     order: int = 1000
     style_weight: float | None = None  # None: the run's --style-weight
     temporal_weight: float | None = None  # None: the run's --temporal-weight
+    stroke_scale: float = 1.0  # StyleInfo.stroke_scale
 
 
 def paintings_from_args(args: argparse.Namespace) -> list[Painting]:
@@ -106,6 +110,7 @@ def _painting(entry: object, folder: Path, where: str) -> Painting:
             order=int(entry.get("order", 1000)),
             style_weight=None if weight is None else float(weight),
             temporal_weight=None if temporal is None else float(temporal),
+            stroke_scale=stroke_scale(entry.get("stroke_scale", 1.0)),
         )
     except (TypeError, ValueError) as exc:
         raise LivestyleError(f"{where}: {exc}") from exc
