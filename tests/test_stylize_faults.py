@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from livestyle.cli import main
+from livestyle.steady import Steadier
 from livestyle.stylizer import Stylizer
 
 from .fakes import SIZE, ListWriter, noise
@@ -25,9 +26,10 @@ def test_stylize_writes_every_frame_stylized_in_order(
     assert main(["stylize", str(clip), "--style", "beta", "-o", str(tmp_path / "o.mp4")]) == 0
     reference = stylizer  # the same style files, loaded apart from the command
     reference.select(reference.find("beta"))
+    steadier = Steadier()  # video is steadied (--steady, the default), frame after frame
     assert len(writer.frames) == len(source_frames) == 10
     for got, frame in zip(writer.frames, source_frames, strict=True):
-        np.testing.assert_array_equal(got, reference.stylize(frame).image)
+        np.testing.assert_array_equal(got, steadier(frame, reference.stylize(frame).image))
 
 
 def test_stylize_truncated_video_keeps_what_is_readable(

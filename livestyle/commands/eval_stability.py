@@ -12,6 +12,7 @@ from tqdm import tqdm
 from livestyle.commands.options import add_style_options, load_stylizer
 from livestyle.errors import LivestyleError, SourceError
 from livestyle.stability import measure_flicker, read_clip
+from livestyle.steady import Steadier
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,10 +53,11 @@ def run(args: argparse.Namespace) -> int:
     print("| --- | ---: | ---: | ---: | ---: |")
     results = {}
     for name, index in zip(names, indices, strict=True):
-        outputs = [
-            stylizer.stylize(f, index=index).image
-            for f in tqdm(frames, desc=name, unit="frame", leave=False)
-        ]
+        steadier = Steadier() if args.steady else None  # as the live view and stylize do
+        outputs = []
+        for frame in tqdm(frames, desc=name, unit="frame", leave=False):
+            image = stylizer.stylize(frame, index=index).image
+            outputs.append(steadier(frame, image) if steadier else image)
         result = measure_flicker(frames, outputs)
         results[name] = asdict(result) | {"ratio": result.ratio}
         print(

@@ -170,7 +170,12 @@ def run(args: argparse.Namespace) -> int:
     use_live_size(stylizer, args)
     source = open_live_source(args)
     pipeline = Pipeline(
-        source, stylizer, loop=args.loop, max_frames=args.max_frames, out_dir=args.out_dir
+        source,
+        stylizer,
+        loop=args.loop,
+        max_frames=args.max_frames,
+        out_dir=args.out_dir,
+        steady=args.steady,
     )
     if args.virtual_cam:  # opens on the first frame; without a device one line says why
         pipeline.start_virtual_cam()

@@ -154,6 +154,14 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         "(default: on)",
     )
     parser.add_argument(
+        "--steady",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="video: smooth the stylized picture over time where the input stands still, "
+        "so brushwork does not shimmer on a still face; --no-steady: every frame on its own "
+        "(default: on)",
+    )
+    parser.add_argument(
         "--backend",
         choices=("auto", "torch", "onnxruntime"),
         default="auto",

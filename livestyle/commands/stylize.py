@@ -17,6 +17,7 @@ from tqdm import tqdm
 from livestyle.commands.options import add_style_options, load_stylizer
 from livestyle.errors import LivestyleError, OutputError, SourceError
 from livestyle.live.recorder import check_writable
+from livestyle.steady import Steadier
 from livestyle.stylizer import Stylizer
 from livestyle.video.files import (
     IMAGE_SUFFIXES,
@@ -70,19 +71,24 @@ def stylize_image(stylizer: Stylizer, source: Path, target: Path) -> Path:
     return write_image(target, stylizer.stylize(read_image(source)).image)
 
 
-def stylize_video(stylizer: Stylizer, source: Path, target: Path) -> int:
-    """Stylize every frame; the output keeps the input's size, frame times and sound."""
+def stylize_video(stylizer: Stylizer, source: Path, target: Path, steady: bool = True) -> int:
+    """Stylize every frame; the output keeps the input's size, frame times and sound.
+    `steady`: smoothed over time where the picture stands still (livestyle.steady)."""
     video = VideoReader(source)
     check_writable(target)
     writer: VideoWriter | None = None
     frames = 0
+    steadier = Steadier() if steady else None
     progress = tqdm(total=video.frame_count, unit="frame", desc=source.name, dynamic_ncols=True)
     try:
         for frame, time in video:
             if writer is None:
                 size = (frame.shape[1], frame.shape[0])
                 writer = open_video_writer(target, video.fps, size, live=False, audio_from=source)
-            writer.write(stylizer.stylize(frame).image, time)
+            image = stylizer.stylize(frame).image
+            if steadier is not None:
+                image = steadier(frame, image)
+            writer.write(image, time)
             frames += 1
             progress.update()
             if frames % DISK_CHECK_EVERY == 0:
@@ -149,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     for source in args.inputs:
         target = output_path(source, style, output, many)
         if source.suffix.lower() in VIDEO_SUFFIXES:
-            frames = stylize_video(stylizer, source, target)
+            frames = stylize_video(stylizer, source, target, args.steady)
             print(f"{target} ({frames} frames)")
         else:
             print(stylize_image(stylizer, source, target))

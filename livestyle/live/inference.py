@@ -17,6 +17,7 @@ import torch
 from livestyle.crashlog import keep_traceback
 from livestyle.live.slot import Frame, LatestSlot
 from livestyle.live.thumbnails import Thumbnail, ThumbnailRound
+from livestyle.steady import Steadier
 from livestyle.stylizer import Stylizer
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class InferenceThread(threading.Thread):
         stats: Stats,
         on_status: Callable[[str], None] = lambda message: None,
         thumbnails: ThumbnailRound | None = None,
+        steady: bool = True,
     ) -> None:
         super().__init__(name="livestyle-inference", daemon=True)
         self.slot = slot
@@ -106,6 +108,8 @@ class InferenceThread(threading.Thread):
         self.stats = stats
         self.on_status = on_status
         self.thumbnails = thumbnails or ThumbnailRound()
+        # Where the camera's picture stands still, the stream is smoothed over time.
+        self.steadier = Steadier() if steady else None
         self.thumbnail_sinks: list[Callable[[Thumbnail], None]] = []
         self.paused = False
         self.paused_dropped = 0
@@ -140,10 +144,14 @@ class InferenceThread(threading.Thread):
         except torch.cuda.OutOfMemoryError:
             self._shrink_after_oom(*frame.image.shape[:2])
             return
+        image = stylized.image
+        if self.steadier is not None:
+            key = (stylized.style.name, stylized.preserve_color)
+            image = self.steadier(frame.image, image, key)
         elapsed_ms = (time.perf_counter() - began) * 1000.0
         result = StylizedFrame(
             frame.image,
-            stylized.image,
+            image,
             frame.index,
             frame.pts,
             frame.captured_at,

@@ -50,6 +50,7 @@ class Pipeline:
         writer_factory: WriterFactory = open_video_writer,
         on_frame: Callable[[StylizedFrame], None] | None = None,
         open_camera: CameraFactory = open_virtual_camera,
+        steady: bool = True,
     ) -> None:
         self.source = source
         self.stylizer = stylizer
@@ -86,6 +87,7 @@ class Pipeline:
             sinks,
             self.stats,
             on_status=lambda message: self._set_status("inference", message),
+            steady=steady,
         )
         # The stylizer's own notices (a graph it could not capture) go to the overlay too.
         stylizer.on_notice = self.inference.on_status
