@@ -244,3 +244,32 @@ def test_each_style_has_its_own_temporal_weight(tmp_path, data, paintings):
 
     assert temporal(0) > 0
     assert temporal(1) == pytest.approx(4 * temporal(0), rel=1e-5)
+
+
+def test_a_network_learns_to_follow_its_teacher(tmp_path, data, paintings):
+    """With only the teacher's term, training brings the student's pictures closer to the
+    teacher's, style by style; the recipe names the teacher."""
+    teacher = _train(_multi_argv(tmp_path / "teacher", data, paintings)).style_path
+    only_teacher = ["--content-weight", "0", "--style-weight", "0", "--temporal-weight", "0"]
+    argv = _multi_argv(tmp_path / "student", data, paintings, "--teacher", str(teacher))
+    argv = _without(argv, "--steps")
+    result = _train([*argv, "--steps", "40", "--tv-weight", "0", *only_teacher, "--lr", "3e-3"])
+    rows = (result.run_dir / "losses.csv").read_text().splitlines()
+    header, first, last = rows[0].split(","), rows[1].split(","), rows[-1].split(",")
+    column = header.index("teacher")
+    assert float(last[column]) < 0.7 * float(first[column])
+    info = read_style_infos(result.style_path)[0]
+    assert info.training["teacher"] == teacher.name and info.training["teacher_weight"] == 10.0
+
+
+def test_a_teacher_without_the_runs_styles_is_refused(tmp_path, data, paintings):
+    dots = paintings.parent / "dots.png"
+    other = _train(_without(_argv(tmp_path / "one", data, dots, *SMALL), "--name")).style_path
+    args = cli.build_parser().parse_args(
+        _multi_argv(tmp_path / "student", data, paintings, "--teacher", str(other))
+    )
+    with pytest.raises(LivestyleError, match="has no style .waves."):
+        validate(args)
+    args.teacher = str(tmp_path / "nothing.safetensors")
+    with pytest.raises(LivestyleError, match="no such file"):
+        validate(args)

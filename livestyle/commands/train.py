@@ -10,12 +10,12 @@ import argparse
 import math
 from pathlib import Path
 
-from livestyle.errors import LivestyleError
+from livestyle.errors import LivestyleError, WeightsError
 from livestyle.model import VARIANTS
 from livestyle.train.loop import AMP_CHOICES, train
 from livestyle.train.lossnet import LOSS_NETWORKS
 from livestyle.train.paintings import check_paintings, paintings_from_args
-from livestyle.weights import SUFFIX, find_installed, user_styles_dir
+from livestyle.weights import SUFFIX, find_installed, read_style_infos, user_styles_dir
 
 # Tuned on Starry Night with the lite variant and EfficientNet-Lite0: style weight 10 wiped
 # out faces by step 100; 3 keeps them while the palette and strokes carry. lr 3e-3 (not
@@ -30,6 +30,7 @@ DEFAULTS = {
     "tv_weight": 1e-4,
     "temporal_weight": 5.0,
     "color_weight": 0.0,
+    "teacher_weight": 10.0,
     "seed": 0,
     "preview_every": 100,
     "checkpoint_every": 200,
@@ -41,6 +42,7 @@ WEIGHT_HELP = {
     "tv_weight": "smoothness (total variation)",
     "temporal_weight": "less flicker on video (stylize-then-move vs. move-then-stylize)",
     "color_weight": "experimental: the painting's palette (mean and spread of its colours)",
+    "teacher_weight": "with --teacher: how closely to follow the teacher network's pictures",
     "lr": "Adam learning rate",
 }
 
@@ -136,6 +138,12 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
         default="efficientnet-lite0",
         help="perceptual network for the content and style losses",
     )
+    p.add_argument(
+        "--teacher",
+        metavar="FILE",
+        help="a trained multi-style network whose pictures of the same photos this one "
+        "learns to match, style by style (a lite network from a standard one)",
+    )
     p.add_argument("--vgg-weights", metavar="PATH", help="torchvision vgg16 .pth file")
     p.add_argument(
         "--download-vgg", action="store_true", help="download VGG16 weights from torchvision"
@@ -226,8 +234,23 @@ def validate(args: argparse.Namespace) -> None:
             raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0, not {value}")
     args.paintings = paintings_from_args(args)
     check_paintings(args.paintings)
+    if getattr(args, "teacher", None):
+        check_teacher(Path(args.teacher), [p.name for p in args.paintings])
     if args.add_to:
         args.add_to = str(network_file(args.add_to, args.variant))
+
+
+def check_teacher(path: Path, names: list[str]) -> None:
+    """--teacher must be a readable network that has every style this run trains."""
+    if not path.is_file():
+        raise LivestyleError(f"--teacher {path}: no such file")
+    try:
+        taught = {info.name for info in read_style_infos(path)}
+    except WeightsError as exc:
+        raise LivestyleError(f"--teacher: {exc}") from exc
+    missing = [name for name in names if name not in taught]
+    if missing:
+        raise LivestyleError(f"--teacher {path}: has no style {missing[0]!r}")
 
 
 def network_file(text: str, variant: str) -> Path:

@@ -37,7 +37,7 @@ from tqdm import tqdm
 from livestyle.engines.device import pick_device
 from livestyle.errors import LivestyleError
 from livestyle.live.signals import install_stop_handlers, restore_handlers
-from livestyle.model import VARIANTS, norm_parameters
+from livestyle.model import VARIANTS, TransformerNet, norm_parameters
 from livestyle.train.data import (
     PhotoPool,
     find_photos,
@@ -66,6 +66,7 @@ from livestyle.weights import (
     SUFFIX,
     StyleInfo,
     file_stem,
+    load_network,
     save_network,
     save_style,
     user_styles_dir,
@@ -218,6 +219,7 @@ class Trainer:
         if ctx.world > 1:
             ids = [device.index] if device.type == "cuda" else None
             self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        self.teacher, self.teacher_rows = self._load_teacher()
         self.lossnet = load_loss_network(args.loss_net, args.vgg_weights, args.download_vgg)
         self.lossnet.to(device, memory_format=torch.channels_last)
         self.optimizer = torch.optim.Adam(self.param_groups(), lr=args.lr)
@@ -234,6 +236,17 @@ class Trainer:
         self.style_scale = _relative(self.plan.weights(args), args.style_weight)
         # And its temporal weight relative to --temporal-weight (0 there turns the term off).
         self.temporal_scale = _relative(self.plan.temporal_weights(args), args.temporal_weight)
+
+    def _load_teacher(self) -> tuple[TransformerNet | None, torch.Tensor]:
+        """--teacher's network, frozen, and its row for each style this run trains."""
+        path = getattr(self.args, "teacher", None)
+        if not path:
+            return None, torch.zeros(0, dtype=torch.long)
+        teacher, infos = load_network(Path(path))
+        rows = {info.name: i for i, info in enumerate(infos)}
+        teacher.requires_grad_(False).eval().to(self.device)
+        teacher.to(memory_format=torch.channels_last)
+        return teacher, torch.tensor([rows[p.name] for p in self.plan.paintings])
 
     def param_groups(self) -> list[dict[str, Any]]:
         """What Adam trains. A multi-style network's norm rows learn NORM_LR_SCALE times
@@ -308,12 +321,23 @@ class Trainer:
             if self.args.color_weight > 0:
                 colors = tuple(c[trained.to(c.device)] for c in self.colors)
                 parts["color"] = color_loss(y, colors, scale)
+            if self.teacher is not None:
+                parts["teacher"] = (y.float() - self._taught(x, trained).float()).abs().mean()
             if use_temporal:
                 still, moving = y.float().chunk(2)
                 temporal_scale = self.temporal_scale[trained.chunk(2)[0]].to(self.device)
                 parts["temporal"] = temporal_loss(still, moving, theta, temporal_scale)
         parts["total"] = _weighted_total(parts, self.args)
         return parts
+
+    @torch.no_grad()
+    def _taught(self, x: torch.Tensor, trained: torch.Tensor) -> torch.Tensor:
+        """The teacher's pictures of the batch, each in its sample's style."""
+        assert self.teacher is not None
+        rows = self.teacher_rows[trained.cpu()]
+        if self.teacher.styles:
+            self.teacher.select(F.one_hot(rows, self.teacher.styles).float().to(self.device))
+        return self.teacher(x)
 
     def step(self, pool: PhotoPool) -> dict[str, float]:
         """One optimizer update on a fresh batch of crops; returns the losses as floats."""
@@ -391,6 +415,7 @@ def _weighted_total(parts: dict[str, torch.Tensor], args: argparse.Namespace) ->
         "tv": args.tv_weight,
         "temporal": args.temporal_weight,
         "color": args.color_weight,
+        "teacher": getattr(args, "teacher_weight", 0.0),
     }
     return sum(weights[k] * v for k, v in parts.items())
 
@@ -496,7 +521,14 @@ def recipe(args: argparse.Namespace, steps: int | None = None) -> dict[str, Any]
         "seed": args.seed,
         "variant": args.variant,
         "processes": int(os.environ.get("WORLD_SIZE", "1")),
-    }
+    } | _teacher_recipe(args)
+
+
+def _teacher_recipe(args: argparse.Namespace) -> dict[str, Any]:
+    teacher = getattr(args, "teacher", None)
+    if not teacher:
+        return {}
+    return {"teacher": Path(teacher).name, "teacher_weight": args.teacher_weight}
 
 
 def style_info(
