@@ -6,9 +6,10 @@ arbitrary-style network given the same paintings, on the same photos (two of the
 
 The peer is a benchmark-only dependency: install it in the benchmark's environment, never
 in the app's. Each photo is scaled to a 640 px webcam frame; livestyle runs at its live CPU
-setting (the network at 320 px, scaled up, ONNX Runtime), the peer with its defaults (its
-arbitrary network works at 384 px and scales up). Rows: for each painting, livestyle above
-the peer; columns: the painting, then the photos.
+setting (the network at 320 px divided by the style's stroke scale, scaled up with guided
+upscaling, ONNX Runtime), the peer with its defaults (its arbitrary network works at 384 px
+and scales up). Rows: for each painting, livestyle above the peer; columns: the painting,
+then the photos.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def render(styles_dir: Path) -> np.ndarray:
     peer = StyleTransfer(device="cpu")
     styles = load_styles(scan_styles([styles_dir], prefer_variant="lite"))
     stylizer = Stylizer(styles, "cpu", infer_size=INFER)
+    stylizer.style_strokes = True  # each style's own stroke scale, as live
     frames = [as_frame(read_image(SHARED / "photos" / p)) for p in PHOTOS]
     rows = []
     for name, file in PAINTINGS.items():

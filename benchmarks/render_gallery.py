@@ -6,7 +6,8 @@
 Photos come from ../shared/photos/pypi_bundled (public-domain samples shipped in
 scikit-image and matplotlib: two portraits and a still life); the app's own demo frame is
 used when they are absent. Each photo is scaled to a 640 px webcam frame and stylized at the
-live CPU setting (the network at 320 px, scaled up), as the app shows it on a CPU.
+live CPU setting (the network at 320 px divided by each style's stroke scale, scaled up with
+guided upscaling), as the app shows it on a CPU.
 `--styles-dir` renders another folder's styles, for before/after comparisons.
 """
 
@@ -63,6 +64,7 @@ def render(variant: str, folder: Path = PACKAGE_WEIGHTS_DIR, infer_size: int = 3
     if not styles:
         raise SystemExit(f"no styles in {folder}")
     stylizer = Stylizer(styles, "cpu", infer_size=infer_size or None)
+    stylizer.style_strokes = True  # each style's own stroke scale, as live
     rows = []
     for photo in test_photos():
         # A webcam frame's size; the network runs at infer_size, as live on a CPU.
