@@ -158,3 +158,49 @@ def test_the_live_view_records_a_steady_stream_unless_told_not_to(
         outputs[name] = video_frames(out)
     assert len(outputs["steady"]) > 5 and len(outputs["raw"]) > 5
     assert frame_to_frame(outputs["steady"][2:]) < 0.8 * frame_to_frame(outputs["raw"][2:])
+
+
+def test_t_key_switches_steady_video_in_the_window(qtbot, stylizer, tmp_path: Path) -> None:
+    from PyQt6.QtCore import Qt
+
+    from livestyle.live.pipeline import Pipeline
+    from livestyle.ui.window import LiveWindow
+    from livestyle.video.demo import DemoSource
+
+    pipeline = Pipeline(DemoSource(64, 48, fps=30), stylizer, out_dir=tmp_path)
+    window = LiveWindow(pipeline, out_dir=tmp_path, size=(320, 240))
+    qtbot.addWidget(window)
+    window.start()
+    try:
+        assert pipeline.steady and "steady" not in window.overlay_text()
+        qtbot.keyClick(window, Qt.Key.Key_T)
+        assert not pipeline.inference.steady and "steady: off" in window.overlay_text()
+        qtbot.keyClick(window, Qt.Key.Key_T)
+        assert pipeline.inference.steady and "steady" not in window.overlay_text()
+    finally:
+        window.shutdown()
+
+
+def test_switched_off_the_stream_is_the_networks_own() -> None:
+    out: list[np.ndarray] = []
+    made: list[np.ndarray] = []
+    stylizer = NoisyStylizer()
+    original = stylizer.stylize
+
+    def remember(image: np.ndarray):
+        result = original(image)
+        made.append(result.image)
+        return result
+
+    stylizer.stylize = remember  # type: ignore[method-assign]
+    thread = InferenceThread(LatestSlot(), stylizer, [lambda f: out.append(f.stylized)], Stats())
+    still = np.full(SHAPE, 90, np.uint8)
+    for index in range(4):
+        thread._process(Frame(still, index, index / 30, 0.0))
+    assert not np.array_equal(out[-1], made[-1])  # steadied
+    thread.steady = False
+    thread._process(Frame(still, 4, 4 / 30, 0.0))
+    np.testing.assert_array_equal(out[-1], made[-1])
+    thread.steady = True  # back on: starts over from the network's picture
+    thread._process(Frame(still, 5, 5 / 30, 0.0))
+    np.testing.assert_array_equal(out[-1], made[-1])

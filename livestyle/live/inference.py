@@ -108,8 +108,9 @@ class InferenceThread(threading.Thread):
         self.stats = stats
         self.on_status = on_status
         self.thumbnails = thumbnails or ThumbnailRound()
-        # Where the camera's picture stands still, the stream is smoothed over time.
-        self.steadier = Steadier() if steady else None
+        # Where the camera's picture stands still, the stream is smoothed over time (key T).
+        self.steady = steady
+        self.steadier = Steadier()
         self.thumbnail_sinks: list[Callable[[Thumbnail], None]] = []
         self.paused = False
         self.paused_dropped = 0
@@ -145,9 +146,11 @@ class InferenceThread(threading.Thread):
             self._shrink_after_oom(*frame.image.shape[:2])
             return
         image = stylized.image
-        if self.steadier is not None:
+        if self.steady:
             key = (stylized.style.name, stylized.preserve_color)
             image = self.steadier(frame.image, image, key)
+        else:
+            self.steadier.reset()  # switched back on, it starts from a fresh picture
         elapsed_ms = (time.perf_counter() - began) * 1000.0
         result = StylizedFrame(
             frame.image,

@@ -185,6 +185,15 @@ class Pipeline:
     def paused(self) -> bool:
         return self.inference.paused
 
+    @property
+    def steady(self) -> bool:
+        """Steady video (livestyle.steady): smoothed over time where the picture stands still."""
+        return self.inference.steady
+
+    @steady.setter
+    def steady(self, on: bool) -> None:
+        self.inference.steady = bool(on)
+
     def show_thumbnails(self, on: bool) -> None:
         """Make the style strip's thumbnails (one style per frame) or stop making them."""
         self.inference.thumbnails.show(on)

@@ -48,6 +48,7 @@ KEYS: tuple[KeyBinding, ...] = (
     KeyBinding((_K.Key_Minus,), *_STRENGTH, "change_strength", (-STRENGTH_STEP,)),
     KeyBinding((_K.Key_O,), "O", "view: stylized, original, split", "cycle_view"),
     KeyBinding((_K.Key_C,), "C", "original colours on / off", "toggle_preserve_color"),
+    KeyBinding((_K.Key_T,), "T", "steady video on / off", "toggle_steady"),
     KeyBinding((_K.Key_Space,), "Space", "pause / resume", "toggle_pause"),
     KeyBinding((_K.Key_S,), "S", "save a snapshot (PNG)", "save_snapshot"),
     KeyBinding((_K.Key_R,), "R", "start / stop recording", "toggle_recording"),

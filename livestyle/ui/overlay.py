@@ -46,6 +46,7 @@ class OverlayState:
     strength_changed: bool = False  # + or − was pressed a moment ago
     view: ViewMode = ViewMode.STYLIZED
     preserve_color: bool = False  # C: the frame's own colours, the painting's brushwork
+    steady: bool = True  # T: smoothed over time where the picture stands still
     fps: float = 0.0  # the pipeline's rate over its last frames
     last_frame_age: float | None = None  # seconds since the last stylized frame, if any
     latency_ms: float | None = None
@@ -100,6 +101,8 @@ def state_lines(state: OverlayState) -> list[Line]:
         lines.append((f"view: {state.view.value}", WHITE))
     if state.preserve_color:
         lines.append(("colours: original", WHITE))
+    if not state.steady:
+        lines.append(("steady: off", WHITE))
     if state.paused:
         lines.append(("PAUSED", YELLOW))
     if state.recording_for is not None:

@@ -352,6 +352,9 @@ class LiveWindow(QWidget):
     def toggle_preserve_color(self) -> None:
         self.stylizer.preserve_color = not self.stylizer.preserve_color  # the overlay says so
 
+    def toggle_steady(self) -> None:
+        self.pipeline.steady = not self.pipeline.steady  # the overlay says when it is off
+
     def toggle_pause(self) -> None:
         self.pipeline.toggle_pause()
 
@@ -465,6 +468,7 @@ class LiveWindow(QWidget):
             strength_changed=now < self._strength_changed_until,
             view=self.view,
             preserve_color=self.stylizer.preserve_color,
+            steady=self.pipeline.steady,
             fps=stats.fps,
             last_frame_age=None if stats.last_ready_at is None else now - stats.last_ready_at,
             latency_ms=recent_median(stats.latency_ms),
