@@ -35,6 +35,7 @@ from livestyle.ui.display import require_display
 from livestyle.video.demo import DEMO
 from livestyle.video.sources import FrameSource, open_source
 from livestyle.weights import STROKE_SCALES
+from livestyle.weights import stroke_scale as checked_stroke_scale
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +130,15 @@ def open_live_source(args: argparse.Namespace) -> FrameSource:
 
 
 def stroke_scale(text: str) -> float:
-    value = float(text)
-    low, high = STROKE_SCALES
-    if not low <= value <= high:
-        raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, got {text}")
-    return value
+    """--stroke-scale: the bounds a style's own stroke scale has (weights.stroke_scale)."""
+    value = float(text)  # not a number: argparse says so
+    try:
+        return checked_stroke_scale(value)
+    except ValueError:
+        low, high = STROKE_SCALES
+        raise argparse.ArgumentTypeError(
+            f"must be between {low:g} and {high:g}, got {text}"
+        ) from None
 
 
 def use_live_size(stylizer: Stylizer, args: argparse.Namespace) -> None:
