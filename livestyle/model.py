@@ -54,18 +54,25 @@ class NetConfig:
 VARIANTS: dict[str, NetConfig] = {
     # Johnson et al.'s network: about 1.7 M parameters, for GPUs.
     "standard": NetConfig((32, 64, 128), 5),
-    # A quarter of the widths and four blocks: about 1/14 of the standard network's work per
-    # pixel, so a 2-core CPU keeps up (chosen by measurement, see benchmarks/RESULTS.md).
-    "lite": NetConfig((8, 16, 32), 4),
+    # Half the widths and three blocks: about a fifth of the standard network's work per
+    # pixel, the widest that still keeps a 30 fps camera at the live size on one core
+    # (benchmarks/RESULTS.md, "The lite network, twice as wide").
+    "lite": NetConfig((16, 32, 64), 3),
+}
+
+# Earlier shapes of a variant: files trained with them load and count as that variant.
+FORMER_VARIANTS: dict[NetConfig, str] = {
+    # The lite network until 2026-11-28: too narrow to carry a painting's colours.
+    NetConfig((8, 16, 32), 4): "lite",
 }
 
 
 def variant_name(config: NetConfig) -> str:
-    """Name of a known variant matching the config, or 'custom'."""
+    """Name of a known variant matching the config (now or formerly), or 'custom'."""
     for name, known in VARIANTS.items():
         if known == config:
             return name
-    return "custom"
+    return FORMER_VARIANTS.get(config, "custom")
 
 
 class ConditionalInstanceNorm2d(nn.Module):

@@ -20,7 +20,15 @@ def test_standard_variant_parameter_count():
 
 def test_lite_variant_is_much_smaller():
     lite = parameter_count(TransformerNet(VARIANTS["lite"]))
-    assert lite < parameter_count(TransformerNet(VARIANTS["standard"])) / 10
+    assert lite < parameter_count(TransformerNet(VARIANTS["standard"])) / 5
+
+
+def test_a_former_lite_shape_still_counts_as_lite():
+    """Files of the narrower lite network users trained before it widened stay CPU styles."""
+    former = NetConfig((8, 16, 32), 4)
+    assert former != VARIANTS["lite"]
+    assert variant_name(former) == "lite"
+    assert variant_name(NetConfig((8, 16, 32), 3)) == "custom"
 
 
 def test_no_transposed_convolutions_and_reflection_padding():

@@ -17,7 +17,7 @@ import torch
 
 from livestyle import cli
 from livestyle.commands.train import DEFAULTS, validate
-from livestyle.model import VARIANTS, TransformerNet
+from livestyle.model import VARIANTS, NetConfig, TransformerNet
 from livestyle.train.loop import TrainResult, read_checkpoint, style_path, train
 from livestyle.train.paintings import Painting
 from livestyle.weights import load_style, scan_styles
@@ -220,6 +220,18 @@ def test_resume_from_another_variant_is_an_error(tmp_path, data, painting, capsy
     (tmp_path / "junk.pt").write_bytes(b"junk")
     argv = _argv(tmp_path, data, painting, "--steps", "2", "--resume", str(tmp_path / "junk.pt"))
     assert "not a training checkpoint" in _cli_error(capsys, argv)
+
+
+def test_resume_of_a_network_of_another_shape_is_one_line(tmp_path, data, painting, capsys):
+    """A checkpoint of the former, narrower lite network cannot continue as today's lite."""
+    _train(_argv(tmp_path, data, painting, "--steps", "1", "--checkpoint-every", "1"))
+    capsys.readouterr()
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    ckpt = read_checkpoint(checkpoint)
+    ckpt["model"] = TransformerNet(NetConfig((8, 16, 32), 4)).state_dict()
+    torch.save(ckpt, checkpoint)
+    argv = _argv(tmp_path, data, painting, "--steps", "2", "--resume", str(checkpoint))
+    assert "another shape" in _cli_error(capsys, argv)
 
 
 def test_data_parallel_two_processes(tmp_path, data, painting) -> None:

@@ -16,7 +16,8 @@ import torch
 from livestyle import cli
 from livestyle.commands.train import validate
 from livestyle.errors import LivestyleError
-from livestyle.weights import load_network, read_style_infos
+from livestyle.model import NetConfig, TransformerNet
+from livestyle.weights import StyleInfo, load_network, read_style_infos, save_network
 from tests.test_train import _argv, _train, data, one_thread, painting  # noqa: F401
 
 SMALL = ["--steps", "4", "--size", "32", "--batch", "2"]
@@ -123,6 +124,21 @@ def test_adding_a_painting_trains_only_its_norms(tmp_path, data, paintings):
         else:
             assert torch.equal(value, old_state[key])  # the body is frozen
     assert changed  # the new style's rows trained
+
+
+def test_adding_to_a_former_lite_network_keeps_its_shape(tmp_path, data, paintings):
+    """A lite network trained before the lite shape widened still grows by a painting."""
+    former = NetConfig((8, 16, 32), 4)
+    base_net = TransformerNet(former, styles=1)
+    base = save_network(
+        tmp_path / "old.lite.safetensors", base_net, [StyleInfo("dots", former)], {}
+    )
+    waves = paintings.parent / "waves.png"
+    argv = _without(_argv(tmp_path / "add", data, waves, *SMALL), "--name")
+    argv += ["--add-to", str(base), "--name", "waves"]
+    grown, infos = load_network(_train(argv).style_path)
+    assert grown.config == former
+    assert [i.name for i in infos] == ["dots", "waves"]
 
 
 def test_adding_a_style_that_exists_is_refused(tmp_path, data, paintings):

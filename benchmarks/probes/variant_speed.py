@@ -16,7 +16,7 @@ from livestyle.engines.onnx import OnnxNet
 from livestyle.model import NetConfig, TransformerNet, parameter_count
 
 SHAPES = {
-    "8/16/32, 4 blocks (tiny)": NetConfig((8, 16, 32), 4),
+    "8/16/32, 4 blocks (lite until 2026-11-28)": NetConfig((8, 16, 32), 4),
     "12/24/48, 4 blocks": NetConfig((12, 24, 48), 4),
     "16/32/64, 3 blocks (lite)": NetConfig((16, 32, 64), 3),
     "16/32/64, 4 blocks": NetConfig((16, 32, 64), 4),

@@ -383,7 +383,13 @@ class Trainer:
         }
 
     def restore(self, ckpt: dict[str, Any]) -> None:
-        self.model.load_state_dict(ckpt["model"])
+        try:
+            self.model.load_state_dict(ckpt["model"])
+        except RuntimeError as exc:  # e.g. a run of a variant's former, narrower shape
+            raise LivestyleError(
+                f"--resume {self.args.resume}: its network has another shape than this "
+                f"version's {self.args.variant} network; train it anew"
+            ) from exc
         self.optimizer.load_state_dict(ckpt["optimizer"])
         # Adam's state brings the old run's learning rates; this run's --lr wins (a resumed
         # run once ignored --lr 1e-3 in silence and went on at the 3e-3 it had diverged at).

@@ -79,7 +79,9 @@ class StylePlan:
         """A fresh network, or the --add-to network grown by the new styles' norm rows."""
         if not self.multi:
             return TransformerNet(VARIANTS[variant])
-        model = TransformerNet(VARIANTS[variant], styles=self.count)
+        # A grown network keeps its base's shape, which may be a variant's former one.
+        config = VARIANTS[variant] if self.base is None else self.base.config
+        model = TransformerNet(config, styles=self.count)
         if self.base is not None:
             grow_from(model, self.base, len(self.existing))
         return model
