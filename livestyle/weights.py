@@ -419,8 +419,8 @@ def find_installed(name: str, variant: str, dirs: Iterable[Path] | None = None) 
 def live_styles(infos: list[StyleInfo], prefer_variant: str) -> list[StyleInfo]:
     """The styles fit for the live view: with the lite variant preferred (a CPU), styles that
     exist only as standard networks are left out while lite ones exist, said in one line:
-    the standard network runs about 7x slower there (0.7 against 4.8 frames/s at 640x480 on
-    2 cores, benchmarks/RESULTS.md run B)."""
+    the standard network does about 4.6x the lite one's work per pixel (3.8x its time on one
+    CPU thread, benchmarks/RESULTS.md)."""
     if prefer_variant != "lite":
         return infos
     heavy = [info for info in infos if info.variant == "standard"]

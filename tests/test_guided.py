@@ -18,6 +18,7 @@ from livestyle.commands.options import load_stylizer
 from livestyle.engines.cuda import CudaFrameRunner
 from livestyle.engines.frames import bgr_to_input, output_to_bgr, stylize_frame
 from livestyle.stylizer import Stylizer
+from livestyle.weights import PACKAGE_WEIGHTS_DIR
 
 from .test_fast_paths import styles
 
@@ -148,7 +149,11 @@ def test_stylize_command_adds_the_detail_at_a_smaller_network_size(
         pytest.importorskip("onnxruntime")
     photo = tmp_path / "photo.png"
     cv2.imwrite(str(photo), textured_grey(96, 128))
-    common = ["stylize", str(photo), "--style", "beta", "--infer-size", "64"]
+    # A trained style (the shipped lite network's Udnie): random-weight test styles may
+    # answer a grey photo with a clipped, flat picture that has no detail to give back.
+    if not (PACKAGE_WEIGHTS_DIR / "paintings.lite.safetensors").is_file():
+        pytest.skip("needs the shipped lite network")
+    common = ["stylize", str(photo), "--style", "udnie", "--infer-size", "64"]
     common += ["--backend", engine]
     outs = {}
     for name, options in (("plain", ["--no-guided"]), ("guided", [])):
@@ -164,6 +169,6 @@ def test_stylize_command_adds_the_detail_at_a_smaller_network_size(
     def follows(image: np.ndarray) -> float:
         return float(np.corrcoef(fine(image).ravel(), fine(grey).ravel())[0, 1])
 
-    # Random-weight test styles follow the photo only a little, so the margin is small; the
-    # amount is tested above with styles whose response is known.
-    assert follows(outs["guided"]) > follows(outs["plain"]) + 0.03
+    # Measured: 0.06 plain against 0.71 guided; the amount is tested above with styles whose
+    # response is known exactly.
+    assert follows(outs["guided"]) > follows(outs["plain"]) + 0.3

@@ -1,0 +1,60 @@
+"""How far each style's colours are from its painting's: pixel colour mean and covariance of
+the network's picture of the astronaut photo (320x320) against the painting's, as relative
+errors, and the total colour variance of both (issue 13: a pale network spreads its colours
+less widely than the painting).
+
+Run: python benchmarks/probes/colour_spread.py [STYLE_FILE]  (default: the shipped lite file)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import torch
+
+from livestyle.train.data import load_style_image
+from livestyle.train.losses import color_stats
+from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_network
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+PHOTO = SHARED / "photos" / "pypi_bundled" / "skimage_astronaut.png"
+MANIFEST = PACKAGE_WEIGHTS_DIR / "paintings.json"
+
+
+def relative_error(value: torch.Tensor, target: torch.Tensor) -> float:
+    return float((value - target).pow(2).sum() / target.pow(2).sum())
+
+
+def main() -> None:
+    path = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else PACKAGE_WEIGHTS_DIR / "paintings.lite.safetensors"
+    )
+    if not PHOTO.is_file():
+        sys.exit(f"needs the shared photos in {SHARED}")
+    net, infos = load_network(path)
+    net.eval()
+    paintings = {item["name"]: item["painting"] for item in json.loads(MANIFEST.read_text())}
+    photo = cv2.cvtColor(cv2.imread(str(PHOTO)), cv2.COLOR_BGR2RGB)
+    x = torch.from_numpy(cv2.resize(photo, (320, 320))).permute(2, 0, 1)[None].float() / 255
+    print("| style | mean error | covariance error | colour variance | painting's |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for index, info in enumerate(infos):
+        net.select(index)
+        with torch.no_grad():
+            y = net(x).clamp(0, 1)
+        painting = load_style_image(SHARED / "styles" / paintings[info.name], 320, None)
+        (mean, cov), (target_mean, target_cov) = color_stats(y), color_stats(painting)
+        print(
+            f"| {info.name} | {relative_error(mean, target_mean):.3f} | "
+            f"{relative_error(cov, target_cov):.3f} | {float(cov[0].diagonal().sum()):.4f} | "
+            f"{float(target_cov[0].diagonal().sum()):.4f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
