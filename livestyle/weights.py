@@ -419,7 +419,7 @@ def find_installed(name: str, variant: str, dirs: Iterable[Path] | None = None) 
 def live_styles(infos: list[StyleInfo], prefer_variant: str) -> list[StyleInfo]:
     """The styles fit for the live view: with the lite variant preferred (a CPU), styles that
     exist only as standard networks are left out while lite ones exist, said in one line:
-    the standard network does about 4.6x the lite one's work per pixel (3.8x its time on one
+    the standard network does about 4.6x the lite one's work per pixel (3.9x its time on one
     CPU thread, benchmarks/RESULTS.md)."""
     if prefer_variant != "lite":
         return infos

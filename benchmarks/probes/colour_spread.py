@@ -8,7 +8,6 @@ Run: python benchmarks/probes/colour_spread.py [STYLE_FILE]  (default: the shipp
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import torch
 
 from livestyle.train.data import load_style_image
 from livestyle.train.losses import color_stats
+from livestyle.train.paintings import read_manifest
 from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_network
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -38,7 +38,7 @@ def main() -> None:
         sys.exit(f"needs the shared photos in {SHARED}")
     net, infos = load_network(path)
     net.eval()
-    paintings = {item["name"]: item["painting"] for item in json.loads(MANIFEST.read_text())}
+    paintings = {p.name: p.path for p in read_manifest(MANIFEST, str(SHARED / "styles"))}
     photo = cv2.cvtColor(cv2.imread(str(PHOTO)), cv2.COLOR_BGR2RGB)
     x = torch.from_numpy(cv2.resize(photo, (320, 320))).permute(2, 0, 1)[None].float() / 255
     print("| style | mean error | covariance error | colour variance | painting's |")
@@ -47,7 +47,7 @@ def main() -> None:
         net.select(index)
         with torch.no_grad():
             y = net(x).clamp(0, 1)
-        painting = load_style_image(SHARED / "styles" / paintings[info.name], 320, None)
+        painting = load_style_image(paintings[info.name], 320, None)
         (mean, cov), (target_mean, target_cov) = color_stats(y), color_stats(painting)
         print(
             f"| {info.name} | {relative_error(mean, target_mean):.3f} | "
