@@ -17,6 +17,8 @@ from livestyle import cli
 from livestyle.commands.train import validate
 from livestyle.errors import LivestyleError
 from livestyle.model import NetConfig, TransformerNet
+from livestyle.train.paintings import Painting
+from livestyle.train.plan import StylePlan
 from livestyle.weights import StyleInfo, load_network, read_style_infos, save_network
 from tests.test_train import _argv, _train, data, one_thread, painting  # noqa: F401
 
@@ -148,6 +150,45 @@ def test_adding_a_style_that_exists_is_refused(tmp_path, data, paintings):
     argv += ["--add-to", str(base), "--name", "dots"]
     with pytest.raises(LivestyleError, match="already has a style 'dots'"):
         _train(argv)
+
+
+def test_retuning_a_style_trains_only_its_norms_from_where_they_were(tmp_path, data, paintings):
+    base = _train(_multi_argv(tmp_path, data, paintings)).style_path
+    waves = paintings.parent / "waves.png"
+    argv = _without(_argv(tmp_path / "again", data, waves, *SMALL), "--name")
+    argv += ["--add-to", str(base), "--retune", "--name", "waves", "--temporal-weight", "40"]
+    result = _train(argv)
+    old, old_infos = load_network(base)
+    tuned, infos = load_network(result.style_path)
+    # Every style is still there, with its key order; the retuned one's row moved last.
+    assert [i.name for i in infos] == ["dots", "blocks", "waves"]
+    assert [i.order for i in infos] == [1, 3, 2]
+    assert infos[2].training["steps"] == old_infos[1].training["steps"]  # its first training
+    assert infos[2].training["retuned"]["temporal_weight"] == 40  # and this run's
+    old_state, state = old.state_dict(), tuned.state_dict()
+    for key, value in state.items():
+        if ".norm." not in key:
+            assert torch.equal(value, old_state[key])  # the body is frozen
+            continue
+        assert torch.equal(value[0], old_state[key][0])  # dots, bit for bit
+        assert torch.equal(value[1], old_state[key][2])  # blocks
+    # The retuned rows trained, and started from their own values.
+    assert any(not torch.equal(state[k][2], old_state[k][1]) for k in state if ".norm." in k)
+    plan = StylePlan.adding(base, [Painting(waves, "waves")], "lite", retune=True)
+    start = plan.build_model("lite").state_dict()
+    for key, value in start.items():
+        if ".norm." in key:
+            assert torch.equal(value, old_state[key][[0, 2, 1]])
+
+
+def test_retune_needs_a_network_that_has_the_style(tmp_path, data, paintings):
+    base = _train(_multi_argv(tmp_path, data, paintings)).style_path
+    new = paintings.parent / "dots.png"
+    argv = _without(_argv(tmp_path / "again", data, new, *SMALL), "--name")
+    with pytest.raises(LivestyleError, match="has no style 'other'"):
+        _train([*argv, "--add-to", str(base), "--retune", "--name", "other"])
+    with pytest.raises(LivestyleError, match="--retune trains styles of an existing network"):
+        _train([*argv, "--retune", "--name", "dots"])
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,12 @@ def _add_subject_options(p: argparse.ArgumentParser) -> None:
         "norm parameters train, so it takes far fewer steps; the file written holds every style",
     )
     p.add_argument(
+        "--retune",
+        action="store_true",
+        help="with --add-to: train the network's own styles of these paintings again (e.g. "
+        "with another temporal weight), norm parameters only: every other style stays as it is",
+    )
+    p.add_argument(
         "--network-name",
         help="a multi-style network's file is NETWORK_NAME.VARIANT.safetensors "
         "(default: the --add-to file's name, else styles)",
@@ -239,6 +245,8 @@ def validate(args: argparse.Namespace) -> None:
         check_teacher(Path(args.teacher), [p.name for p in args.paintings])
     if args.add_to:
         args.add_to = str(network_file(args.add_to, args.variant))
+    elif getattr(args, "retune", False):
+        raise LivestyleError("--retune trains styles of an existing network: name it with --add-to")
 
 
 def check_teacher(path: Path, names: list[str]) -> None:

@@ -23,7 +23,7 @@ import os
 import random
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -560,6 +560,20 @@ def style_info(
     )
 
 
+def retuned(info: StyleInfo, former: StyleInfo) -> StyleInfo:
+    """A retuned style: what the app shows stays as it was where this run's painting does not
+    say (a --style-image has no title or key order), and the record of how it was trained
+    gains this run's."""
+    for item in fields(StyleInfo):
+        if item.name in SHOWN and getattr(info, item.name) == item.default:
+            setattr(info, item.name, getattr(former, item.name))
+    info.training = {**former.training, "retuned": info.training}
+    return info
+
+
+SHOWN = ("title", "artist", "year", "licence", "order", "stroke_scale")
+
+
 def save_result(args: argparse.Namespace, trainer: Trainer) -> Path:
     """The style file: one style, or the whole network with every style's metadata."""
     model = trainer.model.cpu()
@@ -567,6 +581,10 @@ def save_result(args: argparse.Namespace, trainer: Trainer) -> Path:
     if not trainer.plan.multi:
         return save_style(style_path(args), model, style_info(args, steps=steps))
     new = [style_info(args, p, steps) for p in trainer.plan.paintings]
+    if trainer.plan.retuned:
+        new = [
+            retuned(info, former) for info, former in zip(new, trainer.plan.retuned, strict=True)
+        ]
     training = recipe(args, steps)
     if trainer.plan.lineage:  # grown by --add-to: the app then shows it in place of its base
         training["grown_from"] = trainer.plan.lineage

@@ -1,5 +1,6 @@
 """Which network a run trains: a single-style network, a new multi-style network, or an
-existing network (`--add-to`) with new styles whose norm rows are all that trains."""
+existing network (`--add-to`) with new styles whose norm rows are all that trains, or
+(`--add-to --retune`) with some of its own styles trained again, norm rows only."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ class StylePlan:
     `existing` are the styles of an --add-to network (kept as they are), `paintings` the new
     ones; the network's style rows are the existing ones first, then the new. `lineage` names
     the files the written network grows from (weights.lineage_of), so that it replaces them.
+    `retuned` are the former metadata of the base's styles this run trains again (--retune):
+    their rows move after the kept ones and start from what they were.
     """
 
     paintings: list[Painting]
@@ -29,6 +32,7 @@ class StylePlan:
     existing: list[StyleInfo] = field(default_factory=list)
     base: TransformerNet | None = None
     lineage: list[str] = field(default_factory=list)
+    retuned: list[StyleInfo] = field(default_factory=list)
 
     @classmethod
     def single(cls, args: argparse.Namespace) -> StylePlan:
@@ -37,20 +41,35 @@ class StylePlan:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> StylePlan:
         if getattr(args, "add_to", None):
-            return cls.adding(Path(args.add_to), args.paintings, args.variant)
+            path, retune = Path(args.add_to), getattr(args, "retune", False)
+            return cls.adding(path, args.paintings, args.variant, retune)
         return cls(args.paintings, multi=len(args.paintings) > 1)
 
     @classmethod
-    def adding(cls, path: Path, paintings: list[Painting], variant: str) -> StylePlan:
+    def adding(
+        cls, path: Path, paintings: list[Painting], variant: str, retune: bool = False
+    ) -> StylePlan:
         base, infos = load_network(path)
         if variant_name(base.config) != variant:
             raise LivestyleError(
                 f"--add-to {path}: a {variant_name(base.config)} network; "
                 f"pass --variant {variant_name(base.config)}"
             )
-        taken = {info.name for info in infos} & {p.name for p in paintings}
+        rows = {info.name: i for i, info in enumerate(infos)}
+        if retune:
+            missing = [p.name for p in paintings if p.name not in rows]
+            if missing:
+                raise LivestyleError(f"--retune: {path} has no style {missing[0]!r}")
+            again = [rows[p.name] for p in paintings]
+            kept = [i for i in range(len(infos)) if i not in again]
+            base = with_rows(base, kept + again)
+            existing, retuned = [infos[i] for i in kept], [infos[i] for i in again]
+            return cls(paintings, True, existing, base, lineage_of(path), retuned)
+        taken = [p.name for p in paintings if p.name in rows]
         if taken:
-            raise LivestyleError(f"--add-to {path}: already has a style {sorted(taken)[0]!r}")
+            raise LivestyleError(
+                f"--add-to {path}: already has a style {taken[0]!r} (--retune trains it again)"
+            )
         return cls(paintings, True, infos, base, lineage_of(path))
 
     @property
@@ -92,6 +111,7 @@ def grow_from(model: TransformerNet, base: TransformerNet, kept: int) -> None:
 
     The new rows start at the mean of the old ones: a style between the known ones, from
     where a few hundred steps reach the new painting (a fresh identity start takes longer).
+    Rows `base` has beyond `kept` (styles retuned) start where they were.
     """
     base_layers = [m for m in base.modules() if isinstance(m, ConvLayer)]
     layers = [m for m in model.modules() if isinstance(m, ConvLayer)]
@@ -104,8 +124,8 @@ def grow_from(model: TransformerNet, base: TransformerNet, kept: int) -> None:
             for name in ("weight", "bias"):
                 old = getattr(source.norm, name).reshape(-1, layer.norm.weight.shape[1])
                 new = getattr(layer.norm, name)
-                new[:kept] = old
-                new[kept:] = old.mean(dim=0)
+                new[: len(old)] = old
+                new[len(old) :] = old[:kept].mean(dim=0)
     for _, parameter in norm_parameters(model):
         parameter.register_hook(_freeze_rows(kept))
 
@@ -120,3 +140,15 @@ def _freeze_rows(kept: int):
         return grad
 
     return hook
+
+
+def with_rows(net: TransformerNet, order: list[int]) -> TransformerNet:
+    """A copy of a multi-style network with its styles' norm rows in `order`."""
+    copy = TransformerNet(net.config, styles=len(order))
+    state = net.state_dict()
+    index = torch.tensor(order)
+    for name, value in state.items():
+        if ".norm." in name:
+            state[name] = value.reshape(net.styles, -1)[index].reshape(value.shape)
+    copy.load_state_dict(state)
+    return copy
