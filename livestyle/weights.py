@@ -282,16 +282,22 @@ def file_digest(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def read_lineage(path: str | Path) -> list[str]:
-    """The digests of the files a network was grown from by `train --add-to`, nearest first
-    (its "training" metadata's "grown_from"); [] for a network trained from scratch or an
-    unreadable file (scan_styles warns about those once, elsewhere)."""
+def read_training(path: str | Path) -> dict:
+    """A network file's own "training" metadata (how its body was trained, and what grew it);
+    {} for an unreadable file (scan_styles warns about those once, elsewhere)."""
     try:
         with safe_open(str(path), framework="pt") as f:
             training = json.loads((f.metadata() or {}).get("training") or "{}")
     except (SafetensorError, ValueError, OSError, RecursionError):
-        return []
-    lineage = training.get("grown_from") if isinstance(training, dict) else None
+        return {}
+    return training if isinstance(training, dict) else {}
+
+
+def read_lineage(path: str | Path) -> list[str]:
+    """The digests of the files a network was grown from by `train --add-to`, nearest first
+    (its "training" metadata's "grown_from"); [] for a network trained from scratch or an
+    unreadable file."""
+    lineage = read_training(path).get("grown_from")
     if not isinstance(lineage, list):
         return []
     return [d for d in lineage if isinstance(d, str)]

@@ -19,7 +19,14 @@ from livestyle.errors import LivestyleError
 from livestyle.model import NetConfig, TransformerNet
 from livestyle.train.paintings import Painting
 from livestyle.train.plan import StylePlan
-from livestyle.weights import StyleInfo, load_network, read_style_infos, save_network
+from livestyle.weights import (
+    StyleInfo,
+    file_digest,
+    load_network,
+    read_style_infos,
+    read_training,
+    save_network,
+)
 from tests.test_train import _argv, _train, data, one_thread, painting  # noqa: F401
 
 SMALL = ["--steps", "4", "--size", "32", "--batch", "2"]
@@ -160,25 +167,36 @@ def test_retuning_a_style_trains_only_its_norms_from_where_they_were(tmp_path, d
     result = _train(argv)
     old, old_infos = load_network(base)
     tuned, infos = load_network(result.style_path)
-    # Every style is still there, with its key order; the retuned one's row moved last.
-    assert [i.name for i in infos] == ["dots", "blocks", "waves"]
-    assert [i.order for i in infos] == [1, 3, 2]
-    assert infos[2].training["steps"] == old_infos[1].training["steps"]  # its first training
-    assert infos[2].training["retuned"]["temporal_weight"] == 40  # and this run's
+    # Every style is still there, in its row and with its key.
+    assert [(i.name, i.order) for i in infos] == [("dots", 1), ("waves", 2), ("blocks", 3)]
+    assert infos[1].training["steps"] == old_infos[1].training["steps"]  # its first training
+    assert [r["temporal_weight"] for r in infos[1].training["retuned"]] == [40]  # and this run's
+    # The network's own record: its body as the base trained it, then the run that retuned it.
+    record = read_training(result.style_path)
+    assert record["temporal_weight"] == 5.0 and record["grown_from"] == [file_digest(base)]
+    assert [(r["styles"], r["retune"], r["temporal_weight"]) for r in record["grown"]] == [
+        (["waves"], True, 40)
+    ]
     old_state, state = old.state_dict(), tuned.state_dict()
     for key, value in state.items():
         if ".norm." not in key:
             assert torch.equal(value, old_state[key])  # the body is frozen
             continue
         assert torch.equal(value[0], old_state[key][0])  # dots, bit for bit
-        assert torch.equal(value[1], old_state[key][2])  # blocks
-    # The retuned rows trained, and started from their own values.
-    assert any(not torch.equal(state[k][2], old_state[k][1]) for k in state if ".norm." in k)
+        assert torch.equal(value[2], old_state[key][2])  # blocks
+    # The retuned rows trained (the run trains them last), and started from their own values.
+    assert any(not torch.equal(state[k][1], old_state[k][1]) for k in state if ".norm." in k)
     plan = StylePlan.adding(base, [Painting(waves, "waves")], "lite", retune=True)
     start = plan.build_model("lite").state_dict()
     for key, value in start.items():
         if ".norm." in key:
             assert torch.equal(value, old_state[key][[0, 2, 1]])
+    # Retuned again: the record keeps both runs' recipes.
+    argv[argv.index("--add-to") + 1] = str(result.style_path)
+    argv[argv.index("--temporal-weight") + 1] = "60"
+    again = read_style_infos(_train(argv).style_path)
+    assert [r["temporal_weight"] for r in again[1].training["retuned"]] == [40, 60]
+    assert [r["temporal_weight"] for r in read_training(result.style_path)["grown"]] == [40, 60]
 
 
 def test_retune_needs_a_network_that_has_the_style(tmp_path, data, paintings):

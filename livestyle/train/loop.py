@@ -563,11 +563,12 @@ def style_info(
 def retuned(info: StyleInfo, former: StyleInfo) -> StyleInfo:
     """A retuned style: what the app shows stays as it was where this run's painting does not
     say (a --style-image has no title or key order), and the record of how it was trained
-    gains this run's."""
+    gains this run's recipe."""
     for item in fields(StyleInfo):
         if item.name in SHOWN and getattr(info, item.name) == item.default:
             setattr(info, item.name, getattr(former, item.name))
-    info.training = {**former.training, "retuned": info.training}
+    runs = former.training.get("retuned", [])  # each retune's recipe, oldest first
+    info.training = {**former.training, "retuned": [*runs, info.training]}
     return info
 
 
@@ -587,8 +588,9 @@ def save_result(args: argparse.Namespace, trainer: Trainer) -> Path:
         ]
     training = recipe(args, steps)
     if trainer.plan.lineage:  # grown by --add-to: the app then shows it in place of its base
-        training["grown_from"] = trainer.plan.lineage
-    return save_network(style_path(args), model, [*trainer.plan.existing, *new], training)
+        training = trainer.plan.grown_record(training)
+    model, infos = trainer.plan.written_rows(model, [*trainer.plan.existing, *new])
+    return save_network(style_path(args), model, infos, training)
 
 
 def run_dir(args: argparse.Namespace) -> Path:

@@ -13,7 +13,7 @@ import torch
 from livestyle.errors import LivestyleError
 from livestyle.model import VARIANTS, ConvLayer, TransformerNet, norm_parameters, variant_name
 from livestyle.train.paintings import Painting
-from livestyle.weights import StyleInfo, lineage_of, load_network
+from livestyle.weights import StyleInfo, lineage_of, load_network, read_training
 
 
 @dataclass
@@ -33,6 +33,11 @@ class StylePlan:
     base: TransformerNet | None = None
     lineage: list[str] = field(default_factory=list)
     retuned: list[StyleInfo] = field(default_factory=list)
+    # The --add-to file's own record of its body's training (the body is not trained again).
+    base_training: dict = field(default_factory=dict)
+    # Retuning trains the last rows, so the base's rows are reordered for the run: the base
+    # row of each training row. The written network puts them back (written_rows).
+    rows: list[int] = field(default_factory=list)
 
     @classmethod
     def single(cls, args: argparse.Namespace) -> StylePlan:
@@ -64,13 +69,34 @@ class StylePlan:
             kept = [i for i in range(len(infos)) if i not in again]
             base = with_rows(base, kept + again)
             existing, retuned = [infos[i] for i in kept], [infos[i] for i in again]
-            return cls(paintings, True, existing, base, lineage_of(path), retuned)
+            training = read_training(path)
+            return cls(
+                paintings, True, existing, base, lineage_of(path), retuned, training, kept + again
+            )
         taken = [p.name for p in paintings if p.name in rows]
         if taken:
             raise LivestyleError(
                 f"--add-to {path}: already has a style {taken[0]!r} (--retune trains it again)"
             )
-        return cls(paintings, True, infos, base, lineage_of(path))
+        return cls(paintings, True, infos, base, lineage_of(path), [], read_training(path))
+
+    def written_rows(
+        self, model: TransformerNet, infos: list[StyleInfo]
+    ) -> tuple[TransformerNet, list[StyleInfo]]:
+        """The trained network and its styles in the base's row order (a retune reordered
+        them), so a retuned file lists its styles as its base did."""
+        if not self.rows:
+            return model, infos
+        back = sorted(range(len(self.rows)), key=self.rows.__getitem__)
+        return with_rows(model, back), [infos[i] for i in back]
+
+    def grown_record(self, run: dict) -> dict:
+        """The written network's "training": its base's record of the body, the files it grew
+        from, and every run that grew it (this one last) with the styles each trained."""
+        record = dict(self.base_training)
+        runs = record.pop("grown", [])
+        run = {**run, "styles": [p.name for p in self.paintings], "retune": bool(self.retuned)}
+        return {**record, "grown_from": self.lineage, "grown": [*runs, run]}
 
     @property
     def first_trained(self) -> int:
