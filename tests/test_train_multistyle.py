@@ -199,6 +199,19 @@ def test_retuning_a_style_trains_only_its_norms_from_where_they_were(tmp_path, d
     assert [r["temporal_weight"] for r in read_training(result.style_path)["grown"]] == [40, 60]
 
 
+def test_a_single_style_file_can_be_retuned(tmp_path, data, paintings):
+    dots = paintings.parent / "dots.png"
+    argv = _without(_argv(tmp_path, data, dots, *SMALL), "--name")
+    base = _train([*argv, "--name", "dots"]).style_path
+    again = _without(_argv(tmp_path / "again", data, dots, *SMALL), "--name")
+    result = _train([*again, "--add-to", str(base), "--retune", "--name", "dots"])
+    old, _ = load_network(base)
+    tuned, infos = load_network(result.style_path)
+    assert [i.name for i in infos] == ["dots"] and tuned.styles == 1
+    old_state, state = old.state_dict(), tuned.state_dict()
+    assert all(torch.equal(state[k], old_state[k]) for k in state if ".norm." not in k)
+
+
 def test_retune_needs_a_network_that_has_the_style(tmp_path, data, paintings):
     base = _train(_multi_argv(tmp_path, data, paintings)).style_path
     new = paintings.parent / "dots.png"

@@ -169,12 +169,14 @@ def _freeze_rows(kept: int):
 
 
 def with_rows(net: TransformerNet, order: list[int]) -> TransformerNet:
-    """A copy of a multi-style network with its styles' norm rows in `order`."""
+    """A copy of a network as a multi-style one with its styles' norm rows in `order` (a
+    single-style network has one)."""
     copy = TransformerNet(net.config, styles=len(order))
-    state = net.state_dict()
+    state = copy.state_dict()
     index = torch.tensor(order)
-    for name, value in state.items():
-        if ".norm." in name:
-            state[name] = value.reshape(net.styles, -1)[index].reshape(value.shape)
+    for name, value in net.state_dict().items():
+        if ".norm." in name:  # (styles, C), or (C,) for a single-style network
+            value = value.reshape(len(order), -1)[index]
+        state[name] = value.reshape(state[name].shape)
     copy.load_state_dict(state)
     return copy
