@@ -17,7 +17,8 @@ others), each writing its results as it goes:
    eager baseline of the same run, the live pipeline at 60 fps, the fp16 PSNR;
 4. training for the rest of the budget, time-boxed: the shipped multi-style network in its
    `standard` and `lite` variants, with the current recipe
-   (livestyle/shipped_styles/train_shipped.sh);
+   (livestyle/shipped_styles/train_shipped.sh; the shipped lite network then had its styles
+   retuned with retune_shipped.sh, so a lite network trained here ships only after that);
 5. packing: `session.log`, `results.tar.gz` (refreshed after every stage) and the trained
    weights in archives of at most 15 MiB; at most 8 files in all.
 
