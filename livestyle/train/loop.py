@@ -560,6 +560,10 @@ def style_info(
     )
 
 
+# What the app shows of a style (a retune keeps it unless its painting says otherwise).
+SHOWN = ("title", "artist", "year", "licence", "order", "stroke_scale")
+
+
 def retuned(info: StyleInfo, former: StyleInfo) -> StyleInfo:
     """A retuned style: what the app shows stays as it was where this run's painting does not
     say (a --style-image has no title or key order), and the record of how it was trained
@@ -570,9 +574,6 @@ def retuned(info: StyleInfo, former: StyleInfo) -> StyleInfo:
     runs = former.training.get("retuned", [])  # each retune's recipe, oldest first
     info.training = {**former.training, "retuned": [*runs, info.training]}
     return info
-
-
-SHOWN = ("title", "artist", "year", "licence", "order", "stroke_scale")
 
 
 def save_result(args: argparse.Namespace, trainer: Trainer) -> Path:
