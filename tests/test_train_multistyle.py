@@ -258,7 +258,6 @@ def test_names_must_match_the_paintings(tmp_path):
 
 def test_norm_rows_learn_faster_than_the_shared_body(tmp_path, data, paintings):
     from livestyle.train.loop import NORM_LR_SCALE, Dist, Trainer
-    from livestyle.train.plan import StylePlan
 
     args = cli.build_parser().parse_args(_multi_argv(tmp_path, data, paintings))
     validate(args)
@@ -275,7 +274,6 @@ def test_norm_rows_learn_faster_than_the_shared_body(tmp_path, data, paintings):
 def test_each_style_has_one_target_per_tap(tmp_path, data, paintings):
     from livestyle.train.data import load_style_image
     from livestyle.train.loop import Dist, Trainer
-    from livestyle.train.plan import StylePlan
 
     args = cli.build_parser().parse_args(_multi_argv(tmp_path, data, paintings))
     validate(args)
@@ -291,7 +289,6 @@ def test_the_color_term_uses_each_samples_own_painting(tmp_path, data, paintings
     from livestyle.train.data import load_style_image
     from livestyle.train.loop import Dist, Trainer
     from livestyle.train.losses import color_stats
-    from livestyle.train.plan import StylePlan
 
     args = cli.build_parser().parse_args(
         _multi_argv(tmp_path, data, paintings, "--color-weight", "2")
@@ -317,7 +314,6 @@ def test_each_style_has_its_own_temporal_weight(tmp_path, data, paintings):
     temporal term is four times that of the same photos under dots (a fresh network, whose
     style rows all start alike, gives both the same pictures)."""
     from livestyle.train.loop import Dist, Trainer
-    from livestyle.train.plan import StylePlan
 
     args = cli.build_parser().parse_args(_multi_argv(tmp_path, data, paintings))
     validate(args)

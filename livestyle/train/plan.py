@@ -61,24 +61,22 @@ class StylePlan:
                 f"pass --variant {variant_name(base.config)}"
             )
         rows = {info.name: i for i, info in enumerate(infos)}
+        lineage, training = lineage_of(path), read_training(path)
         if retune:
             missing = [p.name for p in paintings if p.name not in rows]
             if missing:
                 raise LivestyleError(f"--retune: {path} has no style {missing[0]!r}")
             again = [rows[p.name] for p in paintings]
             kept = [i for i in range(len(infos)) if i not in again]
-            base = with_rows(base, kept + again)
             existing, retuned = [infos[i] for i in kept], [infos[i] for i in again]
-            training = read_training(path)
-            return cls(
-                paintings, True, existing, base, lineage_of(path), retuned, training, kept + again
-            )
+            base = with_rows(base, kept + again)
+            return cls(paintings, True, existing, base, lineage, retuned, training, kept + again)
         taken = [p.name for p in paintings if p.name in rows]
         if taken:
             raise LivestyleError(
                 f"--add-to {path}: already has a style {taken[0]!r} (--retune trains it again)"
             )
-        return cls(paintings, True, infos, base, lineage_of(path), [], read_training(path))
+        return cls(paintings, True, infos, base, lineage, [], training)
 
     def written_rows(
         self, model: TransformerNet, infos: list[StyleInfo]
