@@ -38,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -394,8 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     out = args.out or Path(os.environ.get("OUT") or REPO / "runs" / "gpu_session")
     out.mkdir(parents=True, exist_ok=True)
-    work = Path(os.environ.get("TMPDIR", "/tmp")) / f"gpu_session_{os.getpid()}"
-    work.mkdir(parents=True)
+    # A fresh folder under $TMPDIR: a name from the pid collided with an earlier run's.
+    work = Path(tempfile.mkdtemp(prefix="gpu_session_"))
     budget = min(args.budget_s, 120.0) if args.dry_run else args.budget_s
     session = Session(out, work, args.dry_run, began + budget, session_env(work, args.dry_run))
     session.log(f"budget {budget:.0f} s, dry run: {args.dry_run}, results in {out}")
