@@ -45,3 +45,40 @@ def test_weights_are_packed_into_few_archives_under_the_size_limit(tmp_path: Pat
     # (runs/ may hold a checkout's own training folders, "paintings-standard" among them)
     assert not any(n.startswith("weights/") and "standard" in n for n in members)
     assert "leaving out" in (out / "session.log").read_text()
+
+
+def test_gpu_budgets_fit_one_device_call_and_ignore_the_calibration() -> None:
+    gs = load_script()
+    limits = gs.budgets(dry_run=False, budget_s=530.0, slowness=5.0)
+    assert limits == gs.budgets(dry_run=False, budget_s=530.0)  # a GPU's minutes are fixed
+    # One device command runs at most 10 minutes: tests, bench and packing fit in the total.
+    assert limits["total"] <= 600
+    assert limits["tests"] + limits["bench"] + limits["pack"] + limits["grace"] < limits["total"]
+
+
+def test_dry_run_budgets_grow_with_the_machines_slowness() -> None:
+    gs = load_script()
+    base = gs.budgets(dry_run=True, budget_s=530.0)
+    slow = gs.budgets(dry_run=True, budget_s=530.0, slowness=3.0)
+    assert base == gs.DRY_BUDGETS
+    assert all(slow[name] == 3.0 * base[name] for name in base)
+    # --budget-s still caps a dry run's total, which then scales like the stages.
+    assert gs.budgets(dry_run=True, budget_s=100.0, slowness=2.0)["total"] == 200.0
+    # Every dry stage, and the training time box with its grace, fits in the total.
+    stages = base["tests"] + base["bench"] + gs.DRY_TRAIN_MINUTES * 60 + base["grace"]
+    assert stages + base["pack"] <= base["total"]
+
+
+def test_calibration_says_how_much_slower_this_machine_is(monkeypatch) -> None:
+    gs = load_script()
+    monkeypatch.setattr(gs, "CALIBRATION_REFERENCE_S", 0.01)
+    assert gs.calibrate(lambda: None) == 1.0  # faster than the reference: never below 1
+    # sleep() takes at least what it is asked: 3 times the reference or more.
+    assert gs.calibrate(lambda: time.sleep(0.03), repeats=2) >= 3.0
+    assert gs.calibrate(lambda: time.sleep(0.2), repeats=1) == gs.MAX_SLOWNESS
+
+
+def test_a_dry_run_runs_its_processes_on_one_thread(tmp_path: Path) -> None:
+    gs = load_script()
+    assert gs.session_env(tmp_path, dry_run=True)["OMP_NUM_THREADS"] == "1"
+    assert gs.session_env(tmp_path, dry_run=True)["LIVESTYLE_CUDA_DRY_RUN"] == "1"

@@ -29,6 +29,7 @@ from livestyle.weights import load_styles, scan_styles
 from .test_fast_paths import styles
 
 CPU = torch.device("cpu")
+WAIT_MS = 30_000  # a deadline for a condition: generous, a busy CPU is slow
 # Ottosson's Oklab matrices: linear sRGB -> LMS, cube-rooted LMS -> Lab, and their inverses.
 RGB_TO_LMS = np.array(
     [
@@ -219,7 +220,7 @@ def test_c_key_toggles_original_colours_in_the_window(qtbot, stylizer: Stylizer,
             lit = (kept[..., 0] > 0.25) & (frame[..., 0] > 0.25)
             return lit.mean() > 0.2 and np.median(chroma_moved(kept, frame)[lit]) < 0.02
 
-        qtbot.waitUntil(shows_own_colours, timeout=8000)
+        qtbot.waitUntil(shows_own_colours, timeout=WAIT_MS)
         qtbot.keyClick(window, Qt.Key.Key_C)
         assert not stylizer.preserve_color and "colours" not in window.overlay_text()
     finally:

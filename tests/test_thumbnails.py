@@ -23,7 +23,7 @@ from livestyle.weights import load_styles, scan_styles
 
 from .media import write_network, write_styles
 
-WAIT_S = 10.0
+WAIT_S = 30.0  # a deadline for a condition: generous, a busy CPU is slow
 
 
 def image(height: int, width: int, seed: int = 0) -> np.ndarray:

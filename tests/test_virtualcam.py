@@ -37,6 +37,7 @@ from livestyle.video.demo import DemoSource
 from .fakes import SIZE, DemoClip, FakeVirtualCams, stop_quickly, wait_for
 
 WIDTH, HEIGHT = SIZE
+WAIT_MS = 30_000  # a deadline for a condition: generous, a busy CPU is slow
 NO_DEVICE = (
     "'v4l2loopback' backend: No v4l2 loopback device found at /dev/video[0-99]. "
     "Did you run 'modprobe v4l2loopback'?"
@@ -322,7 +323,7 @@ def open_window(qtbot, pipeline: Pipeline, tmp_path: Path) -> LiveWindow:
     qtbot.addWidget(window)
     window.start()
     window.show()
-    qtbot.waitUntil(lambda: window.frames_shown > 0, timeout=8000)
+    qtbot.waitUntil(lambda: window.frames_shown > 0, timeout=WAIT_MS)
     return window
 
 
@@ -334,10 +335,10 @@ def test_v_key_switches_the_virtual_camera(qtbot, stylizer: Stylizer, tmp_path: 
         assert "VCAM" not in window.overlay_text() and not cams.cameras
         qtbot.keyClick(window, Qt.Key.Key_V)
         assert "● VCAM" in window.overlay_text() and "virtual camera on" in window.overlay_text()
-        qtbot.waitUntil(lambda: len(cams.frames) >= 3, timeout=8000)
+        qtbot.waitUntil(lambda: len(cams.frames) >= 3, timeout=WAIT_MS)
         qtbot.keyClick(window, Qt.Key.Key_V)
         assert "VCAM" not in window.overlay_text()
-        qtbot.waitUntil(lambda: cams.cameras[0].closed, timeout=8000)
+        qtbot.waitUntil(lambda: cams.cameras[0].closed, timeout=WAIT_MS)
     finally:
         window.close()
     assert not any(t.is_alive() for t in pipeline.threads)
@@ -351,9 +352,9 @@ def test_v_key_without_a_device_says_why(qtbot, stylizer: Stylizer, tmp_path: Pa
     window = open_window(qtbot, pipeline, tmp_path)
     try:
         qtbot.keyClick(window, Qt.Key.Key_V)
-        qtbot.waitUntil(lambda: "modprobe v4l2loopback" in window.overlay_text(), timeout=8000)
+        qtbot.waitUntil(lambda: "modprobe v4l2loopback" in window.overlay_text(), timeout=WAIT_MS)
         assert "VCAM" not in window.overlay_text()  # it went off by itself
         frames = window.frames_shown
-        qtbot.waitUntil(lambda: window.frames_shown > frames + 3, timeout=8000)  # still live
+        qtbot.waitUntil(lambda: window.frames_shown > frames + 3, timeout=WAIT_MS)  # still live
     finally:
         window.close()
