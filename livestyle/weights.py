@@ -12,6 +12,7 @@ sharing the network's convolutions (livestyle.model.style_views).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -26,7 +27,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
-from livestyle.errors import WeightsError
+from livestyle.errors import OutputError, WeightsError
 from livestyle.model import NetConfig, TransformerNet, style_views, variant_name
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,22 @@ MAX_RES_BLOCKS = 64
 SHIPPED_STYLES = "shipped_styles"
 
 
+# A stem's most bytes: NAME.standard.safetensors.tmp and the like stay far under the 255 bytes
+# of a file name most file systems allow.
+MAX_STEM_BYTES = 120
+# Windows opens a device, not a file, under these names whatever follows the first dot.
+DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"{d}{i}" for d in ("com", "lpt") for i in range(10))}
+
+
 def file_stem(name: str, fallback: str = "style") -> str:
-    """A style name as a file name: what is not a letter, digit, '.', '-' or '_' becomes '_'."""
-    return re.sub(r"[^\w.-]+", "_", name.strip()).strip("._") or fallback
+    """A style name as a file name: what is not a letter, digit, '.', '-' or '_' becomes '_'.
+
+    Names come from files and manifests, so the result must stay in its folder: it has no
+    separator, never starts or ends with a dot (no '..'), is short, and is no Windows device.
+    """
+    stem = re.sub(r"[^\w.-]+", "_", name.strip()).strip("._")
+    stem = stem.encode()[:MAX_STEM_BYTES].decode(errors="ignore").strip("._") or fallback
+    return f"_{stem}" if stem.split(".")[0].lower() in DEVICE_NAMES else stem
 
 
 def shipped_styles_dir() -> Path:
@@ -205,10 +219,15 @@ def _write_network(path: str | Path, model: TransformerNet, metadata: dict[str, 
     tensors = {
         k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    os.replace(tmp, path)  # never leave a half-written style where the app looks
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file(tensors, str(tmp), metadata=metadata)
+        os.replace(tmp, path)  # never leave a half-written style where the app looks
+    except (SafetensorError, OSError) as exc:  # a full disk, a folder gone read-only
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {_short(exc)}") from exc
     return path
 
 
@@ -251,12 +270,17 @@ def _infos_from_metadata(meta: dict[str, str], path: Path) -> list[StyleInfo]:
 
 
 def read_style_infos(path: str | Path) -> list[StyleInfo]:
-    """The metadata of every style in a file (cheap: no tensors are loaded)."""
+    """The metadata of every style in a file, refusing a file that would not load: its
+    tensors' names and shapes are checked against its network config. Cheap: only the header
+    is read, no tensor (safe_open itself refuses a file whose data section is not the size
+    the header says: one cut short, or with bytes appended)."""
     path = Path(path)
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-        return _infos_from_metadata(meta, path)
+            names = f.keys()  # a safe_open handle is not iterable itself
+            shapes = {key: tuple(f.get_slice(key).get_shape()) for key in names}
+        infos = _infos_from_metadata(meta, path)
     except FileNotFoundError as exc:
         raise WeightsError(f"{path}: no such weights file") from exc
     # Metadata is untrusted JSON: a list for the config (TypeError, AttributeError), Infinity
@@ -271,6 +295,31 @@ def read_style_infos(path: str | Path) -> list[StyleInfo]:
         RecursionError,
     ) as exc:
         raise WeightsError(f"{path}: not a valid livestyle weights file ({_short(exc)})") from exc
+    check_tensors(path, shapes, infos)
+    return infos
+
+
+def check_tensors(path: Path, shapes: dict[str, tuple[int, ...]], infos: list[StyleInfo]) -> None:
+    """The tensors' names and shapes must be those of the network the metadata describes."""
+    info = infos[0]
+    styles = len(infos) if info.index is not None else 0
+    # On the meta device: a config claiming huge widths allocates nothing.
+    with torch.device("meta"):
+        expected = TransformerNet(info.config, styles).state_dict()
+    missing = sorted(set(expected) - set(shapes))
+    unexpected = sorted(set(shapes) - set(expected))
+    if missing or unexpected:
+        detail = f"missing {missing[0]}" if missing else f"unexpected {unexpected[0]}"
+        raise WeightsError(
+            f"{path}: tensors do not match a {info.variant} network "
+            f"({len(missing)} missing, {len(unexpected)} unexpected; {detail})"
+        )
+    for key, ref in expected.items():
+        if shapes[key] != tuple(ref.shape):
+            raise WeightsError(
+                f"{path}: tensor {key} has shape {shapes[key]}, "
+                f"the {info.variant} network expects {tuple(ref.shape)}"
+            )
 
 
 def file_digest(path: str | Path) -> str:
@@ -310,7 +359,8 @@ def lineage_of(base: str | Path) -> list[str]:
 
 def superseded(paths: Iterable[Path]) -> set[Path]:
     """The files that another of `paths` was grown from: that grown copy holds every style of
-    theirs bit for bit (plus its own), so they are left out rather than shown twice."""
+    theirs bit for bit (plus its own), so they are left out rather than shown twice. Pass only
+    files that load (installed_networks does): a broken copy must hide nothing."""
     paths = list(paths)
     claimed = {digest for path in paths for digest in read_lineage(path)}
     if not claimed:
@@ -331,35 +381,19 @@ def read_style_info(path: str | Path) -> StyleInfo:
 
 
 def load_network(path: str | Path) -> tuple[TransformerNet, list[StyleInfo]]:
-    """Load a style file's network (float32, CPU) and its styles' metadata, checking every
-    tensor's name and shape against the config; a multi-style file gives a multi-style net."""
+    """Load a style file's network (float32, CPU) and its styles' metadata, every tensor's
+    name and shape checked against the config (read_style_infos); a multi-style file gives a
+    multi-style net."""
     path = Path(path)
     infos = read_style_infos(path)
     info = infos[0]
-    styles = len(infos) if info.index is not None else 0
+    model = TransformerNet(info.config, len(infos) if info.index is not None else 0)
     try:
         tensors = load_file(str(path))
-    except (SafetensorError, OSError) as exc:
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    # RuntimeError: the file was replaced by another network since its header was checked.
+    except (SafetensorError, OSError, RuntimeError) as exc:
         raise WeightsError(f"{path}: cannot read tensors ({_short(exc)})") from exc
-    # Shapes first, on the meta device: a config claiming huge widths allocates nothing.
-    with torch.device("meta"):
-        expected = TransformerNet(info.config, styles).state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    if missing or unexpected:
-        detail = f"missing {missing[0]}" if missing else f"unexpected {unexpected[0]}"
-        raise WeightsError(
-            f"{path}: tensors do not match a {info.variant} network "
-            f"({len(missing)} missing, {len(unexpected)} unexpected; {detail})"
-        )
-    for key, ref in expected.items():
-        if tensors[key].shape != ref.shape:
-            raise WeightsError(
-                f"{path}: tensor {key} has shape {tuple(tensors[key].shape)}, "
-                f"the {info.variant} network expects {tuple(ref.shape)}"
-            )
-    model = TransformerNet(info.config, styles)
-    model.load_state_dict({k: v.float() for k, v in tensors.items()})
     model.eval()
     return model, infos
 
@@ -378,37 +412,91 @@ def _short(exc: BaseException) -> str:
 
 
 def discover_style_files(dirs: Iterable[Path]) -> list[Path]:
+    """The style files of the folders, in their order; a folder named twice (--styles-dir and
+    $LIVESTYLE_STYLES_DIR, say) counts once, or its styles would clash with themselves."""
     files: list[Path] = []
+    seen: set[str] = set()
     for folder in dirs:
-        if folder.is_dir():
+        if folder.is_dir() and os.path.realpath(folder) not in seen:
+            seen.add(os.path.realpath(folder))
             files.extend(sorted(p for p in folder.iterdir() if p.suffix == SUFFIX))
     return files
 
 
-def scan_styles(
-    dirs: Iterable[Path] | None = None, prefer_variant: str = "standard"
-) -> list[StyleInfo]:
+def readable_networks(files: Iterable[Path]) -> dict[Path, list[StyleInfo]]:
+    """The files that would load, with their styles; each other one is skipped with one
+    warning line, so it neither shows a style nor hides one (see installed_networks)."""
+    networks: dict[Path, list[StyleInfo]] = {}
+    for path in files:
+        try:
+            networks[path] = read_style_infos(path)
+        except WeightsError as exc:
+            log.warning("skipping %s", exc)
+    return networks
+
+
+def installed_networks(dirs: Iterable[Path] | None = None) -> dict[Path, list[StyleInfo]]:
+    """The style files of the folders that the app shows styles of: those that would load,
+    less those a grown one of them replaces (superseded). Only a file that loads may hide
+    its base: a broken grown copy must not take the intact shipped network with it."""
+    files = discover_style_files(default_style_dirs() if dirs is None else dirs)
+    networks = readable_networks(files)
+    gone = superseded(networks)
+    return {path: infos for path, infos in networks.items() if path not in gone}
+
+
+@dataclass
+class Clash:
+    """A style that another network's style of the same name and variant hides."""
+
+    hidden: StyleInfo
+    shown: StyleInfo
+
+    def describe(self) -> str:
+        return (
+            f"style {self.hidden.name!r} of {self.hidden.path} is hidden by the "
+            f"{self.shown.variant} style of that name in {self.shown.path}"
+        )
+
+
+@dataclass
+class Installed:
+    """The styles the app shows, in key order, and the ones that name clashes hide."""
+
+    styles: list[StyleInfo]
+    clashes: list[Clash]
+
+
+def find_styles(dirs: Iterable[Path] | None = None, prefer_variant: str = "standard") -> Installed:
     """Every usable style in the folders, one per name, in key order.
 
     A name may exist in several variants (standard for GPUs, lite for CPUs); the preferred
     one wins, else whichever exists. A network grown by `train --add-to` (written to the
     user's folder) replaces the file it grew from (the shipped one, say) wherever that is.
-    Bad files are skipped with a one-line warning.
+    Two networks with a style of one name and variant clash: the first found is shown.
     """
     by_name: dict[str, StyleInfo] = {}
-    files = discover_style_files(default_style_dirs() if dirs is None else dirs)
-    gone = superseded(files)
-    for path in (p for p in files if p not in gone):
-        try:
-            infos = read_style_infos(path)
-        except WeightsError as exc:
-            log.warning("skipping %s", exc)
-            continue
+    clashes: list[Clash] = []
+    for infos in installed_networks(dirs).values():
         for info in infos:
             current = by_name.get(info.name)
             if current is None or (info.variant == prefer_variant != current.variant):
                 by_name[info.name] = info
-    return sorted(by_name.values(), key=lambda s: (s.order, s.name))
+            elif info.variant == current.variant:
+                clashes.append(Clash(info, current))
+    return Installed(sorted(by_name.values(), key=lambda s: (s.order, s.name)), clashes)
+
+
+def scan_styles(
+    dirs: Iterable[Path] | None = None, prefer_variant: str = "standard"
+) -> list[StyleInfo]:
+    """find_styles' styles; bad files and name clashes are said in one warning line each."""
+    found = find_styles(dirs, prefer_variant)
+    for clash in found.clashes:
+        log.warning(
+            "%s (remove one file, or train one again under another --name)", clash.describe()
+        )
+    return found.styles
 
 
 def find_installed(name: str, variant: str, dirs: Iterable[Path] | None = None) -> Path | None:
@@ -427,19 +515,25 @@ def live_styles(infos: list[StyleInfo], prefer_variant: str) -> list[StyleInfo]:
     exist only as standard networks are left out while lite ones exist, said in one line:
     the standard network does about 4.6x the lite one's work per pixel (3.9x its time on one
     CPU thread, benchmarks/RESULTS.md)."""
-    if prefer_variant != "lite":
-        return infos
-    heavy = [info for info in infos if info.variant == "standard"]
-    kept = [info for info in infos if info.variant != "standard"]
-    if heavy and kept:
+    heavy = too_slow_live(infos, prefer_variant)
+    if heavy:
         log.warning(
             "%d style(s) exist only as standard networks, too slow live on this device: "
             "%s (--variant standard shows them)",
             len(heavy),
             ", ".join(info.name for info in heavy),
         )
-        return kept
-    return infos
+    left_out = {id(info) for info in heavy}
+    return [info for info in infos if id(info) not in left_out]
+
+
+def too_slow_live(infos: list[StyleInfo], prefer_variant: str) -> list[StyleInfo]:
+    """The styles live_styles leaves out: standard-only ones where lite is preferred and some
+    lite ones exist (slow beats nothing)."""
+    if prefer_variant != "lite":
+        return []
+    heavy = [info for info in infos if info.variant == "standard"]
+    return heavy if len(heavy) < len(infos) else []
 
 
 def load_styles(infos: Iterable[StyleInfo]) -> list[tuple[TransformerNet, StyleInfo]]:

@@ -1,4 +1,9 @@
-"""`livestyle styles`: list installed styles with their key numbers and metadata."""
+"""`livestyle styles`: list installed styles with their key numbers and metadata.
+
+It lists what the live window loads, numbered as the window's keys number them: files that
+would not load are left out (with a warning), and so are styles a name clash hides (a line
+says which).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,13 @@ import argparse
 
 from livestyle.commands.options import add_styles_dir_option, add_variant_option
 from livestyle.engines.device import pick_device, preferred_variant
-from livestyle.weights import default_style_dirs, scan_styles, user_styles_dir
+from livestyle.weights import (
+    StyleInfo,
+    default_style_dirs,
+    find_styles,
+    too_slow_live,
+    user_styles_dir,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,16 +29,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     variant = preferred_variant(pick_device(), args.variant)
-    styles = scan_styles([*args.styles_dir, *default_style_dirs()], prefer_variant=variant)
-    if not styles:
+    found = find_styles([*args.styles_dir, *default_style_dirs()], prefer_variant=variant)
+    if not found.styles:
         print(
             f"no styles installed. Put .safetensors styles in {user_styles_dir()}, or train "
             "one: livestyle train --style-image PAINTING --data PHOTOS_DIR --name NAME"
         )
         return 0
-    for key, info in enumerate(styles, start=1):
-        label = str(key) if key <= 9 else "-"
-        licence = f" [{info.licence}]" if info.licence else ""
-        strokes = f"  strokes {info.stroke_scale:g}x" if info.stroke_scale != 1 else ""
-        print(f"{label:>2}  {info.describe()}{licence}  {info.variant}{strokes}  {info.path}")
+    # Live, these are left out (weights.live_styles): they get no key, and take none.
+    slow = {id(info) for info in too_slow_live(found.styles, variant)}
+    key = 0
+    for info in found.styles:
+        key += id(info) not in slow
+        label = str(key) if key <= 9 and id(info) not in slow else "-"
+        note = "  (not live on this device: standard only)" if id(info) in slow else ""
+        print(f"{label:>2}  {describe(info)}{note}")
+    for clash in found.clashes:
+        print(f"note: {clash.describe()}")
     return 0
+
+
+def describe(info: StyleInfo) -> str:
+    """A style's line without its key: name, painting, licence, variant, strokes, file."""
+    licence = f" [{info.licence}]" if info.licence else ""
+    strokes = f"  strokes {info.stroke_scale:g}x" if info.stroke_scale != 1 else ""
+    return f"{info.describe()}{licence}  {info.variant}{strokes}  {info.path}"

@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from pathlib import Path
 
 from livestyle.errors import LivestyleError, WeightsError
 from livestyle.model import VARIANTS
-from livestyle.train.loop import AMP_CHOICES, train
+from livestyle.train.loop import AMP_CHOICES, style_file, train
 from livestyle.train.lossnet import LOSS_NETWORKS
 from livestyle.train.paintings import check_paintings, paintings_from_args
-from livestyle.weights import SUFFIX, find_installed, read_style_infos, user_styles_dir
+from livestyle.weights import (
+    SUFFIX,
+    default_style_dirs,
+    file_digest,
+    find_installed,
+    installed_networks,
+    lineage_of,
+    read_style_infos,
+    user_styles_dir,
+)
 
 # Tuned on Starry Night with the lite variant and EfficientNet-Lite0: style weight 10 wiped
 # out faces by step 100; 3 keeps them while the palette and strokes carry. lr 1e-3
@@ -247,6 +257,37 @@ def validate(args: argparse.Namespace) -> None:
         args.add_to = str(network_file(args.add_to, args.variant))
     elif getattr(args, "retune", False):
         raise LivestyleError("--retune trains styles of an existing network: name it with --add-to")
+    check_name_clash(args)
+
+
+def check_name_clash(args: argparse.Namespace) -> None:
+    """A style written where the app looks must not take the name of another installed
+    network's style of its variant: the app shows one style per name and would hide the
+    other without a word. (The same name in the other variant is that style's twin.)"""
+    out = style_file(args)
+    if not any(_same_path(out.parent, folder) for folder in default_style_dirs()):
+        return  # not installed: it clashes with nothing until it is
+    names = {p.name for p in args.paintings}
+    for path, infos in installed_networks().items():
+        taken = [i.name for i in infos if i.name in names and i.variant == args.variant]
+        if taken and not _replaced_by(out, path, args.add_to):
+            raise LivestyleError(
+                f"style name {taken[0]!r} is taken: {path} has a {args.variant} style of that "
+                "name, and the app would show only one of the two; pick another with --name (or "
+                '"name" in a --manifest)'
+            )
+
+
+def _replaced_by(out: Path, path: Path, base: str | None) -> bool:
+    """Whether the file this run writes replaces `path`: it is that file, or (--add-to) a
+    network grown from it, which the app shows in its place (weights.superseded)."""
+    if _same_path(out, path):
+        return True
+    return base is not None and file_digest(path) in lineage_of(base)
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def check_teacher(path: Path, names: list[str]) -> None:

@@ -6,6 +6,7 @@ Everything here is RGB: OpenCV decodes BGR, and `decode_rgb` is the one place th
 
 from __future__ import annotations
 
+import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ import cv2
 import numpy as np
 import torch
 
-from livestyle.errors import LivestyleError
+from livestyle.errors import LivestyleError, OutputError
 from livestyle.video.files import IMAGE_SUFFIXES, decode_image, find_images
 
 # Photos are decoded once and kept with their short side at most this many times --size:
@@ -192,5 +193,10 @@ def _write_jpeg(path: Path, rgb: np.ndarray) -> None:
         raise LivestyleError(f"{path}: cannot encode image")
     # Written aside and renamed: a viewer watching the run folder never sees half a file.
     tmp = path.with_name(path.name + ".tmp")
-    data.tofile(str(tmp))
-    os.replace(tmp, path)
+    try:
+        data.tofile(str(tmp))
+        os.replace(tmp, path)
+    except OSError as exc:  # a full disk
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc

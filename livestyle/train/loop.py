@@ -16,6 +16,7 @@ command line in livestyle.commands.train.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import logging
 import math
@@ -35,7 +36,7 @@ from torch import nn
 from tqdm import tqdm
 
 from livestyle.engines.device import pick_device
-from livestyle.errors import LivestyleError
+from livestyle.errors import LivestyleError, OutputError
 from livestyle.live.signals import install_stop_handlers, restore_handlers
 from livestyle.model import VARIANTS, TransformerNet, norm_parameters
 from livestyle.train.data import (
@@ -470,10 +471,22 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
 
 
 def save_checkpoint(path: Path, ckpt: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(ckpt, tmp)
-    os.replace(tmp, path)  # a crash mid-write must not destroy the previous checkpoint
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(ckpt, tmp)
+        os.replace(tmp, path)  # a crash mid-write must not destroy the previous checkpoint
+    # torch.save says a full disk with a RuntimeError ("PytorchStreamWriter failed writing").
+    except (OSError, RuntimeError) as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
 
 
 # ----------------------------------------------------------------------------- output files
@@ -491,22 +504,27 @@ def output_name(args: argparse.Namespace) -> str:
     return "styles"
 
 
-def style_path(args: argparse.Namespace) -> Path:
-    """NAME.VARIANT.safetensors, the scheme of the shipped styles (unless --out says else)."""
+def style_file(args: argparse.Namespace) -> Path:
+    """NAME.VARIANT.safetensors, the scheme of the shipped styles (unless --out says else);
+    NAME made a file name by file_stem, so that no style name leads out of the folder."""
     if args.out:
         return Path(args.out)
     folder = Path(args.out_dir) if args.out_dir else user_styles_dir()
-    name = output_name(args)
-    stem = file_stem(name)
-    if stem != name:
+    return folder / f"{file_stem(output_name(args))}.{args.variant}{SUFFIX}"
+
+
+def style_path(args: argparse.Namespace) -> Path:
+    """style_file, with a word when the file's name is not the style's."""
+    path, name = style_file(args), output_name(args)
+    if not args.out and path.name != f"{name}.{args.variant}{SUFFIX}":
         log.warning(
             "name %r has characters a file name cannot carry: the file is %s "
             "(the app still shows %r)",
             name,
-            f"{stem}.{args.variant}{SUFFIX}",
+            path.name,
             name,
         )
-    return folder / f"{stem}.{args.variant}{SUFFIX}"
+    return path
 
 
 def recipe(args: argparse.Namespace, steps: int | None = None) -> dict[str, Any]:
@@ -581,7 +599,7 @@ def save_result(args: argparse.Namespace, trainer: Trainer) -> Path:
     model = trainer.model.cpu()
     steps = trainer.step_done
     if not trainer.plan.multi:
-        return save_style(style_path(args), model, style_info(args, steps=steps))
+        return save_style(style_file(args), model, style_info(args, steps=steps))
     new = [style_info(args, p, steps) for p in trainer.plan.paintings]
     if trainer.plan.retuned:
         new = [
@@ -591,12 +609,55 @@ def save_result(args: argparse.Namespace, trainer: Trainer) -> Path:
     if trainer.plan.lineage:  # grown by --add-to: the app then shows it in place of its base
         training = trainer.plan.grown_record(training)
     model, infos = trainer.plan.written_rows(model, [*trainer.plan.existing, *new])
-    return save_network(style_path(args), model, infos, training)
+    return save_network(style_file(args), model, infos, training)
 
 
 def run_dir(args: argparse.Namespace) -> Path:
     """The folder for previews, checkpoints and losses.csv."""
     return Path(args.run_dir) if args.run_dir else Path("runs") / file_stem(output_name(args))
+
+
+def output_files(args: argparse.Namespace) -> list[tuple[Path, str]]:
+    """Every file a run writes (rank 0 only), each with the option that says where: the
+    style, and in the run folder the losses, the previews (the final one always) and the
+    checkpoint. The files beside these (losses-until-STEP.csv, preview_STEP.jpg) share
+    their folders."""
+    where = "--out" if args.out else "--out-dir"
+    folder = run_dir(args)
+    files = [(style_path(args), where), (folder / "losses.csv", "--run-dir")]
+    files.append((folder / "preview_final.jpg", "--run-dir"))
+    if args.checkpoint_every:
+        files.append((folder / "checkpoint.pt", "--run-dir"))
+    return files
+
+
+def check_outputs(files: list[tuple[Path, str]]) -> None:
+    """Refuse, in one line, a file that cannot be written: before the first step, not after
+    hours of training (the files' folders are made here)."""
+    for path, option in files:
+        reason = _unwritable(path)
+        if reason:
+            raise OutputError(f"cannot write {path}: {reason} ({option} sets where it goes)")
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why `path` cannot be written, or None: tried by creating what its writer creates
+    first, PATH.tmp (a permission check would pass for root, or on a read-only mount)."""
+    if path.is_dir():
+        return "it is a folder"
+    above = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
+    if above is not None and not above.is_dir():
+        return f"{above} is a file, not a folder"
+    probe = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except FileExistsError:
+        pass  # left by a run that was killed: the writer replaces it
+    except OSError as exc:
+        return _reason(exc)
+    return None
 
 
 class LossLog:
@@ -614,10 +675,13 @@ class LossLog:
         self.writer: Any = None
 
     def write(self, step: int, losses: dict[str, float]) -> None:
-        # The file opens at the first row: its columns are the loss names that row brings.
-        if self.writer is None:
-            self._open(step, ["step", *losses])
-        self.writer.writerow([step, *(f"{v:.6g}" for v in losses.values())])
+        try:
+            # The file opens at the first row: its columns are the loss names that row brings.
+            if self.writer is None:
+                self._open(step, ["step", *losses])
+            self.writer.writerow([step, *(f"{v:.6g}" for v in losses.values())])
+        except OSError as exc:  # a full disk
+            raise OutputError(f"cannot write {self.path}: {_reason(exc)}") from exc
 
     def _open(self, step: int, header: list[str]) -> None:
         append = self.old_header == header
@@ -663,6 +727,8 @@ def train(args: argparse.Namespace) -> TrainResult:
 
 
 def _train(args: argparse.Namespace, ctx: Dist, device: torch.device, t0: float) -> TrainResult:
+    if ctx.main:
+        check_outputs(output_files(args))
     paintings = [load_style_image(p.path, args.size, args.style_size) for p in args.paintings]
     ckpt = read_checkpoint(Path(args.resume)) if args.resume else None
     if ckpt is not None:
