@@ -21,6 +21,10 @@ class OutputError(LivestyleError):
     """An output path that cannot be written."""
 
 
+class TooLargeError(LivestyleError):
+    """An image or frame whose work would not fit in the memory there is (livestyle.memory)."""
+
+
 class VirtualCamError(LivestyleError):
     """No virtual camera to send to: pyvirtualcam or the device (v4l2loopback, OBS) missing."""
 

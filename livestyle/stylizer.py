@@ -24,14 +24,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 
+from livestyle import memory
 from livestyle.engines import Engine, make_engine
 from livestyle.engines.device import pick_device, pick_dtype, resolve_backend
 from livestyle.engines.frames import infer_shape
 from livestyle.engines.mix import Blender, Mix, crossfade, dominant, normalized
-from livestyle.errors import device_failure, is_sticky_cuda_error
+from livestyle.errors import TooLargeError, device_failure, is_sticky_cuda_error
 from livestyle.model import MIN_INPUT_SIDE, TransformerNet
 from livestyle.weights import StyleInfo
 
@@ -118,6 +120,7 @@ class Stylizer:
         # The chosen mix, and while a swap fades: the mix it started from and when.
         self._mix: Mix = ((0, 1.0),)
         self._fade: tuple[Mix, float] | None = None
+        self._shrunk: set[tuple[int, int]] = set()  # frame sizes said to be too large
         self._strength = 1.0
         self.strength = strength
         self._preserve_color = bool(preserve_color)
@@ -309,8 +312,65 @@ class Stylizer:
     # --- per frame (inference thread) ---
     @torch.inference_mode()
     def stylize(self, frame: np.ndarray, index: int | None = None) -> Stylized:
-        """Stylize one BGR uint8 frame with the chosen style (or `index`); same size out."""
+        """Stylize one BGR uint8 frame with the chosen style (or `index`); same size out.
+
+        A frame whose work would not fit in the memory there is (livestyle.memory) is
+        stylized at the largest size that fits and scaled back up, said once per size; one
+        that fits at no useful size raises TooLargeError before anything large is made."""
         choice = self._choice(index)
+        height, width = frame.shape[:2]
+        scale = self._memory_scale(choice, height, width)
+        if scale >= 1.0:
+            image = self._run(choice, frame)
+        else:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            small = self._run(choice, cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+            image = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+        return Stylized(image, choice.info, choice.strength, choice.preserve_color)
+
+    def _memory_scale(self, choice: _Choice, height: int, width: int) -> float:
+        """1.0, or the scale at which this frame's work fits in memory (see stylize)."""
+
+        def network_pixels(h: int, w: int) -> int:
+            net_h, net_w = infer_shape(h, w, choice.infer_size, choice.infer_scale)
+            return net_h * net_w
+
+        first_width = choice.info.config.widths[0]
+        needed = memory.work_bytes(height * width, network_pixels(height, width), first_width)
+        if needed <= memory.CHECK_ABOVE_BYTES:
+            return 1.0  # every live frame: not worth a look at what is free
+        usable = self._usable_memory()
+        if usable is None or needed <= usable:
+            return 1.0
+        scale = memory.fitting_scale(height, width, network_pixels, first_width, usable)
+        if scale <= 0.0:
+            raise TooLargeError(
+                f"a {width}x{height} picture needs about {needed / 2**30:.1f} GB to stylize "
+                f"and only {usable / 2**30:.1f} GB is free here, too little even at "
+                f"{memory.MIN_LONG_SIDE} px: close other programs or make it smaller"
+            )
+        if (height, width) not in self._shrunk:
+            self._shrunk.add((height, width))
+            log.warning(
+                "a %dx%d picture needs about %.1f GB to stylize, %.1f GB is free here: "
+                "stylizing it at %dx%d and scaling the result up",
+                width,
+                height,
+                needed / 2**30,
+                usable / 2**30,
+                round(width * scale),
+                round(height * scale),
+            )
+        return scale
+
+    def _usable_memory(self) -> int | None:
+        """Bytes a frame's work may take on the device: the GPU's free memory, or the host's."""
+        if self.device.type == "cuda":
+            free, _total = torch.cuda.mem_get_info(self.device)
+            return int(free * memory.USABLE_SHARE)
+        return memory.usable_bytes()
+
+    def _run(self, choice: _Choice, frame: np.ndarray) -> np.ndarray:
         height, width = frame.shape[:2]
         net_shape = infer_shape(height, width, choice.infer_size, choice.infer_scale)
         try:
@@ -328,7 +388,7 @@ class Stylizer:
             if is_sticky_cuda_error(exc):
                 raise device_failure(exc) from exc
             raise
-        return Stylized(image, choice.info, choice.strength, choice.preserve_color)
+        return image
 
     def release_device_memory(self) -> None:
         """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""

@@ -10,7 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livestyle.errors import OutputError, SourceError
+from livestyle import memory
+from livestyle.errors import OutputError, SourceError, TooLargeError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv"}
@@ -19,7 +20,7 @@ WRITABLE_VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi")
 # Frames closer than this (or out of order) get a time of their own: one frame after the last.
 MIN_FRAME_GAP_S = 1e-4
 # A writer stops before the disk is this close to full: the file written so far must still
-# have room to be finalized (an MP4's index is written at the end).
+# have room to be finished (its index moved to the front needs a copy of it).
 MIN_FREE_BYTES = 16 << 20
 
 
@@ -37,10 +38,43 @@ def decode_image(path: Path) -> np.ndarray | None:
         return None
 
 
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the file's header, nothing decoded; None where Pillow cannot
+    tell (OpenCV may still read the file)."""
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = None  # only the header is read; the bound is check_decodable's
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+
+
+# A decoded image is 3 bytes a pixel, and the decoder may hold a second copy.
+DECODE_BYTES_PER_PIXEL = 6
+
+
+def check_decodable(path: Path) -> None:
+    """Refuse, before decoding, an image too large to even hold in the memory there is."""
+    size = image_size(path)
+    usable = memory.usable_bytes()
+    if size is None or usable is None:
+        return
+    width, height = size
+    needed = DECODE_BYTES_PER_PIXEL * width * height
+    if needed > usable:
+        raise TooLargeError(
+            f"cannot read {path}: a {width}x{height} image needs {needed / 2**30:.1f} GB to "
+            f"decode and only {usable / 2**30:.1f} GB is free here: make it smaller"
+        )
+
+
 def read_image(path: Path) -> np.ndarray:
     """A BGR uint8 image, or a one-line error naming the file."""
     if not path.is_file():
         raise SourceError(f"cannot read {path}: no such file")
+    check_decodable(path)
     image = decode_image(path)
     if image is None:
         raise SourceError(f"cannot read {path}: not a readable image")
