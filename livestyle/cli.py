@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from livestyle import __version__
 from livestyle.errors import LivestyleError
+from livestyle.live.signals import StopSignal
 
 # Modules that add subcommands, in the order `livestyle --help` lists them.
 COMMAND_MODULES = (
@@ -99,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     except LivestyleError as exc:
         print(f"livestyle: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except StopSignal as stop:  # SIGTERM, SIGHUP (and SIGINT) where the work catches them
+        print(f"livestyle: stopped by {stop}", file=sys.stderr)
+        return 128 + stop.signum
     except KeyboardInterrupt:
         print("livestyle: interrupted", file=sys.stderr)
         return 130

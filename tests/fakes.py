@@ -172,8 +172,8 @@ class SpyWriter:
         self.frames: list[np.ndarray] = []
         self.times: list[float] = []
 
-    def __call__(self, path: Path, fps: float, size: tuple[int, int]) -> SpyWriter:
-        self.inner = open_video_writer(path, fps, size)
+    def __call__(self, path: Path, fps: float, size: tuple[int, int], **options) -> SpyWriter:
+        self.inner = open_video_writer(path, fps, size, **options)
         return self
 
     def write(self, frame: np.ndarray, time: float) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -133,3 +135,28 @@ def write_clip_with_tone(
         for packet in video.encode(None):
             container.mux(packet)
     return path
+
+
+def recording_has_frames(recording: Path) -> bool:
+    """Encoded frames are in `recording`, or in the partial file beside it (named after it)
+    that it is written through until it is finalized."""
+    for path in recording.parent.glob(f"{recording.stem}*{recording.suffix}"):
+        try:
+            if path.stat().st_size > 0:
+                return True
+        except FileNotFoundError:  # renamed as it was finalized
+            continue
+    return False
+
+
+def wait_until_recording(recording: Path, child: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Wait until `child`, a live run, has frames in `recording`: its pipeline runs and its
+    signal handlers are in place. The limit is generous (a busy CPU is slow to start torch and
+    a window); the child is killed when it ends or the limit passes first."""
+    deadline = time.monotonic() + timeout
+    while not recording_has_frames(recording):
+        if child.poll() is not None or time.monotonic() > deadline:
+            child.kill()
+            _, err = child.communicate()
+            raise AssertionError(f"no frame recorded to {recording} in {timeout:g} s: {err}")
+        time.sleep(0.1)

@@ -31,7 +31,11 @@ def stylize_with_a_bug(frame: np.ndarray, index: int | None = None) -> np.ndarra
     [
         ("livestyle-capture", "grab_from_driver", "KeyError: 'x'"),
         ("livestyle-inference", "stylize_with_a_bug", "KeyError: 'x'"),
-        ("livestyle-recorder", "encode_packet", "recording to {out} stopped: encoder broke"),
+        (
+            "livestyle-recorder",
+            "encode_packet",
+            "recording to {out} stopped: encoder broke; no frame was saved",
+        ),
     ],
 )
 def test_a_thread_crash_names_the_log_that_holds_its_traceback(

@@ -51,7 +51,7 @@ def fresh_warnings():
 def test_aac_sound_is_copied_as_it_is(stylizer: Stylizer, tmp_path: Path) -> None:
     clip = write_clip_with_tone(tmp_path / "tone.mp4", STEADY, "aac")
     out = tmp_path / "out.mp4"
-    assert stylize_video(stylizer, clip, out) == 30
+    assert stylize_video(stylizer, clip, out).frames == 30
     source, result = streams(clip), streams(out)
     assert result["video"]["codec"] == "h264"
     assert len(result["video"]["times"]) == 30 == len(video_frames(out))
@@ -63,7 +63,7 @@ def test_aac_sound_is_copied_as_it_is(stylizer: Stylizer, tmp_path: Path) -> Non
 def test_other_sound_becomes_aac(stylizer: Stylizer, tmp_path: Path) -> None:
     clip = write_clip_with_tone(tmp_path / "tone.mov", STEADY, "pcm_s16le")
     out = tmp_path / "out.mp4"
-    assert stylize_video(stylizer, clip, out) == 30
+    assert stylize_video(stylizer, clip, out).frames == 30
     result = streams(out)
     assert result["audio"]["codec"] == "aac" and streams(clip)["audio"]["codec"] == "pcm_s16le"
     assert result["audio"]["seconds"] == pytest.approx(1.0, abs=0.05)
@@ -75,7 +75,7 @@ def test_frames_keep_the_source_times(stylizer: Stylizer, tmp_path: Path) -> Non
     times = [0.0, 0.04, 0.1, 0.6, 0.633, 0.7]
     clip = write_clip_with_tone(tmp_path / "vfr.mp4", times, audio_codec=None)
     out = tmp_path / "out.mp4"
-    assert stylize_video(stylizer, clip, out) == 6
+    assert stylize_video(stylizer, clip, out).frames == 6
     result = streams(out)
     assert "audio" not in result
     assert result["video"]["times"] == pytest.approx(times, abs=0.002)
@@ -84,7 +84,7 @@ def test_frames_keep_the_source_times(stylizer: Stylizer, tmp_path: Path) -> Non
 def test_video_without_sound_still_works(stylizer: Stylizer, tmp_path: Path) -> None:
     clip = write_video(tmp_path / "clip.mp4", frames=12, fps=30.0)
     out = tmp_path / "out.mp4"
-    assert stylize_video(stylizer, clip, out) == 12
+    assert stylize_video(stylizer, clip, out).frames == 12
     result = streams(out)
     assert set(result) == {"video"} and result["video"]["codec"] == "h264"
     assert result["video"]["times"] == pytest.approx([i / 30 for i in range(12)], abs=0.002)
@@ -107,7 +107,8 @@ def test_interrupted_stylize_keeps_sound_only_as_long_as_the_picture(
     out = tmp_path / "out.mp4"
     with pytest.raises(KeyboardInterrupt):
         stylize_video(stylizer, clip, out)
-    result = streams(out)
+    assert not out.exists()  # not the whole video: it keeps its partial name
+    result = streams(tmp_path / "out.partial.mp4")
     assert len(result["video"]["times"]) == 9
     # Sound to the end of the ninth frame (0.3 s), give or take one AAC packet.
     assert result["audio"]["seconds"] == pytest.approx(0.3, abs=AAC_FRAME + 0.01)
@@ -120,7 +121,7 @@ def test_without_pyav_the_video_is_mp4v_without_sound_and_says_so(
     monkeypatch.setitem(sys.modules, "av", None)
     caplog.set_level(logging.WARNING, logger="livestyle")
     out = tmp_path / "out.mp4"
-    assert stylize_video(stylizer, clip, out) == 30
+    assert stylize_video(stylizer, clip, out).frames == 30
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert "mp4v" in warning and "without sound" in warning
     monkeypatch.undo()

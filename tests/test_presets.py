@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -33,7 +32,7 @@ from livestyle.stylizer import Stylizer
 from livestyle.ui.frames import ViewMode
 from livestyle.weights import load_styles, scan_styles
 
-from .media import write_network
+from .media import wait_until_recording, write_network
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = "settings.json"
@@ -210,11 +209,7 @@ def test_the_live_window_starts_from_its_settings_and_saves_them(styles_env, tmp
     proc = subprocess.Popen(
         command, cwd=REPO, env=styles_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        if recording.exists() and recording.stat().st_size > 0:
-            break  # frames are flowing
-        time.sleep(0.1)
+    wait_until_recording(recording, proc)  # frames are flowing
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 128 + signal.SIGTERM, err

@@ -147,7 +147,9 @@ def test_a_late_failure_of_a_stopped_recording_leaves_the_next_one_running(
     pipeline = Pipeline(
         DemoSource(*SIZE, fps=30),
         stylizer,
-        writer_factory=lambda path, fps, size: writers[path.name](path, fps, size),
+        writer_factory=lambda path, fps, size: writers[path.name.replace(".partial", "")](
+            path, fps, size
+        ),
     )
     pipeline.start_recording(tmp_path / "a.mp4")
     first = pipeline.recorder

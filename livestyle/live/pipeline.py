@@ -21,10 +21,16 @@ from pathlib import Path
 
 from livestyle.live.capture import CaptureThread
 from livestyle.live.inference import InferenceThread, Stats, StylizedFrame
-from livestyle.live.recorder import Recorder, WriterFactory, open_video_writer, timestamped_name
+from livestyle.live.recorder import (
+    Recorder,
+    WriterFactory,
+    open_video_writer,
+    timestamped_name,
+)
 from livestyle.live.slot import Frame, LatestSlot
 from livestyle.live.thumbnails import Thumbnail
 from livestyle.live.virtualcam import CameraFactory, VirtualCamSink, open_virtual_camera
+from livestyle.outputs import new_file_in
 from livestyle.stylizer import Stylizer
 from livestyle.video.sources import FrameSource
 
@@ -51,8 +57,10 @@ class Pipeline:
         on_frame: Callable[[StylizedFrame], None] | None = None,
         open_camera: CameraFactory = open_virtual_camera,
         steady: bool = True,
+        overwrite: bool = False,
     ) -> None:
         self.source = source
+        self.overwrite = overwrite  # a recording to a named file may replace it (--overwrite)
         self.stylizer = stylizer
         self.out_dir = Path(out_dir)
         self.record_fps = record_fps or source.fps
@@ -207,11 +215,18 @@ class Pipeline:
         return self.recorder is not None
 
     def start_recording(self, path: str | Path | None = None) -> Path:
+        """Record to `path` (an existing file only with `overwrite`), else to a new
+        timestamped file in out_dir."""
         with self._recorder_lock:
             if self.recorder is not None:
                 return self.recorder.path
-            target = Path(path) if path else self.out_dir / timestamped_name()
-            recorder = Recorder(target, self.record_fps, writer_factory=self.writer_factory)
+            target = Path(path) if path else new_file_in(self.out_dir, timestamped_name())
+            recorder = Recorder(
+                target,
+                self.record_fps,
+                writer_factory=self.writer_factory,
+                overwrite=self.overwrite and path is not None,
+            )
             # Bound to this recorder: its error may arrive after the user moved on to another.
             recorder.on_error = functools.partial(self._recording_failed, recorder)
             recorder.start()

@@ -5,7 +5,9 @@ inference thread never waits). Each frame is written with its stream time, so a 
 (drops, pause, a lost camera) is one frame shown for longer and a minute of live view is a
 minute of video; a frame not later than the last one is skipped. Stopping never blocks the
 caller: the thread writes what is queued and finalizes the file on its own, and it finalizes
-the file on every way out.
+the file on every way out. The file is made by livestyle.video.output: a partial file that
+survives a crash while recording, the target's name once it is finished, and on a failed
+write (a full disk) every whole frame written before it, with the message saying how many.
 """
 
 from __future__ import annotations
@@ -21,17 +23,16 @@ import cv2
 import numpy as np
 
 from livestyle.crashlog import keep_traceback
-from livestyle.errors import OutputError
-from livestyle.video.files import WRITABLE_VIDEO_SUFFIXES, check_free_space
+from livestyle.errors import LivestyleError, OutputError
+from livestyle.outputs import check_output, check_writable
+from livestyle.video.files import WRITABLE_VIDEO_SUFFIXES
+from livestyle.video.output import Saved, VideoOutput
 from livestyle.video.writer import OpenCVWriter, VideoWriter, WriterFactory, open_video_writer
 
 __all__ = ["OpenCVWriter", "Recorder", "VideoWriter", "WriterFactory", "open_video_writer"]
 
 log = logging.getLogger(__name__)
 
-# A writer fails late or silently on a full disk (the index at the end needs room), so
-# free space is checked every this many frames (video/files.py: check_free_space).
-DISK_CHECK_EVERY = 30
 POLL_S = 0.05  # how often an idle recorder looks whether it was asked to stop
 
 
@@ -39,24 +40,12 @@ def timestamped_name(prefix: str = "livestyle", suffix: str = ".mp4") -> str:
     return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
 
 
-def check_writable(path: Path) -> Path:
-    """Fail early, in one line, when the output folder is missing or read-only."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"cannot write {path}: folder {folder} does not exist")
-    probe = folder / f".livestyle-write-test-{threading.get_ident()}"
-    try:
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    return path
-
-
-def check_video_target(path: Path) -> Path:
-    """A recording target must be a writable file path in a container the writers fill."""
+def check_video_target(path: Path, overwrite: bool = False) -> Path:
+    """A recording target must be a writable file path in a container the writers fill,
+    and a new file unless `overwrite`."""
     if path.is_dir():
         raise OutputError(f"cannot record to {path}: it is a folder (give a file name)")
+    check_output(path, overwrite=overwrite)
     if path.suffix.lower() not in WRITABLE_VIDEO_SUFFIXES:
         raise OutputError(
             f"cannot record to {path}: use one of "
@@ -76,9 +65,11 @@ class Recorder(threading.Thread):
         queue_size: int = 64,
         writer_factory: WriterFactory = open_video_writer,
         on_error: Callable[[str], None] = lambda message: None,
+        overwrite: bool = False,
     ) -> None:
         super().__init__(name="livestyle-recorder", daemon=True)
-        self.path = check_video_target(Path(path))
+        self.path = check_video_target(Path(path), overwrite)
+        self.overwrite = overwrite
         self.fps = float(fps)
         self.writer_factory = writer_factory
         self.on_error = on_error
@@ -91,9 +82,9 @@ class Recorder(threading.Thread):
         self.dropped = 0
         self.error: str | None = None
         self.error_log: Path | None = None  # the file holding the failure's traceback, if any
-        self._writer: VideoWriter | None = None
+        self.saved: Saved | None = None  # what the file holds, once finalized
+        self._output: VideoOutput | None = None
         self._size: tuple[int, int] | None = None
-        self._writes = 0
         # Stream times of the first and last frame written: the file spans them.
         self.first_pts: float | None = None
         self.last_pts: float | None = None
@@ -130,6 +121,7 @@ class Recorder(threading.Thread):
 
     # --- writer side ---
     def run(self) -> None:
+        failure: Exception | None = None
         try:
             while True:
                 try:
@@ -140,51 +132,76 @@ class Recorder(threading.Thread):
                     continue
                 self._write(*item)
         except Exception as exc:  # disk full, codec failure...: keep what is written
-            message = f"recording to {self.path} stopped: {exc}"
-            self.error_log = keep_traceback(exc, self.name)
-            log.error(message)
-            # Tell the owner first, so whoever sees `error` also sees the owner's reaction.
-            self.on_error(message)
-            self.error = message
+            failure = exc
+            self._stopping.set()  # a failed recorder takes no more frames
+            # A user's problem (a full disk) says it all in one line; a bug keeps its trace.
+            if not isinstance(exc, LivestyleError):
+                self.error_log = keep_traceback(exc, self.name)
         finally:
-            self._finalize()
+            try:
+                saved = self._finalize()
+                if failure is not None:
+                    self._report(failure, saved)
+            finally:
+                self.finalized.set()
+
+    def _report(self, failure: Exception, saved: Saved) -> None:
+        """Say why the recording stopped and what its file holds (how many frames, where)."""
+        message = f"recording to {self.path} stopped: {_reason(failure)}; {saved.describe()}"
+        log.error(message)
+        # Tell the owner first, so whoever sees `error` also sees the owner's reaction.
+        self.on_error(message)
+        self.error = message
+
+    @property
+    def file(self) -> Path | None:
+        """Where the finished recording is: `path`, or a free name beside it if a file
+        appeared there meanwhile; None while recording or when no frame was written."""
+        return self.saved.path if self.saved is not None else None
 
     def _write(self, image: np.ndarray, pts: float) -> None:
         self.frames_received += 1
-        writer = self._writer
-        if writer is None:
-            writer = self._open(image)
+        output = self._output
+        if output is None:
+            output = self._open(image)
             self.first_pts = pts
         elif self.last_pts is not None and pts <= self.last_pts:
             self.skipped += 1
             return
         if image.shape[1::-1] != self._size:
             image = cv2.resize(image, self._size, interpolation=cv2.INTER_AREA)
-        if self._writes % DISK_CHECK_EVERY == 0:
-            check_free_space(self.path)
-        self._writes += 1
-        self.frames_written += writer.write(image, pts - (self.first_pts or 0.0))
+        self.frames_written += output.write(image, pts - (self.first_pts or 0.0))
         self.last_pts = pts
 
-    def _open(self, image: np.ndarray) -> VideoWriter:
+    def _open(self, image: np.ndarray) -> VideoOutput:
         height, width = image.shape[:2]
         self._size = (width, height)
-        self._writer = self.writer_factory(self.path, self.fps, self._size)
+        self._output = VideoOutput(
+            self.path, self.fps, self._size, factory=self.writer_factory, overwrite=self.overwrite
+        )
         log.info("recording to %s", self.path)
-        return self._writer
+        return self._output
 
-    def _finalize(self) -> None:
+    def _finalize(self) -> Saved:
+        """Finish the file and let go of queued frames; what the file holds."""
         self._stopping.set()  # a failed recorder takes no more frames either
         try:
-            if self._writer is not None:
-                try:
-                    self._writer.release()
-                except Exception as exc:  # nothing more can be saved; say so
-                    log.error("finalizing %s failed: %s", self.path, exc)
-                self._writer = None
-                log.info("saved %s (%d frames)", self.path, self.frames_written)
+            if self._output is not None:
+                output, self._output = self._output, None
+                self.saved = output.finish()
+                if self.saved.path is not None:
+                    log.info("saved %s", self.saved.describe())
+        finally:
             # Drain: a session keeps every Recorder, so none may keep frames alive.
             while not self._queue.empty():
                 self._queue.get_nowait()
-        finally:
-            self.finalized.set()
+        return self.saved or Saved(None)
+
+
+def _reason(exc: BaseException) -> str:
+    """An error as the user reads it: the OS's reason for a failed write (No space left on
+    device), else the error's own line."""
+    for error in (exc.__cause__, exc):
+        if isinstance(error, OSError) and error.strerror:
+            return error.strerror
+    return str(exc) or type(exc).__name__

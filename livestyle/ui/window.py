@@ -22,9 +22,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
-from PyQt6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import (
     QCloseEvent,
     QColor,
@@ -43,6 +42,7 @@ from livestyle.live.add_style import StyleAdder
 from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.signals import install_stop_handlers, restore_handlers
+from livestyle.outputs import new_file_in, written_aside
 from livestyle.ui.frames import ShownFrame, ViewMode, draw_frame, view_pixels
 from livestyle.ui.keys import STRENGTH_STEP, bindings_by_key, help_rows
 from livestyle.ui.overlay import (
@@ -67,6 +67,7 @@ from livestyle.ui.strip import (
     label_font,
     layout_strip,
 )
+from livestyle.video.files import write_image
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ TITLE = "livestyle"
 DEFAULT_SIZE = (960, 720)
 TICK_MS = 200  # state polling, and how soon Python sees a Ctrl-C while Qt's loop runs
 TOAST_SECONDS = 2.0
+FAILURE_TOAST_SECONDS = 8.0  # a failed snapshot or recording: long enough to read the why
 
 
 class FrameBridge(QObject):
@@ -125,16 +127,6 @@ class FrameBridge(QObject):
 
 def snapshot_stem() -> str:
     return f"livestyle-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def unique_path(folder: Path, stem: str, suffix: str) -> Path:
-    """folder/stem+suffix, or with -1, -2 ... appended when that exists already."""
-    path = folder / f"{stem}{suffix}"
-    n = 0
-    while path.exists():
-        n += 1
-        path = folder / f"{stem}-{n}{suffix}"
-    return path
 
 
 class LiveWindow(QWidget):
@@ -267,8 +259,12 @@ class LiveWindow(QWidget):
         saving = self.pipeline.saving
         for path in [p for p in self._saving if p not in saving]:
             self._saving.remove(path)
-            if path.exists():
-                self.toast(f"saved recording {path}")
+            recorder = next((r for r in self.pipeline.recordings if r.path == path), None)
+            if recorder is not None and recorder.error is not None:
+                continue  # the pipeline's status says why it stopped and what the file holds
+            saved = recorder.saved if recorder is not None else None
+            if saved is not None and saved.path is not None:
+                self.toast(f"saved recording {saved.path} ({saved.frames} frames)")
             else:
                 self.toast("recording stopped: no frames were recorded", ORANGE)
 
@@ -383,19 +379,18 @@ class LiveWindow(QWidget):
         if image is None:
             self.toast("no frame to save yet", ORANGE)
             return None
-        path = unique_path(self.out_dir, snapshot_stem(), ".png")
+        target = new_file_in(self.out_dir, f"{snapshot_stem()}.png")
         try:
-            ok = cv2.imwrite(str(path), image)
-        except cv2.error as exc:
-            log.error("snapshot %s: %s", path, exc)
-            ok = False
-        if not ok:
-            log.error("could not save snapshot %s", path)  # on stderr too, not only on screen
-            self.toast(f"could not save snapshot {path}", RED)
+            with written_aside(target) as aside:  # never half a PNG under the snapshot's name
+                write_image(aside.partial, image)
+        except (LivestyleError, OSError) as exc:  # "cannot write PATH: Not a directory"
+            reason = str(exc) if isinstance(exc, LivestyleError) else f"{target}: {exc}"
+            log.error("could not save snapshot: %s", reason)  # on stderr too
+            self.toast(f"could not save snapshot: {reason}", RED)
             return None
-        log.info("saved snapshot %s", path)
-        self.toast(f"saved snapshot {path}")
-        return path
+        log.info("saved snapshot %s", aside.path)
+        self.toast(f"saved snapshot {aside.path}")
+        return aside.path
 
     def toggle_recording(self) -> Path | None:
         """R: start a timestamped recording in out_dir, or stop and finalize the current one."""
@@ -448,8 +443,10 @@ class LiveWindow(QWidget):
         self.update()
 
     def toast(self, message: str, color: QColor = WHITE) -> None:
-        """A message shown for a couple of seconds under the overlay."""
-        self._toasts = [*self._toasts[-2:], (message, color, time.monotonic() + TOAST_SECONDS)]
+        """A message shown for a couple of seconds under the overlay; a failure (red or
+        orange) for longer, to be read."""
+        seconds = TOAST_SECONDS if color == WHITE else FAILURE_TOAST_SECONDS
+        self._toasts = [*self._toasts[-2:], (message, color, time.monotonic() + seconds)]
         self.update()
 
     # --- overlay ---
@@ -580,6 +577,9 @@ def run_window(
         else:
             window.show()
         app.exec()
+        # The last window closing and `closed` each post a quit; one ended this loop, and a
+        # second left queued would end the next one at once (a later window, a test's wait).
+        QApplication.removePostedEvents(None, QEvent.Type.Quit)
     finally:
         window.shutdown()
         restore_handlers(previous)

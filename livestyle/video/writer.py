@@ -5,6 +5,10 @@ many frames it put in the file. The H.264 writer keeps those times (variable fra
 a held picture is one frame shown for longer, not repeated copies); the OpenCV fallback has
 a fixed frame rate, so it repeats the last picture over a gap and skips early ones, which
 keeps a file's duration equal to the time it spans either way.
+
+An MP4 is written fragmented (a small index for every second of frames, each pushed to the
+file as it is done) so that a crash or a power cut loses at most the last second or two:
+livestyle.video.output turns it into an ordinary MP4 with its index first when it finishes.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import cv2
 import numpy as np
 
 from livestyle.errors import OutputError
+from livestyle.video.mp4 import MOV_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +33,27 @@ TIME_BASE = Fraction(1, 90000)
 # Tried in order; PyAV's PyPI wheels ship libx264, other FFmpeg builds may have OpenH264.
 H264_ENCODERS = ("libx264", "libopenh264")
 # Live: an encoder that keeps up in real time; no B-frames, because with irregular frame
-# times x264's B-frame timestamps make MP4 report too short a duration.
-LIVE_OPTIONS = {"crf": "21", "preset": "veryfast", "bf": "0"}
+# times x264's B-frame timestamps make MP4 report too short a duration. No look-ahead
+# (zerolatency): each frame is in the file within its fragment's second, so a crash loses
+# that second, not also the frames the encoder held back (10-13 of them, seconds at a slow
+# machine's frame rate).
+LIVE_OPTIONS = {"crf": "21", "preset": "veryfast", "bf": "0", "tune": "zerolatency"}
 # `stylize` is not real time: spend more effort for smaller files at the same quality.
 FILE_OPTIONS = {"crf": "20", "preset": "medium"}
 # Audio codecs copied as they are: every MP4 player plays them. Anything else becomes AAC.
 COPY_AUDIO = {"aac", "mp3"}
 AUDIO_CODEC = "aac"
-MOV_SUFFIXES = {".mp4", ".m4v", ".mov"}  # where +faststart (index first) applies
+# Fragmented MP4: a fragment with its own index every second (and at every keyframe), so
+# the file plays up to its last whole fragment whenever it stops. The file's own index is
+# written with the first fragment (delay_moov), when the encoder's delay is known: with it
+# up front before any frame (empty_moov) B-frames would shift every time by two frames.
+FRAGMENTED_MP4 = {
+    "movflags": "frag_keyframe+delay_moov+default_base_moof",
+    "frag_duration": "1000000",  # microseconds
+}
+# Matroska plays without its end anyway; a cluster a second keeps what is lost that short.
+MATROSKA = {"cluster_time_limit": "1000"}  # milliseconds
+KEYFRAME_EVERY_S = 2.0  # seeking in a recovered file, and fragments start on a keyframe
 FALLBACK_FOURCC = "mp4v"  # MPEG-4 Part 2: every OpenCV build writes it
 
 _warned: set[str] = set()
@@ -163,8 +181,10 @@ class PyAVWriter:
         log.debug("writing H.264 with %s to %s", self.stream.codec_context.name, path)
 
     def _open_container(self, path: Path) -> Any:
-        # +faststart: the index goes before the frames, so a browser plays while downloading.
-        options = {"movflags": "+faststart"} if path.suffix.lower() in MOV_SUFFIXES else {}
+        suffix = path.suffix.lower()
+        options = FRAGMENTED_MP4 if suffix in MOV_SUFFIXES else MATROSKA if suffix == ".mkv" else {}
+        # Every packet goes from FFmpeg's buffer to the file at once: a crash loses none.
+        options = {**options, "flush_packets": "1"}
         try:
             return self.av.open(str(path), "w", options=options)
         except (OSError, self.av.FFmpegError) as exc:
@@ -181,6 +201,7 @@ class PyAVWriter:
                 context.pix_fmt = "yuv420p"
                 context.time_base = stream.time_base = TIME_BASE
                 context.framerate = Fraction(fps if fps > 0 else 30.0).limit_denominator(1001)
+                context.gop_size = max(1, round(KEYFRAME_EVERY_S * (fps if fps > 0 else 30.0)))
                 context.options = dict(options) if name == "libx264" else {}
                 context.open()
                 return stream
