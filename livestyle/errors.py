@@ -71,3 +71,12 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, LivestyleError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a write failed, as the user reads it: the OS's reason (No space left on device),
+    from the error or the one it was raised from, else the error's first line."""
+    for error in (exc.__cause__, exc):
+        if isinstance(error, OSError) and error.strerror:
+            return error.strerror
+    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__

@@ -134,20 +134,18 @@ def _move_to_free_name(partial: Path, target: Path) -> Path:
 
 def fsync_file(path: Path) -> None:
     """Push what the OS holds of `path` to the disk (a power cut keeps it)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    _fsync(path)
 
 
 def fsync_folder(folder: Path) -> None:
     """Make a file's new name durable: its folder's entry is data too (not on Windows)."""
-    if os.name != "posix":
-        return
+    if os.name == "posix":
+        _fsync(folder)
+
+
+def _fsync(path: Path) -> None:
     with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:

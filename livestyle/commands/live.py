@@ -23,7 +23,6 @@ from livestyle.live.pipeline import Pipeline
 from livestyle.live.recorder import check_video_target
 from livestyle.live.signals import install_stop_handlers, restore_handlers
 from livestyle.model import MIN_INPUT_SIDE
-from livestyle.outputs import check_output
 from livestyle.presets import (
     Presets,
     choose_saved_style,
@@ -172,8 +171,8 @@ def run(args: argparse.Namespace) -> int:
     recover_recordings(args.out_dir, args.record)
     if args.record is not None:
         source_file = Path(str(args.source))  # recording over the video played: refused
-        check_output(args.record, [source_file] if source_file.is_file() else [], args.overwrite)
-        check_video_target(args.record, args.overwrite)
+        played = [source_file] if source_file.is_file() else []
+        check_video_target(args.record, args.overwrite, played)
     if not args.headless:
         prepare_out_dir(args.out_dir)
     # The window's choices last between runs; headless runs do what their options say.

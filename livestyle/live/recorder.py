@@ -16,14 +16,14 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from livestyle.crashlog import keep_traceback
-from livestyle.errors import LivestyleError, OutputError
+from livestyle.errors import LivestyleError, OutputError, failure_reason
 from livestyle.outputs import check_output, check_writable
 from livestyle.video.files import WRITABLE_VIDEO_SUFFIXES
 from livestyle.video.output import Saved, VideoOutput
@@ -40,12 +40,12 @@ def timestamped_name(prefix: str = "livestyle", suffix: str = ".mp4") -> str:
     return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
 
 
-def check_video_target(path: Path, overwrite: bool = False) -> Path:
+def check_video_target(path: Path, overwrite: bool = False, inputs: Iterable[Path] = ()) -> Path:
     """A recording target must be a writable file path in a container the writers fill,
-    and a new file unless `overwrite`."""
+    none of `inputs`, and a new file unless `overwrite`."""
     if path.is_dir():
         raise OutputError(f"cannot record to {path}: it is a folder (give a file name)")
-    check_output(path, overwrite=overwrite)
+    check_output(path, inputs, overwrite)
     if path.suffix.lower() not in WRITABLE_VIDEO_SUFFIXES:
         raise OutputError(
             f"cannot record to {path}: use one of "
@@ -147,17 +147,11 @@ class Recorder(threading.Thread):
 
     def _report(self, failure: Exception, saved: Saved) -> None:
         """Say why the recording stopped and what its file holds (how many frames, where)."""
-        message = f"recording to {self.path} stopped: {_reason(failure)}; {saved.describe()}"
+        message = f"recording to {self.path} stopped: {failure_reason(failure)}; {saved.describe()}"
         log.error(message)
         # Tell the owner first, so whoever sees `error` also sees the owner's reaction.
         self.on_error(message)
         self.error = message
-
-    @property
-    def file(self) -> Path | None:
-        """Where the finished recording is: `path`, or a free name beside it if a file
-        appeared there meanwhile; None while recording or when no frame was written."""
-        return self.saved.path if self.saved is not None else None
 
     def _write(self, image: np.ndarray, pts: float) -> None:
         self.frames_received += 1
@@ -196,12 +190,3 @@ class Recorder(threading.Thread):
             while not self._queue.empty():
                 self._queue.get_nowait()
         return self.saved or Saved(None)
-
-
-def _reason(exc: BaseException) -> str:
-    """An error as the user reads it: the OS's reason for a failed write (No space left on
-    device), else the error's own line."""
-    for error in (exc.__cause__, exc):
-        if isinstance(error, OSError) and error.strerror:
-            return error.strerror
-    return str(exc) or type(exc).__name__

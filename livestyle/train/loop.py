@@ -36,7 +36,7 @@ from torch import nn
 from tqdm import tqdm
 
 from livestyle.engines.device import pick_device
-from livestyle.errors import LivestyleError, OutputError
+from livestyle.errors import LivestyleError, OutputError, failure_reason
 from livestyle.live.signals import install_stop_handlers, restore_handlers
 from livestyle.model import VARIANTS, TransformerNet, norm_parameters
 from livestyle.train.data import (
@@ -480,13 +480,7 @@ def save_checkpoint(path: Path, ckpt: dict[str, Any]) -> None:
     except (OSError, RuntimeError) as exc:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {_reason(exc)}") from exc
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise OutputError(f"cannot write {path}: {failure_reason(exc)}") from exc
 
 
 # ----------------------------------------------------------------------------- output files
@@ -656,7 +650,7 @@ def _unwritable(path: Path) -> str | None:
     except FileExistsError:
         pass  # left by a run that was killed: the writer replaces it
     except OSError as exc:
-        return _reason(exc)
+        return failure_reason(exc)
     return None
 
 
@@ -681,7 +675,7 @@ class LossLog:
                 self._open(step, ["step", *losses])
             self.writer.writerow([step, *(f"{v:.6g}" for v in losses.values())])
         except OSError as exc:  # a full disk
-            raise OutputError(f"cannot write {self.path}: {_reason(exc)}") from exc
+            raise OutputError(f"cannot write {self.path}: {failure_reason(exc)}") from exc
 
     def _open(self, step: int, header: list[str]) -> None:
         append = self.old_header == header

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from livestyle.errors import OutputError
-from livestyle.outputs import Aside, FileLock, fcntl, fsync_file, partial_path, publish, try_lock
+from livestyle.errors import OutputError, failure_reason
+from livestyle.outputs import FileLock, fcntl, fsync_file, partial_path, publish, try_lock
 from livestyle.video.files import check_free_space
 from livestyle.video.mp4 import (
     MOV_SUFFIXES,
@@ -54,7 +54,7 @@ class Saved:
 
 def write_error(target: Path, exc: OSError) -> OutputError:
     """One line for a failed write: the reason as the OS says it (No space left on device)."""
-    return OutputError(f"cannot write {target}: {exc.strerror or exc}")
+    return OutputError(f"cannot write {target}: {failure_reason(exc)}")
 
 
 class VideoOutput:
@@ -76,22 +76,18 @@ class VideoOutput:
     ) -> None:
         self.target = target
         self.overwrite = overwrite
-        self.aside = Aside(target, overwrite)
+        self.partial = partial_path(target)
         try:
             # Held while writing: a partial file nobody holds was left by a crash (recover).
-            self._lock = FileLock(self.aside.partial)
-            self.writer: VideoWriter = factory(self.aside.partial, fps, size, **writer_options)
+            self._lock = FileLock(self.partial)
+            self.writer: VideoWriter = factory(self.partial, fps, size, **writer_options)
         except BaseException:
-            self.aside.discard()
+            self.partial.unlink(missing_ok=True)
             raise
         self.frames_written = 0
         self._writes = 0
         self._synced_at = time.monotonic()
         self._open = True
-
-    @property
-    def partial(self) -> Path:
-        return self.aside.partial
 
     def write(self, frame: np.ndarray, time_s: float) -> int:
         """Add a frame shown from `time_s`; returns the frames the file gained. A full disk
@@ -119,7 +115,7 @@ class VideoOutput:
         try:
             self.writer.release()
         except Exception as exc:  # a full disk again, while flushing: keep what is whole
-            log.warning("closing %s: %s", self.partial, _reason(exc))
+            log.warning("closing %s: %s", self.partial, failure_reason(exc))
         try:
             return keep(self.partial, self.target, self.overwrite, publish_it)
         finally:
@@ -144,7 +140,7 @@ def keep(partial: Path, target: Path, overwrite: bool, publish_it: bool = True) 
     try:
         path = _publish(partial, target, overwrite)
     except OSError as exc:  # no room to even rename: the partial file is what there is
-        log.warning("cannot move %s to %s: %s", partial, target, _reason(exc))
+        log.warning("cannot move %s to %s: %s", partial, target, failure_reason(exc))
         return Saved(partial, frames, seconds)
     return Saved(path, frames, seconds)
 
@@ -160,7 +156,7 @@ def _publish(partial: Path, target: Path, overwrite: bool) -> Path:
             log.warning(
                 "%s stays fragmented MP4 (it plays; seeking may be slower): %s",
                 target,
-                _reason(exc),
+                failure_reason(exc),
             )
         else:
             partial.unlink()
@@ -192,9 +188,3 @@ def recover(folder: Path, pattern: str) -> list[Saved]:
             log.warning("recovered an interrupted recording: %s", saved.describe())
             recovered.append(saved)
     return recovered
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
