@@ -14,8 +14,8 @@ import sys
 from collections.abc import Iterable
 
 from livestyle import __version__
-from livestyle.errors import LivestyleError
-from livestyle.live.signals import StopSignal
+from livestyle.core.errors import LivestyleError
+from livestyle.core.signals import StopSignal
 
 # Modules that add subcommands, in the order `livestyle --help` lists them.
 COMMAND_MODULES = (

@@ -11,7 +11,6 @@ benchmarks get what their options say.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -20,7 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from livestyle.commands.options import choose_styles, infer_pixels, unit_float
-from livestyle.errors import LivestyleError
+from livestyle.core.errors import LivestyleError, OutputError
+from livestyle.core.outputs import replaced_whole
 from livestyle.stylizer import Stylizer
 
 log = logging.getLogger(__name__)
@@ -132,18 +132,11 @@ def save_presets(presets: Presets, path: Path | None = None) -> bool:
     """Write the settings atomically; a failure is one warning line, never an error."""
     path = path or settings_path()
     text = json.dumps({k: v for k, v in asdict(presets).items() if v is not None}, indent=2)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(temporary, "w", encoding="utf-8") as file:
-            file.write(text + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except OSError as exc:
-        log.warning("could not save settings to %s: %s", path, exc.strerror or exc)
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+        with replaced_whole(path) as temporary:
+            temporary.write_text(text + "\n", encoding="utf-8")
+    except OutputError as exc:
+        log.warning("could not save settings: %s", exc)
         return False
     return True
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livestyle.errors import SourceError
+from livestyle.core.errors import SourceError
 from livestyle.video.files import VideoReader, fit_long_side
 
 # Forward-backward check (Sundaram et al. 2010): |fw + bw|^2 < a (|fw|^2 + |bw|^2) + b.

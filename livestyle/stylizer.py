@@ -29,11 +29,11 @@ import numpy as np
 import torch
 
 from livestyle import memory
+from livestyle.core.errors import TooLargeError, device_failure, is_sticky_cuda_error
 from livestyle.engines import Engine, make_engine
 from livestyle.engines.device import pick_device, pick_dtype, resolve_backend
 from livestyle.engines.frames import infer_shape
 from livestyle.engines.mix import Blender, Mix, crossfade, dominant, normalized
-from livestyle.errors import TooLargeError, device_failure, is_sticky_cuda_error
 from livestyle.model import MIN_INPUT_SIDE, TransformerNet
 from livestyle.weights import StyleInfo
 

@@ -12,7 +12,6 @@ sharing the network's convolutions (livestyle.model.style_views).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -27,7 +26,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
-from livestyle.errors import OutputError, WeightsError
+from livestyle.core.errors import WeightsError
+from livestyle.core.outputs import replaced_whole
 from livestyle.model import NetConfig, TransformerNet, style_views, variant_name
 
 log = logging.getLogger(__name__)
@@ -219,15 +219,9 @@ def _write_network(path: str | Path, model: TransformerNet, metadata: dict[str, 
     tensors = {
         k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
     }
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(tensors, str(tmp), metadata=metadata)
-        os.replace(tmp, path)  # never leave a half-written style where the app looks
-    except (SafetensorError, OSError) as exc:  # a full disk, a folder gone read-only
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {_short(exc)}") from exc
+    # Never a half-written style where the app looks, even after a full disk.
+    with replaced_whole(path, failures=(SafetensorError, OSError)) as temporary:
+        save_file(tensors, str(temporary), metadata=metadata)
     return path
 
 

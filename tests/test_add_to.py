@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from livestyle import cli
-from livestyle.errors import LivestyleError
+from livestyle.core.errors import LivestyleError
 from livestyle.train.data import PhotoPool, sample_photos
 from livestyle.weights import (
     PACKAGE_WEIGHTS_DIR,

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle.errors import SourceError
+from livestyle.core.errors import SourceError
 from livestyle.live.capture import CaptureThread
 from livestyle.live.slot import Frame, LatestSlot
 from livestyle.video.demo import DemoSource

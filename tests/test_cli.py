@@ -263,7 +263,7 @@ def test_stylize_refuses_a_file_as_the_folder_for_several_inputs(styles, tmp_pat
 
 def test_out_dir_for_snapshots_is_created(tmp_path):
     from livestyle.commands.live import prepare_out_dir
-    from livestyle.errors import OutputError
+    from livestyle.core.errors import OutputError
 
     prepare_out_dir(tmp_path / "captures" / "today")
     assert (tmp_path / "captures" / "today").is_dir()

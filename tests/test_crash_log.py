@@ -12,9 +12,9 @@ import pytest
 import torch
 
 import livestyle
-from livestyle import crashlog
 from livestyle.commands.live import run_headless
-from livestyle.errors import SourceError
+from livestyle.core import crashlog
+from livestyle.core.errors import SourceError
 from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource

@@ -15,6 +15,7 @@ from torch import nn
 
 from livestyle.bench.candidates import pipelined
 from livestyle.bench.precision import precision_psnr, psnr
+from livestyle.core.errors import DeviceFailure, GraphCaptureError
 from livestyle.engines import cuda as cuda_engine
 from livestyle.engines import device as engine_device
 from livestyle.engines import onnx as onnx_engine
@@ -22,7 +23,6 @@ from livestyle.engines.cuda import CudaFrameRunner, GraphCache, GraphKey
 from livestyle.engines.device import resolve_backend
 from livestyle.engines.frames import torch_threads
 from livestyle.engines.layout_norm import LayoutInstanceNorm, with_layout_norm
-from livestyle.errors import DeviceFailure, GraphCaptureError
 from livestyle.model import VARIANTS, TransformerNet
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import save_file
 
-from livestyle.errors import LivestyleError, WeightsError
+from livestyle.core.errors import LivestyleError, WeightsError
 from livestyle.model import VARIANTS, TransformerNet
 from livestyle.weights import StyleInfo, load_style, read_style_info, save_style
 

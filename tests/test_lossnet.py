@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from livestyle.errors import LivestyleError
+from livestyle.core.errors import LivestyleError
 from livestyle.train import lossnet
 
 CAT = (

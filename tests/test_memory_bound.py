@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from livestyle import memory
-from livestyle.errors import TooLargeError
+from livestyle.core.errors import TooLargeError
 from livestyle.stylizer import Stylizer
 from livestyle.video.files import read_image
 

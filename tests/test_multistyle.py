@@ -10,9 +10,9 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
+from livestyle.core.errors import LivestyleError, WeightsError
 from livestyle.engines.eager import EagerEngine
 from livestyle.engines.mix import Blender, crossfade, dominant, normalized
-from livestyle.errors import LivestyleError, WeightsError
 from livestyle.model import VARIANTS, TransformerNet, norm_parameters, style_views
 from livestyle.stylizer import Stylizer
 from livestyle.weights import load_network, load_styles, read_style_infos, scan_styles

@@ -1,5 +1,5 @@
 """Output files: never over an input, never over an existing file unless asked, and under
-their own name only when complete (livestyle.outputs), for `stylize` and the live window."""
+their own name only when complete (livestyle.core.outputs), for `stylize` and the live window."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from livestyle.cli import main
-from livestyle.errors import OutputError
+from livestyle.core.errors import OutputError
+from livestyle.core.outputs import check_output, new_file_in, publish, written_aside
 from livestyle.model import VARIANTS, TransformerNet
-from livestyle.outputs import check_output, new_file_in, publish, written_aside
 from livestyle.weights import StyleInfo, save_style
 
 from .media import video_frames, write_video

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle.errors import OutputError
+from livestyle.core.errors import OutputError
 from livestyle.live.recorder import Recorder
 from livestyle.video import writer as video_writer
 from livestyle.video.writer import TIME_BASE, OpenCVWriter, PyAVWriter, open_video_writer

@@ -13,7 +13,7 @@ import pytest
 
 from livestyle.cli import main
 from livestyle.commands.live import run_headless
-from livestyle.errors import OutputError
+from livestyle.core.errors import OutputError
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.recorder import Recorder
 from livestyle.stylizer import Stylizer

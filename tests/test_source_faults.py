@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from livestyle.cli import main
-from livestyle.errors import SourceError
+from livestyle.core.errors import SourceError
 from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
 from livestyle.video.sources import open_source

@@ -8,7 +8,7 @@ import pytest
 
 from livestyle import cli
 from livestyle.commands.train import validate
-from livestyle.errors import LivestyleError
+from livestyle.core.errors import LivestyleError
 
 
 def test_args_are_validated_before_any_work() -> None:

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle.errors import LivestyleError
+from livestyle.core.errors import LivestyleError
 from livestyle.train.data import CACHE_SCALE, PhotoPool, decode_rgb, find_photos
 
 

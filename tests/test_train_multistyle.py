@@ -15,7 +15,7 @@ import torch
 
 from livestyle import cli
 from livestyle.commands.train import validate
-from livestyle.errors import LivestyleError
+from livestyle.core.errors import LivestyleError
 from livestyle.model import NetConfig, TransformerNet
 from livestyle.train.paintings import Painting
 from livestyle.train.plan import StylePlan

@@ -19,7 +19,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from livestyle.cli import main
-from livestyle.errors import VirtualCamError
+from livestyle.core.errors import VirtualCamError
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.virtualcam import (
     LINUX_DEVICE_HINT,

@@ -3,7 +3,7 @@ import logging
 import pytest
 import torch
 
-from livestyle.errors import WeightsError
+from livestyle.core.errors import WeightsError
 from livestyle.model import VARIANTS, TransformerNet
 from livestyle.weights import (
     StyleInfo,

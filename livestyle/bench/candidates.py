@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from livestyle.bench.timing import Candidate, Step
+from livestyle.core.precision import dtype_of
 from livestyle.engines.onnx import (
     OnnxNet,
     default_threads,
@@ -53,7 +54,6 @@ GPU_METHODS = (
     "frame path uint8 -> uint8 (graph, copy streams), 2 in flight",
     "frame path, 1 in flight, style swap every frame",
 )
-PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 def random_net(config: NetConfig, seed: int = 0) -> TransformerNet:
@@ -100,7 +100,7 @@ def cpu_candidates(
     cpu = torch.device("cpu")
     found = [baseline(net, height, width, cpu)]
     for name in precisions:
-        dtype = PRECISIONS[name]
+        dtype = dtype_of(name)
         x = example_input(height, width, cpu, dtype, True)
         step = eager_step(converted(net, cpu, dtype, True), x)
         found.append(Candidate("torch eager channels-last", name, step))
@@ -202,7 +202,7 @@ def cuda_candidates(
     found = [baseline(net, height, width, device)]
     layout = with_layout_norm(net)
     for name in precisions:
-        dtype = PRECISIONS[name]
+        dtype = dtype_of(name)
         nchw, last = (example_input(height, width, device, dtype, cl) for cl in (False, True))
         for method, model, x in (
             (GPU_METHODS[0], converted(net, device, dtype, False), nchw),

@@ -34,7 +34,6 @@ import torch
 from livestyle.bench.candidates import (
     PEER_METHOD,
     PEER_PACKAGE,
-    PRECISIONS,
     cpu_candidates,
     cuda_candidates,
     peer_candidates,
@@ -56,9 +55,10 @@ from livestyle.bench.timing import (
     synchronizer,
 )
 from livestyle.commands.bench import ALL_SIZES, parse_sizes
+from livestyle.core.errors import LivestyleError
+from livestyle.core.precision import dtype_of
 from livestyle.engines.device import pick_device, preferred_variant
 from livestyle.engines.frames import infer_shape
-from livestyle.errors import LivestyleError
 from livestyle.live.pipeline import Pipeline
 from livestyle.model import VARIANTS
 from livestyle.stylizer import Stylizer
@@ -235,7 +235,7 @@ def bench_psnr(args: argparse.Namespace, device: torch.device, report: Report) -
     names = ["fp16", "bf16"] if device.type == "cuda" else ["bf16"]
     for name in (n for n in names if n in args.precisions or device.type == "cpu"):
         for layout_norm in (False, True):
-            scores = precision_psnr(net, photos, device, PRECISIONS[name], layout_norm)
+            scores = precision_psnr(net, photos, device, dtype_of(name), layout_norm)
             norm = "layout norm, float32 statistics" if layout_norm else f"torch norm in {name}"
             row = PsnrRow(name, norm, len(photos), min(scores), statistics.mean(scores))
             report.psnr.append(row)

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from livestyle.core.precision import PRECISIONS
 from livestyle.model import VARIANTS
 
 if TYPE_CHECKING:
@@ -14,7 +15,6 @@ if TYPE_CHECKING:
 
 
 ALL_SIZES = "640x480,1280x720,1920x1080"
-PRECISIONS = ("fp32", "fp16", "bf16")
 
 
 def parse_size(text: str) -> tuple[int, int]:

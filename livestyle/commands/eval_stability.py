@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from livestyle.commands.options import add_style_options, load_stylizer
-from livestyle.errors import LivestyleError, SourceError
+from livestyle.core.errors import LivestyleError, SourceError
 from livestyle.stability import measure_flicker, read_clip
 from livestyle.steady import Steadier
 

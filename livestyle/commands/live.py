@@ -17,11 +17,11 @@ from livestyle.commands.options import (
     pixel_size,
     positive_int,
 )
-from livestyle.crashlog import error_line
-from livestyle.errors import OutputError, SourceError, error_text
+from livestyle.core.crashlog import error_line
+from livestyle.core.errors import OutputError, SourceError, error_text
+from livestyle.core.signals import install_stop_handlers, restore_handlers
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.recorder import check_video_target
-from livestyle.live.signals import install_stop_handlers, restore_handlers
 from livestyle.model import MIN_INPUT_SIDE
 from livestyle.presets import (
     Presets,

@@ -7,8 +7,8 @@ import logging
 import math
 from pathlib import Path
 
+from livestyle.core.errors import LivestyleError
 from livestyle.engines.device import pick_device, preferred_variant
-from livestyle.errors import LivestyleError
 from livestyle.model import MIN_INPUT_SIDE, VARIANTS
 from livestyle.stylizer import Stylizer
 from livestyle.weights import (

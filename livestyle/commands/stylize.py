@@ -6,7 +6,7 @@ sound copied in (see livestyle.video.writer: mp4v without sound where PyAV canno
 Nothing is lost or replaced by mistake: an output that is one of the inputs (the same path,
 a hard link, a symlink) is refused, an existing output is kept unless --overwrite, and each
 output is written under a partial name beside it and takes its own name only when complete
-(livestyle.outputs). A video interrupted (Ctrl-C, SIGTERM) or cut short by a failed write
+(livestyle.core.outputs). A video interrupted (Ctrl-C, SIGTERM) or cut short by a failed write
 keeps its frames in the partial file, and the message says where and how many.
 """
 
@@ -22,9 +22,9 @@ import cv2
 from tqdm import tqdm
 
 from livestyle.commands.options import add_style_options, load_stylizer
-from livestyle.errors import LivestyleError, OutputError, SourceError
-from livestyle.live.signals import stop_signals_interrupt
-from livestyle.outputs import check_output, check_writable, written_aside
+from livestyle.core.errors import LivestyleError, OutputError, SourceError
+from livestyle.core.outputs import check_output, check_writable, written_aside
+from livestyle.core.signals import stop_signals_interrupt
 from livestyle.steady import Steadier
 from livestyle.stylizer import Stylizer
 from livestyle.video.files import (

@@ -11,7 +11,7 @@ import math
 import os
 from pathlib import Path
 
-from livestyle.errors import LivestyleError, WeightsError
+from livestyle.core.errors import LivestyleError, WeightsError
 from livestyle.model import VARIANTS
 from livestyle.train.loop import AMP_CHOICES, style_file, train
 from livestyle.train.lossnet import LOSS_NETWORKS

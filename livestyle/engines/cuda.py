@@ -43,10 +43,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from livestyle.core.errors import GraphCaptureError, device_failure, is_sticky_cuda_error
 from livestyle.engines.eager import EagerEngine
 from livestyle.engines.frames import stylize_frame
 from livestyle.engines.mix import Mix, as_mix, blend, dominant
-from livestyle.errors import GraphCaptureError, device_failure, is_sticky_cuda_error
 from livestyle.model import NetConfig, norm_parameters
 
 log = logging.getLogger(__name__)

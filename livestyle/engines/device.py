@@ -6,8 +6,9 @@ import logging
 
 import torch
 
+from livestyle.core.errors import LivestyleError
+from livestyle.core.precision import dtype_of
 from livestyle.engines.onnx import INSTALL_HINT, onnxruntime_available
-from livestyle.errors import LivestyleError
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,7 @@ def pick_dtype(device: torch.device, precision: str = "auto") -> torch.dtype:
     """Half precision on CUDA, float32 elsewhere, unless the user says otherwise."""
     if precision == "auto":
         return torch.float16 if device.type == "cuda" else torch.float32
-    return {
-        "fp16": torch.float16,
-        "half": torch.float16,
-        "fp32": torch.float32,
-        "float32": torch.float32,
-        "bf16": torch.bfloat16,
-    }[precision]
+    return dtype_of(precision)
 
 
 def preferred_variant(device: torch.device, requested: str = "auto") -> str:

@@ -35,6 +35,7 @@ from pathlib import Path
 import torch
 
 import livestyle
+from livestyle.core.outputs import WholeFile
 from livestyle.engines.device import preferred_variant
 from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
@@ -333,18 +334,16 @@ class AddJob:
         names = [info.name for info in read_style_infos(self.out)]  # reads back, or raises
         if self.request.name not in names:
             raise WeightsError(f"{self.out.name} lacks the style {self.request.name}")
-        dest = self.request.dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        hidden = dest.with_name(f".{dest.name}.partial")  # not a .safetensors: never scanned
-        shutil.copyfile(self.out, hidden)
-        with self._lock:
-            try:
+        whole = WholeFile(self.request.dest)  # a hidden name: never scanned as a style
+        try:
+            shutil.copyfile(self.out, whole.temporary)
+            with self._lock:
                 if self.state != "running":
                     return
-                os.replace(hidden, dest)
+                whole.commit()
                 self.state = "installing"
-            finally:
-                hidden.unlink(missing_ok=True)  # there only when it was not renamed
+        finally:
+            whole.discard()  # nothing left once committed
 
     def _finish(self) -> None:
         try:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from livestyle.crashlog import keep_traceback
+from livestyle.core.crashlog import keep_traceback
 from livestyle.live.slot import Frame, LatestSlot
 from livestyle.video.sources import FrameSource
 

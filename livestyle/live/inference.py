@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from livestyle.crashlog import keep_traceback
+from livestyle.core.crashlog import keep_traceback
 from livestyle.live.slot import Frame, LatestSlot
 from livestyle.live.thumbnails import Thumbnail, ThumbnailRound
 from livestyle.steady import Steadier

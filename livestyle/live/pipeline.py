@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from livestyle.core.outputs import new_file_in
 from livestyle.live.capture import CaptureThread
 from livestyle.live.inference import InferenceThread, Stats, StylizedFrame
 from livestyle.live.recorder import (
@@ -30,7 +31,6 @@ from livestyle.live.recorder import (
 from livestyle.live.slot import Frame, LatestSlot
 from livestyle.live.thumbnails import Thumbnail
 from livestyle.live.virtualcam import CameraFactory, VirtualCamSink, open_virtual_camera
-from livestyle.outputs import new_file_in
 from livestyle.stylizer import Stylizer
 from livestyle.video.sources import FrameSource
 

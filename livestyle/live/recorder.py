@@ -22,9 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livestyle.crashlog import keep_traceback
-from livestyle.errors import LivestyleError, OutputError, failure_reason
-from livestyle.outputs import check_output, check_writable
+from livestyle.core.crashlog import keep_traceback
+from livestyle.core.errors import LivestyleError, OutputError, failure_reason
+from livestyle.core.outputs import check_output, check_writable
 from livestyle.video.files import WRITABLE_VIDEO_SUFFIXES
 from livestyle.video.output import Saved, VideoOutput
 from livestyle.video.writer import OpenCVWriter, VideoWriter, WriterFactory, open_video_writer

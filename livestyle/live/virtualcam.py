@@ -23,8 +23,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from livestyle.crashlog import keep_traceback
-from livestyle.errors import LivestyleError, VirtualCamError, error_text
+from livestyle.core.crashlog import keep_traceback
+from livestyle.core.errors import LivestyleError, VirtualCamError, error_text
 from livestyle.live.slot import LatestSlot
 
 log = logging.getLogger(__name__)

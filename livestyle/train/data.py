@@ -6,8 +6,6 @@ Everything here is RGB: OpenCV decodes BGR, and `decode_rgb` is the one place th
 
 from __future__ import annotations
 
-import contextlib
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +14,8 @@ import cv2
 import numpy as np
 import torch
 
-from livestyle.errors import LivestyleError, OutputError
+from livestyle.core.errors import LivestyleError
+from livestyle.core.outputs import replaced_whole
 from livestyle.video.files import IMAGE_SUFFIXES, decode_image, find_images
 
 # Photos are decoded once and kept with their short side at most this many times --size:
@@ -187,16 +186,9 @@ def write_preview_grid(
 
 
 def _write_jpeg(path: Path, rgb: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     ok, data = cv2.imencode(path.suffix, rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
     if not ok:
         raise LivestyleError(f"{path}: cannot encode image")
     # Written aside and renamed: a viewer watching the run folder never sees half a file.
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        data.tofile(str(tmp))
-        os.replace(tmp, path)
-    except OSError as exc:  # a full disk
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    with replaced_whole(path) as temporary:
+        data.tofile(str(temporary))

@@ -16,7 +16,6 @@ command line in livestyle.commands.train.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import logging
 import math
@@ -35,9 +34,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from livestyle.core.errors import LivestyleError, OutputError, failure_reason
+from livestyle.core.outputs import replaced_whole
+from livestyle.core.precision import dtype_of
+from livestyle.core.signals import install_stop_handlers, restore_handlers
 from livestyle.engines.device import pick_device
-from livestyle.errors import LivestyleError, OutputError, failure_reason
-from livestyle.live.signals import install_stop_handlers, restore_handlers
 from livestyle.model import VARIANTS, TransformerNet, norm_parameters
 from livestyle.train.data import (
     PhotoPool,
@@ -133,7 +134,7 @@ def amp_dtype(choice: str, device: torch.device) -> torch.dtype | None:
         return None
     if choice == "auto":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return {"fp16": torch.float16, "bf16": torch.bfloat16}[choice]
+    return dtype_of(choice)
 
 
 # ----------------------------------------------------------------------------- random state
@@ -471,16 +472,10 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
 
 
 def save_checkpoint(path: Path, ckpt: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(ckpt, tmp)
-        os.replace(tmp, path)  # a crash mid-write must not destroy the previous checkpoint
-    # torch.save says a full disk with a RuntimeError ("PytorchStreamWriter failed writing").
-    except (OSError, RuntimeError) as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {failure_reason(exc)}") from exc
+    # A crash mid-write must not destroy the previous checkpoint. torch.save says a full
+    # disk with a RuntimeError ("PytorchStreamWriter failed writing").
+    with replaced_whole(path, failures=(OSError, RuntimeError)) as temporary:
+        torch.save(ckpt, temporary)
 
 
 # ----------------------------------------------------------------------------- output files

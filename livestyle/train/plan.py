@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from livestyle.errors import LivestyleError
+from livestyle.core.errors import LivestyleError
 from livestyle.model import VARIANTS, ConvLayer, TransformerNet, norm_parameters, variant_name
 from livestyle.train.paintings import Painting
 from livestyle.weights import StyleInfo, lineage_of, load_network, read_training

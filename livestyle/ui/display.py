@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 
-from livestyle.errors import LivestyleError
+from livestyle.core.errors import LivestyleError
 
 # Qt 6.5+ loads its X11 (xcb) plugin only with this library; Debian/Ubuntu package name.
 XCB_CURSOR_LIBRARY = "xcb-cursor"

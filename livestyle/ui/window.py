@@ -36,13 +36,13 @@ from PyQt6.QtGui import (
 )
 from PyQt6.QtWidgets import QApplication, QWidget
 
-from livestyle.crashlog import error_line
-from livestyle.errors import LivestyleError, error_text
+from livestyle.core.crashlog import error_line
+from livestyle.core.errors import LivestyleError, error_text
+from livestyle.core.outputs import new_file_in, written_aside
+from livestyle.core.signals import install_stop_handlers, restore_handlers
 from livestyle.live.add_style import StyleAdder
 from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
-from livestyle.live.signals import install_stop_handlers, restore_handlers
-from livestyle.outputs import new_file_in, written_aside
 from livestyle.ui.frames import ShownFrame, ViewMode, draw_frame, view_pixels
 from livestyle.ui.keys import STRENGTH_STEP, bindings_by_key, help_rows
 from livestyle.ui.overlay import (

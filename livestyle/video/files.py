@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from livestyle import memory
-from livestyle.errors import OutputError, SourceError, TooLargeError
+from livestyle.core.errors import OutputError, SourceError, TooLargeError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv"}

@@ -1,6 +1,6 @@
 """A video file in the making, written so that nothing recorded is lost.
 
-Frames go to a partial file beside the target (livestyle.outputs: `me.partial.mp4` for
+Frames go to a partial file beside the target (livestyle.core.outputs: `me.partial.mp4` for
 `me.mp4`), which the OS is told to put on the disk every second (fsync): a crash or a power
 cut leaves it playable up to its last second or two (the writer makes fragmented MP4). A
 clean finish copies it into an ordinary MP4 with its index first and gives it the target's
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from livestyle.errors import OutputError, failure_reason
-from livestyle.outputs import FileLock, fcntl, fsync_file, partial_path, publish, try_lock
+from livestyle.core.errors import OutputError, failure_reason
+from livestyle.core.outputs import FileLock, fcntl, fsync_file, partial_path, publish, try_lock
 from livestyle.video.files import check_free_space
 from livestyle.video.mp4 import (
     MOV_SUFFIXES,

@@ -9,7 +9,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from livestyle.errors import SourceError
+from livestyle.core.errors import SourceError
 from livestyle.video.demo import DEFAULT_FPS, DEMO, DemoSource
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from livestyle.errors import OutputError
+from livestyle.core.errors import OutputError
 from livestyle.video.mp4 import MOV_SUFFIXES
 
 log = logging.getLogger(__name__)

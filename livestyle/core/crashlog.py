@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 
 from livestyle import __version__
-from livestyle.errors import LivestyleError
+from livestyle.core.errors import LivestyleError
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from livestyle.errors import OutputError
+from livestyle.core.errors import OutputError, failure_reason
 
 try:
     import fcntl
@@ -212,3 +212,48 @@ def written_aside(target: Path, overwrite: bool = False) -> Iterator[Aside]:
         aside.discard()
         raise
     aside.publish()
+
+
+class WholeFile:
+    """A file that replaces `target` whole (a style, a checkpoint, the settings): written
+    under a hidden name beside it (`.NAME.PID.partial`, which no style scan or viewer picks
+    up), then fsynced and renamed over it, so a crash or a power cut leaves the old file or
+    the new one, never half of either. See `replaced_whole` for the usual form."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = Path(target)
+        self.temporary = self.target.with_name(f".{self.target.name}.{os.getpid()}{PARTIAL}")
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+
+    def commit(self) -> Path:
+        fsync_file(self.temporary)
+        os.replace(self.temporary, self.target)
+        fsync_folder(folder_of(self.target))
+        return self.target
+
+    def discard(self) -> None:
+        """Remove what was written; nothing after `commit`."""
+        with contextlib.suppress(OSError):
+            self.temporary.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def replaced_whole(
+    target: Path, failures: tuple[type[BaseException], ...] = (OSError,)
+) -> Iterator[Path]:
+    """Yield the temporary path to write `target` under; it replaces `target` when the block
+    ends without an error. A write failing with one of `failures` (a full disk) becomes one
+    OutputError line; anything else is re-raised. Either way nothing is left behind."""
+    try:
+        whole = WholeFile(target)
+    except OSError as exc:  # the folder cannot be made
+        raise OutputError(f"cannot write {target}: {failure_reason(exc)}") from exc
+    try:
+        yield whole.temporary
+        whole.commit()
+    except failures as exc:
+        whole.discard()
+        raise OutputError(f"cannot write {target}: {failure_reason(exc)}") from exc
+    except BaseException:
+        whole.discard()
+        raise

@@ -1,0 +1,1 @@
+"""What every layer uses: errors, the crash log, stop signals, files written whole."""
