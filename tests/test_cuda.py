@@ -1,7 +1,7 @@
 """The GPU path on a real GPU: precision, graphs against eager, swaps, out of memory, the live
 pipeline with recording, training under autocast.
 
-Marked `cuda` and skipped without CUDA; `benchmarks/gpu_session.py` runs them on a lent GPU
+Marked `cuda` and skipped without CUDA; `benchmarks/gpu/gpu_session.py` runs them on a lent GPU
 (`pytest -m cuda tests/test_cuda.py`). Everything around the GPU is tested on the CPU in
 test_fast_paths.py, test_faults.py and test_train.py.
 """
@@ -21,12 +21,12 @@ import pytest
 import torch
 
 from livestyle.bench.precision import load_photos, psnr
-from livestyle.engines.frames import infer_shape
+from livestyle.discovery import default_style_dirs, load_styles, scan_styles
 from livestyle.live.pipeline import Pipeline
 from livestyle.model import VARIANTS, TransformerNet
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
-from livestyle.weights import StyleInfo, default_style_dirs, load_styles, scan_styles
+from livestyle.weights import StyleInfo
 
 # LIVESTYLE_CUDA_DRY_RUN=1 runs these on the CPU in bfloat16 at small sizes (gpu_session.py
 # --dry-run, in CI): the code paths are proven there, the thresholds only mean something on
@@ -140,7 +140,7 @@ def test_a_real_out_of_memory_is_survived_at_a_smaller_size() -> None:
         torch.cuda.set_per_process_memory_fraction(1.0)
     assert pipeline.error is None, pipeline.error
     assert len(shown) >= 10
-    net_h, _ = infer_shape(1080, 1920, stylizer.infer_size, stylizer.infer_scale)
+    net_h, _ = stylizer.network_shape(1080, 1920)
     assert net_h < 1080 and "out of GPU memory" in pipeline.status
 
 
@@ -191,7 +191,7 @@ def summary_counts(summary: str) -> dict[str, int]:
 
 def test_training_under_half_precision_autocast_trains(tmp_path: Path) -> None:
     from livestyle import cli
-    from livestyle.commands.train import DEFAULTS, validate
+    from livestyle.commands.train import DEFAULTS, config_from_args
     from livestyle.train.loop import train
     from livestyle.weights import load_style
 
@@ -204,8 +204,7 @@ def test_training_under_half_precision_autocast_trains(tmp_path: Path) -> None:
     argv += ["--amp", HALF, "--device", GPU.type, "--out-dir", str(tmp_path / "styles")]
     argv += ["--run-dir", str(tmp_path / "run"), "--preview-every", "0"]
     args = cli.build_parser().parse_args(argv)
-    validate(args)  # as the command does: it also resolves the paintings
-    result = train(args)
+    result = train(config_from_args(args))  # as the command does: it resolves the paintings
     totals = [step.losses["total"] for step in result.history]
     assert all(np.isfinite(totals)) and np.mean(totals[-2:]) < 0.9 * totals[0], totals
     torch.manual_seed(DEFAULTS["seed"])

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from livestyle.core.errors import LivestyleError
 from livestyle.train import lossnet
+from livestyle.train.efficientnet import SameConv2d
 
 CAT = (
     Path(__file__).resolve().parents[2]
@@ -66,7 +67,7 @@ def test_folded_batchnorm_gives_the_same_features(effnet: lossnet.EfficientNetLi
 
 @pytest.mark.parametrize("size", [15, 16, 17])
 def test_same_padding_halves_like_tensorflow(size: int) -> None:
-    conv = lossnet.SameConv2d(1, 1, 3, stride=2)
+    conv = SameConv2d(1, 1, 3, stride=2)
     assert conv(torch.zeros(1, 1, size, size)).shape[-1] == -(-size // 2)
 
 

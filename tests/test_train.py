@@ -4,10 +4,10 @@ The images, losses and options on their own: test_train_data, _losses and _comma
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -16,11 +16,15 @@ import pytest
 import torch
 
 from livestyle import cli
-from livestyle.commands.train import DEFAULTS, validate
+from livestyle.commands.train import DEFAULTS, config_from_args
+from livestyle.discovery import scan_styles
 from livestyle.model import VARIANTS, NetConfig, TransformerNet
-from livestyle.train.loop import TrainResult, read_checkpoint, style_path, train
+from livestyle.train.checkpoints import read_checkpoint
+from livestyle.train.config import Outputs, TrainConfig
+from livestyle.train.loop import TrainResult, train
+from livestyle.train.naming import style_path
 from livestyle.train.paintings import Painting
-from livestyle.weights import load_style, scan_styles
+from livestyle.weights import load_style
 from tests.test_lossnet import _vgg_state
 from tests.test_train_data import write_photo
 
@@ -89,9 +93,7 @@ def _argv(tmp_path: Path, data: Path, painting: Path, *extra: str) -> list[str]:
 
 def _train(argv: list[str]) -> TrainResult:
     """What `livestyle train` does, with the result to look at."""
-    args = cli.build_parser().parse_args(argv)
-    validate(args)
-    return train(args)
+    return train(config_from_args(cli.build_parser().parse_args(argv)))
 
 
 def _totals(result: TrainResult) -> list[float]:
@@ -149,16 +151,15 @@ def test_resume_continues_exactly(tmp_path, data, painting) -> None:
 
 
 def test_a_resumed_run_takes_its_own_learning_rate(tmp_path, data, painting) -> None:
-    from livestyle.commands.train import validate
-    from livestyle.train.loop import Dist, Trainer, read_checkpoint
+    from livestyle.train.distributed import Dist
+    from livestyle.train.trainer import Trainer
 
     _train(_argv(tmp_path, data, painting, "--steps", "2", "--checkpoint-every", "2"))
     checkpoint = tmp_path / "run" / "checkpoint.pt"
     args = cli.build_parser().parse_args(
         _argv(tmp_path, data, painting, "--steps", "4", "--lr", "1e-4", "--resume", str(checkpoint))
     )
-    validate(args)
-    trainer = Trainer(args, Dist(), torch.device("cpu"))
+    trainer = Trainer(config_from_args(args), Dist(), torch.device("cpu"))
     trainer.restore(read_checkpoint(checkpoint))
     assert [g["lr"] for g in trainer.optimizer.param_groups] == [1e-4]
     assert trainer.optimizer.state  # Adam's moments did come back
@@ -304,30 +305,28 @@ def test_max_minutes_stops_early_with_a_style_and_a_checkpoint(tmp_path, data, p
 
 
 def test_style_file_names_follow_the_shipped_scheme(caplog) -> None:
-    args = argparse.Namespace(
-        out=None,
-        out_dir="/x",
-        paintings=[Painting(Path("p.jpg"), "bad/name")],
-        add_to=None,
-        network_name=None,
+    config = TrainConfig(
+        paintings=(Painting(Path("p.jpg"), "bad/name"),),
         variant="standard",
+        outputs=Outputs(out_dir="/x"),
     )
-    assert style_path(args) == Path("/x/bad_name.standard.safetensors")
+    assert style_path(config) == Path("/x/bad_name.standard.safetensors")
     assert "bad/name" in caplog.text and "bad_name.standard.safetensors" in caplog.text
     caplog.clear()
     # A name that is already a file name: no message.
-    args.paintings = [Painting(Path("p.jpg"), "starry_night")]
-    assert style_path(args) == Path("/x/starry_night.standard.safetensors")
+    starry = Painting(Path("p.jpg"), "starry_night")
+    config = replace(config, paintings=(starry,))
+    assert style_path(config) == Path("/x/starry_night.standard.safetensors")
     assert caplog.text == ""
     # Several paintings: the network's name, "styles" unless named.
-    args.paintings.append(Painting(Path("q.jpg"), "wave"))
-    assert style_path(args) == Path("/x/styles.standard.safetensors")
-    args.network_name = "mine"
-    assert style_path(args) == Path("/x/mine.standard.safetensors")
+    config = replace(config, paintings=(starry, Painting(Path("q.jpg"), "wave")))
+    assert style_path(config) == Path("/x/styles.standard.safetensors")
+    config = replace(config, network_name="mine")
+    assert style_path(config) == Path("/x/mine.standard.safetensors")
 
 
 def test_a_resumed_run_with_another_loss_term_keeps_the_csv_columns_straight(tmp_path) -> None:
-    from livestyle.train.loop import LossLog
+    from livestyle.train.csvlog import LossLog
 
     path = tmp_path / "losses.csv"
     log = LossLog(path, append=False)

@@ -2,34 +2,59 @@
 
 from __future__ import annotations
 
-import argparse
+import re
+from pathlib import Path
 
 import pytest
 
 from livestyle import cli
-from livestyle.commands.train import validate
+from livestyle.commands.train import DEFAULTS, config_from_args
 from livestyle.core.errors import LivestyleError
+from livestyle.train.config import LossWeights, Outputs, TrainConfig
+from livestyle.train.lossnet import LOSS_NETWORKS, load_loss_network
+from livestyle.train.paintings import Painting
 
 
-def test_args_are_validated_before_any_work() -> None:
-    args = argparse.Namespace(
-        steps=1,
-        size=32,
-        batch=1,
-        preview_every=0,
-        checkpoint_every=0,
-        threads=0,
-        style_size=None,
-        lr=-1.0,
-        content_weight=1.0,
-        style_weight=1.0,
-        tv_weight=0.0,
-        temporal_weight=0.0,
-        max_minutes=0.0,
-        name="x",
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"lr": -1.0}, "--lr must be a positive number, not -1.0"),
+        ({"steps": 0}, "--steps must be a positive number, not 0"),
+        ({"max_minutes": float("inf")}, "--max-minutes must be >= 0, not inf"),
+        ({"outputs": Outputs(checkpoint_every=-1)}, "--checkpoint-every must be >= 0"),
+        ({"weights": LossWeights(tv=-1.0)}, "--tv-weight must be >= 0, not -1.0"),
+        # Two impossible numbers: the one the command line has always named first.
+        ({"lr": -1.0, "batch": 0}, "--batch must be a positive number, not 0"),
+    ],
+)
+def test_a_config_refuses_impossible_numbers(fields, message) -> None:
+    with pytest.raises(LivestyleError, match=f"^{re.escape(message)}$"):
+        TrainConfig(**fields)
+
+
+def test_the_options_defaults_are_the_configs(tmp_path) -> None:
+    """A config built from only the options a run must give is the default TrainConfig: one
+    recipe, whether a run comes from the command line or a test."""
+    painting = str(tmp_path / "p.png")
+    argv = ["train", "--style-image", painting, "--data", "photos", "--out-dir", "styles"]
+    config = config_from_args(cli.build_parser().parse_args(argv))
+    expected = TrainConfig(
+        paintings=(Painting(Path(painting), "p"),), data="photos", outputs=Outputs(out_dir="styles")
     )
-    with pytest.raises(LivestyleError, match="--lr"):
-        validate(args)
+    assert config == expected
+    assert DEFAULTS["style_weight"] == expected.weights.style == 3.0
+
+
+def test_the_loss_networks_are_the_registrys() -> None:
+    parser = cli.build_parser()
+    train_parser = parser._subparsers._group_actions[0].choices["train"]
+    [action] = [a for a in train_parser._actions if "--loss-net" in a.option_strings]
+    assert tuple(action.choices) == LOSS_NETWORKS == ("efficientnet-lite0", "vgg16")
+    assert action.default == TrainConfig().loss_net
+    with pytest.raises(LivestyleError) as caught:
+        load_loss_network("resnet")
+    message = "unknown loss network 'resnet'; choose one of efficientnet-lite0, vgg16"
+    assert str(caught.value) == message
 
 
 def test_train_help_shows_defaults_and_explains_every_option() -> None:

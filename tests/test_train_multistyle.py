@@ -14,11 +14,14 @@ import pytest
 import torch
 
 from livestyle import cli
-from livestyle.commands.train import validate
+from livestyle.commands.train import config_from_args
 from livestyle.core.errors import LivestyleError
-from livestyle.model import NetConfig, TransformerNet
+from livestyle.model import NetConfig, TransformerNet, norm_parameters
+from livestyle.train.config import TrainConfig
+from livestyle.train.distributed import Dist
 from livestyle.train.paintings import Painting
-from livestyle.train.plan import StylePlan
+from livestyle.train.plan import StylePlan, TrainedRows
+from livestyle.train.trainer import Trainer
 from livestyle.weights import (
     StyleInfo,
     file_digest,
@@ -30,6 +33,15 @@ from livestyle.weights import (
 from tests.test_train import _argv, _train, data, one_thread, painting  # noqa: F401
 
 SMALL = ["--steps", "4", "--size", "32", "--batch", "2"]
+
+
+def _config(argv: list[str]) -> TrainConfig:
+    """What `livestyle train` makes of these options."""
+    return config_from_args(cli.build_parser().parse_args(argv))
+
+
+def _trainer(config: TrainConfig) -> Trainer:
+    return Trainer(config, Dist(), torch.device("cpu"), StylePlan.of(config))
 
 
 @pytest.fixture
@@ -242,7 +254,7 @@ def test_bad_manifests_are_one_line_errors(tmp_path, content, message):
         ["train", "--manifest", str(manifest), "--data", str(tmp_path)]
     )
     with pytest.raises(LivestyleError, match=message):
-        validate(args)
+        config_from_args(args)
 
 
 def test_names_must_match_the_paintings(tmp_path):
@@ -250,35 +262,47 @@ def test_names_must_match_the_paintings(tmp_path):
         ["train", "--style-image", "a.png", "b.png", "--name", "one", "--data", str(tmp_path)]
     )
     with pytest.raises(LivestyleError, match="one name per painting"):
-        validate(args)
+        config_from_args(args)
     args = cli.build_parser().parse_args(["train", "--data", str(tmp_path)])
     with pytest.raises(LivestyleError, match="--style-image"):
-        validate(args)
+        config_from_args(args)
+
+
+def test_the_trained_rows_are_the_last_and_the_others_stay_put():
+    # A retune of row 1 of four: the kept rows first, as they were, then row 1; and back.
+    order = TrainedRows.order(4, [1])
+    assert order == [0, 2, 3, 1]
+    assert [order[i] for i in TrainedRows.undo(order)] == [0, 1, 2, 3]
+    rows = TrainedRows(first=3, count=4)
+    assert list(rows.range) == [3]
+    assert set(rows.draw(np.random.default_rng(0), 20).tolist()) == {3}
+    assert rows.index(torch.tensor([3, 3])).tolist() == [0, 0]
+    net = TransformerNet(NetConfig((4, 4, 4), 1), styles=4)
+    rows.freeze_others(net)
+    net.select(torch.full((4,), 0.25))  # every row takes part: only the hook keeps rows 0-2
+    net(torch.rand(1, 3, 16, 16)).sum().backward()
+    for _, parameter in norm_parameters(net):
+        assert not parameter.grad[:3].any() and parameter.grad[3].any()
 
 
 def test_norm_rows_learn_faster_than_the_shared_body(tmp_path, data, paintings):
-    from livestyle.train.loop import NORM_LR_SCALE, Dist, Trainer
+    from livestyle.train.trainer import NORM_LR_SCALE
 
-    args = cli.build_parser().parse_args(_multi_argv(tmp_path, data, paintings))
-    validate(args)
-    trainer = Trainer(args, Dist(), torch.device("cpu"), StylePlan.from_args(args))
+    trainer = _trainer(_config(_multi_argv(tmp_path, data, paintings)))
     body, norms = trainer.optimizer.param_groups
     assert norms["lr"] == pytest.approx(NORM_LR_SCALE * body["lr"])
     assert all(p.dim() == 2 and p.shape[0] == 3 for p in norms["params"])  # a row per style
-    single = cli.build_parser().parse_args(_argv(tmp_path, data, paintings.parent / "dots.png"))
-    validate(single)
+    single = _config(_argv(tmp_path, data, paintings.parent / "dots.png"))
     (group,) = Trainer(single, Dist(), torch.device("cpu")).optimizer.param_groups
     assert group["lr"] == single.lr
 
 
 def test_each_style_has_one_target_per_tap(tmp_path, data, paintings):
     from livestyle.train.data import load_style_image
-    from livestyle.train.loop import Dist, Trainer
 
-    args = cli.build_parser().parse_args(_multi_argv(tmp_path, data, paintings))
-    validate(args)
-    trainer = Trainer(args, Dist(), torch.device("cpu"), StylePlan.from_args(args))
-    trainer.set_styles([load_style_image(p.path, 32, None) for p in args.paintings])
+    config = _config(_multi_argv(tmp_path, data, paintings))
+    trainer = _trainer(config)
+    trainer.set_styles([load_style_image(p.path, 32, None) for p in config.paintings])
     for name, target in trainer.targets.items():
         channels = target.shape[-1]
         assert target.shape == (3, channels, channels), name
@@ -287,24 +311,18 @@ def test_each_style_has_one_target_per_tap(tmp_path, data, paintings):
 
 def test_the_color_term_uses_each_samples_own_painting(tmp_path, data, paintings):
     from livestyle.train.data import load_style_image
-    from livestyle.train.loop import Dist, Trainer
     from livestyle.train.losses import color_stats
 
-    args = cli.build_parser().parse_args(
-        _multi_argv(tmp_path, data, paintings, "--color-weight", "2")
-    )
-    validate(args)
-    trainer = Trainer(args, Dist(), torch.device("cpu"), StylePlan.from_args(args))
-    images = [load_style_image(p.path, 32, None) for p in args.paintings]
+    config = _config(_multi_argv(tmp_path, data, paintings, "--color-weight", "2"))
+    trainer = _trainer(config)
+    images = [load_style_image(p.path, 32, None) for p in config.paintings]
     trainer.set_styles(images)
     mean, cov = trainer.colors
     assert mean.shape == (3, 3) and cov.shape == (3, 3, 3)
     torch.testing.assert_close(mean[1], color_stats(images[1])[0][0])
     parts = trainer.losses(torch.rand(2, 3, 32, 32), torch.tensor([0, 2]))
     assert float(parts["color"]) > 0
-    without = cli.build_parser().parse_args(_multi_argv(tmp_path, data, paintings))
-    validate(without)
-    plain = Trainer(without, Dist(), torch.device("cpu"), StylePlan.from_args(without))
+    plain = _trainer(_config(_multi_argv(tmp_path, data, paintings)))
     plain.set_styles(images)
     assert "color" not in plain.losses(torch.rand(2, 3, 32, 32), torch.tensor([0, 2]))
 
@@ -313,11 +331,7 @@ def test_each_style_has_its_own_temporal_weight(tmp_path, data, paintings):
     """waves asks for temporal weight 20 in the manifest, four times the run's 5: its samples'
     temporal term is four times that of the same photos under dots (a fresh network, whose
     style rows all start alike, gives both the same pictures)."""
-    from livestyle.train.loop import Dist, Trainer
-
-    args = cli.build_parser().parse_args(_multi_argv(tmp_path, data, paintings))
-    validate(args)
-    trainer = Trainer(args, Dist(), torch.device("cpu"), StylePlan.from_args(args))
+    trainer = _trainer(_config(_multi_argv(tmp_path, data, paintings)))
     trainer.set_styles([torch.rand(1, 3, 32, 32) for _ in range(3)])
     x = torch.rand(2, 3, 32, 32)
 
@@ -353,7 +367,7 @@ def test_a_teacher_without_the_runs_styles_is_refused(tmp_path, data, paintings)
         _multi_argv(tmp_path / "student", data, paintings, "--teacher", str(other))
     )
     with pytest.raises(LivestyleError, match="has no style .waves."):
-        validate(args)
+        config_from_args(args)
     args.teacher = str(tmp_path / "nothing.safetensors")
     with pytest.raises(LivestyleError, match="no such file"):
-        validate(args)
+        config_from_args(args)

@@ -15,7 +15,7 @@ import pytest
 from safetensors import SafetensorError
 
 from livestyle import cli
-from livestyle.train.loop import Trainer
+from livestyle.train.trainer import Trainer
 from tests.media import write_network, write_styles
 from tests.test_train import _argv, data, one_thread, painting  # noqa: F401
 
@@ -120,11 +120,11 @@ def _fill_disk(monkeypatch, what: str) -> None:
             Path(path).write_bytes(b"half")
             raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704")
 
-        monkeypatch.setattr("livestyle.train.loop.torch.save", save)
+        monkeypatch.setattr("livestyle.train.checkpoints.torch.save", save)
     elif what == "preview":
         monkeypatch.setattr("livestyle.train.data.cv2.imencode", lambda *a, **k: (True, FullDisk()))
     else:
-        monkeypatch.setattr("livestyle.train.loop.csv.writer", lambda file: FullDiskCsv())
+        monkeypatch.setattr("livestyle.train.csvlog.csv.writer", lambda file: FullDiskCsv())
 
 
 @pytest.mark.parametrize("what", ["style", "checkpoint", "preview", "losses"])
@@ -151,7 +151,7 @@ def installed(tmp_path, monkeypatch) -> tuple[Path, Path]:
     user = write_styles(home / "livestyle" / "styles", names=("mine",))
     monkeypatch.setenv("LIVESTYLE_STYLES_DIR", str(shipped))
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
-    monkeypatch.setattr("livestyle.weights.PACKAGE_WEIGHTS_DIR", tmp_path / "no-package")
+    monkeypatch.setattr("livestyle.discovery.PACKAGE_WEIGHTS_DIR", tmp_path / "no-package")
     return shipped, user
 
 

@@ -1,50 +1,44 @@
 """`livestyle train`: train a new style from a painting and a folder of photos.
 
-The options, their defaults (the tuned recipe) and their checks; the training itself is
-livestyle.train.loop.train.
+The options and their checks, and `config_from_args`, which makes them the run's TrainConfig
+(whose defaults are the tuned recipe); the training itself is livestyle.train.loop.train.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
+from collections.abc import Mapping
+from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
 from livestyle.core.errors import LivestyleError, WeightsError
-from livestyle.model import VARIANTS
-from livestyle.train.loop import AMP_CHOICES, style_file, train
-from livestyle.train.lossnet import LOSS_NETWORKS
-from livestyle.train.paintings import check_paintings, paintings_from_args
-from livestyle.weights import (
-    SUFFIX,
+from livestyle.discovery import (
     default_style_dirs,
-    file_digest,
     find_installed,
     installed_networks,
-    lineage_of,
-    read_style_infos,
     user_styles_dir,
 )
+from livestyle.model import VARIANTS
+from livestyle.train.config import AMP_CHOICES, LossWeights, Outputs, TrainConfig
+from livestyle.train.loop import train
+from livestyle.train.lossnet import LOSS_NETWORKS
+from livestyle.train.naming import style_file
+from livestyle.train.paintings import Painting, check_paintings, paintings_from_options
+from livestyle.weights import SUFFIX, file_digest, lineage_of, read_style_infos
 
-# Tuned on Starry Night with the lite variant and EfficientNet-Lite0: style weight 10 wiped
-# out faces by step 100; 3 keeps them while the palette and strokes carry. lr 1e-3
-# (Johnson's): the 8/16/32 lite network once trained faster at 3e-3, but the 16/32/64 one
-# paints saturated green blobs there within 300 steps (Starry Night, benchmarks/RESULTS.md).
+# The options' defaults are TrainConfig's, the tuned recipe (see livestyle.train.config).
+_RECIPE = TrainConfig()
 DEFAULTS = {
-    "steps": 1000,
-    "size": 256,
-    "batch": 4,
-    "lr": 1e-3,
-    "content_weight": 1.0,
-    "style_weight": 3.0,
-    "tv_weight": 1e-4,
-    "temporal_weight": 5.0,
-    "color_weight": 0.0,
-    "teacher_weight": 10.0,
-    "seed": 0,
-    "preview_every": 100,
-    "checkpoint_every": 200,
+    "steps": _RECIPE.steps,
+    "size": _RECIPE.size,
+    "batch": _RECIPE.batch,
+    "lr": _RECIPE.lr,
+    **{f"{term}_weight": weight for term, weight in _RECIPE.weights.by_term().items()},
+    "seed": _RECIPE.seed,
+    "preview_every": _RECIPE.outputs.preview_every,
+    "checkpoint_every": _RECIPE.outputs.checkpoint_every,
 }
 
 WEIGHT_HELP = {
@@ -227,52 +221,82 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--order", type=int, default=1000, help="position in the app's key order")
 
 
-def validate(args: argparse.Namespace) -> None:
-    """Refuse impossible options with a one-line error, before any slow work starts."""
-    for option in ("steps", "size", "batch"):
-        if getattr(args, option) <= 0:
-            raise LivestyleError(
-                f"--{option} must be a positive number, not {getattr(args, option)}"
-            )
-    if args.max_minutes < 0 or not math.isfinite(args.max_minutes):
-        raise LivestyleError(f"--max-minutes must be >= 0, not {args.max_minutes}")
-    for option in ("preview_every", "checkpoint_every", "threads", "max_photos"):
-        if getattr(args, option, 0) < 0:  # 0 where a caller's namespace lacks the option
-            raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0")
-    if args.style_size is not None and args.style_size <= 0:
-        raise LivestyleError(f"--style-size must be a positive number, not {args.style_size}")
-    if args.lr <= 0 or not math.isfinite(args.lr):
-        raise LivestyleError(f"--lr must be a positive number, not {args.lr}")
-    for option in WEIGHT_HELP:
-        if not option.endswith("_weight"):
-            continue
-        value = getattr(args, option)
-        if value < 0 or not math.isfinite(value):
-            raise LivestyleError(f"--{option.replace('_', '-')} must be >= 0, not {value}")
-    args.paintings = paintings_from_args(args)
-    check_paintings(args.paintings)
-    if getattr(args, "teacher", None):
-        check_teacher(Path(args.teacher), [p.name for p in args.paintings])
-    if args.add_to:
-        args.add_to = str(network_file(args.add_to, args.variant))
-    elif getattr(args, "retune", False):
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The run `livestyle train`'s options ask for; an impossible one is refused with a
+    one-line error, before any slow work starts (TrainConfig checks its numbers)."""
+    options = vars(args)
+    config = TrainConfig(
+        data=args.data,
+        max_photos=args.max_photos,
+        variant=args.variant,
+        add_to=args.add_to,
+        retune=args.retune,
+        network_name=args.network_name,
+        steps=args.steps,
+        size=args.size,
+        batch=args.batch,
+        lr=args.lr,
+        weights=_loss_weights(options),
+        seed=args.seed,
+        device=args.device,
+        amp=args.amp,
+        threads=args.threads,
+        max_minutes=args.max_minutes,
+        resume=args.resume,
+        loss_net=args.loss_net,
+        vgg_weights=args.vgg_weights,
+        download_vgg=args.download_vgg,
+        teacher=args.teacher,
+        style_size=args.style_size,
+        outputs=Outputs(
+            out=args.out,
+            out_dir=args.out_dir,
+            run_dir=args.run_dir,
+            preview_every=args.preview_every,
+            checkpoint_every=args.checkpoint_every,
+            preview_image=args.preview_image,
+            progress=args.progress,
+        ),
+    )
+    return with_paintings(config, paintings_from_options(options))
+
+
+def _loss_weights(options: Mapping[str, Any]) -> LossWeights:
+    # Each loss term's weight is the option TERM_weight (--content-weight, --tv-weight, ...).
+    return LossWeights(
+        **{term.name: options[f"{term.name}_weight"] for term in fields(LossWeights)}
+    )
+
+
+def with_paintings(config: TrainConfig, paintings: list[Painting]) -> TrainConfig:
+    """`config` with its paintings, checked, and --add-to resolved to its network's file."""
+    check_paintings(paintings)
+    if config.teacher:
+        check_teacher(Path(config.teacher), [p.name for p in paintings])
+    add_to = config.add_to
+    if add_to:
+        add_to = str(network_file(add_to, config.variant))
+    elif config.retune:
         raise LivestyleError("--retune trains styles of an existing network: name it with --add-to")
-    check_name_clash(args)
+    config = replace(config, paintings=tuple(paintings), add_to=add_to)
+    check_name_clash(config)
+    return config
 
 
-def check_name_clash(args: argparse.Namespace) -> None:
+def check_name_clash(config: TrainConfig) -> None:
     """A style written where the app looks must not take the name of another installed
     network's style of its variant: the app shows one style per name and would hide the
     other without a word. (The same name in the other variant is that style's twin.)"""
-    out = style_file(args)
+    out = style_file(config)
     if not any(_same_path(out.parent, folder) for folder in default_style_dirs()):
         return  # not installed: it clashes with nothing until it is
-    names = {p.name for p in args.paintings}
+    names = {p.name for p in config.paintings}
+    variant = config.variant
     for path, infos in installed_networks().items():
-        taken = [i.name for i in infos if i.name in names and i.variant == args.variant]
-        if taken and not _replaced_by(out, path, args.add_to):
+        taken = [i.name for i in infos if i.name in names and i.variant == variant]
+        if taken and not _replaced_by(out, path, config.add_to):
             raise LivestyleError(
-                f"style name {taken[0]!r} is taken: {path} has a {args.variant} style of that "
+                f"style name {taken[0]!r} is taken: {path} has a {variant} style of that "
                 "name, and the app would show only one of the two; pick another with --name (or "
                 '"name" in a --manifest)'
             )
@@ -318,7 +342,6 @@ def network_file(text: str, variant: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    validate(args)
-    result = train(args)
+    result = train(config_from_args(args))
     # Interrupted: the style and checkpoint are saved, but the run did not finish (128 + N).
     return 128 + result.interrupted if result.interrupted else 0

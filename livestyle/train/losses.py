@@ -1,6 +1,6 @@
-"""The training losses: content, style (Gram matrices of the loss network's features, as in
-shared/lossnet/NOTES.md), total variation, and the temporal term that asks the network to
-commute with small frame-to-frame motions, so live video does not flicker.
+"""The training losses: content, style (Gram matrices of the loss network's features),
+total variation, and the temporal term that asks the network to commute with small
+frame-to-frame motions, so live video does not flicker.
 
 Every loss returns a float32 scalar whose weight is an option of `livestyle train`.
 """
@@ -11,9 +11,11 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-# Largest random circular shift (px) before the loss network, per NOTES.md.
+from livestyle.train.lossnet import LossNetwork
+
+# Largest random circular shift (px) before the loss network: the loss network's grid then
+# moves from step to step, so the network cannot paint to one pixel grid.
 JITTER_PX = 8
 # Shifts averaged into the style Gram targets, so they do not depend on one pixel grid.
 STYLE_JITTERS = 4
@@ -52,7 +54,7 @@ def gram(features: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def style_targets(
-    lossnet: nn.Module, style: torch.Tensor, gen: torch.Generator
+    lossnet: LossNetwork, style: torch.Tensor, gen: torch.Generator
 ) -> dict[str, torch.Tensor]:
     """Gram matrices of the painting, averaged over a few jitter shifts."""
     totals: dict[str, torch.Tensor] = {}

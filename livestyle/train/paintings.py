@@ -11,10 +11,11 @@ paintings whose texture buries the photo at the run's --style-weight) and "tempo
 
 from __future__ import annotations
 
-import argparse
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from livestyle.core.errors import LivestyleError
 from livestyle.weights import stroke_scale
@@ -49,27 +50,27 @@ class Painting:
     stroke_scale: float = 1.0  # StyleInfo.stroke_scale
 
 
-def paintings_from_args(args: argparse.Namespace) -> list[Painting]:
-    """The run's paintings, from --manifest or from --style-image/--name and the metadata
-    options (which describe the painting of a single-style run)."""
-    if args.manifest:
-        return read_manifest(Path(args.manifest), args.paintings_dir)
-    images = [Path(p) for p in args.style_image or []]
+def paintings_from_options(options: Mapping[str, Any]) -> list[Painting]:
+    """The run's paintings, from `livestyle train`'s options by name (`vars(args)`): from
+    --manifest or from --style-image/--name and the metadata options (which describe the
+    painting of a single-style run)."""
+    if options["manifest"]:
+        return read_manifest(Path(options["manifest"]), options["paintings_dir"])
+    images = [Path(p) for p in options["style_image"] or []]
     if not images:
         raise LivestyleError("give the painting(s): --style-image PATH (or --manifest FILE)")
-    names = [n.strip() for n in args.name] if args.name else [p.stem for p in images]
+    given = options["name"]
+    names = [n.strip() for n in given] if given else [p.stem for p in images]
     if len(names) != len(images):
         raise LivestyleError(
             f"{len(images)} --style-image but {len(names)} --name: give one name per painting"
         )
+    licence, order = options["licence"], options["order"]
     if len(images) == 1:
-        return [
-            Painting(
-                images[0], names[0], args.title, args.artist, args.year, args.licence, args.order
-            )
-        ]
+        about = (options["title"], options["artist"], options["year"], licence, order)
+        return [Painting(images[0], names[0], *about)]
     return [
-        Painting(path, name, licence=args.licence, order=args.order + i)
+        Painting(path, name, licence=licence, order=order + i)
         for i, (path, name) in enumerate(zip(images, names, strict=True))
     ]
 

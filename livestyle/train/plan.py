@@ -1,19 +1,77 @@
 """Which network a run trains: a single-style network, a new multi-style network, or an
 existing network (`--add-to`) with new styles whose norm rows are all that trains, or
-(`--add-to --retune`) with some of its own styles trained again, norm rows only."""
+(`--add-to --retune`) with some of its own styles trained again, norm rows only.
+
+Every growing or retuning run keeps one rule, `TrainedRows`: the rows of the styles it
+trains are the network's LAST rows; the rows before them stay exactly as they were.
+"""
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from livestyle.core.errors import LivestyleError
 from livestyle.model import VARIANTS, ConvLayer, TransformerNet, norm_parameters, variant_name
+from livestyle.train.config import TrainConfig
 from livestyle.train.paintings import Painting
 from livestyle.weights import StyleInfo, lineage_of, load_network, read_training
+
+
+@dataclass(frozen=True)
+class TrainedRows:
+    """The style rows a run trains: rows `first` to `count` - 1, the last ones.
+
+    A network a run grows or retunes has its kept styles' rows first and the trained ones
+    after them (a retune moves its styles' rows last for the run, `order`, and back when it
+    writes the network, `undo`); `freeze_others` keeps the rows before `first` bit for bit.
+    """
+
+    first: int
+    count: int
+
+    @property
+    def range(self) -> range:
+        return range(self.first, self.count)
+
+    def draw(self, rng: np.random.Generator, size: int) -> torch.Tensor:
+        """A trained style's row per sample."""
+        return torch.from_numpy(rng.integers(self.first, self.count, size=size))
+
+    def index(self, rows: torch.Tensor) -> torch.Tensor:
+        """Each row's place among the trained styles (their targets and weights)."""
+        return rows - self.first
+
+    def freeze_others(self, model: TransformerNet) -> None:
+        """Keep the untrained styles' norm rows as they are: their gradient is zeroed, so Adam
+        never moves them (its moments stay zero) and they come out bit for bit as they went in.
+        """
+        for _, parameter in norm_parameters(model):
+            parameter.register_hook(_zero_rows(self.first))
+
+    @staticmethod
+    def order(count: int, trained: list[int]) -> list[int]:
+        """The run's row order of a network of `count` rows that trains its rows `trained`:
+        the others first, as they were, then the trained ones."""
+        return [row for row in range(count) if row not in trained] + trained
+
+    @staticmethod
+    def undo(order: list[int]) -> list[int]:
+        """The row order that puts rows reordered by `order` back where they were."""
+        return sorted(range(len(order)), key=order.__getitem__)
+
+
+def _zero_rows(rows: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    def hook(grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.clone()
+        grad[:rows] = 0
+        return grad
+
+    return hook
 
 
 @dataclass
@@ -40,15 +98,14 @@ class StylePlan:
     rows: list[int] = field(default_factory=list)
 
     @classmethod
-    def single(cls, args: argparse.Namespace) -> StylePlan:
-        return cls(list(getattr(args, "paintings", [])) or [Painting(Path("-"), "style")], False)
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> StylePlan:
-        if getattr(args, "add_to", None):
-            path, retune = Path(args.add_to), getattr(args, "retune", False)
-            return cls.adding(path, args.paintings, args.variant, retune)
-        return cls(args.paintings, multi=len(args.paintings) > 1)
+    def of(cls, config: TrainConfig) -> StylePlan:
+        """The plan of a run's options (its paintings, --add-to, --retune)."""
+        paintings = list(config.paintings)
+        if config.add_to:
+            return cls.adding(Path(config.add_to), paintings, config.variant, config.retune)
+        if not paintings:  # a bare trainer, e.g. in a test
+            return cls([Painting(Path("-"), "style")], False)
+        return cls(paintings, multi=len(paintings) > 1)
 
     @classmethod
     def adding(
@@ -67,16 +124,17 @@ class StylePlan:
             if missing:
                 raise LivestyleError(f"--retune: {path} has no style {missing[0]!r}")
             again = [rows[p.name] for p in paintings]
-            kept = [i for i in range(len(infos)) if i not in again]
+            order = TrainedRows.order(len(infos), again)
+            kept = order[: len(order) - len(again)]
             existing, retuned = [infos[i] for i in kept], [infos[i] for i in again]
-            base = with_rows(base, kept + again)
-            return cls(paintings, True, existing, base, lineage, retuned, training, kept + again)
+            base = with_rows(base, order)
+            return cls(list(paintings), True, existing, base, lineage, retuned, training, order)
         taken = [p.name for p in paintings if p.name in rows]
         if taken:
             raise LivestyleError(
                 f"--add-to {path}: already has a style {taken[0]!r} (--retune trains it again)"
             )
-        return cls(paintings, True, infos, base, lineage, [], training)
+        return cls(list(paintings), True, infos, base, lineage, [], training)
 
     def written_rows(
         self, model: TransformerNet, infos: list[StyleInfo]
@@ -85,7 +143,7 @@ class StylePlan:
         them), so a retuned file lists its styles as its base did."""
         if not self.rows:
             return model, infos
-        back = sorted(range(len(self.rows)), key=self.rows.__getitem__)
+        back = TrainedRows.undo(self.rows)
         return with_rows(model, back), [infos[i] for i in back]
 
     def grown_record(self, run: dict) -> dict:
@@ -97,25 +155,22 @@ class StylePlan:
         return {**record, "grown_from": self.lineage, "grown": [*runs, run]}
 
     @property
-    def first_trained(self) -> int:
-        """Row of the first style this run trains (the rows before it are frozen)."""
-        return len(self.existing)
+    def trained(self) -> TrainedRows:
+        """The rows this run trains: the new (or retuned) styles, after the kept ones."""
+        return TrainedRows(len(self.existing), self.count)
 
     @property
     def count(self) -> int:
         return len(self.existing) + len(self.paintings)
 
-    def weights(self, args: argparse.Namespace) -> list[float]:
-        """The style weight of each trained style."""
-        return [
-            args.style_weight if p.style_weight is None else p.style_weight for p in self.paintings
-        ]
+    def style_weights(self, run_weight: float) -> list[float]:
+        """The style weight of each trained style (its painting's, else the run's)."""
+        return [run_weight if p.style_weight is None else p.style_weight for p in self.paintings]
 
-    def temporal_weights(self, args: argparse.Namespace) -> list[float]:
-        """The temporal weight of each trained style."""
+    def temporal_weights(self, run_weight: float) -> list[float]:
+        """The temporal weight of each trained style (its painting's, else the run's)."""
         return [
-            args.temporal_weight if p.temporal_weight is None else p.temporal_weight
-            for p in self.paintings
+            run_weight if p.temporal_weight is None else p.temporal_weight for p in self.paintings
         ]
 
     def build_model(self, variant: str) -> TransformerNet:
@@ -126,16 +181,17 @@ class StylePlan:
         config = VARIANTS[variant] if self.base is None else self.base.config
         model = TransformerNet(config, styles=self.count)
         if self.base is not None:
-            grow_from(model, self.base, len(self.existing))
+            grow_from(model, self.base, self.trained)
         return model
 
 
-def grow_from(model: TransformerNet, base: TransformerNet, kept: int) -> None:
-    """Copy `base` into `model`, which has more style rows; only the new rows stay trainable.
+def grow_from(model: TransformerNet, base: TransformerNet, trained: TrainedRows) -> None:
+    """Copy `base` into `model`, which has more style rows; only the trained rows stay
+    trainable (the body is frozen, the other rows by `trained.freeze_others`).
 
-    The new rows start at the mean of the old ones: a style between the known ones, from
+    The new rows start at the mean of the kept ones: a style between the known ones, from
     where a few hundred steps reach the new painting (a fresh identity start takes longer).
-    Rows `base` has beyond `kept` (styles retuned) start where they were.
+    Trained rows `base` already has (styles retuned) start where they were.
     """
     base_layers = [m for m in base.modules() if isinstance(m, ConvLayer)]
     layers = [m for m in model.modules() if isinstance(m, ConvLayer)]
@@ -149,21 +205,8 @@ def grow_from(model: TransformerNet, base: TransformerNet, kept: int) -> None:
                 old = getattr(source.norm, name).reshape(-1, layer.norm.weight.shape[1])
                 new = getattr(layer.norm, name)
                 new[: len(old)] = old
-                new[len(old) :] = old[:kept].mean(dim=0)
-    for _, parameter in norm_parameters(model):
-        parameter.register_hook(_freeze_rows(kept))
-
-
-def _freeze_rows(kept: int):
-    """A gradient hook that zeroes the first `kept` rows: Adam then never moves them (its
-    moments stay zero), so the existing styles come out bit for bit as they went in."""
-
-    def hook(grad: torch.Tensor) -> torch.Tensor:
-        grad = grad.clone()
-        grad[:kept] = 0
-        return grad
-
-    return hook
+                new[len(old) :] = old[: trained.first].mean(dim=0)
+    trained.freeze_others(model)
 
 
 def with_rows(net: TransformerNet, order: list[int]) -> TransformerNet:
