@@ -7,14 +7,20 @@ Each output pixel is therefore blended with the previous output where the input 
 changed there (an exponential moving average), and left alone where it moved: the weight
 falls linearly from STEADY_WEIGHT at no change to 0 at MOTION_LEVELS of local change, so a
 moving hand or head never leaves a trail. Costs a few cv2 passes over uint8 frames.
+
+SteadyStream is how a Stylizer's frames are steadied (live, `stylize` of a video and
+`eval-stability` alike): one stream of frames, started over at another style or colour mode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import replace
 
 import cv2
 import numpy as np
+
+from livestyle.stylizer import Stylized, Stylizer
 
 # How much of the previous output a still pixel keeps: 0.75 cut the talking head's flicker
 # about in half (5.4x -> 2.3x for Starry Night) with no trail behind motion; 0.85 cut more
@@ -60,3 +66,23 @@ class Steadier:
             output = cv2.blendLinear(stylized, previous, take, keep)
         self._grey, self._output, self._key = grey, output, key
         return output
+
+
+class SteadyStream:
+    """A Stylizer's pictures of one stream of frames, steadied while `steady` is on; off, the
+    network's own (and on again, it starts from a fresh picture)."""
+
+    def __init__(self, stylizer: Stylizer, steady: bool = True) -> None:
+        self.stylizer = stylizer
+        self.steady = steady
+        self._steadier = Steadier()
+
+    def __call__(self, frame: np.ndarray, index: int | None = None) -> Stylized:
+        """`frame` stylized (with the chosen style, or style `index`) and steadied."""
+        stylized = self.stylizer.stylize(frame, index)
+        if not self.steady:
+            self._steadier.reset()
+            return stylized
+        # The picture it made of another style or colour mode is no previous picture.
+        key = (stylized.style.name, stylized.preserve_color)
+        return replace(stylized, image=self._steadier(frame, stylized.image, key))

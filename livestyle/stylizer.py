@@ -22,19 +22,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 import torch
 
 from livestyle import memory
-from livestyle.core.errors import TooLargeError, device_failure, is_sticky_cuda_error
+from livestyle.core.errors import TooLargeError
 from livestyle.engines import Engine, make_engine
 from livestyle.engines.device import pick_device, pick_dtype, resolve_backend
-from livestyle.engines.frames import infer_shape
 from livestyle.engines.mix import Blender, Mix, crossfade, dominant, normalized
-from livestyle.model import MIN_INPUT_SIDE, TransformerNet
+from livestyle.model import TransformerNet
+from livestyle.sizing import NetworkSize
 from livestyle.weights import StyleInfo
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,10 @@ class _Choice:
     strength: float
     preserve_color: bool
     guided: bool
-    infer_size: int | None
-    infer_scale: float
+    size: NetworkSize
+
+    def network_shape(self, height: int, width: int) -> tuple[int, int]:
+        return self.size.shape(height, width, self.info.stroke_scale)
 
 
 class Stylizer:
@@ -127,12 +129,8 @@ class Stylizer:
         # A network run smaller than the frame gets the frame's fine detail back as it is
         # scaled up (engines.frames.guided_upscale); off: plain bilinear scaling.
         self.guided = bool(guided)
-        self._infer_size = infer_size
-        self._infer_scale = float(infer_scale)
-        # Live: each style's network input is infer_size divided by its own stroke scale.
-        self.style_strokes = False
-        if self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = True  # fixed frame sizes: autotune once
+        # The one value that decides the network's input size (livestyle.sizing).
+        self._size = NetworkSize(infer_size, float(infer_scale))
 
     @property
     def backend(self) -> str:
@@ -255,41 +253,45 @@ class Stylizer:
             self._preserve_color = bool(value)
 
     @property
+    def network_size(self) -> NetworkSize:
+        """What decides the network's input size (livestyle.sizing); swapped whole, so no
+        frame sees half of a change."""
+        return self._size
+
+    @network_size.setter
+    def network_size(self, value: NetworkSize) -> None:
+        with self._lock:
+            self._size = value
+
+    @property
     def infer_size(self) -> int | None:
         """Long side of the network's input (None: the frame's size times infer_scale)."""
-        return self._infer_size
+        return self._size.long_side
 
     @infer_size.setter
     def infer_size(self, value: int | None) -> None:
         with self._lock:
-            self._infer_size = value
+            self._size = replace(self._size, long_side=value)
 
     @property
     def infer_scale(self) -> float:
-        return self._infer_scale
+        return self._size.scale
 
     @infer_scale.setter
     def infer_scale(self, value: float) -> None:
         with self._lock:
-            self._infer_scale = float(value)
+            self._size = replace(self._size, scale=float(value))
 
     def set_network_size(self, infer_size: int | None, infer_scale: float = 1.0) -> None:
         """Both at once, so no frame sees one changed and not the other."""
         with self._lock:
-            self._infer_size, self._infer_scale = infer_size, float(infer_scale)
+            self._size = replace(self._size, long_side=infer_size, scale=float(infer_scale))
 
     def network_shape(self, height: int, width: int) -> tuple[int, int]:
         """The network's input size for a frame of this size, with the current choices."""
         with self._lock:
-            size = self._style_size(self._index)
-            return infer_shape(height, width, size, self._infer_scale)
-
-    def _style_size(self, index: int) -> int | None:
-        """The network's long side for style `index` (under the lock)."""
-        if not (self.style_strokes and self._infer_size):
-            return self._infer_size
-        scale = self.styles[index].info.stroke_scale
-        return max(MIN_INPUT_SIDE, round(self._infer_size / scale))
+            stroke_scale = self.styles[self._index].info.stroke_scale
+            return self._size.shape(height, width, stroke_scale)
 
     def _choice(self, index: int | None) -> _Choice:
         with self._lock:
@@ -305,8 +307,7 @@ class Stylizer:
                 self._strength,
                 self._preserve_color,
                 self.guided,
-                self._style_size(index),
-                self._infer_scale,
+                self._size,
             )
 
     # --- per frame (inference thread) ---
@@ -332,7 +333,7 @@ class Stylizer:
         """1.0, or the scale at which this frame's work fits in memory (see stylize)."""
 
         def network_pixels(h: int, w: int) -> int:
-            net_h, net_w = infer_shape(h, w, choice.infer_size, choice.infer_scale)
+            net_h, net_w = choice.network_shape(h, w)
             return net_h * net_w
 
         first_width = choice.info.config.widths[0]
@@ -371,24 +372,17 @@ class Stylizer:
         return memory.usable_bytes()
 
     def _run(self, choice: _Choice, frame: np.ndarray) -> np.ndarray:
-        height, width = frame.shape[:2]
-        net_shape = infer_shape(height, width, choice.infer_size, choice.infer_scale)
-        try:
-            image = choice.engine.stylize(
-                frame,
-                choice.style,
-                net_shape,
-                choice.strength,
-                preserve_color=choice.preserve_color,
-                guided=choice.guided,
-            )
-        except torch.cuda.OutOfMemoryError:
-            raise  # the inference thread frees memory, shrinks the network input and retries
-        except RuntimeError as exc:
-            if is_sticky_cuda_error(exc):
-                raise device_failure(exc) from exc
-            raise
-        return image
+        """The engine's picture of `frame`. Out of memory raises OutOfMemory (the inference
+        thread frees memory, shrinks the network input and retries); a poisoned GPU,
+        DeviceFailure (livestyle.engines.base)."""
+        return choice.engine.stylize(
+            frame,
+            choice.style,
+            choice.network_shape(*frame.shape[:2]),
+            choice.strength,
+            preserve_color=choice.preserve_color,
+            guided=choice.guided,
+        )
 
     def release_device_memory(self) -> None:
         """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""
@@ -396,4 +390,4 @@ class Stylizer:
 
     @property
     def graph_captures(self) -> int:
-        return getattr(self.engine, "captures", 0)
+        return self.engine.captures

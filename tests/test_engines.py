@@ -1,5 +1,6 @@
 """The engine interface: every engine gives the eager picture; ONNX sessions per network body;
-the Stylizer labels each frame with the style it was made with."""
+the Stylizer labels each frame with the style it was made with; the base class's statistics
+and its one out-of-memory error."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import pytest
 import torch
 from torch import nn
 
-from livestyle.engines import make_engine
+from livestyle.core.errors import OutOfMemory
+from livestyle.engines import Engine, make_engine
 from livestyle.engines.eager import EagerEngine
-from livestyle.engines.onnx import OnnxEngine, onnxruntime_available
+from livestyle.engines.onnx import OnnxEngine, default_threads, onnxruntime_available
 from livestyle.model import VARIANTS, TransformerNet
 from livestyle.stylizer import Stylizer
 from livestyle.weights import StyleInfo
@@ -112,3 +114,62 @@ def test_eager_engine_prepares_copies_and_leaves_the_callers_network_alone() -> 
     assert next(net.parameters()).requires_grad
     assert next(engine.models[0].parameters()).dtype == torch.bfloat16
     assert not any(p.requires_grad for p in engine.models[0].parameters())
+
+
+# --- the base class: one interface, one set of errors, the statistics callers read ---
+
+
+def built(backend: str, models: list[nn.Module]) -> Engine:
+    if backend == "onnxruntime" and not onnxruntime_available():
+        pytest.skip("onnx/onnxruntime not installed")
+    return make_engine(backend, models, CPU, torch.float32, channels_last=False, layout_norm=False)
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime", "cuda-graph"])
+def test_every_engine_has_the_base_statistics(backend: str) -> None:
+    engine = built(backend, [trained_looking("lite", 0)])
+    assert isinstance(engine, Engine)
+    assert engine.captures == 0  # nothing run yet
+    engine.stylize(frame(20, 28), 0, (16, 20), 1.0)
+    assert engine.captures == (1 if backend == "cuda-graph" else 0)
+    if backend == "onnxruntime":
+        assert engine.threads == default_threads()
+        assert OnnxEngine([trained_looking("lite", 0)], threads=1).threads == 1
+    else:
+        assert engine.threads == torch.get_num_threads()
+    engine.release()  # every engine can be asked, whether or not it holds anything
+
+
+# Where each engine's frame work runs torch's frame conversion (a fake out-of-memory there
+# is what the device would raise in the middle of a frame).
+FRAME_WORK = {
+    "torch": "livestyle.engines.eager.stylize_frame",
+    "onnxruntime": "livestyle.engines.onnx.stylize_frame",
+    "cuda-graph": "livestyle.engines.cuda.stylize_frame",
+}
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime", "cuda-graph"])
+def test_every_engine_raises_one_out_of_memory_type(backend: str, monkeypatch) -> None:
+    engine = built(backend, [trained_looking("lite", 0)])
+
+    def out_of_memory(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+
+    monkeypatch.setattr(FRAME_WORK[backend], out_of_memory)
+    with pytest.raises(OutOfMemory, match="Tried to allocate 2 GiB") as caught:
+        engine.stylize(frame(20, 28), 0, (16, 20), 1.0)
+    assert isinstance(caught.value.__cause__, torch.cuda.OutOfMemoryError)
+    assert not isinstance(caught.value, torch.cuda.OutOfMemoryError)  # callers need no torch
+
+
+def test_other_errors_pass_through_the_base_unchanged(monkeypatch) -> None:
+    engine = built("torch", [trained_looking("lite", 0)])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("shapes do not match")
+
+    monkeypatch.setattr(FRAME_WORK["torch"], broken)
+    with pytest.raises(RuntimeError, match="shapes do not match") as caught:
+        engine.stylize(frame(20, 28), 0, (16, 20), 1.0)
+    assert type(caught.value) is RuntimeError

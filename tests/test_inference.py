@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from livestyle.engines.device import pick_dtype, preferred_variant
-from livestyle.engines.frames import bgr_to_input, infer_shape, output_to_bgr
+from livestyle.engines.frames import bgr_to_input, output_to_bgr
+from livestyle.sizing import NetworkSize
 
 
 def test_preprocessing_matches_numpy_reference():
@@ -26,10 +27,10 @@ def test_round_trip_is_lossless():
     np.testing.assert_array_equal(back, frame)
 
 
-def test_infer_shape_scales_long_side():
-    assert infer_shape(480, 640, 320, 1.0) == (240, 320)
-    assert infer_shape(480, 640, None, 0.5) == (240, 320)
-    assert infer_shape(480, 640, 2000, 1.0) == (480, 640)  # never upscales
+def test_network_size_scales_long_side():
+    assert NetworkSize(320, 1.0).shape(480, 640) == (240, 320)
+    assert NetworkSize(None, 0.5).shape(480, 640) == (240, 320)
+    assert NetworkSize(2000, 1.0).shape(480, 640) == (480, 640)  # never upscales
 
 
 def test_device_defaults():
@@ -86,3 +87,33 @@ def test_style_selection_wraps_and_finds(stylizer):
     assert stylizer.find("beta") == 1
     with pytest.raises(KeyError):
         stylizer.find("nope")
+
+
+def test_an_engines_out_of_memory_shrinks_the_network_on_the_inference_thread(
+    stylizer, monkeypatch
+):
+    """The whole chain: the engine's device error becomes OutOfMemory (engines.base), the
+    inference thread frees memory and lowers the Stylizer's one size, and goes on."""
+    from livestyle.live.inference import InferenceThread, Stats
+    from livestyle.live.slot import Frame, LatestSlot
+    from livestyle.sizing import OOM_SHRINK
+
+    image = np.random.default_rng(6).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    stylizer.infer_size = 64
+    real, calls = stylizer.engine._stylize, []
+
+    def out_of_memory_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stylizer.engine, "_stylize", out_of_memory_once)
+    shown, said = [], []
+    thread = InferenceThread(LatestSlot(), stylizer, [shown.append], Stats(), said.append)
+    thread._process(Frame(image, 0, 0.0, 0.0))
+    assert shown == [] and stylizer.network_size == NetworkSize(None, 0.5 * OOM_SHRINK)
+    assert len(said) == 1 and "inference scale lowered to" in said[0]
+    thread._process(Frame(image, 1, 1 / 30, 0.0))
+    assert len(shown) == 1 and shown[0].stylized.shape == image.shape
+    assert stylizer.network_shape(96, 128) == (36, 48)

@@ -11,11 +11,12 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from livestyle.core.errors import LivestyleError, WeightsError
+from livestyle.discovery import load_styles, scan_styles
 from livestyle.engines.eager import EagerEngine
-from livestyle.engines.mix import Blender, crossfade, dominant, normalized
+from livestyle.engines.mix import Blender, blend, blend_into, crossfade, dominant, normalized
 from livestyle.model import VARIANTS, TransformerNet, norm_parameters, style_views
 from livestyle.stylizer import Stylizer
-from livestyle.weights import load_network, load_styles, read_style_infos, scan_styles
+from livestyle.weights import load_network, read_style_infos
 from tests.media import write_network, write_styles
 
 
@@ -194,6 +195,46 @@ def test_eager_and_onnx_engines_run_blends_as_the_network_would() -> None:
         assert np.abs(out.astype(int) - alone.astype(int)).max() > 10
 
 
+def test_blend_is_the_weighted_sum_position_by_position() -> None:
+    styles = [[torch.full((3,), 1.0), torch.full((2,), 10.0)], [torch.zeros(3), torch.ones(2)]]
+    styles.append([torch.full((3,), 5.0), torch.full((2,), 5.0)])
+    mixed = blend(styles, ((0, 0.25), (2, 0.75)))
+    torch.testing.assert_close(mixed[0], torch.full((3,), 4.0))
+    torch.testing.assert_close(mixed[1], torch.full((2,), 6.25))
+    targets = [torch.empty(3), torch.empty(2)]
+    blend_into(targets, styles, ((1, 0.5), (2, 0.5)))
+    torch.testing.assert_close(targets[0], torch.full((3,), 2.5))
+    torch.testing.assert_close(targets[1], torch.full((2,), 3.0))
+    assert styles[0][0].tolist() == [1.0, 1.0, 1.0]  # the styles' own tensors stay as they are
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime", "cuda-graph"])
+def test_every_engine_blends_through_the_one_blend(backend: str, monkeypatch) -> None:
+    if backend == "onnxruntime":
+        pytest.importorskip("onnxruntime")
+    from livestyle.engines import make_engine, mix
+
+    net = _net()
+    views = style_views(net)
+    frame = _frame()
+    reference = _blended_reference(net, [0.25, 0.0, 0.75], frame)
+    calls: list[tuple] = []
+    the_blend = mix.blend
+
+    def counted(tensors, chosen):
+        calls.append(chosen)
+        return the_blend(tensors, chosen)
+
+    monkeypatch.setattr("livestyle.engines.mix.blend", counted)
+    monkeypatch.setattr("livestyle.engines.onnx.blend", counted)
+    cpu = torch.device("cpu")
+    engine = make_engine(backend, views, cpu, torch.float32, channels_last=False, layout_norm=False)
+    blended = ((0, 0.25), (2, 0.75))
+    out = engine.stylize(frame, blended, frame.shape[:2], 1.0)
+    assert calls == [blended]
+    assert np.abs(out.astype(int) - reference.astype(int)).max() <= 2, backend
+
+
 def test_the_cuda_style_bank_blends_norms_and_keeps_the_body() -> None:
     from livestyle.engines.cuda import StyleBank
 
@@ -264,7 +305,7 @@ def test_a_swap_to_another_body_is_immediate(network_styles) -> None:
 
 
 def test_style_option_blends_and_refuses_what_cannot_blend(network_styles) -> None:
-    from livestyle.commands.options import choose_styles, parse_style_choice
+    from livestyle.choices import choose_styles, parse_style_choice
 
     assert parse_style_choice("red:0.6, blue:0.4") == [("red", 0.6), ("blue", 0.4)]
     assert parse_style_choice("red") == [("red", 1.0)]
@@ -302,7 +343,7 @@ def test_stylize_writes_a_blend_named_after_its_styles(styles_env, styles_dir, t
 
 
 def test_live_on_a_cpu_leaves_out_styles_only_the_standard_network_has(tmp_path, caplog):
-    from livestyle.weights import live_styles
+    from livestyle.discovery import live_styles
 
     folder = write_styles(tmp_path / "styles", names=("alpha",))  # lite
     write_network(folder / "net.standard.safetensors", variant="standard")

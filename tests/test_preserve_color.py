@@ -18,13 +18,13 @@ import torch
 from PyQt6.QtCore import Qt
 
 from livestyle.cli import main
+from livestyle.discovery import load_styles, scan_styles
 from livestyle.engines.cuda import CudaFrameRunner
 from livestyle.engines.onnx import onnxruntime_available
 from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
 from livestyle.ui.window import LiveWindow
 from livestyle.video.demo import DemoSource
-from livestyle.weights import load_styles, scan_styles
 
 from .test_fast_paths import styles
 

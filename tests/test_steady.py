@@ -13,7 +13,8 @@ import pytest
 from livestyle.cli import main
 from livestyle.live.inference import InferenceThread, Stats
 from livestyle.live.slot import Frame, LatestSlot
-from livestyle.steady import MOTION_LEVELS, STEADY_WEIGHT, Steadier, keep_weights
+from livestyle.steady import MOTION_LEVELS, STEADY_WEIGHT, Steadier, SteadyStream, keep_weights
+from livestyle.stylizer import Stylized
 
 SHAPE = (48, 64, 3)
 
@@ -84,11 +85,28 @@ class NoisyStylizer:
     def __init__(self) -> None:
         self.rng = np.random.default_rng(2)
 
-    def stylize(self, image: np.ndarray):
+    def stylize(self, image: np.ndarray, index: int | None = None) -> Stylized:
         from types import SimpleNamespace
 
-        style = SimpleNamespace(name="grain")
-        return SimpleNamespace(image=shimmer(self.rng, image), style=style, preserve_color=False)
+        grain = SimpleNamespace(name="grain")  # a StyleInfo's name is all the stream reads
+        return Stylized(shimmer(self.rng, image), grain, 1.0)  # type: ignore[arg-type]
+
+
+def test_a_steady_stream_is_the_stylizers_pictures_through_one_steadier() -> None:
+    """The one wiring of a Stylizer and a Steadier (live, stylize, eval-stability): each
+    picture steadied against the last, keyed by style and colour mode; off, the network's."""
+    still = np.full(SHAPE, 90, np.uint8)
+    stream, made = SteadyStream(NoisyStylizer()), NoisyStylizer()
+    steadier = Steadier()
+    for _ in range(4):
+        expected = steadier(still, made.stylize(still).image, ("grain", False))
+        got = stream(still)
+        np.testing.assert_array_equal(got.image, expected)
+        assert got.style.name == "grain" and got.strength == 1.0
+    stream.steady = False
+    np.testing.assert_array_equal(stream(still).image, made.stylize(still).image)
+    stream.steady = True  # back on: starts from the network's picture
+    np.testing.assert_array_equal(stream(still).image, made.stylize(still).image)
 
 
 @pytest.mark.parametrize("steady", [True, False])
@@ -187,8 +205,8 @@ def test_switched_off_the_stream_is_the_networks_own() -> None:
     stylizer = NoisyStylizer()
     original = stylizer.stylize
 
-    def remember(image: np.ndarray):
-        result = original(image)
+    def remember(image: np.ndarray, index: int | None = None):
+        result = original(image, index)
         made.append(result.image)
         return result
 

@@ -33,6 +33,11 @@ class GraphCaptureError(RuntimeError):
     """A CUDA frame graph could not be captured (the eager path can still run that size)."""
 
 
+class OutOfMemory(RuntimeError):
+    """The device ran out of memory for a frame (every engine raises this one type): the
+    live view frees what the engine holds and runs the network smaller."""
+
+
 class DeviceFailure(LivestyleError):
     """The GPU hit an error that poisons its context: nothing more can run on it."""
 

@@ -1,10 +1,10 @@
 """Engines run style networks on frames, behind one interface.
 
-An engine is built with the styles' networks on one device; `stylize(frame, style,
-net_shape, strength, preserve_color=False)` turns a BGR uint8 frame into a stylized BGR uint8
-frame of the same size, with the network run at `net_shape`, the frame's own colours kept
-with `preserve_color` (the painting's lightness only) and the result blended over the frame
-by `strength` (1: the full style). Three implementations:
+An engine (engines.base.Engine) is built with the styles' networks on one device;
+`stylize(frame, style, net_shape, strength, preserve_color=False)` turns a BGR uint8 frame
+into a stylized BGR uint8 frame of the same size, with the network run at `net_shape`, the
+frame's own colours kept with `preserve_color` (the painting's lightness only) and the
+result blended over the frame by `strength` (1: the full style). Three implementations:
 
 - `eager`: PyTorch eager on the CPU, Apple MPS or CUDA;
 - `onnx`: ONNX Runtime on the CPU (about 2x eager on small CPUs), one session per network
@@ -12,43 +12,24 @@ by `strength` (1: the full style). Three implementations:
 - `cuda`: the whole frame replayed from one CUDA graph per shape; styles, strength and the
   colour choice as data.
 
-Which one runs is `device.resolve_backend`'s choice; `make_engine` builds it.
+Which one runs is `device.resolve_backend`'s choice; `make_engine` builds it. Every engine
+raises the same errors (OutOfMemory, DeviceFailure) and has the same statistics (`threads`,
+`captures`), from the base class.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
 
-import numpy as np
 import torch
 from torch import nn
 
-from livestyle.engines.mix import Mix
+from livestyle.engines.base import Engine
 
 log = logging.getLogger(__name__)
 
-
-class Engine(Protocol):
-    name: str
-
-    def stylize(
-        self,
-        frame: np.ndarray,
-        style: int | Mix,
-        net_shape: tuple[int, int],
-        strength: float,
-        *,
-        preserve_color: bool = False,
-        guided: bool = False,
-    ) -> np.ndarray:
-        """`frame` (H, W, 3) uint8 BGR stylized with style number `style`, or a blend of
-        styles that share a network body (livestyle.engines.mix); same size out. `guided`
-        scales a smaller network's picture up with the frame's fine detail."""
-
-    def release(self) -> None:
-        """Free what the engine holds on the device (after an out-of-memory error)."""
+__all__ = ["Engine", "make_engine"]
 
 
 def make_engine(

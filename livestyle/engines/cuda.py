@@ -12,10 +12,10 @@ also let cudnn.benchmark pick its kernels). Styles, strength and original colour
 a swap copies the style's parameters into the one live network the graph reads, the strength
 and the colour choice are device scalars, so none of them ever recaptures.
 
-Failures: a capture that fails raises GraphCaptureError (the Stylizer runs that size eagerly
+Failures: a capture that fails raises GraphCaptureError (CudaEngine runs that size eagerly
 and says so); an error that poisons the CUDA context raises DeviceFailure (the run ends with
-one clear line); out of memory frees every graph pool (`release`) before the caller retries
-at a smaller size.
+one clear line); out of memory raises OutOfMemory (engines.base), and the caller frees every
+graph pool (`release`) before it retries at a smaller size.
 
 Roofline: the standard network costs 2 * MACs = about 0.64 TFLOP per 1920x1080 frame
 (94 GFLOP at 640x480; `livestyle.bench.timing.network_flops`), so a GPU with ~400 TFLOP/s of
@@ -34,25 +34,30 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from livestyle.core.errors import GraphCaptureError, device_failure, is_sticky_cuda_error
+from livestyle.engines.base import Engine
 from livestyle.engines.eager import EagerEngine
 from livestyle.engines.frames import stylize_frame
-from livestyle.engines.mix import Mix, as_mix, blend, dominant
+from livestyle.engines.graphs import (
+    GraphCache,
+    NoEvent,
+    new_event,
+    new_stream,
+    on_stream,
+    synchronize,
+    wait_for,
+)
+from livestyle.engines.mix import Mix, as_mix, blend_into, dominant
 from livestyle.model import NetConfig, norm_parameters
 
 log = logging.getLogger(__name__)
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -65,79 +70,6 @@ class GraphKey:
     network: NetConfig
     frame_shape: tuple[int, int]
     net_shape: tuple[int, int]
-
-
-class GraphCache(Generic[K, V]):
-    """Least-recently-used cache that builds an entry on a miss and reports evictions."""
-
-    def __init__(
-        self,
-        build: Callable[[K], V],
-        capacity: int = 4,
-        on_evict: Callable[[K, V], None] = lambda key, value: None,
-    ) -> None:
-        if capacity < 1:
-            raise ValueError("capacity must be at least 1")
-        self._build = build
-        self._on_evict = on_evict
-        self.capacity = capacity
-        self._entries: OrderedDict[K, V] = OrderedDict()
-        self.builds = 0
-
-    def get(self, key: K) -> V:
-        if key in self._entries:
-            self._entries.move_to_end(key)
-            return self._entries[key]
-        while len(self._entries) >= self.capacity:
-            old_key, old_value = self._entries.popitem(last=False)
-            self._on_evict(old_key, old_value)
-        value = self._build(key)
-        self.builds += 1
-        self._entries[key] = value
-        return value
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._entries
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def clear(self) -> None:
-        while self._entries:
-            self._on_evict(*self._entries.popitem(last=False))
-
-
-class _NoEvent:
-    """Stands in for torch.cuda.Event on the CPU, where every operation is already done."""
-
-    def record(self, stream: object = None) -> None:
-        pass
-
-    def synchronize(self) -> None:
-        pass
-
-
-def _event(device: torch.device, blocking: bool = False) -> torch.cuda.Event | _NoEvent:
-    # A blocking event lets the host thread sleep while it waits instead of spinning a core.
-    return torch.cuda.Event(blocking=blocking) if device.type == "cuda" else _NoEvent()
-
-
-def _stream(device: torch.device) -> torch.cuda.Stream | None:
-    return torch.cuda.Stream(device) if device.type == "cuda" else None
-
-
-def _on(stream: torch.cuda.Stream | None) -> contextlib.AbstractContextManager:
-    return torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext()
-
-
-def _wait(stream: torch.cuda.Stream | None, event: torch.cuda.Event | _NoEvent) -> None:
-    if stream is not None:
-        stream.wait_event(event)
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def capture_graph(
@@ -220,8 +152,7 @@ class StyleBank:
         torch._foreach_copy_(self._live, self._styles[dominant(mix)])
         if len(mix) > 1:
             norms = [[params[i] for i in self._norms] for params in self._styles]
-            blended = blend(norms, mix)
-            torch._foreach_copy_([self._live[i] for i in self._norms], blended)
+            blend_into([self._live[i] for i in self._norms], norms, mix)
         self.loaded = style
         self.swaps += 1
 
@@ -234,10 +165,10 @@ class _Slot:
     device_in: torch.Tensor
     device_out: torch.Tensor
     pinned_out: torch.Tensor
-    uploaded: torch.cuda.Event | _NoEvent
-    consumed: torch.cuda.Event | _NoEvent
-    computed: torch.cuda.Event | _NoEvent
-    done: torch.cuda.Event | _NoEvent
+    uploaded: torch.cuda.Event | NoEvent
+    consumed: torch.cuda.Event | NoEvent
+    computed: torch.cuda.Event | NoEvent
+    done: torch.cuda.Event | NoEvent
     ticket: int | None = None
 
 
@@ -278,9 +209,9 @@ class CudaFrameRunner:
         self.graphs: GraphCache[GraphKey, _Captured] = GraphCache(
             self._capture, capacity, on_evict=self._evict
         )
-        self._upload = _stream(device)
-        self._compute = _stream(device)
-        self._download = _stream(device)
+        self._upload = new_stream(device)
+        self._compute = new_stream(device)
+        self._download = new_stream(device)
         self._slots: list[_Slot] = []
         self._shape: tuple[int, int] | None = None
         self._next_ticket = 0
@@ -308,7 +239,7 @@ class CudaFrameRunner:
     # --- graphs ---
     def _capture(self, key: GraphKey) -> _Captured:
         log.debug("capturing a frame graph for %s", key)
-        _synchronize(self.device)  # nothing in flight may touch memory while we capture
+        synchronize(self.device)  # nothing in flight may touch memory while we capture
         height, width = key.frame_shape
         frame_in = torch.zeros((height, width, 3), dtype=torch.uint8, device=self.device)
         frame_out = torch.empty_like(frame_in)
@@ -342,7 +273,7 @@ class CudaFrameRunner:
         return _Captured(graph, step, frame_in, frame_out, strength, preserve, guided)
 
     def _evict(self, key: GraphKey, entry: _Captured) -> None:
-        _synchronize(self.device)  # a replay in flight may still use its pool
+        synchronize(self.device)  # a replay in flight may still use its pool
         entry.release()
 
     def release(self) -> None:
@@ -359,7 +290,7 @@ class CudaFrameRunner:
         if self._shape == shape:
             return
         self._collect_all()  # results of the old size stay readable
-        _synchronize(self.device)
+        synchronize(self.device)
         pinned = self.device.type == "cuda"
         full = (*shape, 3)
 
@@ -375,10 +306,10 @@ class CudaFrameRunner:
                 dev(),
                 dev(),
                 host(),
-                _event(self.device),
-                _event(self.device),
-                _event(self.device),
-                _event(self.device, blocking=True),
+                new_event(self.device),
+                new_event(self.device),
+                new_event(self.device),
+                new_event(self.device, blocking=True),
             )
             for _ in range(self.SLOTS)
         ]
@@ -421,12 +352,12 @@ class CudaFrameRunner:
         self._collect(slot)
         slot.done.synchronize()  # its last download finished: both host buffers are free
         slot.pinned_in.copy_(torch.from_numpy(np.ascontiguousarray(frame)))
-        with _on(self._upload):
-            _wait(self._upload, slot.consumed)
+        with on_stream(self._upload):
+            wait_for(self._upload, slot.consumed)
             slot.device_in.copy_(slot.pinned_in, non_blocking=True)
             slot.uploaded.record(self._upload)
-        with _on(self._compute):
-            _wait(self._compute, slot.uploaded)
+        with on_stream(self._compute):
+            wait_for(self._compute, slot.uploaded)
             entry.frame_in.copy_(slot.device_in)
             slot.consumed.record(self._compute)
             # Stream order puts these after the previous replay has read the old values.
@@ -437,8 +368,8 @@ class CudaFrameRunner:
             entry.replay()
             slot.device_out.copy_(entry.frame_out)
             slot.computed.record(self._compute)
-        with _on(self._download):
-            _wait(self._download, slot.computed)
+        with on_stream(self._download):
+            wait_for(self._download, slot.computed)
             slot.pinned_out.copy_(slot.device_out, non_blocking=True)
             slot.done.record(self._download)
         slot.ticket = ticket
@@ -476,12 +407,14 @@ class CudaFrameRunner:
         return self.result(self.submit(frame, style, net_shape, strength, preserve_color, guided))
 
 
-class CudaEngine:
+class CudaEngine(Engine):
     """The frame graphs of CudaFrameRunner, with eager PyTorch for the sizes they fail at.
 
     A capture that fails runs that (frame, network) size eagerly from then on, said in the
     log and through `on_notice` (the overlay); a new size tries a graph again. With
     `graph_fallback=False` the failure raises instead (the GPU tests and benchmarks).
+    Its eager engine sets cuDNN to autotune for the fixed frame sizes; out of memory and
+    sticky CUDA errors leave it as the base class says (OutOfMemory, DeviceFailure).
     """
 
     name = "cuda-graph"
@@ -507,7 +440,7 @@ class CudaEngine:
     def captures(self) -> int:
         return self.runner.captures
 
-    def stylize(
+    def _stylize(
         self,
         frame: np.ndarray,
         style: int | Mix,
@@ -528,7 +461,7 @@ class CudaEngine:
                     raise
                 self._eager_shapes.add(shapes)  # type: ignore[arg-type]
                 self._say_fallback(frame, exc)
-        return self.eager.stylize(
+        return self.eager._stylize(
             frame, style, net_shape, strength, preserve_color=preserve_color, guided=guided
         )
 

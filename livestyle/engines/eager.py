@@ -12,9 +12,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from livestyle.engines.base import Engine
 from livestyle.engines.frames import stylize_frame
 from livestyle.engines.layout_norm import with_layout_norm
-from livestyle.engines.mix import Mix, as_mix, blend, body_key
+from livestyle.engines.mix import Mix, as_mix, blend_into, body_key
 from livestyle.model import norm_parameters
 
 
@@ -36,7 +37,7 @@ def prepare_model(
     return model
 
 
-class EagerEngine:
+class EagerEngine(Engine):
     """Runs each frame through PyTorch eager, one style network per style."""
 
     name = "torch"
@@ -52,11 +53,14 @@ class EagerEngine:
         self.device = device
         self.dtype = dtype
         self.channels_last = channels_last
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed frame sizes: autotune once per size
         # Taken before preparing: a prepared copy no longer shares its body's tensors.
         self._bodies = [body_key(model) for model in models]
         self.models = [
             prepare_model(model, device, dtype, channels_last, layout_norm) for model in models
         ]
+        self._norms = [[p for _, p in norm_parameters(model)] for model in self.models]
         self._pinned: torch.Tensor | None = None
         # A blend runs in a copy of its body's network (one per body), norms set to the blend.
         self._blended: dict[tuple, nn.Module] = {}
@@ -81,13 +85,11 @@ class EagerEngine:
             self._blended[body] = copy.deepcopy(self.models[mix[0][0]])
         network = self._blended[body]
         if self._blended_mix.get(body) != mix:
-            norms = [[p for _, p in norm_parameters(self.models[i])] for i, _ in mix]
-            mixed = blend(norms, tuple((k, w) for k, (_, w) in enumerate(mix)))
-            torch._foreach_copy_([p for _, p in norm_parameters(network)], mixed)
+            blend_into([p for _, p in norm_parameters(network)], self._norms, mix)
             self._blended_mix[body] = mix
         return network
 
-    def stylize(
+    def _stylize(
         self,
         frame: np.ndarray,
         style: int | Mix,

@@ -9,17 +9,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
-
-from livestyle.model import (
-    MIN_INPUT_SIDE,
-)
-
-if TYPE_CHECKING:
-    pass
 
 
 def bgr_to_input(frame: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -34,17 +26,6 @@ def output_to_bgr(image: torch.Tensor) -> torch.Tensor:
     copying it (the reorder costs least here, on the inference thread or the GPU)."""
     scaled = image[0].float().clamp(0.0, 1.0).mul_(255.0).add_(0.5)  # never mutates the input
     return scaled.to(torch.uint8).flip(0).permute(1, 2, 0).contiguous()
-
-
-def infer_shape(height: int, width: int, infer_size: int | None, scale: float) -> tuple[int, int]:
-    """Network input size: the frame scaled so its long side is infer_size (or by scale).
-
-    Never below the network's smallest input on either side: a wide frame at a small
-    --infer-size would otherwise crash in reflection padding.
-    """
-    if infer_size:
-        scale = min(1.0, infer_size / max(height, width))
-    return max(MIN_INPUT_SIDE, round(height * scale)), max(MIN_INPUT_SIDE, round(width * scale))
 
 
 def stylize_frame(

@@ -59,11 +59,22 @@ def body_key(model: nn.Module) -> tuple:
 
 
 def blend(tensors: Sequence[Sequence[torch.Tensor]], mix: Mix) -> list[torch.Tensor]:
-    """Σ weight * tensors[style], position by position (tensors[style] is one style's list)."""
+    """Σ weight * tensors[style], position by position (tensors[style] is one style's list).
+
+    The one way every engine blends styles: the eager and CUDA engines blend their norm
+    parameters into a network (blend_into), the ONNX engine the norm feeds of its session."""
     out = [t.mul(0.0) for t in tensors[mix[0][0]]]
     for index, weight in mix:
         torch._foreach_add_(out, list(tensors[index]), alpha=weight)
     return out
+
+
+@torch.no_grad()
+def blend_into(
+    targets: Sequence[torch.Tensor], tensors: Sequence[Sequence[torch.Tensor]], mix: Mix
+) -> None:
+    """Set `targets` (a network's norm parameters) to the blend of the styles' (see blend)."""
+    torch._foreach_copy_(list(targets), blend(tensors, mix))
 
 
 class Blender:

@@ -27,8 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from livestyle.engines.base import Engine
 from livestyle.engines.frames import stylize_frame, torch_threads
-from livestyle.engines.mix import Mix, as_mix, body_key
+from livestyle.engines.mix import Mix, as_mix, blend, body_key
 from livestyle.model import SIZE_MULTIPLE, ConvLayer, ResidualBlock, TransformerNet, UpsampleConv
 
 if TYPE_CHECKING:
@@ -286,7 +287,7 @@ class OnnxNet:
         return torch.from_numpy(out)[..., :height, :width]
 
 
-class OnnxEngine:
+class OnnxEngine(Engine):
     """The styles' networks in ONNX Runtime on the CPU, float32; frame conversion in torch.
 
     One session per network body: the convolution weights are constants of the graph (ONNX
@@ -302,19 +303,26 @@ class OnnxEngine:
     def __init__(self, models: list[TransformerNet], threads: int | None = None) -> None:
         import onnxruntime  # noqa: F401  # missing: the caller falls back to torch, said once
 
-        self.threads = threads or default_threads()
+        self._threads = threads or default_threads()
         self._keys: list[tuple] = []
-        # Each style's norm parameters, under the input names its body's session expects.
+        # Each style's norm parameters, under the input names its body's session expects,
+        # and the same arrays as tensors (shared memory) for blending them (mix.blend).
         self._feeds: list[dict[str, np.ndarray]] = []
+        self._norms: list[list[torch.Tensor]] = []
         self._sessions: dict[tuple, OnnxNet] = {}
         for model in models:
             # Writing the graph also refuses a network the converter does not know.
             graph = write_graph(model.to("cpu", torch.float32).eval(), norm_inputs=True)
             key = body_key(model)
             if key not in self._sessions:
-                self._sessions[key] = OnnxNet(graph_model(graph), self.threads)
+                self._sessions[key] = OnnxNet(graph_model(graph), self._threads)
             self._keys.append(key)
             self._feeds.append(graph.feeds)
+            self._norms.append([torch.from_numpy(value) for value in graph.feeds.values()])
+
+    @property
+    def threads(self) -> int:
+        return self._threads
 
     @property
     def sessions(self) -> int:
@@ -328,11 +336,13 @@ class OnnxEngine:
         if len(mix) == 1:
             feeds = self._feeds[mix[0][0]]
         else:
+            # Styles of one body have the same input names (write_graph), in the same order.
             names = self._feeds[mix[0][0]]
-            feeds = {name: sum(w * self._feeds[i][name] for i, w in mix) for name in names}
+            values = [value.numpy() for value in blend(self._norms, mix)]
+            feeds = dict(zip(names, values, strict=True))
         return lambda x: net(x, feeds)
 
-    def stylize(
+    def _stylize(
         self,
         frame: np.ndarray,
         style: int | Mix,
@@ -342,13 +352,12 @@ class OnnxEngine:
         preserve_color: bool = False,
         guided: bool = False,
     ) -> np.ndarray:
-        net = self.network(style)
-        # torch only converts, resizes and rounds here: on one thread, so it never waits for
-        # a second core busy with capture (see torch_threads).
+        # torch only converts, resizes, rounds (and blends norm feeds) here: on one thread,
+        # so it never waits for a second core busy with capture (see torch_threads).
         with torch_threads(1):
             out = stylize_frame(
                 torch.from_numpy(np.ascontiguousarray(frame)),
-                net,
+                self.network(style),
                 torch.float32,
                 net_shape,
                 strength if strength < 1.0 else None,
@@ -357,6 +366,3 @@ class OnnxEngine:
                 guided=guided,
             )
             return out.numpy()
-
-    def release(self) -> None:
-        """Nothing to free on the CPU beyond what the garbage collector takes."""

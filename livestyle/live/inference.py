@@ -12,23 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from livestyle.core.crashlog import keep_traceback
+from livestyle.core.errors import OutOfMemory
 from livestyle.live.slot import Frame, LatestSlot
 from livestyle.live.thumbnails import Thumbnail, ThumbnailRound
-from livestyle.steady import Steadier
+from livestyle.steady import SteadyStream
 from livestyle.stylizer import Stylizer
 
 log = logging.getLogger(__name__)
-
-
-# Each out-of-memory error shrinks the network input by this factor, down to MIN_OOM_SCALE
-# of the frame; below that, the error stands (a smaller picture would be useless).
-OOM_SHRINK = 0.75
-
-
-MIN_OOM_SCALE = 0.1
 
 
 @dataclass
@@ -109,14 +101,21 @@ class InferenceThread(threading.Thread):
         self.on_status = on_status
         self.thumbnails = thumbnails or ThumbnailRound()
         # Where the camera's picture stands still, the stream is smoothed over time (key T).
-        self.steady = steady
-        self.steadier = Steadier()
+        self.stream = SteadyStream(stylizer, steady)
         self.thumbnail_sinks: list[Callable[[Thumbnail], None]] = []
         self.paused = False
         self.paused_dropped = 0
         self.error: BaseException | None = None
         self.error_log: Path | None = None  # the file holding error's traceback, if any
         self._stop_event = threading.Event()
+
+    @property
+    def steady(self) -> bool:
+        return self.stream.steady
+
+    @steady.setter
+    def steady(self, on: bool) -> None:
+        self.stream.steady = on
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -141,20 +140,14 @@ class InferenceThread(threading.Thread):
     def _process(self, frame: Frame) -> None:
         began = time.perf_counter()
         try:
-            stylized = self.stylizer.stylize(frame.image)
-        except torch.cuda.OutOfMemoryError:
+            stylized = self.stream(frame.image)
+        except OutOfMemory:
             self._shrink_after_oom(*frame.image.shape[:2])
             return
-        image = stylized.image
-        if self.steady:
-            key = (stylized.style.name, stylized.preserve_color)
-            image = self.steadier(frame.image, image, key)
-        else:
-            self.steadier.reset()  # switched back on, it starts from a fresh picture
         elapsed_ms = (time.perf_counter() - began) * 1000.0
         result = StylizedFrame(
             frame.image,
-            image,
+            stylized.image,
             frame.index,
             frame.pts,
             frame.captured_at,
@@ -171,7 +164,7 @@ class InferenceThread(threading.Thread):
     def _thumbnail(self, frame: Frame) -> None:
         try:
             thumbnail = self.thumbnails.make(self.stylizer, frame.image, frame.index)
-        except torch.cuda.OutOfMemoryError:
+        except OutOfMemory:
             self._shrink_after_oom(*frame.image.shape[:2])  # the device is full for both
             return
         for sink in self.thumbnail_sinks:
@@ -183,10 +176,10 @@ class InferenceThread(threading.Thread):
         self.stylizer.release_device_memory()
         # Shrink from the size actually used: --infer-size may already be below the frame's.
         net_h, net_w = self.stylizer.network_shape(height, width)
-        scale = max(net_h / height, net_w / width) * OOM_SHRINK
-        if scale < MIN_OOM_SCALE:
+        smaller = self.stylizer.network_size.shrunk((net_h, net_w), (height, width))
+        if smaller is None:
             raise RuntimeError(f"out of GPU memory even at {net_w}x{net_h} inference size")
-        self.stylizer.set_network_size(None, scale)
-        message = f"out of GPU memory: inference scale lowered to {scale:.2f}"
+        self.stylizer.network_size = smaller
+        message = f"out of GPU memory: inference scale lowered to {smaller.scale:.2f}"
         log.warning(message)
         self.on_status(message)
