@@ -10,20 +10,24 @@ benchmarks get what their options say.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
-from livestyle.commands.options import choose_styles, infer_pixels, unit_float
+from livestyle.bounds import network_side, unit_interval
+from livestyle.choices import choose_styles
+from livestyle.config import LiveConfig
 from livestyle.core.errors import LivestyleError, OutputError
 from livestyle.core.outputs import replaced_whole
 from livestyle.stylizer import Stylizer
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SETTINGS_NAME = "settings.json"
 # The window's view modes (livestyle.ui.frames.ViewMode's values; Qt is not imported here).
@@ -64,7 +68,7 @@ def _style(value: object) -> str:
 def _strength(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("not a number")
-    return unit_float(str(value))  # the same bounds as --strength
+    return unit_interval(str(value))  # the same bounds as --strength
 
 
 def _view(value: object) -> str:
@@ -82,7 +86,7 @@ def _flag(value: object) -> bool:
 def _infer_size(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("not a whole number of pixels")
-    return infer_pixels(str(value))  # the same bounds as --infer-size
+    return network_side(str(value))  # the same bounds as --infer-size
 
 
 _CHECKS = {
@@ -106,7 +110,7 @@ def parse_presets(data: object) -> tuple[Presets, list[str]]:
         elif value is not None:
             try:
                 values[key] = check(value)
-            except (ValueError, argparse.ArgumentTypeError) as exc:
+            except ValueError as exc:  # bounds.OutOfBounds too
                 problems.append(f"{key} {json.dumps(value)}: {exc}")
     return Presets(**values), problems
 
@@ -141,16 +145,24 @@ def save_presets(presets: Presets, path: Path | None = None) -> bool:
     return True
 
 
-def fill_options(args: argparse.Namespace, presets: Presets) -> None:
-    """Saved values for the options not given on the command line (those are None)."""
-    if args.strength is None:
-        args.strength = presets.strength
-    if args.preserve_color is None:
-        args.preserve_color = presets.preserve_color
+def fill_options(config: LiveConfig, presets: Presets) -> LiveConfig:
+    """A copy of `config` with the saved values for the options not given on the command
+    line (those are None)."""
+    options = config.style_options
     # Any option that sizes the network, given, outranks the saved size.
-    sized = (args.infer_size, args.infer_scale, getattr(args, "stroke_scale", None))
-    if all(option is None for option in sized):
-        args.infer_size = presets.infer_size
+    sized = (options.infer_size, options.infer_scale, config.stroke_scale)
+    size_given = any(option is not None for option in sized)
+    filled = replace(
+        options,
+        strength=_given_or(options.strength, presets.strength),
+        preserve_color=_given_or(options.preserve_color, presets.preserve_color),
+        infer_size=options.infer_size if size_given else presets.infer_size,
+    )
+    return replace(config, style_options=filled)
+
+
+def _given_or(given: T | None, saved: T | None) -> T | None:
+    return saved if given is None else given
 
 
 def choose_saved_style(stylizer: Stylizer, presets: Presets) -> None:

@@ -37,7 +37,7 @@ def test_styles_lists_key_numbers_and_metadata(styles, capsys):
 def test_no_styles_says_how_to_get_one(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LIVESTYLE_STYLES_DIR", str(tmp_path / "empty"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr("livestyle.weights.PACKAGE_WEIGHTS_DIR", tmp_path / "none")
+    monkeypatch.setattr("livestyle.discovery.PACKAGE_WEIGHTS_DIR", tmp_path / "none")
     assert main(["styles"]) == 0
     assert "livestyle train" in capsys.readouterr().out
     assert main(["live", "--headless", "--source", "demo", "--max-frames", "1"]) == 2
@@ -186,27 +186,25 @@ def test_unwritable_output_for_stylize(styles, tmp_path, capsys):
 
 
 def test_live_on_cpu_runs_the_network_smaller_unless_told(stylizer):
-    from argparse import Namespace
+    from livestyle.commands.live import use_live_size
+    from livestyle.sizing import CPU_LIVE_INFER_SIZE
 
-    from livestyle.commands.live import CPU_LIVE_INFER_SIZE, use_live_size
-
-    use_live_size(stylizer, Namespace(infer_size=None, infer_scale=1.0, stroke_scale=1.0))
+    use_live_size(stylizer, None, 1.0, 1.0)
     assert stylizer.infer_size == CPU_LIVE_INFER_SIZE
     stylizer.infer_size = 640
-    use_live_size(stylizer, Namespace(infer_size=640, infer_scale=1.0, stroke_scale=1.0))
+    use_live_size(stylizer, 640, 1.0, 1.0)
     assert stylizer.infer_size == 640
 
 
 def test_stroke_size_does_not_follow_the_camera_resolution(stylizer):
-    from argparse import Namespace
+    from livestyle.commands.live import use_live_size
+    from livestyle.sizing import CPU_LIVE_INFER_SIZE
 
-    from livestyle.commands.live import CPU_LIVE_INFER_SIZE, use_live_size
-
-    use_live_size(stylizer, Namespace(infer_size=None, infer_scale=1.0, stroke_scale=1.0))
+    use_live_size(stylizer, None, 1.0, 1.0)
     # A 480p and a 1080p camera: the network sees the same long side.
     assert max(stylizer.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE
     assert max(stylizer.network_shape(1080, 1920)) == CPU_LIVE_INFER_SIZE
-    use_live_size(stylizer, Namespace(infer_size=None, infer_scale=1.0, stroke_scale=2.0))
+    use_live_size(stylizer, None, 1.0, 2.0)
     assert max(stylizer.network_shape(1080, 1920)) == CPU_LIVE_INFER_SIZE // 2  # bigger strokes
 
 
@@ -276,10 +274,10 @@ def test_each_style_has_its_own_stroke_scale_live():
     """A style whose painting asks for strokes twice as large runs the network at half the
     live size, and gives the very picture that size gives; outside live sizing (stylize,
     --infer-size) the style's scale is not applied."""
-    from argparse import Namespace
     from dataclasses import replace
 
-    from livestyle.commands.live import CPU_LIVE_INFER_SIZE, use_live_size
+    from livestyle.commands.live import use_live_size
+    from livestyle.sizing import CPU_LIVE_INFER_SIZE
     from livestyle.stylizer import Stylizer
 
     from .test_fast_paths import frame, styles
@@ -293,12 +291,12 @@ def test_each_style_has_its_own_stroke_scale_live():
     plain.select(1)
     assert max(plain.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE  # not live: no scaling
 
-    use_live_size(live, Namespace(infer_size=None, infer_scale=1.0, stroke_scale=1.0))
+    use_live_size(live, None, 1.0, 1.0)
     assert max(live.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE
     live.select(1)
     assert max(live.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE // 2
     plain.infer_size = CPU_LIVE_INFER_SIZE // 2
     np.testing.assert_array_equal(live.stylize(image).image, plain.stylize(image).image)
     # --stroke-scale multiplies the style's own.
-    use_live_size(live, Namespace(infer_size=None, infer_scale=1.0, stroke_scale=2.0))
+    use_live_size(live, None, 1.0, 2.0)
     assert max(live.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE // 4

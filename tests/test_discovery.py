@@ -14,14 +14,11 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from livestyle import cli
+from livestyle.commands import live
 from livestyle.commands.options import load_stylizer
+from livestyle.discovery import load_styles, scan_styles
 from livestyle.model import VARIANTS
-from livestyle.weights import (
-    file_digest,
-    file_stem,
-    load_styles,
-    scan_styles,
-)
+from livestyle.weights import file_digest, file_stem
 
 from .media import rewrite_style, write_network, write_styles
 
@@ -34,7 +31,7 @@ def folders(tmp_path, monkeypatch) -> tuple[Path, Path]:
     write_network(shipped / "colours.lite.safetensors")
     monkeypatch.setenv("LIVESTYLE_STYLES_DIR", str(shipped))
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
-    monkeypatch.setattr("livestyle.weights.PACKAGE_WEIGHTS_DIR", tmp_path / "no-package")
+    monkeypatch.setattr("livestyle.discovery.PACKAGE_WEIGHTS_DIR", tmp_path / "no-package")
     return shipped, home / "livestyle" / "styles"
 
 
@@ -127,7 +124,7 @@ def test_styles_the_live_view_leaves_out_get_no_key_number(tmp_path, monkeypatch
 def _only(folder: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("LIVESTYLE_STYLES_DIR", str(folder))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr("livestyle.weights.PACKAGE_WEIGHTS_DIR", tmp_path / "no-package")
+    monkeypatch.setattr("livestyle.discovery.PACKAGE_WEIGHTS_DIR", tmp_path / "no-package")
 
 
 def keys_of(lines: list[str]) -> dict[str, str]:
@@ -138,7 +135,7 @@ def keys_of(lines: list[str]) -> dict[str, str]:
 def app_keys() -> dict[str, str]:
     """Key number -> style name, as the live window loads them."""
     args = cli.build_parser().parse_args(["live", "--headless", "--variant", "lite"])
-    stylizer = load_stylizer(args, live=True)
+    stylizer = load_stylizer(live.config_from_args(args).style_options, live=True)
     return {str(i): s.info.name for i, s in enumerate(stylizer.styles[:9], start=1)}
 
 

@@ -14,11 +14,12 @@ import torch.nn.functional as F
 
 from livestyle import cli
 from livestyle.cli import main
+from livestyle.commands import stylize
 from livestyle.commands.options import load_stylizer
+from livestyle.discovery import PACKAGE_WEIGHTS_DIR
 from livestyle.engines.cuda import CudaFrameRunner
 from livestyle.engines.frames import bgr_to_input, output_to_bgr, stylize_frame
 from livestyle.stylizer import Stylizer
-from livestyle.weights import PACKAGE_WEIGHTS_DIR
 
 from .test_fast_paths import styles
 
@@ -136,8 +137,9 @@ def test_graph_runner_switches_guided_as_data_without_recapturing() -> None:
 def test_guided_is_on_by_default_and_no_guided_turns_it_off(styles_env) -> None:
     parser = cli.build_parser()
     command = ["stylize", "in.png", "--style", "beta"]
-    default = load_stylizer(parser.parse_args(command))
-    off = load_stylizer(parser.parse_args([*command, "--no-guided"]))
+    default = load_stylizer(stylize.config_from_args(parser.parse_args(command)).style_options)
+    no_guided = parser.parse_args([*command, "--no-guided"])
+    off = load_stylizer(stylize.config_from_args(no_guided).style_options)
     assert (default.guided, off.guided) == (True, False)
 
 

@@ -17,6 +17,8 @@ import pytest
 
 from livestyle.cli import build_parser, main
 from livestyle.commands import live
+from livestyle.config import LiveConfig
+from livestyle.discovery import load_styles, scan_styles
 from livestyle.presets import (
     VIEWS,
     Presets,
@@ -30,7 +32,6 @@ from livestyle.presets import (
 )
 from livestyle.stylizer import Stylizer
 from livestyle.ui.frames import ViewMode
-from livestyle.weights import load_styles, scan_styles
 
 from .media import wait_until_recording, write_network
 
@@ -146,27 +147,39 @@ def test_an_unwritable_folder_only_warns(config_folder: Path, caplog) -> None:
     assert len(warnings(caplog)) == 1
 
 
-def live_args(*argv: str):
-    return build_parser().parse_args(["live", *argv])
+def live_config(*argv: str) -> LiveConfig:
+    return live.config_from_args(build_parser().parse_args(["live", *argv]))
+
+
+def filled_options(config: LiveConfig) -> tuple[float | None, bool | None, int | None]:
+    options = fill_options(config, SAVED).style_options
+    return options.strength, options.preserve_color, options.infer_size
 
 
 def test_options_given_win_over_the_saved_ones() -> None:
-    args = live_args("--strength", "0.9", "--no-preserve-color")
-    fill_options(args, SAVED)
-    assert (args.strength, args.preserve_color, args.infer_size) == (0.9, False, 40)
-    args = live_args()
-    fill_options(args, SAVED)
-    assert (args.strength, args.preserve_color, args.infer_size) == (0.6, True, 40)
+    config = live_config("--strength", "0.9", "--no-preserve-color")
+    assert filled_options(config) == (0.9, False, 40)
+    assert filled_options(live_config()) == (0.6, True, 40)
+
+
+def test_filling_in_the_saved_options_leaves_the_given_config_as_it_was() -> None:
+    config = live_config("--strength", "0.9")
+    filled = fill_options(config, SAVED)
+    assert config == live_config("--strength", "0.9")  # unchanged: a new config came back
+    expected = dataclasses.replace(
+        config.style_options, strength=0.9, preserve_color=True, infer_size=40
+    )
+    assert filled == dataclasses.replace(config, style_options=expected)
+    assert fill_options(config, Presets()) == config  # nothing saved: nothing filled in
 
 
 @pytest.mark.parametrize(
     "argv", [["--infer-size", "64"], ["--infer-scale", "0.5"], ["--stroke-scale", "2"]]
 )
 def test_any_size_option_given_outranks_the_saved_size(argv: list[str]) -> None:
-    args = live_args(*argv)
-    given = args.infer_size
-    fill_options(args, SAVED)
-    assert args.infer_size == given
+    config = live_config(*argv)
+    given = config.style_options.infer_size
+    assert fill_options(config, SAVED).style_options.infer_size == given
 
 
 def test_saved_style_is_chosen_by_name_and_a_missing_one_ignored(stylizer: Stylizer, caplog):
@@ -224,8 +237,8 @@ def test_headless_runs_neither_read_nor_write_settings(styles_env, monkeypatch) 
     stylizers: list[Stylizer] = []
     real = live.load_stylizer
 
-    def spy(args, **kwargs):
-        stylizers.append(real(args, **kwargs))
+    def spy(options, **kwargs):
+        stylizers.append(real(options, **kwargs))
         return stylizers[-1]
 
     monkeypatch.setattr(live, "load_stylizer", spy)

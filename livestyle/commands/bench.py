@@ -1,19 +1,22 @@
-"""`livestyle bench`: its options. The harness (livestyle.bench) is imported only when the
-command runs, so the app never loads it."""
+"""`livestyle bench`: its options, and the BenchConfig they make. The harness
+(livestyle.bench) is imported only when the command runs, so the app never loads it."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+import torch
 
 from livestyle.core.precision import PRECISIONS
+from livestyle.engines.device import pick_device
 from livestyle.model import VARIANTS
 
-if TYPE_CHECKING:
-    pass
+if TYPE_CHECKING:  # the app must not load livestyle.bench: imported where the command runs
+    from livestyle.bench.config import BenchConfig
 
-
+T = TypeVar("T")
 ALL_SIZES = "640x480,1280x720,1920x1080"
 
 
@@ -133,7 +136,49 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def supported_precisions(device: torch.device) -> list[str]:
+    if device.type != "cuda":
+        return ["fp32"]  # bfloat16 convolutions without AMX are slower; ask with --precisions
+    names = ["fp32", "fp16"]
+    return names + (["bf16"] if torch.cuda.is_bf16_supported() else [])
+
+
+def given(value: T | None, default: T) -> T:
+    """The option's value, or `default` where it was left out."""
+    return default if value is None else value
+
+
+def bench_config(args: argparse.Namespace, device: torch.device) -> BenchConfig:
+    """The options given, and for those left out: everything on a GPU, short runs on a CPU."""
+    from livestyle.bench.config import BenchConfig  # only for this command, as the harness
+
+    cuda = device.type == "cuda"
+    return BenchConfig(
+        device=device,
+        variants=tuple(given(args.variants, ["standard", "lite"] if cuda else ["lite"])),
+        sizes=tuple(given(args.sizes, parse_sizes(ALL_SIZES if cuda else "640x480"))),
+        precisions=tuple(given(args.precisions, supported_precisions(device))),
+        runs=given(args.runs, 30 if cuda else 7),
+        warmup=given(args.warmup, 5 if cuda else 2),
+        threads=given(args.threads, torch.get_num_threads()),
+        pause=args.pause,
+        compile=args.compile,
+        gpu_rows=args.gpu_rows,
+        compare_peer=args.compare_peer,
+        infer_sizes=tuple(args.infer_sizes),
+        pipeline_seconds=args.pipeline_seconds,
+        pipeline_fps=tuple(args.pipeline_fps),
+        pipeline_size=tuple(args.pipeline_size),
+        pipeline_variant=args.pipeline_variant,
+        pipeline_infer_sizes=tuple(args.pipeline_infer_sizes),
+        psnr=args.psnr,
+        photos=args.photos,
+        psnr_size=args.psnr_size,
+        json=args.json,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from livestyle.bench.harness import run as run_bench  # heavy, and only for this command
 
-    return run_bench(args)
+    return run_bench(bench_config(args, pick_device(args.device)))

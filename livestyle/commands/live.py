@@ -7,6 +7,7 @@ import glob
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from livestyle.commands.options import (
@@ -16,13 +17,15 @@ from livestyle.commands.options import (
     load_stylizer,
     pixel_size,
     positive_int,
+    stroke_scale,
+    style_options_from_args,
 )
+from livestyle.config import LiveConfig
 from livestyle.core.crashlog import error_line
 from livestyle.core.errors import OutputError, SourceError, error_text
 from livestyle.core.signals import install_stop_handlers, restore_handlers
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.recorder import check_video_target
-from livestyle.model import MIN_INPUT_SIDE
 from livestyle.presets import (
     Presets,
     choose_saved_style,
@@ -31,26 +34,17 @@ from livestyle.presets import (
     load_presets,
     save_presets,
 )
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.ui.display import require_display
 from livestyle.video.demo import DEMO
 from livestyle.video.output import recover
 from livestyle.video.sources import FrameSource, open_source
-from livestyle.weights import STROKE_SCALES
-from livestyle.weights import stroke_scale as checked_stroke_scale
 
 log = logging.getLogger(__name__)
 
 
 DEFAULT_CAMERA = "0"
-
-
-# Live, the network runs with a fixed long side whatever the camera gives (scaled up after):
-# its strokes have a size in its own pixels, so a 1080p camera then shows the same painting
-# as a 480p one, not finer and finer strokes. On a CPU 320 px: measured 12.9 fps against
-# 3-4.5 fps at full 640x480 on a 2-core machine (benchmarks/RESULTS.md, Speed).
-CPU_LIVE_INFER_SIZE = 320
-GPU_LIVE_INFER_SIZE = 640
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -121,91 +115,140 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def open_live_source(args: argparse.Namespace) -> FrameSource:
+def config_from_args(args: argparse.Namespace) -> LiveConfig:
+    return LiveConfig(
+        source=args.source,
+        width=args.width,
+        height=args.height,
+        fps=args.fps,
+        loop=args.loop,
+        max_frames=args.max_frames,
+        style_options=style_options_from_args(args, style=args.style),
+        stroke_scale=args.stroke_scale,
+        steady=args.steady,
+        record=args.record,
+        overwrite=args.overwrite,
+        out_dir=args.out_dir,
+        headless=args.headless,
+        virtual_cam=args.virtual_cam,
+        fullscreen=args.fullscreen,
+        train_data=args.train_data,
+    )
+
+
+def open_live_source(config: LiveConfig) -> FrameSource:
     """The requested source; with none requested, camera 0 or else the demo, said in one line."""
-    if args.source is not None:
-        return open_source(args.source, args.width, args.height, args.fps)
+    size_and_rate = (config.width, config.height, config.fps)
+    if config.source is not None:
+        return open_source(config.source, *size_and_rate)
     try:
-        return open_source(DEFAULT_CAMERA, args.width, args.height, args.fps)
+        return open_source(DEFAULT_CAMERA, *size_and_rate)
     except SourceError:
         print(
             "livestyle: no camera found; showing the built-in demo "
             "(use --source VIDEO_FILE to play a video)",
             file=sys.stderr,
         )
-        return open_source(DEMO, args.width, args.height, args.fps)
+        return open_source(DEMO, *size_and_rate)
 
 
-def stroke_scale(text: str) -> float:
-    """--stroke-scale: the bounds a style's own stroke scale has (weights.stroke_scale)."""
-    value = float(text)  # not a number: argparse says so
-    try:
-        return checked_stroke_scale(value)
-    except ValueError:
-        low, high = STROKE_SCALES
-        raise argparse.ArgumentTypeError(
-            f"must be between {low:g} and {high:g}, got {text}"
-        ) from None
-
-
-def use_live_size(stylizer: Stylizer, args: argparse.Namespace) -> None:
+def use_live_size(
+    stylizer: Stylizer,
+    infer_size: int | None,
+    infer_scale: float | None,
+    stroke_scale: float | None,
+) -> None:
     """The network's input size live: fixed per device whatever the camera's resolution (so
     strokes keep their size on screen), divided by --stroke-scale and by each style's own
     stroke scale; --infer-size and --infer-scale override it."""
-    if args.infer_size is not None or (args.infer_scale or 1.0) != 1.0:
+    if infer_size is not None or (infer_scale or 1.0) != 1.0:
         return
-    base = CPU_LIVE_INFER_SIZE if stylizer.device.type == "cpu" else GPU_LIVE_INFER_SIZE
-    scale = getattr(args, "stroke_scale", None) or 1.0
-    stylizer.infer_size = max(MIN_INPUT_SIDE, round(base / scale))
-    stylizer.style_strokes = True
+    stylizer.network_size = NetworkSize.live_default(stylizer.device.type, stroke_scale)
     log.info(
         "the network runs at %d px whatever the camera's size, divided by each style's "
         "stroke scale (--stroke-scale changes the strokes, --infer-size the size)",
-        stylizer.infer_size,
+        stylizer.network_size.long_side,
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.headless:
+    return run_live(config_from_args(args))
+
+
+def run_live(config: LiveConfig) -> int:
+    """`livestyle live` as `config` says: the window, or headless until the source ends."""
+    if not config.headless:
         require_display()  # before loading anything: Qt would abort the process instead
-    recover_recordings(args.out_dir, args.record)
-    if args.record is not None:
-        source_file = Path(str(args.source))  # recording over the video played: refused
-        played = [source_file] if source_file.is_file() else []
-        check_video_target(args.record, args.overwrite, played)
-    if not args.headless:
-        prepare_out_dir(args.out_dir)
+    check_outputs(config)
     # The window's choices last between runs; headless runs do what their options say.
-    saved = Presets() if args.headless else load_presets()
-    given_size = args.infer_size
-    fill_options(args, saved)
-    stylizer = load_stylizer(args, live=True)
-    if args.style is None:
+    saved = Presets() if config.headless else load_presets()
+    given_size = config.style_options.infer_size
+    config = fill_options(config, saved)
+    options = config.style_options
+    stylizer = load_stylizer(options, live=True)
+    if options.style is None:
         choose_saved_style(stylizer, saved)
-    use_live_size(stylizer, args)
-    source = open_live_source(args)
+    use_live_size(stylizer, options.infer_size, options.infer_scale, config.stroke_scale)
+    source = open_live_source(config)
     pipeline = Pipeline(
         source,
         stylizer,
-        loop=args.loop,
-        max_frames=args.max_frames,
-        out_dir=args.out_dir,
-        steady=args.steady,
-        overwrite=args.overwrite,
+        loop=config.loop,
+        max_frames=config.max_frames,
+        out_dir=config.out_dir,
+        steady=config.steady,
+        overwrite=config.overwrite,
     )
-    if args.virtual_cam:  # opens on the first frame; without a device one line says why
+    if config.virtual_cam:  # opens on the first frame; without a device one line says why
         pipeline.start_virtual_cam()
-    if args.headless:
-        return run_headless(pipeline, args.record)
-    from livestyle.ui.window import run_window  # Qt is imported only when a window is wanted
-
+    if config.headless:
+        return run_headless(pipeline, config.record)
     # A size given now is remembered; else the one saved before stays saved.
     infer_size = given_size if given_size is not None else saved.infer_size
 
     def remember(view: str) -> None:
         save_presets(current_presets(stylizer, view, infer_size))
 
-    return run_window(pipeline, args, view=saved.view, on_close=remember)
+    return run_in_window(pipeline, config, view=saved.view, on_close=remember)
+
+
+def check_outputs(config: LiveConfig) -> None:
+    """Before anything loads: finish crashed recordings, refuse a --record target that cannot
+    be written (or is the video played), make the window's output folder."""
+    recover_recordings(config.out_dir, config.record)
+    if config.record is not None:
+        source_file = Path(str(config.source))  # recording over the video played: refused
+        played = [source_file] if source_file.is_file() else []
+        check_video_target(config.record, config.overwrite, played)
+    if not config.headless:
+        prepare_out_dir(config.out_dir)
+
+
+def run_in_window(
+    pipeline: Pipeline,
+    config: LiveConfig,
+    view: str | None,
+    on_close: Callable[[str], None],
+) -> int:
+    """The live window until it closes; its exit code."""
+    # Qt (and the painting trainer the window offers) is imported only when a window is wanted.
+    from livestyle.addstyle import AdderOptions
+    from livestyle.ui.window import run_window
+
+    adder = AdderOptions(
+        styles_dirs=config.style_options.styles_dirs,
+        variant=config.style_options.variant,
+        train_data=config.train_data,
+    )
+    return run_window(
+        pipeline,
+        out_dir=config.out_dir,
+        record=config.record,
+        fullscreen=config.fullscreen,
+        adder=adder,
+        view=view,
+        on_close=on_close,
+    )
 
 
 def recover_recordings(out_dir: Path, record: Path | None) -> None:

@@ -5,49 +5,58 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from livestyle.bounds import OutOfBounds, network_side, pixel_side, positive_whole, unit_interval
+from livestyle.choices import choose_styles
+from livestyle.config import StyleOptions
 from livestyle.core.errors import LivestyleError
-from livestyle.engines.device import pick_device, preferred_variant
-from livestyle.model import MIN_INPUT_SIDE, VARIANTS
-from livestyle.stylizer import Stylizer
-from livestyle.weights import (
+from livestyle.discovery import (
     default_style_dirs,
     live_styles,
     load_styles,
     scan_styles,
     user_styles_dir,
 )
+from livestyle.engines.device import pick_device, preferred_variant
+from livestyle.model import VARIANTS
+from livestyle.stylizer import Stylizer
+from livestyle.weights import STROKE_SCALES
+from livestyle.weights import stroke_scale as checked_stroke_scale
 
 log = logging.getLogger(__name__)
 
-# Upper bounds that catch typos (an extra zero) before they allocate gigabytes.
-MAX_PIXELS_SIDE = 16384
+# Upper bound that catches typos (an extra zero) before it sets a capture rate.
 MAX_FPS = 1000.0
 
 
+@contextmanager
+def _bounded() -> Iterator[None]:
+    """The bounds' own message, as argparse prints an ArgumentTypeError's. A text that is no
+    number at all keeps argparse's 'invalid TYPE value' (the ValueError of int()/float())."""
+    try:
+        yield
+    except OutOfBounds as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# The argparse types below are named for argparse's "invalid NAME value" messages.
 def positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+    with _bounded():
+        return positive_whole(text)
 
 
 def pixel_size(text: str) -> int:
-    value = positive_int(text)
-    if value > MAX_PIXELS_SIDE:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_PIXELS_SIDE} pixels, got {text}")
-    return value
+    with _bounded():
+        return pixel_side(text)
 
 
 def infer_pixels(text: str) -> int:
     """--infer-size: the network's smallest input (reflection padding) up to MAX_PIXELS_SIDE."""
-    value = pixel_size(text)
-    if value < MIN_INPUT_SIDE:
-        raise argparse.ArgumentTypeError(
-            f"must be at least {MIN_INPUT_SIDE} pixels, the network's smallest input, got {text}"
-        )
-    return value
+    with _bounded():
+        return network_side(text)
 
 
 def positive_float(text: str) -> float:
@@ -65,10 +74,8 @@ def frame_rate(text: str) -> float:
 
 
 def unit_float(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
+    with _bounded():
+        return unit_interval(text)
 
 
 def scale_float(text: str) -> float:
@@ -76,6 +83,18 @@ def scale_float(text: str) -> float:
     if not 0.0 < value <= 1.0:  # 0 would shrink every frame to the 4-pixel minimum
         raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {text}")
     return value
+
+
+def stroke_scale(text: str) -> float:
+    """--stroke-scale: the bounds a style's own stroke scale has (weights.stroke_scale)."""
+    value = float(text)  # not a number: argparse says so
+    try:
+        return checked_stroke_scale(value)
+    except ValueError:
+        low, high = STROKE_SCALES
+        raise argparse.ArgumentTypeError(
+            f"must be between {low:g} and {high:g}, got {text}"
+        ) from None
 
 
 def existing_dir(text: str) -> Path:
@@ -170,14 +189,32 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_stylizer(args: argparse.Namespace, live: bool = False) -> Stylizer:
+def style_options_from_args(args: argparse.Namespace, style: str | None = None) -> StyleOptions:
+    """The options add_style_options added, as parsed, and the style to start with (--style,
+    for the commands whose --style names one)."""
+    return StyleOptions(
+        styles_dirs=tuple(args.styles_dir),
+        style=style,
+        variant=args.variant,
+        device=args.device,
+        precision=args.precision,
+        backend=args.backend,
+        infer_size=args.infer_size,
+        infer_scale=args.infer_scale,
+        strength=args.strength,
+        preserve_color=args.preserve_color,
+        guided=args.guided,
+    )
+
+
+def load_stylizer(options: StyleOptions, live: bool = False) -> Stylizer:
     """Find and load every installed style for the device; raise a one-line error if none.
 
-    `live`: only styles fast enough for the live view on this device (weights.live_styles)."""
-    device = pick_device(args.device)
-    variant = preferred_variant(device, args.variant)
-    dirs = [*args.styles_dir, *default_style_dirs()]
-    for folder in args.styles_dir:
+    `live`: only styles fast enough for the live view on this device (discovery.live_styles)."""
+    device = pick_device(options.device)
+    variant = preferred_variant(device, options.variant)
+    dirs = [*options.styles_dirs, *default_style_dirs()]
+    for folder in options.styles_dirs:
         if not folder.is_dir():
             raise LivestyleError(f"styles folder {folder} does not exist")
     found = scan_styles(dirs, prefer_variant=variant)
@@ -191,53 +228,17 @@ def load_stylizer(args: argparse.Namespace, live: bool = False) -> Stylizer:
         stylizer = Stylizer(
             styles,
             device,
-            args.precision,
-            infer_size=args.infer_size,
-            infer_scale=args.infer_scale or 1.0,
-            strength=1.0 if args.strength is None else args.strength,
-            preserve_color=bool(getattr(args, "preserve_color", False)),
-            guided=getattr(args, "guided", True),
-            backend=getattr(args, "backend", "auto"),
+            options.precision,
+            infer_size=options.infer_size,
+            infer_scale=options.infer_scale or 1.0,
+            strength=1.0 if options.strength is None else options.strength,
+            preserve_color=bool(options.preserve_color),
+            guided=options.guided,
+            backend=options.backend,
         )
     except ValueError as exc:  # e.g. --backend onnxruntime with --device cuda
         raise LivestyleError(f"backend: {exc}") from exc
-    if getattr(args, "style", None):
-        choose_styles(stylizer, args.style)
+    if options.style:
+        choose_styles(stylizer, options.style)
     log.debug("%d styles on %s (%s)", len(stylizer.styles), stylizer.device, stylizer.dtype)
     return stylizer
-
-
-def parse_style_choice(text: str) -> list[tuple[str, float]]:
-    """`name` or a blend `a:0.6,b:0.4` as (name, weight) pairs (a bare name weighs 1)."""
-    pairs = []
-    for part in text.split(","):
-        name, _, weight = part.strip().partition(":")
-        try:
-            value = float(weight) if weight else 1.0
-        except ValueError:
-            raise LivestyleError(f"--style {text}: '{weight}' is not a weight") from None
-        if not name or not 0 <= value < float("inf"):
-            raise LivestyleError(f"--style {text}: expected NAME or NAME:WEIGHT,NAME:WEIGHT")
-        pairs.append((name, value))
-    if sum(weight for _, weight in pairs) <= 0:
-        raise LivestyleError(f"--style {text}: every weight is 0")
-    return pairs
-
-
-def choose_styles(stylizer: Stylizer, text: str) -> None:
-    """Select the style --style names, or the blend it lists (one line for unknown names and
-    for styles that cannot blend)."""
-    pairs = parse_style_choice(text)
-    indices = []
-    for name, weight in pairs:
-        try:
-            indices.append((stylizer.find(name), weight))
-        except KeyError:
-            names = ", ".join(s.info.name for s in stylizer.styles)
-            raise LivestyleError(f"unknown style '{name}' (installed: {names})") from None
-    if len(indices) > 1 and not stylizer.can_blend([i for i, _ in indices]):
-        raise LivestyleError(
-            f"--style {text}: only styles of one multi-style network blend "
-            "(`livestyle styles` shows which file each style is in)"
-        )
-    stylizer.blend(indices, fade=False)  # the first frame shows it

@@ -10,14 +10,10 @@ from __future__ import annotations
 import argparse
 
 from livestyle.commands.options import add_styles_dir_option, add_variant_option
+from livestyle.config import StylesConfig
+from livestyle.discovery import default_style_dirs, find_styles, too_slow_live, user_styles_dir
 from livestyle.engines.device import pick_device, preferred_variant
-from livestyle.weights import (
-    StyleInfo,
-    default_style_dirs,
-    find_styles,
-    too_slow_live,
-    user_styles_dir,
-)
+from livestyle.weights import StyleInfo
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,16 +23,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def config_from_args(args: argparse.Namespace) -> StylesConfig:
+    return StylesConfig(styles_dirs=tuple(args.styles_dir), variant=args.variant)
+
+
 def run(args: argparse.Namespace) -> int:
-    variant = preferred_variant(pick_device(), args.variant)
-    found = find_styles([*args.styles_dir, *default_style_dirs()], prefer_variant=variant)
+    return list_styles(config_from_args(args))
+
+
+def list_styles(config: StylesConfig) -> int:
+    variant = preferred_variant(pick_device(), config.variant)
+    found = find_styles([*config.styles_dirs, *default_style_dirs()], prefer_variant=variant)
     if not found.styles:
         print(
             f"no styles installed. Put .safetensors styles in {user_styles_dir()}, or train "
             "one: livestyle train --style-image PAINTING --data PHOTOS_DIR --name NAME"
         )
         return 0
-    # Live, these are left out (weights.live_styles): they get no key, and take none.
+    # Live, these are left out (discovery.live_styles): they get no key, and take none.
     slow = {id(info) for info in too_slow_live(found.styles, variant)}
     key = 0
     for info in found.styles:

@@ -21,11 +21,12 @@ from pathlib import Path
 import cv2
 from tqdm import tqdm
 
-from livestyle.commands.options import add_style_options, load_stylizer
+from livestyle.commands.options import add_style_options, load_stylizer, style_options_from_args
+from livestyle.config import StylizeConfig
 from livestyle.core.errors import LivestyleError, OutputError, SourceError
 from livestyle.core.outputs import check_output, check_writable, written_aside
 from livestyle.core.signals import stop_signals_interrupt
-from livestyle.steady import Steadier
+from livestyle.steady import SteadyStream
 from livestyle.stylizer import Stylizer
 from livestyle.video.files import (
     IMAGE_SUFFIXES,
@@ -104,7 +105,7 @@ def stylize_video(
     video = VideoReader(source)
     check_writable(target)
     output: VideoOutput | None = None
-    steadier = Steadier() if steady else None
+    stream = SteadyStream(stylizer, steady)  # as the live view and eval-stability do
     progress = tqdm(total=video.frame_count, unit="frame", desc=source.name, dynamic_ncols=True)
     try:
         for frame, time in video:
@@ -119,10 +120,7 @@ def stylize_video(
                     live=False,
                     audio_from=source,
                 )
-            image = stylizer.stylize(frame).image
-            if steadier is not None:
-                image = steadier(frame, image)
-            output.write(image, time)
+            output.write(stream(frame).image, time)
             progress.update()
     except OutputError as exc:  # a full disk, an I/O error: keep what is whole, in one line
         raise OutputError(f"{exc}; {_keep_partial(output)}") from exc
@@ -195,30 +193,45 @@ def make_folder(folder: Path) -> None:
         raise OutputError(f"cannot create folder {folder}: {exc.strerror or exc}") from exc
 
 
+def config_from_args(args: argparse.Namespace) -> StylizeConfig:
+    return StylizeConfig(
+        inputs=tuple(args.inputs),
+        output=args.output,
+        overwrite=args.overwrite,
+        style_options=style_options_from_args(args, style=args.style),
+        steady=args.steady,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    for source in args.inputs:
+    return run_stylize(config_from_args(args))
+
+
+def run_stylize(config: StylizeConfig) -> int:
+    inputs = list(config.inputs)
+    for source in inputs:
         kind = source.suffix.lower()
         if kind not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
             raise LivestyleError(f"{source}: unknown file type '{source.suffix}'")
         if not source.is_file():
             raise SourceError(f"cannot read {source}: no such file")
-    many = len(args.inputs) > 1
-    folder = output_folder(args.output, many)
-    output = folder if folder is not None else (Path(args.output) if args.output else None)
+    many = len(inputs) > 1
+    folder = output_folder(config.output, many)
+    output = folder if folder is not None else (Path(config.output) if config.output else None)
     if output is not None and folder is None and not output.is_dir():
-        check_target_type(args.inputs[0], output)
-    stylizer = load_stylizer(args)
+        check_target_type(inputs[0], output)
+    stylizer = load_stylizer(config.style_options)
     # Output files are named after the style, or after every style of a blend.
     style = "+".join(stylizer.styles[index].info.name for index, _ in stylizer.mix)
     # -o names a folder (made below, after the checks) or, for one input, maybe a file.
-    targets = plan_outputs(args.inputs, style, output, many or folder is not None, args.overwrite)
+    targets = plan_outputs(inputs, style, output, many or folder is not None, config.overwrite)
     if folder is not None:
         make_folder(folder)  # after the style loaded: a typo in --style leaves no folder
     with stop_signals_interrupt():  # `kill` keeps the frames made so far, as Ctrl-C does
-        for source, target in zip(args.inputs, targets, strict=True):
+        for source, target in zip(inputs, targets, strict=True):
             if source.suffix.lower() in VIDEO_SUFFIXES:
-                saved = stylize_video(stylizer, source, target, args.steady, args.overwrite)
+                saved = stylize_video(stylizer, source, target, config.steady, config.overwrite)
                 print(f"{saved.path} ({saved.frames} frames)")
             else:
-                print(stylize_image(stylizer, source, target, args.overwrite))
+                print(stylize_image(stylizer, source, target, config.overwrite))
     return 0
