@@ -21,21 +21,16 @@ from PyQt6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PyQt6.QtGui import QDragEnterEvent, QDropEvent
 from PyQt6.QtWidgets import QApplication
 
-from livestyle.live.add_style import (
-    Request,
-    StyleAdder,
-    TrainSettings,
-    grown_path,
-    photo_folder,
-    spare_cores,
-    style_name,
-    train_command,
-)
+from livestyle.addstyle import AdderOptions, StyleAdder
+from livestyle.addstyle.job import train_command
+from livestyle.addstyle.options import TrainSettings, spare_cores
+from livestyle.addstyle.request import Request, grown_path, photo_folder, style_name
+from livestyle.discovery import load_styles, scan_styles
 from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
 from livestyle.ui.window import LiveWindow
 from livestyle.video.demo import DemoSource
-from livestyle.weights import load_styles, read_style_infos, scan_styles
+from livestyle.weights import read_style_infos
 
 from .media import write_network
 from .test_train_data import write_photo
@@ -134,11 +129,11 @@ def leftovers(*folders: Path) -> list[Path]:
 
 
 def test_a_dropped_painting_becomes_the_next_style(qtbot, window, network, painting, user_dir):
-    stylizer = window.stylizer
+    stylizer = window.session.stylizer
     frame = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
     before = [stylizer.stylize(frame, index=i).image for i in range(3)]
     drop(window, file_url(painting))
-    job = window.adder.job
+    job = window.session.adder.job
     assert job is not None and job.request.name == "sunny_stripes"
     qtbot.waitUntil(lambda: job.state in ("done", "failed"), timeout=TRAIN_WAIT_MS)
     assert job.state == "done", job.error
@@ -170,7 +165,7 @@ def test_a_dropped_painting_becomes_the_next_style(qtbot, window, network, paint
 
 
 def test_progress_shows_and_x_cancels_leaving_nothing(qtbot, window, tmp_path, user_dir):
-    window.adder._command = fake_child(
+    window.session.adder._command = fake_child(
         tmp_path,
         textwrap.dedent("""
             out.write_bytes(b"half a network")  # what a kill mid-write would leave
@@ -179,9 +174,9 @@ def test_progress_shows_and_x_cancels_leaving_nothing(qtbot, window, tmp_path, u
             time.sleep(60)
         """),
     )
-    qtbot.waitUntil(lambda: window.pipeline.stats.fps > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.pipeline.stats.fps > 0, timeout=WAIT_MS)
     drop(window, file_url(tmp_path / "drops" / "Sunny Stripes.png"))
-    job = window.adder.job
+    job = window.session.adder.job
     # The progress, and the frame rate before training to compare with the one shown now.
     progress = re.compile(r"adding sunny_stripes: 25% \(X cancels, \d+\.\d fps before\)")
     qtbot.waitUntil(lambda: progress.search(window.overlay_text()) is not None, timeout=WAIT_MS)
@@ -193,11 +188,11 @@ def test_progress_shows_and_x_cancels_leaving_nothing(qtbot, window, tmp_path, u
     assert not job.out.parent.exists()
     assert leftovers(user_dir) == []
     assert "cancelled adding sunny_stripes" in window.overlay_text()
-    assert len(window.stylizer.styles) == 3
+    assert len(window.session.stylizer.styles) == 3
 
 
 def test_a_failed_child_shows_its_last_error_line(qtbot, window, tmp_path, user_dir):
-    window.adder._command = fake_child(
+    window.session.adder._command = fake_child(
         tmp_path,
         textwrap.dedent("""
             print("progress 0 4", flush=True)
@@ -207,7 +202,7 @@ def test_a_failed_child_shows_its_last_error_line(qtbot, window, tmp_path, user_
         """),
     )
     drop(window, file_url(tmp_path / "drops" / "Sunny Stripes.png"))
-    job = window.adder.job
+    job = window.session.adder.job
     qtbot.waitUntil(lambda: job.state == "failed", timeout=WAIT_MS)
     text = window.overlay_text()
     assert "adding sunny_stripes failed: --data /nowhere: no photos found (jpg, png)" in text
@@ -217,18 +212,18 @@ def test_a_failed_child_shows_its_last_error_line(qtbot, window, tmp_path, user_
 
 def test_a_file_that_does_not_read_back_is_not_installed(qtbot, window, tmp_path, user_dir):
     """Exit code 0 is not enough: the file must be a network holding the new style."""
-    window.adder._command = fake_child(tmp_path, 'out.write_bytes(b"garbage")\n')
+    window.session.adder._command = fake_child(tmp_path, 'out.write_bytes(b"garbage")\n')
     drop(window, file_url(tmp_path / "drops" / "Sunny Stripes.png"))
-    job = window.adder.job
+    job = window.session.adder.job
     qtbot.waitUntil(lambda: job.state == "failed", timeout=WAIT_MS)
     assert "not a valid livestyle weights file" in job.error
     assert leftovers(user_dir) == []
 
 
 def test_closing_the_window_kills_the_child(qtbot, window, tmp_path, user_dir):
-    window.adder._command = fake_child(tmp_path, "time.sleep(60)\n")
+    window.session.adder._command = fake_child(tmp_path, "time.sleep(60)\n")
     drop(window, file_url(tmp_path / "drops" / "Sunny Stripes.png"))
-    job = window.adder.job
+    job = window.session.adder.job
     window.close()
     assert job._proc.poll() is not None
     assert job.state == "cancelled" and not job.out.parent.exists()
@@ -241,20 +236,20 @@ def test_what_cannot_be_added_is_one_line(qtbot, window, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("not a painting")
     drop(window, file_url(notes))
-    assert window.adder.job is None
+    assert window.session.adder.job is None
     lines = [line for line in window.overlay_text().splitlines() if "notes.txt" in line]
     assert lines == ["cannot add notes.txt: not an image livestyle can read"]
     drop(window, QUrl("https://example.org/painting.jpg"))  # from a web page: no local file
-    assert window.adder.job is None
+    assert window.session.adder.job is None
     assert "drop a painting's file" in window.overlay_text()
 
 
 def test_a_second_drop_while_training_is_refused(qtbot, window, tmp_path):
-    window.adder._command = fake_child(tmp_path, "time.sleep(60)\n")
+    window.session.adder._command = fake_child(tmp_path, "time.sleep(60)\n")
     drop(window, file_url(tmp_path / "drops" / "Sunny Stripes.png"))
-    first = window.adder.job
+    first = window.session.adder.job
     drop(window, file_url(tmp_path / "drops" / "Sunny Stripes.png"))
-    assert window.adder.job is first
+    assert window.session.adder.job is first
     assert "already adding sunny_stripes (X cancels it)" in window.overlay_text()
 
 
@@ -326,6 +321,18 @@ def test_names_paths_and_threads(tmp_path, network, monkeypatch):
     assert spare_cores(Live()) == 4  # 8 cores - 3 network threads - 1 capture and display
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert spare_cores(Live()) == 1  # never none
+
+
+def test_the_adder_for_a_live_run_takes_its_options(stylizer, tmp_path, network, photos):
+    """AdderOptions carry what `livestyle live` says: its styles folders first (a reload finds
+    the same styles), the variant asked for (auto: the device's), the photos to train on."""
+    pipeline = Pipeline(DemoSource(64, 48, fps=30), stylizer, out_dir=tmp_path)
+    options = AdderOptions(styles_dirs=(network.parent,), variant="standard", train_data=photos)
+    adder = StyleAdder.for_pipeline(pipeline, options)
+    assert adder.dirs[0] == network.parent and len(adder.dirs) > 1  # then the default ones
+    assert (adder.variant, adder.data, adder.stylizer) == ("standard", photos, stylizer)
+    assert StyleAdder.for_pipeline(pipeline, AdderOptions()).variant == "lite"  # on a CPU
+    assert StyleAdder.for_pipeline(pipeline, AdderOptions()).data is None
 
 
 def test_the_child_command_trains_only_what_the_request_says(tmp_path, network, photos):

@@ -1,14 +1,16 @@
-"""The key table: one binding per key, each action real, the help and the README made from it."""
+"""The key table: one binding per key, each making one call; the help and README come from it."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from unittest.mock import Mock, call, create_autospec
 
 import pytest
 from PyQt6.QtCore import Qt
 
 from livestyle.live.pipeline import Pipeline
+from livestyle.live.session import LiveSession
 from livestyle.stylizer import Stylizer
 from livestyle.ui.keys import KEYS, KeyBinding, bindings_by_key, help_rows
 from livestyle.ui.window import LiveWindow
@@ -56,35 +58,60 @@ def test_help_has_one_line_per_label_in_table_order() -> None:
 
 
 def test_table_mistakes_are_refused() -> None:
+    def fullscreen(window) -> None:
+        window.toggle_fullscreen()
+
+    def help(window) -> None:
+        window.toggle_help()
+
     twice = (
-        KeyBinding((Qt.Key.Key_F,), "F", "full screen", "toggle_fullscreen"),
-        KeyBinding((Qt.Key.Key_F,), "F2", "also F", "toggle_help"),
+        KeyBinding((Qt.Key.Key_F,), "F", "full screen", fullscreen),
+        KeyBinding((Qt.Key.Key_F,), "F2", "also F", help),
     )
     with pytest.raises(ValueError, match="Key_F is bound twice"):
         bindings_by_key(twice)
     two_texts = (
-        KeyBinding((Qt.Key.Key_F,), "F", "full screen", "toggle_fullscreen"),
-        KeyBinding((Qt.Key.Key_G,), "F", "something else", "toggle_help"),
+        KeyBinding((Qt.Key.Key_F,), "F", "full screen", fullscreen),
+        KeyBinding((Qt.Key.Key_G,), "F", "something else", help),
     )
     with pytest.raises(ValueError, match="two help texts"):
         help_rows(two_texts)
     assert len(bindings_by_key()) == sum(len(binding.keys) for binding in KEYS)
 
 
-def test_every_key_calls_its_action(qtbot, stylizer: Stylizer, tmp_path: Path) -> None:
-    """Pressing each key of the table calls the window method the table names, with its args."""
+# What the window itself does on a key (everything else is a call to its live session).
+WINDOW_SWITCHES = (
+    "toggle_strip",
+    "save_snapshot",
+    "toggle_fullscreen",
+    "toggle_overlay",
+    "toggle_help",
+    "close",
+)
+
+
+def test_every_key_makes_its_one_call(qtbot, stylizer: Stylizer, tmp_path: Path) -> None:
+    """Each key of the table makes exactly one call, to the session or to one of the window's
+    switches: the same call for every key of a binding, another for every other binding."""
     pipeline = Pipeline(DemoSource(64, 48, fps=30), stylizer, out_dir=tmp_path)
     window = LiveWindow(pipeline, out_dir=tmp_path, size=(320, 240))
-    qtbot.addWidget(window)  # not started: no threads, the actions only record their calls
-    calls: list[tuple[str, tuple]] = []
-    for name in {binding.action for binding in KEYS}:
-        assert callable(getattr(window, name, None)), f"LiveWindow has no {name}()"
-        setattr(window, name, lambda *args, name=name: calls.append((name, args)))
+    qtbot.addWidget(window)  # not started: no threads, the calls are only recorded
+    calls = Mock()
+    # A stand-in with the session's methods and signatures: a call it lacks fails.
+    calls.attach_mock(create_autospec(LiveSession, instance=True), "session")
+    window.session = calls.session
+    for name in WINDOW_SWITCHES:
+        assert callable(getattr(window, name)), f"LiveWindow has no {name}()"
+        setattr(window, name, getattr(calls.window, name))
+    made: dict[KeyBinding, object] = {}
     for binding in KEYS:
         for key in binding.keys:
-            calls.clear()
+            calls.reset_mock()
             qtbot.keyClick(window, key)
-            assert calls == [(binding.action, binding.args)], key.name
-    calls.clear()
+            assert len(calls.mock_calls) == 1, (key.name, calls.mock_calls)
+            assert made.setdefault(binding, calls.mock_calls[0]) == calls.mock_calls[0], key.name
+    assert len(set(map(str, made.values()))) == len(KEYS)  # no two bindings do the same
+    assert made[KEYS[0]] == call.session.next_style()
+    calls.reset_mock()
     qtbot.keyClick(window, Qt.Key.Key_J)  # not in the table: nothing runs
-    assert calls == []
+    assert calls.mock_calls == []

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from PyQt6.QtCore import QRectF
 
+from livestyle.live.session import recent_median
 from livestyle.ui.frames import ViewMode
 from livestyle.ui.overlay import (
     DIM,
@@ -19,7 +20,6 @@ from livestyle.ui.overlay import (
     format_clock,
     overlay_lines,
     place_clear_of,
-    recent_median,
 )
 
 PLAYING = OverlayState(style_name="alpha", fps=30.0, last_frame_age=0.05)
@@ -106,7 +106,7 @@ def test_hidden_overlay_keeps_messages_in_order() -> None:
         error="boom",
         status="camera lost, retrying",
         saving=("take.mp4",),
-        toasts=(("saved snapshot x.png", WHITE), ("cannot record", RED)),
+        toasts=(("saved snapshot x.png", "info"), ("cannot record", "error")),
     )
     assert overlay_lines(state) == [
         ("error: boom", RED),

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from livestyle.commands.live import run_headless
-from livestyle.engines.frames import infer_shape
+from livestyle.core.errors import OutOfMemory
 from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
@@ -69,7 +68,7 @@ from livestyle.video.demo import DemoSource
 from livestyle.stylizer import Stylizer
 from livestyle.model import VARIANTS
 from livestyle.live.pipeline import Pipeline
-from livestyle.weights import load_styles, scan_styles
+from livestyle.discovery import load_styles, scan_styles
 from pathlib import Path
 
 styles = load_styles(scan_styles([Path(sys.argv[1])], prefer_variant="lite"))
@@ -99,13 +98,13 @@ def test_out_of_gpu_memory_lowers_inference_size_and_goes_on(
 ) -> None:
     stylizer.infer_size = infer_size
     height, width = SIZE[1], SIZE[0]
-    before = infer_shape(height, width, stylizer.infer_size, stylizer.infer_scale)
+    before = stylizer.network_shape(height, width)
     real, calls = stylizer.stylize, []
 
     def oom_once(frame: np.ndarray, index: int | None = None) -> np.ndarray:
         calls.append(1)
         if len(calls) == 3:
-            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+            raise OutOfMemory("CUDA out of memory. Tried to allocate 2 GiB")
         return real(frame, index)
 
     monkeypatch.setattr(stylizer, "stylize", oom_once)
@@ -115,7 +114,7 @@ def test_out_of_gpu_memory_lowers_inference_size_and_goes_on(
     pipeline.start()
     wait_for(lambda: len(calls) > 3 and len(shown) >= 10, what="frames after the OOM")
     stop_quickly(pipeline)
-    after = infer_shape(height, width, stylizer.infer_size, stylizer.infer_scale)
+    after = stylizer.network_shape(height, width)
     assert after[0] < before[0] and after[1] < before[1]  # smaller, never bigger
     assert pipeline.error is None
     assert "out of GPU memory" in pipeline.status and "out of GPU memory" in caplog.text
@@ -125,7 +124,7 @@ def test_out_of_gpu_memory_at_every_size_ends_with_an_error(
     stylizer: Stylizer, monkeypatch
 ) -> None:
     def always_oom(frame: np.ndarray, index: int | None = None) -> np.ndarray:
-        raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        raise OutOfMemory("CUDA out of memory")
 
     monkeypatch.setattr(stylizer, "stylize", always_oom)
     pipeline = Pipeline(DemoSource(*SIZE, fps=60), stylizer)

@@ -127,15 +127,15 @@ def test_the_bridge_keeps_the_newest_thumbnail_of_each_style(qtbot) -> None:
 
 
 def test_g_shows_and_hides_the_strip_and_its_thumbnails(qtbot, window: LiveWindow) -> None:
-    pipeline = window.pipeline
+    pipeline = window.session.pipeline
     assert not window.strip_visible and not pipeline.thumbnails_on
     qtbot.keyClick(window, Qt.Key.Key_G)
     assert window.strip_visible and pipeline.thumbnails_on
-    count = len(window.stylizer.styles)
+    count = len(window.session.stylizer.styles)
     qtbot.waitUntil(lambda: len(window.thumbnails) == count, timeout=WAIT_MS)
     for index, shown in window.thumbnails.items():
         assert shown.thumbnail.index == index
-        assert shown.thumbnail.style == window.stylizer.styles[index].info.name
+        assert shown.thumbnail.style == window.session.stylizer.styles[index].info.name
     window.grab()  # draws
     qtbot.keyClick(window, Qt.Key.Key_G)
     assert not window.strip_visible and not pipeline.thumbnails_on
@@ -150,7 +150,7 @@ def test_g_shows_and_hides_the_strip_and_its_thumbnails(qtbot, window: LiveWindo
 def test_the_strip_draws_each_thumbnail_in_its_cell(qtbot, window: LiveWindow) -> None:
     qtbot.keyClick(window, Qt.Key.Key_Tab)  # no overlay over the strip
     qtbot.keyClick(window, Qt.Key.Key_G)
-    count = len(window.stylizer.styles)
+    count = len(window.session.stylizer.styles)
     qtbot.waitUntil(lambda: len(window.thumbnails) == count, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_Space)  # paused: the thumbnails hold still
     QApplication.processEvents()
@@ -171,12 +171,12 @@ def test_the_strip_draws_each_thumbnail_in_its_cell(qtbot, window: LiveWindow) -
         return shot[cell.top() - 2, cell.left() + 4 : cell.right() - 4]
 
     yellow = np.array([60, 210, 255])
-    assert np.abs(frame_pixels(window.stylizer.index).astype(int) - yellow).max() < 40
+    assert np.abs(frame_pixels(window.session.stylizer.index).astype(int) - yellow).max() < 40
     assert np.abs(frame_pixels(1).astype(int) - yellow).max() > 100
 
 
 def test_a_click_on_a_thumbnail_picks_its_style(qtbot, window: LiveWindow) -> None:
-    stylizer = window.stylizer
+    stylizer = window.session.stylizer
     qtbot.mouseClick(window, Qt.MouseButton.LeftButton, pos=window.rect().center())
     assert stylizer.index == 0
     qtbot.keyClick(window, Qt.Key.Key_G)
@@ -197,5 +197,5 @@ def test_a_click_on_a_thumbnail_picks_its_style(qtbot, window: LiveWindow) -> No
 def test_digit_keys_still_pick_with_the_strip_shown(qtbot, window: LiveWindow) -> None:
     qtbot.keyClick(window, Qt.Key.Key_G)
     qtbot.keyClick(window, Qt.Key.Key_2)
-    assert window.stylizer.index == 1 and window.strip_visible
+    assert window.session.stylizer.index == 1 and window.strip_visible
     qtbot.waitUntil(lambda: window.shown.frame.style == "beta", timeout=WAIT_MS)

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from livestyle.discovery import load_styles, scan_styles
 from livestyle.engines import onnx as onnx_engine
 from livestyle.engines.frames import torch_threads
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.thumbnails import MAX_SKIPS, THUMB_WIDTH, Thumbnail, ThumbnailRound, shrink
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
-from livestyle.weights import load_styles, scan_styles
 
 from .media import write_network, write_styles
 

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from argparse import Namespace
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,12 +23,14 @@ from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QApplication
 
+from livestyle.addstyle import AdderOptions
+from livestyle.live import session as session_module
 from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
-from livestyle.ui import window as window_module
+from livestyle.ui.bridge import FrameBridge
 from livestyle.ui.frames import ViewMode, fit_rect
-from livestyle.ui.window import FrameBridge, LiveWindow, run_window
+from livestyle.ui.window import LiveWindow, run_window
 from livestyle.video.demo import DemoSource
 from livestyle.video.sources import open_source
 from livestyle.video.writer import open_video_writer
@@ -140,7 +141,7 @@ def test_cv2_and_pyqt6_load_together(qtbot, window: LiveWindow) -> None:
 
 
 def test_style_keys_change_style_and_overlay(qtbot, window: LiveWindow) -> None:
-    stylizer = window.stylizer
+    stylizer = window.session.stylizer
     assert stylizer.index == 0 and "[1] alpha" in window.overlay_text()
     steps = [
         (Qt.Key.Key_Right, 1, "[2] beta"),
@@ -168,16 +169,16 @@ def test_strength_keys(qtbot, window: LiveWindow) -> None:
     assert "strength" not in window.overlay_text()
     qtbot.keyClick(window, Qt.Key.Key_Minus)
     qtbot.keyClick(window, Qt.Key.Key_Minus)
-    assert window.stylizer.strength == pytest.approx(0.8)
+    assert window.session.stylizer.strength == pytest.approx(0.8)
     assert strength_lines(window) == ["strength 80%"]  # one line, updated in place
     qtbot.keyClick(window, Qt.Key.Key_Plus)
-    assert window.stylizer.strength == pytest.approx(0.9)
+    assert window.session.stylizer.strength == pytest.approx(0.9)
     assert strength_lines(window) == ["strength 90%"]
     qtbot.keyClick(window, Qt.Key.Key_Equal)
     qtbot.keyClick(window, Qt.Key.Key_Equal)  # capped at 100%
-    assert window.stylizer.strength == pytest.approx(1.0)
+    assert window.session.stylizer.strength == pytest.approx(1.0)
     assert strength_lines(window) == ["strength 100%"]  # says where it landed, for a while
-    window._strength_changed_until = 0.0  # that while has passed
+    window.session._strength_changed_until = 0.0  # that while has passed
     assert strength_lines(window) == []
     qtbot.keyClick(window, Qt.Key.Key_Tab)  # overlay hidden: the keys still answer, once
     qtbot.keyClick(window, Qt.Key.Key_Minus)
@@ -186,15 +187,15 @@ def test_strength_keys(qtbot, window: LiveWindow) -> None:
 
 
 def test_overlay_fps_is_zero_while_paused(qtbot, window: LiveWindow) -> None:
-    qtbot.waitUntil(lambda: window.pipeline.stats.fps > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.pipeline.stats.fps > 0, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    assert window.pipeline.stats.fps > 0  # the rate of the last frames stays as it was...
+    assert window.session.pipeline.stats.fps > 0  # the rate of the last frames stays as it was...
     speed = [s for s in window.overlay_text().splitlines() if re.match(r"\d+\.\d fps", s)]
     assert len(speed) == 1 and speed[0].startswith("0.0 fps")  # ...but nothing is stylized
 
 
 def test_snapshot_error_goes_to_stderr_too(qtbot, window: LiveWindow, tmp_path, caplog) -> None:
-    window.out_dir = tmp_path / "gone"
+    window.session.out_dir = tmp_path / "gone"
     qtbot.keyClick(window, Qt.Key.Key_S)
     assert "could not save snapshot" in window.overlay_text()
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
@@ -218,7 +219,7 @@ def test_tab_help_and_fullscreen_keys(qtbot, window: LiveWindow) -> None:
 
 
 def test_record_key_starts_and_stops_recording(qtbot, window: LiveWindow) -> None:
-    pipeline = window.pipeline
+    pipeline = window.session.pipeline
     qtbot.keyClick(window, Qt.Key.Key_R)
     assert pipeline.recording
     assert "● REC 00:0" in window.overlay_text()
@@ -231,7 +232,7 @@ def test_record_key_starts_and_stops_recording(qtbot, window: LiveWindow) -> Non
         lambda: f"saved recording {recorder.path}" in window.overlay_text(), timeout=WAIT_MS
     )
     assert not recorder.is_alive() and "saving" not in window.overlay_text()
-    assert recorder.path.parent == window.out_dir
+    assert recorder.path.parent == window.session.out_dir
     assert_playable(recorder.path)
 
 
@@ -327,7 +328,7 @@ def test_quitting_stops_threads_and_finalizes_recording(
     pipeline = demo_pipeline(stylizer, tmp_path)
     stops = count_stops(pipeline)
     window = open_window(qtbot, pipeline, tmp_path)
-    path = window.start_recording()
+    path = window.session.start_recording()
     qtbot.waitUntil(lambda: pipeline.recorder.frames_received >= 3, timeout=WAIT_MS)
     closed: list[int] = []
     window.closed.connect(lambda: closed.append(1))
@@ -348,9 +349,9 @@ def test_quitting_stops_threads_and_finalizes_recording(
 def test_space_pauses_and_s_saves_snapshots(
     qtbot, window: LiveWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    inference = window.pipeline.inference
+    inference = window.session.pipeline.inference
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    assert window.pipeline.paused and "PAUSED" in window.overlay_text()
+    assert window.session.pipeline.paused and "PAUSED" in window.overlay_text()
     # Once inference skips a frame, a frame it was stylizing when paused has been handed over.
     qtbot.waitUntil(lambda: inference.paused_dropped > 0, timeout=WAIT_MS)
     QApplication.processEvents()
@@ -359,15 +360,15 @@ def test_space_pauses_and_s_saves_snapshots(
     QApplication.processEvents()
     assert window.frames_shown == still and window.shown is not None
 
-    assert re.fullmatch(r"livestyle-\d{8}-\d{6}", window_module.snapshot_stem())
-    monkeypatch.setattr(window_module, "snapshot_stem", lambda: "livestyle-20240101-120000")
+    assert re.fullmatch(r"livestyle-\d{8}-\d{6}", session_module.snapshot_stem())
+    monkeypatch.setattr(session_module, "snapshot_stem", lambda: "livestyle-20240101-120000")
     qtbot.keyClick(window, Qt.Key.Key_S)
-    first = window.out_dir / "livestyle-20240101-120000.png"
+    first = window.session.out_dir / "livestyle-20240101-120000.png"
     assert f"saved snapshot {first}" in window.overlay_text()
     qtbot.keyClick(window, Qt.Key.Key_O)
     qtbot.keyClick(window, Qt.Key.Key_O)
     qtbot.keyClick(window, Qt.Key.Key_S)  # the same second: a -1 suffix, nothing overwritten
-    second = window.out_dir / "livestyle-20240101-120000-1.png"
+    second = window.session.out_dir / "livestyle-20240101-120000-1.png"
     assert f"saved snapshot {second}" in window.overlay_text()
     stylized = cv2.imread(str(first))
     assert stylized is not None and stylized.shape == (HEIGHT, WIDTH, 3)
@@ -380,7 +381,7 @@ def test_space_pauses_and_s_saves_snapshots(
     assert split[:, half].min() == 255
 
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    assert not window.pipeline.paused
+    assert not window.session.pipeline.paused
     qtbot.waitUntil(lambda: window.frames_shown > still, timeout=WAIT_MS)
 
 
@@ -421,7 +422,7 @@ def test_source_end_keeps_last_frame(qtbot, stylizer: Stylizer, video_file: Path
     window = open_window(qtbot, pipeline, tmp_path)
     qtbot.waitUntil(lambda: "source ended" in window.overlay_text(), timeout=WAIT_MS)
     assert window.isVisible() and window.shown is not None
-    assert window.ended and window.exit_code == 0
+    assert window.session.ended and window.exit_code == 0
     window.grab()
 
 
@@ -472,8 +473,14 @@ def test_camera_lost_status_shows_in_overlay(qtbot, stylizer: Stylizer, tmp_path
     assert not any(t.is_alive() for t in pipeline.threads)
 
 
-def run_window_until_signal(pipeline: Pipeline, args: Namespace, signum: int) -> int:
-    """run_window with a timer that sends signum once the window shows a frame."""
+def window_options(record: Path) -> dict:
+    """run_window's options as `livestyle live --record RECORD` gives them, out_dir beside it."""
+    return dict(out_dir=record.parent, record=record, fullscreen=False, adder=AdderOptions())
+
+
+def run_window_until_signal(pipeline: Pipeline, record: Path, signum: int) -> int:
+    """run_window, recording to `record`, with a timer that sends signum once the window
+    shows a frame."""
 
     def poke() -> None:
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, LiveWindow)]
@@ -489,7 +496,7 @@ def run_window_until_signal(pipeline: Pipeline, args: Namespace, signum: int) ->
     safety.timeout.connect(QApplication.closeAllWindows)
     safety.start(WAIT_MS)
     try:
-        return run_window(pipeline, args)
+        return run_window(pipeline, **window_options(record))
     finally:
         timer.stop()
         safety.stop()
@@ -500,9 +507,8 @@ def test_run_window_signals(qapp, stylizer: Stylizer, tmp_path: Path, signum: in
     pipeline = demo_pipeline(stylizer, tmp_path)
     stops = count_stops(pipeline)
     record = tmp_path / "take.mp4"
-    args = Namespace(out_dir=tmp_path, record=record, fullscreen=False)
     before = signal.getsignal(signum)
-    code = run_window_until_signal(pipeline, args, signum)
+    code = run_window_until_signal(pipeline, record, signum)
     assert code == 128 + signum
     assert stops == [1]
     assert not any(t.is_alive() for t in pipeline.threads)
@@ -545,7 +551,6 @@ def test_run_window_prints_a_recording_error_at_the_end(
     pipeline = Pipeline(
         DemoSource(WIDTH, HEIGHT, fps=30), stylizer, out_dir=tmp_path, writer_factory=FailingWriter
     )
-    args = Namespace(out_dir=tmp_path, record=tmp_path / "take.mp4", fullscreen=False)
 
     def close_after_failure() -> None:
         if pipeline.recording_error is not None:
@@ -559,7 +564,7 @@ def test_run_window_prints_a_recording_error_at_the_end(
     safety.timeout.connect(QApplication.closeAllWindows)
     safety.start(WAIT_MS)
     try:
-        run_window(pipeline, args)
+        run_window(pipeline, **window_options(tmp_path / "take.mp4"))
     finally:
         timer.stop()
         safety.stop()

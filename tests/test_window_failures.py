@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import signal
 import time
-from argparse import Namespace
 from pathlib import Path
 
 from PyQt6.QtCore import QEventLoop, Qt, QTimer
 
 from livestyle.live.pipeline import Pipeline
+from livestyle.live.session import TOAST_SECONDS
 from livestyle.stylizer import Stylizer
-from livestyle.ui.window import TOAST_SECONDS, LiveWindow
+from livestyle.ui.window import LiveWindow
 from livestyle.video.demo import DemoSource
 
 from .fakes import SpyWriter
@@ -38,7 +38,7 @@ def test_a_recording_that_cannot_start_says_why_and_stays_readable(
         assert "cannot record" in window.overlay_text() and "captures" in window.overlay_text()
         qtbot.wait(int((TOAST_SECONDS + 0.5) * 1000))  # a white toast would be gone by now
         assert "cannot record" in window.overlay_text()
-        assert not window.pipeline.recording
+        assert not window.session.pipeline.recording
     finally:
         window.shutdown()
 
@@ -80,7 +80,9 @@ def test_a_finished_recording_says_where_it_is_and_how_many_frames(
     window = window_over(qtbot, stylizer, tmp_path)
     try:
         qtbot.keyClick(window, Qt.Key.Key_R)
-        qtbot.waitUntil(lambda: window.pipeline.recorder.frames_written >= 5, timeout=WAIT_MS)
+        qtbot.waitUntil(
+            lambda: window.session.pipeline.recorder.frames_written >= 5, timeout=WAIT_MS
+        )
         qtbot.keyClick(window, Qt.Key.Key_R)
         qtbot.waitUntil(lambda: "saved recording" in window.overlay_text(), timeout=WAIT_MS)
         (recording,) = tmp_path.glob("livestyle-*.mp4")
@@ -99,8 +101,8 @@ def test_a_window_run_to_its_end_1_close_on_a_signal(
     qapp, stylizer: Stylizer, tmp_path: Path
 ) -> None:
     pipeline = Pipeline(DemoSource(WIDTH, HEIGHT, fps=30), stylizer, out_dir=tmp_path)
-    args = Namespace(out_dir=tmp_path, record=tmp_path / "take.mp4", fullscreen=False)
-    assert run_window_until_signal(pipeline, args, signal.SIGTERM) == 128 + signal.SIGTERM
+    record = tmp_path / "take.mp4"
+    assert run_window_until_signal(pipeline, record, signal.SIGTERM) == 128 + signal.SIGTERM
 
 
 def test_a_window_run_to_its_end_2_leaves_the_next_event_loop_running(qapp) -> None:

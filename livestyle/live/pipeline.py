@@ -6,7 +6,8 @@ result to the display through a callback that must not block, to the recorder th
 bounded queue that drops (and counts) when full, and to the virtual camera through another
 latest-frame slot. While the window's style strip shows, the inference thread also makes one
 style's thumbnail after each frame, for thumbnail sinks (livestyle.live.thumbnails). The
-window and headless mode both drive this class; neither knows about threads.
+live session (livestyle.live.session, the window's) and headless mode both drive this
+class; neither knows about threads.
 """
 
 from __future__ import annotations
@@ -254,9 +255,6 @@ class Pipeline:
     def saving(self) -> list[Path]:
         """Recordings that were stopped and are still being written and finalized."""
         return [r.path for r in self.recordings if r.saving]
-
-    def toggle_recording(self) -> Path | None:
-        return self.stop_recording() if self.recording else self.start_recording()
 
     def _recording_failed(self, recorder: Recorder, message: str) -> None:
         self._set_status("recording", message)

@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRect, QRectF
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen
 
 from livestyle.live.inference import StylizedFrame
+from livestyle.live.session import ViewMode
 
 DIVIDER = QColor(255, 255, 255, 220)  # the split line on screen
 DIVIDER_BGR = (255, 255, 255)  # the split line in a snapshot
 
 
-class ViewMode(Enum):
-    STYLIZED = "stylized"
-    ORIGINAL = "original"
-    SPLIT = "split"
-
-    def next(self) -> ViewMode:
-        modes = list(ViewMode)
-        return modes[(modes.index(self) + 1) % len(modes)]
-
-
 def bgr_to_qimage(array: np.ndarray) -> tuple[QImage, np.ndarray]:
     """A QImage over the array's own memory, and the array it uses (keep it alive with it).
 
-    Pixels are copied only when rows are not contiguous (the stylizer hands out a
-    channel-planar view); a contiguous frame is wrapped as it is.
+    Decoded frames and the stylizer's output (engines.frames.output_to_bgr makes it
+    contiguous) are wrapped as they are; only a strided array (a crop, a flip) is copied.
     """
     array = np.ascontiguousarray(array)
     height, width = array.shape[:2]

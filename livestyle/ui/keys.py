@@ -1,22 +1,42 @@
 """The window's keys, in one table: what to press, what users read, what it does, what runs.
 
 The window dispatches key presses from KEYS and the help overlay is made from it, so the
-help cannot list a key that does nothing or miss one that does something. The README's key
-table is checked against it by tests/test_keys.py.
+help cannot list a key that does nothing or miss one that does something. Each binding
+carries the call it makes: a key press runs `binding.action(window)`, which calls one method
+of the live session or one of the window's own display switches. The README's key table is
+checked against it by tests/test_keys.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from PyQt6.QtCore import Qt
 
-STRENGTH_STEP = 0.1  # one + or − press
+from livestyle.live.session import STRENGTH_STEP, LiveSession
+
+
+class Controls(Protocol):
+    """What a key reaches: the live session, and what only the window itself shows."""
+
+    session: LiveSession
+
+    def toggle_strip(self) -> None: ...
+    def save_snapshot(self) -> object: ...
+    def toggle_fullscreen(self) -> None: ...
+    def toggle_overlay(self) -> None: ...
+    def toggle_help(self) -> None: ...
+    def close(self) -> bool: ...
+
+
+Action = Callable[[Controls], object]
 
 
 @dataclass(frozen=True)
 class KeyBinding:
-    """Keys that call one LiveWindow method with the same arguments.
+    """Keys that make one call.
 
     Bindings that share a label are one line of help ("+  /  −": two actions, one line).
     """
@@ -24,8 +44,7 @@ class KeyBinding:
     keys: tuple[Qt.Key, ...]
     label: str  # as users see it in the help and the README ("→  /  N")
     does: str  # the help text
-    action: str  # the name of the LiveWindow method to call
-    args: tuple[int | float, ...] = ()
+    action: Action  # called with the window
 
 
 def _digit(n: int) -> Qt.Key:
@@ -36,28 +55,43 @@ _K = Qt.Key
 _STRENGTH = ("+  /  −", f"strength up / down {STRENGTH_STEP:.0%}")
 
 KEYS: tuple[KeyBinding, ...] = (
-    KeyBinding((_K.Key_Right, _K.Key_N), "→  /  N", "next style", "step_style", (1,)),
-    KeyBinding((_K.Key_Left, _K.Key_P), "←  /  P", "previous style", "step_style", (-1,)),
+    KeyBinding((_K.Key_Right, _K.Key_N), "→  /  N", "next style", lambda w: w.session.next_style()),
+    KeyBinding(
+        (_K.Key_Left, _K.Key_P), "←  /  P", "previous style", lambda w: w.session.previous_style()
+    ),
     *(
-        KeyBinding((_digit(n),), "1 … 9", "pick a style", "pick_style", (n - 1,))
+        KeyBinding(
+            (_digit(n),), "1 … 9", "pick a style", lambda w, i=n - 1: w.session.pick_style(i)
+        )
         for n in range(1, 10)
     ),
-    KeyBinding((_K.Key_G,), "G", "style strip (a click picks a style)", "toggle_strip"),
+    KeyBinding((_K.Key_G,), "G", "style strip (a click picks a style)", lambda w: w.toggle_strip()),
     # = is + without Shift on most layouts.
-    KeyBinding((_K.Key_Plus, _K.Key_Equal), *_STRENGTH, "change_strength", (STRENGTH_STEP,)),
-    KeyBinding((_K.Key_Minus,), *_STRENGTH, "change_strength", (-STRENGTH_STEP,)),
-    KeyBinding((_K.Key_O,), "O", "view: stylized, original, split", "cycle_view"),
-    KeyBinding((_K.Key_C,), "C", "original colours on / off", "toggle_preserve_color"),
-    KeyBinding((_K.Key_T,), "T", "steady video on / off", "toggle_steady"),
-    KeyBinding((_K.Key_Space,), "Space", "pause / resume", "toggle_pause"),
-    KeyBinding((_K.Key_S,), "S", "save a snapshot (PNG)", "save_snapshot"),
-    KeyBinding((_K.Key_R,), "R", "start / stop recording", "toggle_recording"),
-    KeyBinding((_K.Key_V,), "V", "virtual camera on / off", "toggle_virtual_cam"),
-    KeyBinding((_K.Key_X,), "X", "cancel adding a dropped painting", "cancel_adding"),
-    KeyBinding((_K.Key_F,), "F", "full screen", "toggle_fullscreen"),
-    KeyBinding((_K.Key_Tab,), "Tab", "show / hide the overlay", "toggle_overlay"),
-    KeyBinding((_K.Key_H,), "H", "show / hide this help", "toggle_help"),
-    KeyBinding((_K.Key_Q, _K.Key_Escape), "Q  /  Esc", "quit", "close"),
+    KeyBinding((_K.Key_Plus, _K.Key_Equal), *_STRENGTH, lambda w: w.session.strength_up()),
+    KeyBinding((_K.Key_Minus,), *_STRENGTH, lambda w: w.session.strength_down()),
+    KeyBinding(
+        (_K.Key_O,), "O", "view: stylized, original, split", lambda w: w.session.cycle_view()
+    ),
+    KeyBinding(
+        (_K.Key_C,), "C", "original colours on / off", lambda w: w.session.toggle_preserve_color()
+    ),
+    KeyBinding((_K.Key_T,), "T", "steady video on / off", lambda w: w.session.toggle_steady()),
+    KeyBinding((_K.Key_Space,), "Space", "pause / resume", lambda w: w.session.toggle_pause()),
+    KeyBinding((_K.Key_S,), "S", "save a snapshot (PNG)", lambda w: w.save_snapshot()),
+    KeyBinding((_K.Key_R,), "R", "start / stop recording", lambda w: w.session.toggle_recording()),
+    KeyBinding(
+        (_K.Key_V,), "V", "virtual camera on / off", lambda w: w.session.toggle_virtual_cam()
+    ),
+    KeyBinding(
+        (_K.Key_X,),
+        "X",
+        "cancel adding a dropped painting",
+        lambda w: w.session.cancel_adding(),
+    ),
+    KeyBinding((_K.Key_F,), "F", "full screen", lambda w: w.toggle_fullscreen()),
+    KeyBinding((_K.Key_Tab,), "Tab", "show / hide the overlay", lambda w: w.toggle_overlay()),
+    KeyBinding((_K.Key_H,), "H", "show / hide this help", lambda w: w.toggle_help()),
+    KeyBinding((_K.Key_Q, _K.Key_Escape), "Q  /  Esc", "quit", lambda w: w.close()),
 )
 
 

@@ -1,21 +1,20 @@
 """The heads-up overlay and the help box: what they say, and drawing them.
 
 What the overlay says is a pure function of an OverlayState, a snapshot of plain values the
-window takes each paint, so every line can be tested without a window or a pipeline.
+window takes from its live session each paint, so every line can be tested without a window
+or a pipeline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPainter
 
-from livestyle.ui.frames import ViewMode
+from livestyle.live.session import SessionState, ViewMode
 
-RECENT_FRAMES = 30  # latency/inference figures are medians over this many frames
 # No stylized frame for this long (paused, source ended, a stall): the overlay shows 0 fps,
 # not the rate of the last frames frozen at its last value.
 STALE_FPS_SECONDS = 1.0
@@ -29,6 +28,8 @@ ORANGE = QColor(255, 160, 60)
 GREEN = QColor(90, 220, 120)
 # A dropped painting's training: its progress, its end, or why it cannot start.
 TASK_COLOURS = {"progress": YELLOW, "done": GREEN, "error": RED, "info": WHITE}
+# A toast: what a key did (white), or why it could not (orange, red), by the session's kind.
+TOAST_COLOURS = {"info": WHITE, "warning": ORANGE, "error": RED}
 BOX = QColor(0, 0, 0, 160)
 HELP_BOX = QColor(0, 0, 0, 200)
 
@@ -36,37 +37,11 @@ Line = tuple[str, QColor]
 
 
 @dataclass(frozen=True)
-class OverlayState:
-    """What the overlay shows, as plain values taken from the window and its pipeline."""
+class OverlayState(SessionState):
+    """What the overlay shows: the live session's state and what the window shows of it."""
 
-    style_name: str = ""
-    style_index: int = 0  # 0-based; keys 1-9 pick the first nine
-    painting: tuple[str, ...] = ()  # title, artist, year; empty parts are left out
-    strength: float = 1.0
-    strength_changed: bool = False  # + or − was pressed a moment ago
-    view: ViewMode = ViewMode.STYLIZED
-    preserve_color: bool = False  # C: the frame's own colours, the painting's brushwork
-    steady: bool = True  # T: smoothed over time where the picture stands still
-    fps: float = 0.0  # the pipeline's rate over its last frames
-    last_frame_age: float | None = None  # seconds since the last stylized frame, if any
-    latency_ms: float | None = None
-    inference_ms: float | None = None
-    paused: bool = False
-    recording_for: float | None = None  # seconds since the recording started; None: none
-    virtual_cam: bool = False  # the stream also goes to a virtual webcam
-    saving: tuple[str, ...] = ()  # names of stopped recordings still being finalized
-    error: str | None = None  # the pipeline's failure, one line
-    ended: bool = False  # the source ended
-    status: str = ""  # the pipeline's status ("camera lost, retrying"...)
-    toasts: tuple[Line, ...] = ()
-    task: tuple[str, str] | None = None  # adding a dropped painting: (text, kind)
     overlay_visible: bool = True
     help_visible: bool = False
-
-
-def recent_median(values: Iterable[float], count: int = RECENT_FRAMES) -> float | None:
-    data = list(values)[-count:]
-    return float(np.median(data)) if data else None
 
 
 def format_clock(seconds: float) -> str:
@@ -140,7 +115,7 @@ def message_lines(state: OverlayState) -> list[Line]:
     lines.extend((f"saving {name}...", YELLOW) for name in state.saving)
     if not state.overlay_visible and state.strength_changed:
         lines.append(strength_line(state))  # with the overlay hidden, + / - still answer
-    lines.extend(state.toasts)
+    lines.extend((text, TOAST_COLOURS.get(kind, WHITE)) for text, kind in state.toasts)
     if state.overlay_visible and not state.help_visible:
         lines.append(("H: help", DIM))
     return lines

@@ -1,7 +1,7 @@
 """The style strip (key G): every style as a small live picture along the bottom.
 
 The thumbnails are made on the inference thread (livestyle.live.thumbnails) and cross to
-the GUI through a ThumbnailBridge, as frames do through the window's FrameBridge. Here:
+the GUI through a ThumbnailBridge, as frames do through a FrameBridge (bridge.py). Here:
 keeping them, where each one goes (the same layout draws and answers clicks, so a click
 picks the style drawn under it), and drawing them.
 """
