@@ -13,8 +13,8 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from livestyle.discovery import load_styles, scan_styles
 from livestyle.stylizer import Stylizer  # noqa: E402
-from livestyle.weights import load_styles, scan_styles  # noqa: E402
 
 from .media import write_styles, write_video  # noqa: E402
 

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from livestyle.bench import candidates, harness, timing
-from livestyle.cli import main
+from livestyle.bench.config import BenchConfig
+from livestyle.cli import build_parser, main
 from livestyle.commands import bench as options
 from livestyle.model import VARIANTS
 
@@ -103,6 +104,45 @@ def test_measure_interleaved_runs_round_robin_per_frame() -> None:
     assert all(t >= 0 for t in times["a"] + times["b"])
 
 
+def test_time_calls_warms_up_then_times_each_call_by_its_number() -> None:
+    numbers: list[int] = []
+    synced: list[int] = []
+    found = timing.time_calls(numbers.append, runs=4, warmup=2, sync=lambda: synced.append(1))
+    assert numbers == [0, 1, 0, 1, 2, 3]  # warm-up calls count from 0 too
+    assert len(found.seconds) == 4 and len(synced) == 1 + 4  # after warm-up, after each call
+    assert found.part(0, 2).seconds == found.seconds[:2]
+
+
+def test_timing_statistics_in_milliseconds() -> None:
+    found = timing.Timing((0.004, 0.001, 0.003, 0.002))
+    assert found.median_ms == pytest.approx(2.5) and found.mean_ms == pytest.approx(2.5)
+    assert found.best_ms == pytest.approx(1.0) and found.percentile_ms(100) == pytest.approx(4.0)
+    assert found.ms_list() == "4.0 1.0 3.0 2.0"
+
+
+def test_time_rounds_takes_turns_and_keeps_each_rounds_median() -> None:
+    calls: list[str] = []
+    found = timing.time_rounds(
+        {"a": lambda i: calls.append(f"a{i}"), "b": lambda i: calls.append(f"b{i}")},
+        rounds=2,
+        runs=2,
+        warmup=1,
+    )
+    assert calls == ["a0", "a0", "a1", "b0", "b0", "b1"] * 2  # each round: warm-up, then runs
+    assert [len(t.seconds) for t in found.values()] == [2, 2]  # one median per round
+
+
+def test_the_harness_runs_from_a_config_built_by_hand(capsys) -> None:
+    config = BenchConfig(sizes=((16, 12),), runs=1, warmup=0, infer_sizes=(), pipeline_seconds=0)
+    threads = torch.get_num_threads()
+    try:
+        assert harness.run(config) == 0
+    finally:
+        torch.set_num_threads(threads)
+    rows = table_rows(capsys.readouterr().out, "### Network throughput")
+    assert rows[0][2] == candidates.BASELINE and {row[1] for row in rows} == {"16x12"}
+
+
 def test_roofline_flops_of_the_standard_network() -> None:
     assert timing.network_flops(VARIANTS["standard"], 1080, 1920) == pytest.approx(0.638e12, 0.01)
     lite = timing.network_flops(VARIANTS["lite"], 480, 640)
@@ -119,15 +159,18 @@ def test_option_parsing() -> None:
 
 
 def test_cpu_defaults_stay_short() -> None:
-    args = argparse.Namespace(
-        variants=None, sizes=None, runs=None, warmup=None, precisions=None, threads=None
-    )
-    threads = torch.get_num_threads()
-    try:
-        harness.default_args(args, torch.device("cpu"))
-    finally:
-        torch.set_num_threads(threads)
-    assert args.variants == ["lite"] and args.sizes == [(640, 480)] and args.precisions == ["fp32"]
+    args = build_parser().parse_args(["bench"])
+    config = options.bench_config(args, torch.device("cpu"))
+    assert config.variants == ("lite",) and config.sizes == ((640, 480),)
+    assert config.precisions == ("fp32",) and (config.runs, config.warmup) == (7, 2)
+    assert config.threads == torch.get_num_threads()
+
+
+def test_options_given_win_over_the_devices_defaults() -> None:
+    argv = ["bench", "--variants", "standard", "--sizes", "32x24", "--runs", "0", "--threads", "1"]
+    config = options.bench_config(build_parser().parse_args(argv), torch.device("cpu"))
+    assert config.variants == ("standard",) and config.sizes == ((32, 24),)
+    assert (config.runs, config.threads) == (0, 1)  # 0 is an answer, not "left out"
 
 
 def test_gpu_rows_run_on_the_cpu_as_a_dry_run(capsys) -> None:

@@ -1,4 +1,4 @@
-"""benchmarks/gpu_session.py's packing: what comes back from a lent GPU must fit its limits
+"""benchmarks/gpu/gpu_session.py's packing: what comes back from a lent GPU must fit its limits
 (at most 8 files, each at most 16 MiB). The whole script runs in CI as `--dry-run`."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("gpu_session", REPO / "benchmarks/gpu_session.py")
+    path = REPO / "benchmarks" / "gpu" / "gpu_session.py"
+    spec = importlib.util.spec_from_file_location("gpu_session", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules["gpu_session"] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)

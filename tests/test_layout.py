@@ -5,6 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+# Each test starts a fresh interpreter (torch and all) to see what a run really imports.
+pytestmark = pytest.mark.slow
+
 LIVE_RUN = """
 import sys
 from livestyle.cli import main

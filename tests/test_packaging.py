@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from livestyle.weights import PACKAGE_WEIGHTS_DIR, discover_style_files, read_style_infos
+from livestyle.discovery import PACKAGE_WEIGHTS_DIR, discover_style_files
+from livestyle.weights import read_style_infos
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = sorted(p.name for p in discover_style_files([PACKAGE_WEIGHTS_DIR]))

@@ -20,6 +20,8 @@ import pytest
 import torch
 
 from livestyle.cli import build_parser, main
+from livestyle.discovery import load_styles, scan_styles, shipped_styles_dir
+from livestyle.stylizer import Stylizer
 from livestyle.weights import read_style_infos
 
 from .media import write_video
@@ -96,11 +98,18 @@ def make_files(here: Path, home: Path) -> None:
         cv2.imwrite(str(home / "Pictures" / f"p{i}.jpg"), np.roll(photo, 7 * i, axis=1))
 
 
-def test_readme_names_real_styles_only() -> None:
-    """The examples once used style names that were never shipped."""
-    text = README.read_text()
-    for name in ("hokusai_great_wave", "vangogh_starry_night"):
-        assert f"--style {name}" not in text
+def test_every_style_the_readme_names_is_shipped() -> None:
+    """The examples once used style names that were never shipped: every `--style` of the
+    README's commands (a name or a blend) must be one the shipped networks carry, and a
+    blend must be of one network, as `livestyle` looks them up."""
+    styles = load_styles(scan_styles([shipped_styles_dir()], prefer_variant="lite"))
+    stylizer = Stylizer(styles, "cpu", backend="torch")
+    choices = {option(argv, "--style") for argv in readme_commands(README.read_text())} - {None}
+    assert choices, "the README's commands name no style"
+    for choice in choices:
+        names = [part.split(":")[0] for part in choice.split(",")]
+        indices = [stylizer.find(name) for name in names]  # KeyError: not shipped
+        assert len(indices) == 1 or stylizer.can_blend(indices), choice
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""benchmarks/soak.py: its checks catch what they are for, and a short run passes.
+"""benchmarks/faults/soak.py: its checks catch what they are for, and a short run passes.
 
 CI runs the real 30-second soak from .ci/run; these keep the soak itself honest.
 """
@@ -16,7 +16,7 @@ import pytest
 from livestyle.live.capture import CaptureThread
 from livestyle.live.recorder import Recorder
 
-SOAK_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "soak.py"
+SOAK_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "faults" / "soak.py"
 # benchmarks/ is scripts, not a package: load soak.py by path (registered, for dataclasses).
 spec = importlib.util.spec_from_file_location("livestyle_soak", SOAK_PATH)
 assert spec is not None and spec.loader is not None
@@ -70,6 +70,7 @@ def test_recording_check_compares_file_and_recorder(tmp_path: Path) -> None:
     assert soak.check_recording(recorder, 4, 0.9) == [f"r.mp4: {recorder.error}"]
 
 
+@pytest.mark.slow  # two real soaks of a few seconds each
 def test_short_soak_passes_and_a_leaked_thread_fails_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

@@ -1,18 +1,14 @@
 import logging
+import os
+import pickle
 
 import pytest
 import torch
 
 from livestyle.core.errors import WeightsError
+from livestyle.discovery import load_styles, scan_styles
 from livestyle.model import VARIANTS, TransformerNet
-from livestyle.weights import (
-    StyleInfo,
-    load_style,
-    load_styles,
-    read_style_info,
-    save_style,
-    scan_styles,
-)
+from livestyle.weights import StyleInfo, load_style, read_style_info, save_style
 
 
 def make_style(folder, name, variant="lite", seed=0, order=1000):
@@ -115,10 +111,34 @@ def test_scan_prefers_variant_and_orders_by_key(tmp_path):
     assert [(s.name, s.variant) for s in scan_styles([tmp_path], "lite")][1] == ("b", "lite")
 
 
-def test_no_pickle_anywhere_in_style_loading():
-    import inspect
+class RunsCode:
+    """Unpickled, it makes the folder `marker`: a pickle runs whatever it names."""
 
-    import livestyle.weights as weights
+    def __init__(self, marker):
+        self.marker = marker
 
-    source = inspect.getsource(weights)
-    assert "torch.load" not in source and "pickle" not in source.replace("unpickles", "")
+    def __reduce__(self):
+        return (os.mkdir, (str(self.marker),))
+
+
+def test_style_files_are_never_unpickled(tmp_path, monkeypatch):
+    """A style file is data, never code (the README's promise): pickled payloads under a
+    style file's name are skipped without running, and no unpickler is ever called."""
+    make_style(tmp_path, "good")
+    marker = tmp_path / "code-ran"
+    (tmp_path / "evil.lite.safetensors").write_bytes(pickle.dumps(RunsCode(marker)))
+    torch.save({"net": RunsCode(marker)}, tmp_path / "checkpoint.lite.safetensors")
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a style file was unpickled")
+
+    for module, name in [
+        (pickle, "load"),
+        (pickle, "loads"),
+        (pickle, "Unpickler"),
+        (torch, "load"),
+    ]:
+        monkeypatch.setattr(module, name, refuse)
+    loaded = load_styles(scan_styles([tmp_path]))
+    assert [info.name for _, info in loaded] == ["good"]
+    assert not marker.exists()

@@ -11,8 +11,8 @@ what headless Chromium makes of it (reads its whole length, decodes its first fr
 to its end) and the last line the command printed on stderr. After a SIGKILL of `live` the
 app is started again over the folder, and the recording it recovers is what is measured.
 
-    sudo python benchmarks/faults.py                 # every case (disk full needs root)
-    python benchmarks/faults.py --cases live:SIGKILL stylize:SIGTERM
+    sudo python benchmarks/faults/faults.py                 # every case (disk full needs root)
+    python benchmarks/faults/faults.py --cases live:SIGKILL stylize:SIGTERM
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import av
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CLIP = REPO.parent / "shared" / "clips" / "tears_of_steel_clip01.mp4"
 COMMANDS = ("live", "stylize")
 FAULTS = ("SIGINT", "SIGTERM", "SIGKILL", "disk full")

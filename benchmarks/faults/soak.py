@@ -7,8 +7,8 @@ more than a small bound, a thread outlived the pipeline, a thread failed, or a r
 holds a different number of frames than its recorder wrote or does not span the stream time
 its recorder wrote (frames carry their own times: a held picture is not repeated).
 
-    python benchmarks/soak.py                    # 10 minutes
-    python benchmarks/soak.py --duration 30      # what CI runs
+    python benchmarks/faults/soak.py                    # 10 minutes
+    python benchmarks/faults/soak.py --duration 30      # what CI runs
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from pathlib import Path
 import cv2
 import torch
 
+from livestyle.discovery import load_styles, scan_styles
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.recorder import Recorder
 from livestyle.model import VARIANTS, TransformerNet
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
-from livestyle.weights import StyleInfo, load_styles, save_style, scan_styles
+from livestyle.weights import StyleInfo, save_style
 
 STYLE_NAMES = ("soak-a", "soak-b", "soak-c")
 

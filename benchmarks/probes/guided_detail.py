@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
-from livestyle.engines.frames import infer_shape, stylize_frame, torch_threads
+from livestyle.bench.timing import time_rounds
+from livestyle.discovery import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
+from livestyle.engines.frames import stylize_frame, torch_threads
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.video.files import read_image
-from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 PHOTOS = ("skimage_astronaut.png", "matplotlib_grace_hopper.jpg")
@@ -71,16 +72,9 @@ def run(frame: np.ndarray, net, net_shape: tuple[int, int], guided: bool) -> np.
 
 
 def cost_ms(frame: np.ndarray, net, net_shape: tuple[int, int], guided: bool) -> float:
-    rounds = []
-    for _ in range(6):
-        run(frame, net, net_shape, guided)
-        times = []
-        for _ in range(20):
-            began = time.perf_counter()
-            run(frame, net, net_shape, guided)
-            times.append((time.perf_counter() - began) * 1000)
-        rounds.append(statistics.median(times))
-    return min(rounds)
+    """The best of 6 rounds' medians of 20 frames (each round warmed by one)."""
+    calls = {"cost": lambda _: run(frame, net, net_shape, guided)}
+    return time_rounds(calls, rounds=6, runs=20, warmup=1)["cost"].best_ms
 
 
 def main() -> None:
@@ -97,7 +91,7 @@ def main() -> None:
         for photo in frames:
             frame = at_side(photo, side)
             height, width = frame.shape[:2]
-            small = infer_shape(height, width, NETWORK_SIDE, 1.0)
+            small = NetworkSize(NETWORK_SIDE).shape(height, width)
             for i, net in enumerate(nets):
                 plain, guided = run(frame, net, small, False), run(frame, net, small, True)
                 scores["bilinear"].append(detail_kept(plain, frame))
@@ -109,7 +103,7 @@ def main() -> None:
                         face = FACE_HEIGHTS[len(crops)]
                         crops.append(_crop_row(frame, plain, guided, face))
         frame = at_side(frames[0], side)
-        small = infer_shape(*frame.shape[:2], NETWORK_SIDE, 1.0)
+        small = NetworkSize(NETWORK_SIDE).shape(*frame.shape[:2])
         plain_ms, guided_ms = (cost_ms(frame, nets[0], small, g) for g in (False, True))
         kept = ", ".join(f"{k} {statistics.mean(v):.3f}" for k, v in scores.items() if v)
         print(f"{side} px frame, network at {small[1]}x{small[0]}: detail kept: {kept}")

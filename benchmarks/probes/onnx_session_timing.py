@@ -6,12 +6,10 @@ Run: python benchmarks/probes/onnx_session_timing.py
 
 from __future__ import annotations
 
-import statistics
-import time
-
+from livestyle.bench.timing import time_calls
+from livestyle.discovery import default_style_dirs, load_styles, scan_styles
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
-from livestyle.weights import default_style_dirs, load_styles, scan_styles
 
 
 def main() -> None:
@@ -19,14 +17,8 @@ def main() -> None:
     stylizer = Stylizer(styles, "cpu", infer_size=320)
     source = DemoSource(640, 480)
     frames = [source.read() for _ in range(10)]
-    for frame in frames[:3]:
-        stylizer.stylize(frame)
-    times = []
-    for i in range(100):
-        began = time.perf_counter()
-        stylizer.stylize(frames[i % 10])
-        times.append((time.perf_counter() - began) * 1000)
-    halves = (statistics.median(times[:50]), statistics.median(times[50:]))
+    timing = time_calls(lambda i: stylizer.stylize(frames[i % 10]), runs=100, warmup=3)
+    halves = (timing.part(0, 50).median_ms, timing.part(50).median_ms)
     print(f"median ms per frame: {halves[0]:.1f}, then {halves[1]:.1f}")
 
 

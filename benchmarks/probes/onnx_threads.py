@@ -12,8 +12,8 @@ import sys
 import numpy as np
 import torch
 
+from livestyle.discovery import default_style_dirs, load_styles, scan_styles
 from livestyle.stylizer import Stylizer
-from livestyle.weights import default_style_dirs, load_styles, scan_styles
 
 
 def os_threads() -> int:

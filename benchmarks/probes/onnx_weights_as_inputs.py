@@ -6,14 +6,13 @@ Run: python benchmarks/probes/onnx_weights_as_inputs.py
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
+from livestyle.bench.timing import time_calls
 from livestyle.engines.onnx import build_onnx, session_options
 from livestyle.model import VARIANTS, TransformerNet
 
@@ -44,13 +43,6 @@ def session(proto: onnx.ModelProto) -> ort.InferenceSession:
     )
 
 
-def ms_per_run(run, count: int = 5) -> float:
-    began = time.perf_counter()
-    for _ in range(count):
-        run()
-    return (time.perf_counter() - began) / count * 1000
-
-
 def main() -> None:
     torch.manual_seed(0)
     proto = build_onnx(TransformerNet(VARIANTS["lite"]).eval())
@@ -59,8 +51,8 @@ def main() -> None:
     for height, width in ((240, 320), (480, 640)):
         x = np.random.rand(1, 3, height, width).astype(np.float32)
         for _ in range(3):
-            a = ms_per_run(lambda x=x: constants.run(None, {"image": x}))
-            b = ms_per_run(lambda x=x: inputs.run(None, {"image": x, **feeds}))
+            a = time_calls(lambda _, x=x: constants.run(None, {"image": x}), runs=5).mean_ms
+            b = time_calls(lambda _, x=x: inputs.run(None, {"image": x, **feeds}), runs=5).mean_ms
             print(f"{width}x{height}: constants {a:.1f} ms, inputs {b:.1f} ms ({b / a:.2f}x)")
 
 

@@ -8,12 +8,11 @@ Run: python benchmarks/probes/original_colors_cost.py
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import torch
 import torch.nn.functional as F
 
+from livestyle.bench.timing import time_rounds
+from livestyle.discovery import default_style_dirs, load_styles, scan_styles
 from livestyle.engines.frames import (
     bgr_to_input,
     keep_colors,
@@ -23,7 +22,6 @@ from livestyle.engines.frames import (
 )
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
-from livestyle.weights import default_style_dirs, load_styles, scan_styles
 
 NET_SHAPE = (240, 320)
 KINDS = ("without", "at network size", "at frame size")
@@ -51,20 +49,11 @@ def main() -> None:
     net = stylizer.engine.network(0)
     source = DemoSource(640, 480)
     frames = [torch.from_numpy(source.read()) for _ in range(10)]
-    rounds: dict[str, list[float]] = {kind: [] for kind in KINDS}
-    for _ in range(8):
-        for kind in KINDS:
-            one_frame(kind, frames[0], net)
-            times = []
-            for i in range(20):
-                began = time.perf_counter()
-                one_frame(kind, frames[i % 10], net)
-                times.append((time.perf_counter() - began) * 1000)
-            rounds[kind].append(statistics.median(times))
-    for kind, values in rounds.items():
+    calls = {kind: (lambda i, kind=kind: one_frame(kind, frames[i % 10], net)) for kind in KINDS}
+    for kind, rounds in time_rounds(calls, rounds=8, runs=20, warmup=1).items():
         print(
-            f"{kind:16s} best {min(values):5.1f} ms, median {statistics.median(values):5.1f} ms "
-            f"({' '.join(f'{v:.1f}' for v in values)})"
+            f"{kind:16s} best {rounds.best_ms:5.1f} ms, median {rounds.median_ms:5.1f} ms "
+            f"({rounds.ms_list()})"
         )
 
 

@@ -7,14 +7,19 @@ Run: python benchmarks/probes/steady_cost.py
 
 from __future__ import annotations
 
-import time
-
 import cv2
 import numpy as np
 
+from livestyle.bench.timing import Call, time_calls
 from livestyle.steady import Steadier
 
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
+
+
+def steadying(frames: list[np.ndarray], stylized: list[np.ndarray]) -> Call:
+    """One frame a call through one Steadier, the frames taking turns."""
+    steadier = Steadier()
+    return lambda i: steadier(frames[i % len(frames)], stylized[i % len(stylized)])
 
 
 def main() -> None:
@@ -24,13 +29,8 @@ def main() -> None:
         scene = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
         frames = [cv2.add(scene, rng.integers(0, 4, scene.shape, dtype=np.uint8)) for _ in range(4)]
         stylized = [rng.integers(0, 256, scene.shape, dtype=np.uint8) for _ in range(4)]
-        steadier = Steadier()
-        rounds = []
-        for _ in range(5):
-            began = time.perf_counter()
-            for i in range(50):
-                steadier(frames[i % 4], stylized[i % 4])
-            rounds.append((time.perf_counter() - began) / 50 * 1000)
+        call = steadying(frames, stylized)
+        rounds = [time_calls(call, runs=50).mean_ms for _ in range(5)]
         print(f"{width}x{height}: {min(rounds):.2f} ms a frame")
 
 

@@ -10,29 +10,21 @@ Run: python benchmarks/probes/strip_cost.py [--backend auto|torch|onnxruntime]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
 
+from livestyle.bench.timing import Call, time_rounds
+from livestyle.discovery import load_styles, scan_styles, shipped_styles_dir
 from livestyle.live.thumbnails import ThumbnailRound
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
-from livestyle.weights import load_styles, scan_styles, shipped_styles_dir
 
 FRAMES, ROUNDS = 20, 6
 
 
-def timed(step: Callable[[np.ndarray], object], frames: list[np.ndarray]) -> float:
-    """The median milliseconds of `step` over FRAMES frames (after one to warm up)."""
-    step(frames[0])
-    times = []
-    for i in range(FRAMES):
-        began = time.perf_counter()
-        step(frames[i % len(frames)])
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times)
+def taking_turns(step: Callable[[np.ndarray], object], frames: list[np.ndarray]) -> Call:
+    return lambda i: step(frames[i % len(frames)])
 
 
 def main() -> None:
@@ -55,15 +47,13 @@ def main() -> None:
         "main + thumbnail": with_thumbnail,
         "thumbnail alone": lambda frame: thumbnails.make(stylizer, frame, 0),
     }
-    rounds: dict[str, list[float]] = {kind: [] for kind in kinds}
-    for _ in range(ROUNDS):
-        for kind, step in kinds.items():
-            rounds[kind].append(timed(step, frames))
+    calls = {kind: taking_turns(step, frames) for kind, step in kinds.items()}
+    found = time_rounds(calls, rounds=ROUNDS, runs=FRAMES, warmup=1)
     print(f"{len(styles)} styles, backend {stylizer.backend}, network 320x240, thumbnail 128x96")
-    for kind, values in rounds.items():
+    for kind, rounds in found.items():
         print(
-            f"{kind:17s} best {min(values):5.1f} ms, median {statistics.median(values):5.1f} ms "
-            f"({' '.join(f'{v:.1f}' for v in values)})"
+            f"{kind:17s} best {rounds.best_ms:5.1f} ms, median {rounds.median_ms:5.1f} ms "
+            f"({rounds.ms_list()})"
         )
 
 

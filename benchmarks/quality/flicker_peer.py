@@ -2,7 +2,7 @@
 table uses, given the same five paintings as docs/compare_peer.jpg, measured exactly as
 `livestyle eval-stability` measures livestyle's styles (same frames, same flow, same error).
 
-    bench/bin/python benchmarks/flicker_peer.py --video ../shared/clips/grid_bbaf2n.mpg \
+    bench/bin/python benchmarks/quality/flicker_peer.py --video ../shared/clips/grid_bbaf2n.mpg \
         --max-frames 75 --long-side 360 [--json peer.json]
 
 The peer is a benchmark-only dependency (see compare_peer.py). Its arbitrary network always

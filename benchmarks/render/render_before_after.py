@@ -1,6 +1,6 @@
 """Render docs/train_before_after.jpg: a test photo, the painting, and a trained style's output.
 
-    python benchmarks/render_before_after.py --style STYLE.safetensors \\
+    python benchmarks/render/render_before_after.py --style STYLE.safetensors \\
         [--photo PATH | --clip PATH --at SECONDS] [--painting PATH] [--out docs/...jpg]
 
 By default the photo is a frame of the Tears of Steel clip in ../shared/clips (CC BY 3.0,
@@ -19,7 +19,7 @@ import torch
 
 from livestyle.weights import load_style
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 DEFAULT_CLIP = SHARED / "clips" / "tears_of_steel_clip01.mp4"
 HEIGHT = 288
 GAP = 6

@@ -1,6 +1,6 @@
 """Render docs/gallery.jpg: every shipped style side by side on a few test photos.
 
-    python benchmarks/render_gallery.py [--variant lite] [--out docs/gallery.jpg]
+    python benchmarks/render/render_gallery.py [--variant lite] [--out docs/gallery.jpg]
         [--styles-dir FOLDER] [--infer-size 320]
 
 Photos come from ../shared/photos/pypi_bundled (public-domain samples shipped in
@@ -14,17 +14,18 @@ guided upscaling), as the app shows it on a CPU.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from livestyle.discovery import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
 from livestyle.video.files import read_image
-from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "photos" / "pypi_bundled"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "photos" / "pypi_bundled"
 PHOTOS = ("skimage_astronaut.png", "matplotlib_grace_hopper.jpg", "skimage_coffee.png")
 TILE = 192  # the whole gallery stays under 300 KB
 
@@ -64,7 +65,7 @@ def render(variant: str, folder: Path = PACKAGE_WEIGHTS_DIR, infer_size: int = 3
     if not styles:
         raise SystemExit(f"no styles in {folder}")
     stylizer = Stylizer(styles, "cpu", infer_size=infer_size or None)
-    stylizer.style_strokes = True  # each style's own stroke scale, as live
+    stylizer.network_size = replace(stylizer.network_size, per_style_strokes=True)  # as live
     rows = []
     for photo in test_photos():
         # A webcam frame's size; the network runs at infer_size, as live on a CPU.

@@ -2,7 +2,7 @@
 640x480 portrait at stroke scales 0.67, 1 and 1.5 (the network at 480, 320 and 213 px, as
 live on a CPU), with guided upscaling, a 300 px crop around the face.
 
-    python benchmarks/render_stroke_scales.py [--variant lite] [--out DIR]
+    python benchmarks/render/render_stroke_scales.py [--variant lite] [--out DIR]
 
 Writes DIR/stroke_scales_N.png, four styles a sheet.
 """
@@ -15,11 +15,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from livestyle.discovery import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 from livestyle.stylizer import Stylizer
 from livestyle.video.files import read_image
-from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 
-PHOTO = Path(__file__).resolve().parents[1].parent / "shared/photos/pypi_bundled"
+PHOTO = Path(__file__).resolve().parents[2].parent / "shared/photos/pypi_bundled"
 SCALES = (0.67, 1.0, 1.5)
 LIVE_CPU_SIDE = 320
 ROWS_PER_SHEET = 4

@@ -1,6 +1,6 @@
 """Render docs/window.jpg: the live window, offscreen, in split view with its overlay.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/render_window.py [--style NAME] [--seconds 6]
+    QT_QPA_PLATFORM=offscreen python benchmarks/render/render_window.py [--style NAME] [--seconds 6]
 
 Plays ../shared/clips/tears_of_steel_clip01.mp4 (CC BY 3.0) when present, else the demo.
 """
@@ -16,15 +16,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-from livestyle.commands.live import CPU_LIVE_INFER_SIZE  # noqa: E402
+from livestyle.discovery import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 from livestyle.live.pipeline import Pipeline  # noqa: E402
+from livestyle.sizing import CPU_LIVE_INFER_SIZE  # noqa: E402
 from livestyle.stylizer import Stylizer  # noqa: E402
 from livestyle.ui.frames import ViewMode  # noqa: E402
 from livestyle.ui.window import LiveWindow  # noqa: E402
 from livestyle.video.sources import open_source  # noqa: E402
-from livestyle.weights import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles  # noqa: E402
 
-CLIP = Path(__file__).resolve().parents[1].parent / "shared/clips/tears_of_steel_clip01.mp4"
+CLIP = Path(__file__).resolve().parents[2].parent / "shared/clips/tears_of_steel_clip01.mp4"
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Run `livestyle bench` for benchmarks/RESULTS.md and print a ready-to-paste section.
 
-    python benchmarks/speed.py --max-load 1.5 --wait 900 -- --compare-peer --sizes 640x480
+    python benchmarks/speed/speed.py --max-load 1.5 --wait 900 -- --compare-peer --sizes 640x480
 
 Everything after `--` goes to `livestyle bench`. Other work on a small machine (a training
 run, a test suite) skews timings, so this waits up to --wait seconds for the 1-minute load

@@ -4,12 +4,11 @@ channels-last, graphs, the whole uint8 frame path)."""
 
 from __future__ import annotations
 
-import argparse
 import copy
 import importlib.util
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from livestyle.bench.config import BenchConfig
 from livestyle.bench.timing import Candidate, Step
 from livestyle.core.precision import dtype_of
 from livestyle.engines.onnx import (
@@ -95,7 +95,7 @@ def baseline(net: nn.Module, height: int, width: int, device: torch.device) -> C
 
 
 def cpu_candidates(
-    net: TransformerNet, height: int, width: int, precisions: list[str], args: argparse.Namespace
+    net: TransformerNet, height: int, width: int, precisions: Sequence[str], config: BenchConfig
 ) -> list[Candidate]:
     cpu = torch.device("cpu")
     found = [baseline(net, height, width, cpu)]
@@ -104,10 +104,10 @@ def cpu_candidates(
         x = example_input(height, width, cpu, dtype, True)
         step = eager_step(converted(net, cpu, dtype, True), x)
         found.append(Candidate("torch eager channels-last", name, step))
-    if args.compile:
+    if config.compile:
         found.append(compiled_candidate(net, height, width))
     if onnxruntime_available():
-        found.extend(onnx_candidates(net, height, width, args.threads))
+        found.extend(onnx_candidates(net, height, width, config.threads))
     else:
         log.info("onnxruntime is not installed: no ONNX Runtime rows")
     return found
@@ -193,7 +193,7 @@ def peer_candidates(height: int, width: int, threads: int) -> list[Candidate]:
 
 
 def cuda_candidates(
-    net: TransformerNet, height: int, width: int, precisions: list[str], device: torch.device
+    net: TransformerNet, height: int, width: int, precisions: Sequence[str], device: torch.device
 ) -> list[Candidate]:
     """The GPU rows: eager in both layouts and norms, CUDA graphs, the uint8 frame path."""
     from livestyle.engines.cuda import CudaFrameRunner, graph_replay

@@ -17,7 +17,6 @@ Three measurements, printed as Markdown (and optionally JSON):
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -26,7 +25,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -40,6 +38,7 @@ from livestyle.bench.candidates import (
     peer_model_path,
     random_net,
 )
+from livestyle.bench.config import BenchConfig
 from livestyle.bench.report import machine_info, render
 from livestyle.bench.timing import (
     Candidate,
@@ -54,20 +53,16 @@ from livestyle.bench.timing import (
     size_text,
     synchronizer,
 )
-from livestyle.commands.bench import ALL_SIZES, parse_sizes
 from livestyle.core.errors import LivestyleError
 from livestyle.core.precision import dtype_of
-from livestyle.engines.device import pick_device, preferred_variant
-from livestyle.engines.frames import infer_shape
+from livestyle.discovery import default_style_dirs, load_styles, scan_styles
+from livestyle.engines.device import preferred_variant
 from livestyle.live.pipeline import Pipeline
 from livestyle.model import VARIANTS
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
-from livestyle.weights import StyleInfo, default_style_dirs, load_styles, scan_styles
-
-if TYPE_CHECKING:
-    pass
-
+from livestyle.weights import StyleInfo
 
 log = logging.getLogger(__name__)
 
@@ -75,20 +70,20 @@ log = logging.getLogger(__name__)
 PIPELINE_CYCLE = 30
 
 
-def bench_networks(args: argparse.Namespace, device: torch.device, report: Report) -> None:
-    peer_variant = "lite" if "lite" in args.variants else args.variants[0]
+def bench_networks(config: BenchConfig, device: torch.device, report: Report) -> None:
+    peer_variant = "lite" if "lite" in config.variants else config.variants[0]
     sync = synchronizer(device)
-    for variant in args.variants:
+    for variant in config.variants:
         net = random_net(VARIANTS[variant])
-        for width, height in args.sizes:
-            if device.type == "cuda" or args.gpu_rows:
-                found = cuda_candidates(net, height, width, args.precisions, device)
+        for width, height in config.sizes:
+            if device.type == "cuda" or config.gpu_rows:
+                found = cuda_candidates(net, height, width, config.precisions, device)
             else:
-                found = cpu_candidates(net, height, width, args.precisions, args)
-            if args.compare_peer and variant == peer_variant and device.type == "cpu":
-                found.extend(peer_candidates(height, width, args.threads))
+                found = cpu_candidates(net, height, width, config.precisions, config)
+            if config.compare_peer and variant == peer_variant and device.type == "cpu":
+                found.extend(peer_candidates(height, width, config.threads))
             log.info("bench: %s at %dx%d, %d rows", variant, width, height, len(found))
-            report.networks.extend(network_rows(variant, width, height, found, args, sync))
+            report.networks.extend(network_rows(variant, width, height, found, config, sync))
 
 
 def network_rows(
@@ -96,11 +91,11 @@ def network_rows(
     width: int,
     height: int,
     found: list[Candidate],
-    args: argparse.Namespace,
+    config: BenchConfig,
     sync: Callable[[], None],
 ) -> Iterator[NetworkRow]:
     runnable = {str(i): c.step for i, c in enumerate(found) if not c.note.startswith("failed")}
-    times = measure_interleaved(runnable, args.runs, args.warmup, sync, args.pause)
+    times = measure_interleaved(runnable, config.runs, config.warmup, sync, config.pause)
     base = statistics.median(times["0"])
     flops = network_flops(VARIANTS[variant], height, width)
     for i, candidate in enumerate(found):
@@ -119,28 +114,29 @@ def network_rows(
         )
 
 
-def bench_infer_sizes(args: argparse.Namespace, device: torch.device, report: Report) -> None:
-    width, height = args.sizes[0]
+def bench_infer_sizes(config: BenchConfig, device: torch.device, report: Report) -> None:
+    width, height = config.sizes[0]
     variant = preferred_variant(device)
     net = random_net(VARIANTS[variant])
     stylizer = Stylizer([(net, StyleInfo("bench", net.config))], device)
     frame = DemoSource(width, height).read()
-    sizes: list[int | None] = [None, *sorted(set(args.infer_sizes), reverse=True)]
+    sizes: list[int | None] = [None, *sorted(set(config.infer_sizes), reverse=True)]
 
     def run_at(size: int | None) -> Step:
         def step() -> int:
-            stylizer.infer_size = size
+            stylizer.network_size = NetworkSize(size)
             stylizer.stylize(frame)
             return 1
 
         return step
 
     steps = {str(size): run_at(size) for size in sizes}
-    times = measure_interleaved(steps, args.runs, args.warmup, synchronizer(device), args.pause)
+    sync = synchronizer(device)
+    times = measure_interleaved(steps, config.runs, config.warmup, sync, config.pause)
     full = statistics.median(times[str(None)])
     for size in sizes:
         seconds = statistics.median(times[str(size)])
-        net_h, net_w = infer_shape(height, width, size, 1.0)
+        net_h, net_w = NetworkSize(size).shape(height, width)
         report.infer_sizes.append(
             InferSizeRow(
                 infer_size="full frame" if size is None else str(size),
@@ -167,24 +163,24 @@ def pipeline_stylizer(device: torch.device, variant: str | None = None) -> tuple
     return Stylizer(styles, device), label
 
 
-def bench_pipeline(args: argparse.Namespace, device: torch.device, report: Report) -> None:
-    stylizer, label = pipeline_stylizer(device, args.pipeline_variant)
-    for width, height in args.pipeline_size:
+def bench_pipeline(config: BenchConfig, device: torch.device, report: Report) -> None:
+    stylizer, label = pipeline_stylizer(device, config.pipeline_variant)
+    for width, height in config.pipeline_size:
         frame = DemoSource(width, height).read()
-        for size in [None, *args.pipeline_infer_sizes]:
-            stylizer.infer_size = size
+        for size in [None, *config.pipeline_infer_sizes]:
+            stylizer.network_size = NetworkSize(size)
             stylizer.stylize(frame)  # warm: the first frame at a size sets things up
-            for fps in args.pipeline_fps:
-                report.pipeline.append(run_pipeline(stylizer, label, width, height, fps, args))
+            for fps in config.pipeline_fps:
+                report.pipeline.append(run_pipeline(stylizer, label, width, height, fps, config))
 
 
 def run_pipeline(
-    stylizer: Stylizer, label: str, width: int, height: int, fps: float, args: argparse.Namespace
+    stylizer: Stylizer, label: str, width: int, height: int, fps: float, config: BenchConfig
 ) -> PipelineRow:
     pipeline = Pipeline(DemoSource(width, height, fps=fps, cycle=PIPELINE_CYCLE), stylizer)
     pipeline.start()
     began = time.monotonic()
-    time.sleep(args.pipeline_seconds)
+    time.sleep(config.pipeline_seconds)
     elapsed = time.monotonic() - began
     stylized, captured, dropped = (
         pipeline.stats.stylized,
@@ -196,7 +192,7 @@ def run_pipeline(
     if pipeline.error is not None:
         raise LivestyleError(f"pipeline failed during the benchmark: {pipeline.error}")
     p50, p95, p99 = np.percentile(latencies, (50, 95, 99)) if latencies else [float("nan")] * 3
-    net_h, net_w = infer_shape(height, width, stylizer.infer_size, stylizer.infer_scale)
+    net_h, net_w = stylizer.network_shape(height, width)
     return PipelineRow(
         source_fps=fps,
         frame=size_text(width, height),
@@ -214,18 +210,18 @@ def run_pipeline(
     )
 
 
-def bench_psnr(args: argparse.Namespace, device: torch.device, report: Report) -> None:
+def bench_psnr(config: BenchConfig, device: torch.device, report: Report) -> None:
     """Half (bfloat16 on the CPU) against float32 on photos, with and without float32 norm."""
     from livestyle.bench.precision import load_photos, precision_psnr
 
-    if args.photos is not None:
-        photos = load_photos(args.photos, args.psnr_size)
-        where = str(args.photos)
+    if config.photos is not None:
+        photos = load_photos(config.photos, config.psnr_size)
+        where = str(config.photos)
     else:
-        demo = DemoSource(args.psnr_size, args.psnr_size * 3 // 4)
+        demo = DemoSource(config.psnr_size, config.psnr_size * 3 // 4)
         photos, where = [demo.read() for _ in range(3)], "demo frames (use --photos DIR)"
     if not photos:
-        raise LivestyleError(f"no .jpg or .png photos in {args.photos}")
+        raise LivestyleError(f"no .jpg or .png photos in {config.photos}")
     found = scan_styles(default_style_dirs(), prefer_variant="standard")
     styles = [s for s in load_styles(found) if s[1].variant == "standard"]
     if styles:  # the network the GPU runs: the standard variant, trained weights if any
@@ -233,60 +229,35 @@ def bench_psnr(args: argparse.Namespace, device: torch.device, report: Report) -
     else:
         net, weights = random_net(VARIANTS["standard"]), "random weights"
     names = ["fp16", "bf16"] if device.type == "cuda" else ["bf16"]
-    for name in (n for n in names if n in args.precisions or device.type == "cpu"):
+    for name in (n for n in names if n in config.precisions or device.type == "cpu"):
         for layout_norm in (False, True):
             scores = precision_psnr(net, photos, device, dtype_of(name), layout_norm)
             norm = "layout norm, float32 statistics" if layout_norm else f"torch norm in {name}"
             row = PsnrRow(name, norm, len(photos), min(scores), statistics.mean(scores))
             report.psnr.append(row)
     report.notes.append(
-        f"PSNR: standard network, {weights}, on {where}, long side {args.psnr_size}"
+        f"PSNR: standard network, {weights}, on {where}, long side {config.psnr_size}"
     )
 
 
-def default_args(args: argparse.Namespace, device: torch.device) -> None:
-    """Fill the options left out: everything on a GPU, short runs on a CPU."""
-    cuda = device.type == "cuda"
-    if args.variants is None:
-        args.variants = ["standard", "lite"] if cuda else ["lite"]
-    if args.sizes is None:
-        args.sizes = parse_sizes(ALL_SIZES if cuda else "640x480")
-    if args.runs is None:
-        args.runs = 30 if cuda else 7
-    if args.warmup is None:
-        args.warmup = 5 if cuda else 2
-    if args.precisions is None:
-        args.precisions = supported_precisions(device)
-    if args.threads is None:
-        args.threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-
-
-def supported_precisions(device: torch.device) -> list[str]:
-    if device.type != "cuda":
-        return ["fp32"]  # bfloat16 convolutions without AMX are slower; ask with --precisions
-    names = ["fp32", "fp16"]
-    return names + (["bf16"] if torch.cuda.is_bf16_supported() else [])
-
-
-def run(args: argparse.Namespace) -> int:
-    device = pick_device(args.device)
-    default_args(args, device)
-    report = Report(" ".join(["livestyle", *sys.argv[1:]]), machine_info(device, args.threads))
-    if args.compare_peer and peer_model_path() is None:
+def run(config: BenchConfig) -> int:
+    device = config.device
+    torch.set_num_threads(config.threads)
+    report = Report(" ".join(["livestyle", *sys.argv[1:]]), machine_info(device, config.threads))
+    if config.compare_peer and peer_model_path() is None:
         report.notes.append(f"--compare-peer: {PEER_PACKAGE} is not installed, no peer rows")
         print(f"livestyle: {PEER_PACKAGE} is not installed: skipping the peer comparison")
-    if args.compare_peer and device.type == "cuda":
+    if config.compare_peer and device.type == "cuda":
         report.notes.append("the peer runs on the CPU: compare it with `--device cpu`")
-    bench_networks(args, device, report)
-    if args.infer_sizes:
-        bench_infer_sizes(args, device, report)
-    if args.pipeline_seconds > 0 and args.pipeline_fps:
-        bench_pipeline(args, device, report)
-    if device.type == "cuda" or args.psnr:
-        bench_psnr(args, device, report)
+    bench_networks(config, device, report)
+    if config.infer_sizes:
+        bench_infer_sizes(config, device, report)
+    if config.pipeline_seconds > 0 and config.pipeline_fps:
+        bench_pipeline(config, device, report)
+    if device.type == "cuda" or config.psnr:
+        bench_psnr(config, device, report)
     report.machine["load average (1 min) at end"] = f"{os.getloadavg()[0]:.2f}"
-    print(render(report, args, device))
-    if args.json is not None:
-        args.json.write_text(json.dumps(asdict(report), indent=2, default=str) + "\n")
+    print(render(report, config, device))
+    if config.json is not None:
+        config.json.write_text(json.dumps(asdict(report), indent=2, default=str) + "\n")
     return 0

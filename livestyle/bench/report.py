@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 
 from livestyle.bench.candidates import BASELINE, FRAME_PATH_CPU, GPU_METHODS
+from livestyle.bench.config import BenchConfig
 from livestyle.bench.timing import InferSizeRow, NetworkRow, PipelineRow, PsnrRow, Report, size_text
 from livestyle.engines.onnx import (
     onnxruntime_available,
 )
-
-if TYPE_CHECKING:
-    pass
-
 
 NO_GPU = "not measured (no GPU in this session)"
 
@@ -133,17 +128,17 @@ def psnr_table(rows: list[PsnrRow]) -> str:
     return markdown_table(headers, body)
 
 
-def not_measured_table(args: argparse.Namespace) -> str:
+def not_measured_table(config: BenchConfig) -> str:
     rows = [
         [variant, size_text(w, h), method, "fp16", NO_GPU]
         for variant in ("standard",)
-        for w, h in args.sizes
+        for w, h in config.sizes
         for method in GPU_METHODS
     ]
     return markdown_table(["variant", "frame", "method", "precision", "result"], rows)
 
 
-def render(report: Report, args: argparse.Namespace, device: torch.device) -> str:
+def render(report: Report, config: BenchConfig, device: torch.device) -> str:
     parts = [f"## livestyle bench\n\n`{report.command}`\n"]
     parts.append("\n".join(f"- {key}: {value}" for key, value in report.machine.items()))
     if report.networks:
@@ -154,9 +149,9 @@ def render(report: Report, args: argparse.Namespace, device: torch.device) -> st
             parts.append(summary)
     if device.type != "cuda":
         parts.append("### GPU fast path (needs CUDA)")
-        parts.append(not_measured_table(args))
+        parts.append(not_measured_table(config))
     if report.infer_sizes:
-        parts.append(f"### Inference size ({size_text(*args.sizes[0])} frames, uint8 in/out)")
+        parts.append(f"### Inference size ({size_text(*config.sizes[0])} frames, uint8 in/out)")
         parts.append(infer_size_table(report.infer_sizes))
     if report.pipeline:
         parts.append("### Live pipeline (headless, demo source)")

@@ -1,20 +1,18 @@
-"""Timing: steps measured interleaved, round after round, device-synchronized; the rows."""
+"""Timing: steps measured interleaved, round after round, device-synchronized; calls timed one
+by one (the probes in benchmarks/probes/); the rows."""
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 from torch import nn
 
 from livestyle.model import NetConfig, TransformerNet
-
-if TYPE_CHECKING:
-    pass
-
 
 # A step runs the thing measured once and returns how many frames it produced.
 Step = Callable[[], int]
@@ -125,6 +123,76 @@ def measure_interleaved(
             sync()
             times[name].append((time.perf_counter() - began) / max(1, frames))
     return times
+
+
+# One call of the thing timed; it gets the call's number (warm-up calls count from 0 too), so
+# a probe can take turns through its frames: `lambda i: stylize(frames[i % len(frames)])`.
+Call = Callable[[int], object]
+
+
+def no_sync() -> None:
+    """Host work needs no waiting: the call returns when it is done."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds of each timed call (or of each round: time_rounds), in order."""
+
+    seconds: tuple[float, ...]
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.seconds) * 1000.0
+
+    @property
+    def mean_ms(self) -> float:
+        return statistics.mean(self.seconds) * 1000.0
+
+    @property
+    def best_ms(self) -> float:
+        return min(self.seconds) * 1000.0
+
+    def percentile_ms(self, q: float) -> float:
+        """The q-th percentile (0-100), linear between samples as numpy's default."""
+        return float(np.percentile(self.seconds, q)) * 1000.0
+
+    def part(self, start: int, stop: int | None = None) -> Timing:
+        """The calls from `start` to `stop`: the halves of a long run, say."""
+        return Timing(self.seconds[start:stop])
+
+    def ms_list(self) -> str:
+        """Every sample in milliseconds, one decimal, as the probes print them."""
+        return " ".join(f"{value * 1000.0:.1f}" for value in self.seconds)
+
+
+def time_calls(
+    call: Call, runs: int, warmup: int = 0, sync: Callable[[], None] = no_sync
+) -> Timing:
+    """`warmup` untimed calls, then `runs` timed one by one (each until `sync` returns)."""
+    for number in range(warmup):
+        call(number)
+    sync()
+    seconds = []
+    for number in range(runs):
+        began = time.perf_counter()
+        call(number)
+        sync()
+        seconds.append(time.perf_counter() - began)
+    return Timing(tuple(seconds))
+
+
+def time_rounds(
+    calls: dict[str, Call], rounds: int, runs: int, warmup: int = 0
+) -> dict[str, Timing]:
+    """The median of `runs` calls of each, `rounds` times, the calls taking turns round after
+    round so a load spike from another process hits them all alike; each round warms up
+    first. A Timing per call whose samples are its rounds' medians: on a busy machine read
+    the best round."""
+    medians: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            medians[name].append(statistics.median(time_calls(call, runs, warmup).seconds))
+    return {name: Timing(tuple(values)) for name, values in medians.items()}
 
 
 def network_flops(config: NetConfig, height: int, width: int) -> float:

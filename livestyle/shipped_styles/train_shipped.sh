@@ -14,7 +14,7 @@ minutes=${2:-90}
 size=${3:-192}
 processes=${4:-2}
 shared=${SHARED:-../shared}
-# Where the network goes (benchmarks/gpu_session.py trains into its own folder), extra options
+# Where the network goes (benchmarks/gpu/gpu_session.py trains into its own folder), extra options
 # (e.g. TRAIN_ARGS="--batch 8 --resume runs/paintings-lite/checkpoint.pt"; later options win).
 weights_dir=${WEIGHTS_DIR:-livestyle/shipped_styles}
 train_args=${TRAIN_ARGS:-}
