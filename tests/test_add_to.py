@@ -14,15 +14,9 @@ import pytest
 
 from livestyle import cli
 from livestyle.core.errors import LivestyleError
+from livestyle.discovery import PACKAGE_WEIGHTS_DIR, scan_styles, superseded
 from livestyle.train.data import PhotoPool, sample_photos
-from livestyle.weights import (
-    PACKAGE_WEIGHTS_DIR,
-    file_digest,
-    read_lineage,
-    read_style_infos,
-    scan_styles,
-    superseded,
-)
+from livestyle.weights import file_digest, read_lineage, read_style_infos
 from tests.media import write_network
 from tests.test_train import _argv, _train, data, one_thread, painting  # noqa: F401
 

@@ -5,15 +5,10 @@ import json
 import numpy as np
 import pytest
 
+from livestyle.discovery import PACKAGE_WEIGHTS_DIR, discover_style_files, load_styles
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
-from livestyle.weights import (
-    PACKAGE_WEIGHTS_DIR,
-    REQUIRED_METADATA,
-    discover_style_files,
-    load_styles,
-    read_style_infos,
-)
+from livestyle.weights import REQUIRED_METADATA, read_style_infos
 
 FILES = discover_style_files([PACKAGE_WEIGHTS_DIR])
 STYLES = [info for path in FILES for info in read_style_infos(path)]

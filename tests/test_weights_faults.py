@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from livestyle.cli import main
+from livestyle.discovery import load_styles, scan_styles
 from livestyle.model import VARIANTS
-from livestyle.weights import load_styles, scan_styles
 
 from .media import rewrite_style, write_styles
 
@@ -73,7 +73,7 @@ def test_unknown_config_keys_skip_the_style_and_say_why(
     )
     source.unlink()
     monkeypatch.setenv("LIVESTYLE_STYLES_DIR", str(folder))
-    monkeypatch.setattr("livestyle.weights.PACKAGE_WEIGHTS_DIR", tmp_path / "none")
+    monkeypatch.setattr("livestyle.discovery.PACKAGE_WEIGHTS_DIR", tmp_path / "none")
     assert main(["live", "--headless", "--source", "demo", "--max-frames", "1"]) == 2
     assert "unknown network config keys: dropout" in caplog.text and str(path) in caplog.text
     err = capsys.readouterr().err.strip().splitlines()
