@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -87,8 +87,7 @@ class Stylizer:
         styles: list[tuple[TransformerNet, StyleInfo]],
         device: str | torch.device = "auto",
         precision: str = "auto",
-        infer_size: int | None = None,
-        infer_scale: float = 1.0,
+        network_size: NetworkSize | None = None,
         strength: float = 1.0,
         preserve_color: bool = False,
         guided: bool = True,
@@ -130,7 +129,7 @@ class Stylizer:
         # scaled up (engines.frames.guided_upscale); off: plain bilinear scaling.
         self.guided = bool(guided)
         # The one value that decides the network's input size (livestyle.sizing).
-        self._size = NetworkSize(infer_size, float(infer_scale))
+        self._size = network_size or NetworkSize()
 
     @property
     def backend(self) -> str:
@@ -262,30 +261,6 @@ class Stylizer:
     def network_size(self, value: NetworkSize) -> None:
         with self._lock:
             self._size = value
-
-    @property
-    def infer_size(self) -> int | None:
-        """Long side of the network's input (None: the frame's size times infer_scale)."""
-        return self._size.long_side
-
-    @infer_size.setter
-    def infer_size(self, value: int | None) -> None:
-        with self._lock:
-            self._size = replace(self._size, long_side=value)
-
-    @property
-    def infer_scale(self) -> float:
-        return self._size.scale
-
-    @infer_scale.setter
-    def infer_scale(self, value: float) -> None:
-        with self._lock:
-            self._size = replace(self._size, scale=float(value))
-
-    def set_network_size(self, infer_size: int | None, infer_scale: float = 1.0) -> None:
-        """Both at once, so no frame sees one changed and not the other."""
-        with self._lock:
-            self._size = replace(self._size, long_side=infer_size, scale=float(infer_scale))
 
     def network_shape(self, height: int, width: int) -> tuple[int, int]:
         """The network's input size for a frame of this size, with the current choices."""

@@ -324,11 +324,6 @@ def lineage_of(base: str | Path) -> list[str]:
     return [file_digest(base), *read_lineage(base)]
 
 
-def read_style_info(path: str | Path) -> StyleInfo:
-    """The metadata of a file's first (for a single-style file: only) style."""
-    return read_style_infos(path)[0]
-
-
 def load_network(path: str | Path) -> tuple[TransformerNet, list[StyleInfo]]:
     """Load a style file's network (float32, CPU) and its styles' metadata, every tensor's
     name and shape checked against the config (read_style_infos); a multi-style file gives a

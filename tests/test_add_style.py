@@ -326,13 +326,13 @@ def test_names_paths_and_threads(tmp_path, network, monkeypatch):
 def test_the_adder_for_a_live_run_takes_its_options(stylizer, tmp_path, network, photos):
     """AdderOptions carry what `livestyle live` says: its styles folders first (a reload finds
     the same styles), the variant asked for (auto: the device's), the photos to train on."""
-    pipeline = Pipeline(DemoSource(64, 48, fps=30), stylizer, out_dir=tmp_path)
     options = AdderOptions(styles_dirs=(network.parent,), variant="standard", train_data=photos)
-    adder = StyleAdder.for_pipeline(pipeline, options)
+    adder = StyleAdder.for_live(stylizer, options, lambda: 12.5)
     assert adder.dirs[0] == network.parent and len(adder.dirs) > 1  # then the default ones
     assert (adder.variant, adder.data, adder.stylizer) == ("standard", photos, stylizer)
-    assert StyleAdder.for_pipeline(pipeline, AdderOptions()).variant == "lite"  # on a CPU
-    assert StyleAdder.for_pipeline(pipeline, AdderOptions()).data is None
+    assert adder.live_fps() == 12.5  # the view's rate, the yardstick of training's cost
+    assert StyleAdder.for_live(stylizer, AdderOptions(), lambda: 0.0).variant == "lite"  # CPU
+    assert StyleAdder.for_live(stylizer, AdderOptions(), lambda: 0.0).data is None
 
 
 def test_the_child_command_trains_only_what_the_request_says(tmp_path, network, photos):

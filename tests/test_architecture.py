@@ -81,6 +81,40 @@ def test_no_import_circle_in_the_package() -> None:
     assert find_cycle(graph) is None
 
 
+# The package's layers, lowest first: a module imports from its own layer or below, never
+# above (the README's module map describes each). The package root (`livestyle`, its
+# __version__) is below everything.
+LAYERS: tuple[frozenset[str], ...] = tuple(
+    frozenset(names.split())
+    for names in (
+        "livestyle core",
+        "model memory bounds sizing config video",
+        "weights discovery",
+        "engines",
+        "stylizer choices steady stability",
+        "train addstyle presets",
+        "live",
+        "ui bench",
+        "commands cli __main__",
+    )
+)
+
+
+def layer_of(module: str) -> int:
+    part = module.split(".")[1] if "." in module else module
+    return next(rank for rank, names in enumerate(LAYERS) if part in names)
+
+
+def test_every_module_has_a_layer_and_imports_only_its_own_or_lower_ones() -> None:
+    upward = sorted(
+        f"{module} -> {target}"
+        for module, targets in import_graph().items()
+        for target in targets
+        if layer_of(target) > layer_of(module)
+    )
+    assert upward == []
+
+
 def test_no_module_is_longer_than_one_sitting() -> None:
     long = {
         name: lines

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from livestyle.cli import main
+from livestyle.sizing import NetworkSize
 
 from .media import write_styles, write_video
 
@@ -190,10 +191,10 @@ def test_live_on_cpu_runs_the_network_smaller_unless_told(stylizer):
     from livestyle.sizing import CPU_LIVE_INFER_SIZE
 
     use_live_size(stylizer, None, 1.0, 1.0)
-    assert stylizer.infer_size == CPU_LIVE_INFER_SIZE
-    stylizer.infer_size = 640
+    assert stylizer.network_size.long_side == CPU_LIVE_INFER_SIZE
+    stylizer.network_size = NetworkSize(640)
     use_live_size(stylizer, 640, 1.0, 1.0)
-    assert stylizer.infer_size == 640
+    assert stylizer.network_size.long_side == 640
 
 
 def test_stroke_size_does_not_follow_the_camera_resolution(stylizer):
@@ -286,7 +287,9 @@ def test_each_style_has_its_own_stroke_scale_live():
     loaded = [(net0, info0), (net1, replace(info1, stroke_scale=2.0))]
     live = Stylizer(loaded, "cpu", "fp32", backend="torch")
     image = frame(480, 640)
-    plain = Stylizer(loaded, "cpu", "fp32", backend="torch", infer_size=CPU_LIVE_INFER_SIZE)
+    plain = Stylizer(
+        loaded, "cpu", "fp32", backend="torch", network_size=NetworkSize(CPU_LIVE_INFER_SIZE)
+    )
     assert max(plain.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE
     plain.select(1)
     assert max(plain.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE  # not live: no scaling
@@ -295,7 +298,7 @@ def test_each_style_has_its_own_stroke_scale_live():
     assert max(live.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE
     live.select(1)
     assert max(live.network_shape(480, 640)) == CPU_LIVE_INFER_SIZE // 2
-    plain.infer_size = CPU_LIVE_INFER_SIZE // 2
+    plain.network_size = NetworkSize(CPU_LIVE_INFER_SIZE // 2)
     np.testing.assert_array_equal(live.stylize(image).image, plain.stylize(image).image)
     # --stroke-scale multiplies the style's own.
     use_live_size(live, None, 1.0, 2.0)

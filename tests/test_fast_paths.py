@@ -24,6 +24,7 @@ from livestyle.engines.device import resolve_backend
 from livestyle.engines.frames import torch_threads
 from livestyle.engines.layout_norm import LayoutInstanceNorm, with_layout_norm
 from livestyle.model import VARIANTS, TransformerNet
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
 from livestyle.weights import StyleInfo
@@ -81,8 +82,9 @@ def test_onnx_network_matches_torch(variant: str, shape: tuple[int, int]) -> Non
 @pytest.mark.parametrize("strength, infer_size", [(1.0, None), (0.6, None), (1.0, 40)])
 def test_onnxruntime_stylizer_matches_torch_stylizer(strength: float, infer_size: int | None):
     loaded = styles()
-    fast = Stylizer(loaded, CPU, "fp32", infer_size=infer_size, strength=strength)
-    plain = Stylizer(loaded, CPU, "fp32", infer_size=infer_size, strength=strength, backend="torch")
+    size = NetworkSize(infer_size)
+    fast = Stylizer(loaded, CPU, "fp32", network_size=size, strength=strength)
+    plain = Stylizer(loaded, CPU, "fp32", network_size=size, strength=strength, backend="torch")
     assert fast.backend == "onnxruntime" and plain.backend == "torch"
     image = frame(47, 61)
     for index in range(len(loaded)):
@@ -296,7 +298,7 @@ def test_release_frees_graphs_before_a_retry_at_a_smaller_size() -> None:
     entry.release = lambda: released.append(True)  # what frees a CUDA graph's pool
     stylizer.release_device_memory()
     assert released == [True] and len(runner.graphs) == 0
-    stylizer.infer_scale = 0.5
+    stylizer.network_size = NetworkSize(None, 0.5)
     assert stylizer.stylize(image).image.shape == image.shape
     assert stylizer.graph_captures == 2
 

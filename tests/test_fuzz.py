@@ -26,7 +26,7 @@ from safetensors.torch import save_file
 
 from livestyle.core.errors import LivestyleError, WeightsError
 from livestyle.model import VARIANTS, TransformerNet
-from livestyle.weights import StyleInfo, load_style, read_style_info, save_style
+from livestyle.weights import StyleInfo, load_style, read_style_infos, save_style
 
 REPO = Path(__file__).resolve().parent.parent
 FUZZ = settings(
@@ -222,7 +222,7 @@ def test_style_metadata_is_untrusted_input(tmp_path: Path, meta: dict[str, str])
     tensors = {"down.0.conv.weight": torch.zeros(2, 3, 1, 1, dtype=torch.float16)}
     save_file(tensors, str(path), metadata={"format": "livestyle", **meta})
     try:
-        info = read_style_info(path)
+        info = read_style_infos(path)[0]
     except WeightsError as exc:
         assert str(path) in str(exc) and "\n" not in str(exc)
         return

@@ -19,6 +19,7 @@ from livestyle.commands.options import load_stylizer
 from livestyle.discovery import PACKAGE_WEIGHTS_DIR
 from livestyle.engines.cuda import CudaFrameRunner
 from livestyle.engines.frames import bgr_to_input, output_to_bgr, stylize_frame
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 
 from .test_fast_paths import styles
@@ -120,7 +121,7 @@ def test_graph_runner_switches_guided_as_data_without_recapturing() -> None:
     models = [style.model for style in eager.styles]
     runner = CudaFrameRunner(models, CPU, torch.float32, channels_last=False)
     frame = textured_grey(40, 52)
-    eager.set_network_size(None, 0.5)
+    eager.network_size = NetworkSize(None, 0.5)
     net_shape = eager.network_shape(40, 52)
     outputs = {}
     for guided in (False, True, True, False, True):

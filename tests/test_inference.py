@@ -75,7 +75,7 @@ def test_infer_size_runs_smaller_and_returns_frame_size(stylizer, monkeypatch):
         return run(image, style, net_shape, strength, **options)
 
     monkeypatch.setattr(stylizer.engine, "stylize", spy)
-    stylizer.infer_size = 64
+    stylizer.network_size = NetworkSize(64)
     out = stylizer.stylize(frame).image
     assert out.shape == frame.shape and seen == [(48, 64)]
 
@@ -99,7 +99,7 @@ def test_an_engines_out_of_memory_shrinks_the_network_on_the_inference_thread(
     from livestyle.sizing import OOM_SHRINK
 
     image = np.random.default_rng(6).integers(0, 256, (96, 128, 3), dtype=np.uint8)
-    stylizer.infer_size = 64
+    stylizer.network_size = NetworkSize(64)
     real, calls = stylizer.engine._stylize, []
 
     def out_of_memory_once(*args, **kwargs):

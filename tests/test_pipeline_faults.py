@@ -14,6 +14,7 @@ import pytest
 from livestyle.commands.live import run_headless
 from livestyle.core.errors import OutOfMemory
 from livestyle.live.pipeline import Pipeline
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
 
@@ -96,7 +97,7 @@ def test_main_thread_crash_still_finalizes_the_recording(
 def test_out_of_gpu_memory_lowers_inference_size_and_goes_on(
     stylizer: Stylizer, caplog: pytest.LogCaptureFixture, monkeypatch, infer_size: int | None
 ) -> None:
-    stylizer.infer_size = infer_size
+    stylizer.network_size = NetworkSize(infer_size)
     height, width = SIZE[1], SIZE[0]
     before = stylizer.network_shape(height, width)
     real, calls = stylizer.stylize, []

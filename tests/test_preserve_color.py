@@ -22,6 +22,7 @@ from livestyle.discovery import load_styles, scan_styles
 from livestyle.engines.cuda import CudaFrameRunner
 from livestyle.engines.onnx import onnxruntime_available
 from livestyle.live.pipeline import Pipeline
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.ui.window import LiveWindow
 from livestyle.video.demo import DemoSource
@@ -139,7 +140,7 @@ def test_output_has_the_frames_chroma_and_the_stylized_lightness(eager: Stylizer
 
 def test_a_smaller_network_keeps_the_colours_at_its_size(eager: Stylizer) -> None:
     """Live, the network runs smaller than the frame, and the colours are kept at its size."""
-    eager.set_network_size(None, 0.5)
+    eager.network_size = NetworkSize(None, 0.5)
     frame, painted, kept = painted_and_kept(eager, colour_frame(), 1)
     assert np.median(np.abs(kept[..., 0] - painted[..., 0])) < 0.03
     region = showable(frame, painted)
@@ -159,9 +160,14 @@ def test_grey_frame_stays_grey(eager: Stylizer) -> None:
 @pytest.mark.parametrize("infer_size", [None, 40])
 def test_onnx_and_eager_keep_the_same_colours(styles_dir: Path, infer_size) -> None:
     loaded = load_styles(scan_styles([styles_dir], prefer_variant="lite"))
-    fast = Stylizer(loaded, CPU, "fp32", infer_size=infer_size, preserve_color=True)
+    fast = Stylizer(loaded, CPU, "fp32", network_size=NetworkSize(infer_size), preserve_color=True)
     plain = Stylizer(
-        loaded, CPU, "fp32", infer_size=infer_size, preserve_color=True, backend="torch"
+        loaded,
+        CPU,
+        "fp32",
+        network_size=NetworkSize(infer_size),
+        preserve_color=True,
+        backend="torch",
     )
     assert fast.backend == "onnxruntime"
     frame = colour_frame()
@@ -191,7 +197,7 @@ def test_graph_runner_toggles_colours_as_data_without_recapturing() -> None:
     models = [style.model for style in plain.styles]
     runner = CudaFrameRunner(models, CPU, torch.float32, channels_last=False)
     frame = colour_frame(40, 52)
-    plain.set_network_size(None, 0.75)  # the network smaller than the frame, as live
+    plain.network_size = NetworkSize(None, 0.75)  # the network smaller than the frame, as live
     net_shape = plain.network_shape(40, 52)
     for keep in (False, True, True, False, True):
         for style, strength in ((0, 1.0), (1, 0.6)):

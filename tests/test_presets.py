@@ -30,6 +30,7 @@ from livestyle.presets import (
     save_presets,
     settings_path,
 )
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.ui.frames import ViewMode
 
@@ -206,7 +207,7 @@ def test_what_is_saved_is_what_the_window_shows(stylizer: Stylizer) -> None:
     stylizer.select(1)
     stylizer.strength = 0.7000000000000001  # ten presses of − from full, in floats
     stylizer.preserve_color = True
-    stylizer.infer_size = 24  # out of memory shrank it: not a choice to keep
+    stylizer.network_size = NetworkSize(24)  # out of memory shrank it: not a choice to keep
     saved = current_presets(stylizer, "original", 64)
     assert saved == Presets("beta", 0.7, "original", True, 64)
 

@@ -87,8 +87,5 @@ def test_the_stylizer_holds_one_size_and_asks_it() -> None:
     assert stylizer.network_shape(48, 64) == (24, 32)
     stylizer.select(1)  # its own stroke scale of 2
     assert stylizer.network_shape(48, 64) == (12, 16)
-    stylizer.infer_size = 48  # the options' names swap the one value too
-    assert stylizer.network_size == NetworkSize(48, per_style_strokes=True)
-    stylizer.set_network_size(None, 0.5)
-    assert (stylizer.infer_size, stylizer.infer_scale) == (None, 0.5)
+    stylizer.network_size = NetworkSize(None, 0.5)  # swapped whole: no stroke scale left
     assert stylizer.network_shape(48, 64) == (24, 32)

@@ -8,7 +8,7 @@ import torch
 from livestyle.core.errors import WeightsError
 from livestyle.discovery import load_styles, scan_styles
 from livestyle.model import VARIANTS, TransformerNet
-from livestyle.weights import StyleInfo, load_style, read_style_info, save_style
+from livestyle.weights import StyleInfo, load_style, read_style_infos, save_style
 
 
 def make_style(folder, name, variant="lite", seed=0, order=1000):
@@ -47,9 +47,9 @@ def test_a_single_style_file_keeps_its_stroke_scale(tmp_path):
     from dataclasses import replace
 
     net, path = make_style(tmp_path, "wave")
-    assert read_style_info(path).stroke_scale == 1.0
-    info = replace(read_style_info(path), stroke_scale=1.25)
-    assert read_style_info(save_style(path, net, info)).stroke_scale == 1.25
+    assert read_style_infos(path)[0].stroke_scale == 1.0
+    info = replace(read_style_infos(path)[0], stroke_scale=1.25)
+    assert read_style_infos(save_style(path, net, info))[0].stroke_scale == 1.25
     with pytest.raises(ValueError, match="stroke_scale"):
         StyleInfo.from_metadata({**info.to_metadata(), "stroke_scale": "0.1"})
 
@@ -85,7 +85,7 @@ def test_garbage_files_raise_weights_error(tmp_path, content):
     path = tmp_path / "bad.safetensors"
     path.write_bytes(content)
     with pytest.raises(WeightsError, match="bad.safetensors"):
-        read_style_info(path)
+        read_style_infos(path)[0]
 
 
 def test_truncated_file_is_skipped_and_others_load(tmp_path, caplog):

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from livestyle.bench.timing import time_calls
 from livestyle.discovery import default_style_dirs, load_styles, scan_styles
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
 
 
 def main() -> None:
     styles = load_styles(scan_styles(default_style_dirs(), prefer_variant="lite"))
-    stylizer = Stylizer(styles, "cpu", infer_size=320)
+    stylizer = Stylizer(styles, "cpu", network_size=NetworkSize(320))
     source = DemoSource(640, 480)
     frames = [source.read() for _ in range(10)]
     timing = time_calls(lambda i: stylizer.stylize(frames[i % 10]), runs=100, warmup=3)

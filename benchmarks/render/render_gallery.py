@@ -14,13 +14,13 @@ guided upscaling), as the app shows it on a CPU.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from livestyle.discovery import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
 from livestyle.video.files import read_image
@@ -64,8 +64,9 @@ def render(variant: str, folder: Path = PACKAGE_WEIGHTS_DIR, infer_size: int = 3
     styles = load_styles(scan_styles([folder], prefer_variant=variant))
     if not styles:
         raise SystemExit(f"no styles in {folder}")
-    stylizer = Stylizer(styles, "cpu", infer_size=infer_size or None)
-    stylizer.network_size = replace(stylizer.network_size, per_style_strokes=True)  # as live
+    stylizer = Stylizer(
+        styles, "cpu", network_size=NetworkSize(infer_size or None, per_style_strokes=True)
+    )  # as live
     rows = []
     for photo in test_photos():
         # A webcam frame's size; the network runs at infer_size, as live on a CPU.

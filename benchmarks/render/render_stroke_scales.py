@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from livestyle.discovery import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.video.files import read_image
 
@@ -49,7 +50,7 @@ def main() -> None:
     for index, (_, info) in enumerate(styles):
         tiles = []
         for scale in SCALES:
-            stylizer.infer_size = round(LIVE_CPU_SIDE / scale)
+            stylizer.network_size = NetworkSize(round(LIVE_CPU_SIDE / scale))
             tiles.append(tile(stylizer.stylize(frame, index).image, f"{info.name} {scale:g}"))
         rows.append(np.hstack(tiles))
     args.out.mkdir(parents=True, exist_ok=True)

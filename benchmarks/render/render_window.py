@@ -18,7 +18,10 @@ from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 from livestyle.discovery import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 from livestyle.live.pipeline import Pipeline  # noqa: E402
-from livestyle.sizing import CPU_LIVE_INFER_SIZE  # noqa: E402
+from livestyle.sizing import (
+    CPU_LIVE_INFER_SIZE,  # noqa: E402
+    NetworkSize,
+)
 from livestyle.stylizer import Stylizer  # noqa: E402
 from livestyle.ui.frames import ViewMode  # noqa: E402
 from livestyle.ui.window import LiveWindow  # noqa: E402
@@ -36,7 +39,7 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     stylizer = Stylizer(load_styles(scan_styles([PACKAGE_WEIGHTS_DIR], "lite")), "cpu")
     stylizer.select(stylizer.find(args.style))
-    stylizer.infer_size = CPU_LIVE_INFER_SIZE  # what `livestyle` does on a CPU
+    stylizer.network_size = NetworkSize(CPU_LIVE_INFER_SIZE)  # what `livestyle` does on a CPU
     source = open_source(str(CLIP) if CLIP.is_file() else "demo")
     window = LiveWindow(Pipeline(source, stylizer, loop=True), size=(720, 405))
     window.view = ViewMode.SPLIT

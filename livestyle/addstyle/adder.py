@@ -18,12 +18,12 @@ from livestyle.addstyle.install import reload_with
 from livestyle.addstyle.job import AddJob, Command, train_command
 from livestyle.addstyle.options import AdderOptions, TrainSettings
 from livestyle.addstyle.request import Request, grown_path, photo_folder, style_name
+from livestyle.core.errors import WeightsError
 from livestyle.discovery import default_style_dirs, user_styles_dir
 from livestyle.engines.device import preferred_variant
-from livestyle.live.pipeline import Pipeline
 from livestyle.stylizer import Stylizer
 from livestyle.video.files import decode_image
-from livestyle.weights import WeightsError, read_style_infos
+from livestyle.weights import read_style_infos
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +62,15 @@ class StyleAdder:
         self._note: tuple[Message, float] | None = None  # a one-off line and until when
 
     @classmethod
-    def for_pipeline(cls, pipeline: Pipeline, options: AdderOptions) -> StyleAdder:
+    def for_live(
+        cls, stylizer: Stylizer, options: AdderOptions, live_fps: Callable[[], float]
+    ) -> StyleAdder:
         """The adder for a live run: its styles folders, variant and --train-data, and the
-        pipeline's frame rate to compare with while training runs."""
-        stylizer = pipeline.stylizer
+        live view's frame rate to compare with while training runs (the adder knows nothing
+        of the pipeline: the live session above both wires them)."""
         dirs = [*options.styles_dirs, *default_style_dirs()]
         variant = preferred_variant(stylizer.device, options.variant)
-        return cls(stylizer, dirs, variant, options.train_data, live_fps=lambda: pipeline.stats.fps)
+        return cls(stylizer, dirs, variant, options.train_data, live_fps=live_fps)
 
     def drop(self, paths: list[Path]) -> AddJob | None:
         """Files dropped on the window: the first is the painting to add."""

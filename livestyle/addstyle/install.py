@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from livestyle.addstyle.request import Request
+from livestyle.core.errors import WeightsError
 from livestyle.core.outputs import WholeFile
 from livestyle.discovery import live_styles, load_styles, scan_styles
 from livestyle.stylizer import Stylizer
-from livestyle.weights import WeightsError, read_style_infos
+from livestyle.weights import read_style_infos
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from livestyle.discovery import (
 )
 from livestyle.engines.device import pick_device, preferred_variant
 from livestyle.model import VARIANTS
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.weights import STROKE_SCALES
 from livestyle.weights import stroke_scale as checked_stroke_scale
@@ -229,8 +230,7 @@ def load_stylizer(options: StyleOptions, live: bool = False) -> Stylizer:
             styles,
             device,
             options.precision,
-            infer_size=options.infer_size,
-            infer_scale=options.infer_scale or 1.0,
+            network_size=NetworkSize(options.infer_size, options.infer_scale or 1.0),
             strength=1.0 if options.strength is None else options.strength,
             preserve_color=bool(options.preserve_color),
             guided=options.guided,

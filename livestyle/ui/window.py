@@ -335,7 +335,7 @@ def run_window(
     value); `on_close` gets the one shown last, once the window has closed (the saved
     settings)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    painting_adder = StyleAdder.for_pipeline(pipeline, adder)
+    painting_adder = StyleAdder.for_live(pipeline.stylizer, adder, lambda: pipeline.stats.fps)
     session = LiveSession(pipeline, out_dir=out_dir, record=record, adder=painting_adder)
     if view is not None:
         session.view = ViewMode(view)
