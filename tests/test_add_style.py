@@ -27,6 +27,7 @@ from livestyle.addstyle.options import TrainSettings, spare_cores
 from livestyle.addstyle.request import Request, grown_path, photo_folder, style_name
 from livestyle.discovery import load_styles, scan_styles
 from livestyle.live.pipeline import Pipeline
+from livestyle.live.session import LiveSession
 from livestyle.stylizer import Stylizer
 from livestyle.ui.window import LiveWindow
 from livestyle.video.demo import DemoSource
@@ -88,7 +89,7 @@ def window(
     stylizer = Stylizer(styles, torch.device("cpu"), "fp32")
     pipeline = Pipeline(DemoSource(64, 48, fps=30), stylizer, out_dir=tmp_path)
     adder = make_adder(stylizer, network, photos, user_dir, live_fps=lambda: pipeline.stats.fps)
-    win = LiveWindow(pipeline, out_dir=tmp_path, size=(320, 240), adder=adder)
+    win = LiveWindow(LiveSession(pipeline, out_dir=tmp_path, adder=adder), size=(320, 240))
     qtbot.addWidget(win)
     win.start()
     win.show()

@@ -177,14 +177,18 @@ def test_a_probe_is_timed_out_or_answers() -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the check is Linux-only")
-def test_live_without_a_display_exits_2_with_one_line(tmp_path: Path) -> None:
+def live_window_run(tmp_path: Path, display: str | None) -> subprocess.CompletedProcess[str]:
+    """`livestyle` (a window wanted) in a fresh process, with DISPLAY set to `display` (None:
+    unset) and no Wayland or Qt platform to fall back on."""
     hidden = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
     env = {k: v for k, v in os.environ.items() if k not in hidden}
     env |= {
         "LIVESTYLE_STYLES_DIR": str(write_styles(tmp_path / "styles")),
         "PYTHONPATH": str(REPO),
     }
-    done = subprocess.run(
+    if display is not None:
+        env["DISPLAY"] = display
+    return subprocess.run(
         [sys.executable, "-m", "livestyle", "--source", "demo", "--max-frames", "3"],
         env=env,
         cwd=tmp_path,
@@ -192,6 +196,10 @@ def test_live_without_a_display_exits_2_with_one_line(tmp_path: Path) -> None:
         text=True,
         timeout=120,
     )
+
+
+def test_live_without_a_display_exits_2_with_one_line(tmp_path: Path) -> None:
+    done = live_window_run(tmp_path, None)
     assert done.returncode == 2, done.stderr[-2000:]
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "no display" in lines[0] and "--headless" in lines[0]
@@ -199,21 +207,7 @@ def test_live_without_a_display_exits_2_with_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the check is Linux-only")
 def test_live_with_an_unreachable_display_exits_2_with_one_line(tmp_path: Path) -> None:
-    hidden = ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
-    env = {k: v for k, v in os.environ.items() if k not in hidden}
-    env |= {
-        "DISPLAY": NO_SUCH_DISPLAY,
-        "LIVESTYLE_STYLES_DIR": str(write_styles(tmp_path / "styles")),
-        "PYTHONPATH": str(REPO),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "livestyle", "--source", "demo", "--max-frames", "3"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = live_window_run(tmp_path, NO_SUCH_DISPLAY)
     assert done.returncode == 2, done.stderr[-2000:]
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, lines

@@ -94,7 +94,7 @@ def test_every_key_makes_its_one_call(qtbot, stylizer: Stylizer, tmp_path: Path)
     """Each key of the table makes exactly one call, to the session or to one of the window's
     switches: the same call for every key of a binding, another for every other binding."""
     pipeline = Pipeline(DemoSource(64, 48, fps=30), stylizer, out_dir=tmp_path)
-    window = LiveWindow(pipeline, out_dir=tmp_path, size=(320, 240))
+    window = LiveWindow(LiveSession(pipeline, out_dir=tmp_path), size=(320, 240))
     qtbot.addWidget(window)  # not started: no threads, the calls are only recorded
     calls = Mock()
     # A stand-in with the session's methods and signatures: a call it lacks fails.

@@ -22,6 +22,7 @@ from livestyle.discovery import load_styles, scan_styles
 from livestyle.engines.cuda import CudaFrameRunner
 from livestyle.engines.onnx import onnxruntime_available
 from livestyle.live.pipeline import Pipeline
+from livestyle.live.session import LiveSession
 from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.ui.window import LiveWindow
@@ -210,7 +211,7 @@ def test_graph_runner_toggles_colours_as_data_without_recapturing() -> None:
 
 def test_c_key_toggles_original_colours_in_the_window(qtbot, stylizer: Stylizer, tmp_path) -> None:
     pipeline = Pipeline(DemoSource(64, 48, fps=30), stylizer, out_dir=tmp_path)
-    window = LiveWindow(pipeline, out_dir=tmp_path, size=(320, 240))
+    window = LiveWindow(LiveSession(pipeline, out_dir=tmp_path), size=(320, 240))
     qtbot.addWidget(window)
     window.start()
     try:

@@ -182,11 +182,12 @@ def test_t_key_switches_steady_video_in_the_window(qtbot, stylizer, tmp_path: Pa
     from PyQt6.QtCore import Qt
 
     from livestyle.live.pipeline import Pipeline
+    from livestyle.live.session import LiveSession
     from livestyle.ui.window import LiveWindow
     from livestyle.video.demo import DemoSource
 
     pipeline = Pipeline(DemoSource(64, 48, fps=30), stylizer, out_dir=tmp_path)
-    window = LiveWindow(pipeline, out_dir=tmp_path, size=(320, 240))
+    window = LiveWindow(LiveSession(pipeline, out_dir=tmp_path), size=(320, 240))
     qtbot.addWidget(window)
     window.start()
     try:

@@ -18,6 +18,7 @@ from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QApplication
 
 from livestyle.live.pipeline import Pipeline
+from livestyle.live.session import LiveSession
 from livestyle.live.thumbnails import Thumbnail
 from livestyle.stylizer import Stylizer
 from livestyle.ui.strip import (
@@ -41,7 +42,7 @@ WAIT_MS = 30_000  # a deadline for a condition: generous, a busy CPU is slow
 @pytest.fixture
 def window(qtbot, stylizer: Stylizer, tmp_path: Path) -> Iterator[LiveWindow]:
     pipeline = Pipeline(DemoSource(WIDTH, HEIGHT, fps=30), stylizer, out_dir=tmp_path)
-    win = LiveWindow(pipeline, out_dir=tmp_path, size=BOX)
+    win = LiveWindow(LiveSession(pipeline, out_dir=tmp_path), size=BOX)
     qtbot.addWidget(win)
     win.start()
     win.show()

@@ -21,6 +21,7 @@ from PyQt6.QtCore import Qt
 from livestyle.cli import main
 from livestyle.core.errors import VirtualCamError
 from livestyle.live.pipeline import Pipeline
+from livestyle.live.session import LiveSession
 from livestyle.live.virtualcam import (
     LINUX_DEVICE_HINT,
     OBS_HINT,
@@ -319,7 +320,7 @@ def test_overlay_says_when_the_virtual_camera_is_on() -> None:
 
 
 def open_window(qtbot, pipeline: Pipeline, tmp_path: Path) -> LiveWindow:
-    window = LiveWindow(pipeline, out_dir=tmp_path, size=(320, 240))
+    window = LiveWindow(LiveSession(pipeline, out_dir=tmp_path), size=(320, 240))
     qtbot.addWidget(window)
     window.start()
     window.show()

@@ -27,6 +27,7 @@ from livestyle.addstyle import AdderOptions
 from livestyle.live import session as session_module
 from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
+from livestyle.live.session import LiveSession
 from livestyle.stylizer import Stylizer
 from livestyle.ui.bridge import FrameBridge
 from livestyle.ui.frames import ViewMode, fit_rect
@@ -47,9 +48,9 @@ def demo_pipeline(stylizer: Stylizer, out_dir: Path) -> Pipeline:
     return Pipeline(DemoSource(WIDTH, HEIGHT, fps=30), stylizer, out_dir=out_dir)
 
 
-def open_window(qtbot, pipeline: Pipeline, out_dir: Path, **kwargs) -> LiveWindow:
+def open_window(qtbot, pipeline: Pipeline, out_dir: Path) -> LiveWindow:
     """A started, shown window that has drawn at least one frame."""
-    window = LiveWindow(pipeline, out_dir=out_dir, size=BOX, **kwargs)
+    window = LiveWindow(LiveSession(pipeline, out_dir=out_dir), size=BOX)
     qtbot.addWidget(window)
     window.start()
     window.show()
@@ -300,7 +301,7 @@ def test_view_key_changes_what_is_drawn(qtbot, window: LiveWindow) -> None:
     stylized_shot = to_bgr(window.grab().toImage())
     stylized_frame = window.shown
     qtbot.keyClick(window, Qt.Key.Key_O)
-    assert window.view is ViewMode.ORIGINAL
+    assert window.session.view is ViewMode.ORIGINAL
     assert window.overlay_text() == ""
     original_shot = to_bgr(window.grab().toImage())
     original_frame = window.shown
@@ -310,7 +311,7 @@ def test_view_key_changes_what_is_drawn(qtbot, window: LiveWindow) -> None:
     bars = bar_pixels(window, original_shot)
     assert bars.size and bars.max() == 0  # letterbox or pillarbox bars are black
     qtbot.keyClick(window, Qt.Key.Key_O)
-    assert window.view is ViewMode.SPLIT
+    assert window.session.view is ViewMode.SPLIT
     split = frame_area(window, to_bgr(window.grab().toImage()))
     shown = window.shown
     quarter = WIDTH // 4
@@ -318,7 +319,7 @@ def test_view_key_changes_what_is_drawn(qtbot, window: LiveWindow) -> None:
     assert mean_diff(split[:, left], shown.original[:, left]) < 12
     assert mean_diff(split[:, right], shown.stylized[:, right]) < 12
     qtbot.keyClick(window, Qt.Key.Key_O)
-    assert window.view is ViewMode.STYLIZED
+    assert window.session.view is ViewMode.STYLIZED
 
 
 @pytest.mark.parametrize("how", ["q", "escape", "close"])
@@ -386,7 +387,7 @@ def test_space_pauses_and_s_saves_snapshots(
 
 
 def test_bridge_keeps_one_frame_in_flight(qtbot, stylizer: Stylizer, tmp_path: Path) -> None:
-    window = LiveWindow(demo_pipeline(stylizer, tmp_path), out_dir=tmp_path, size=BOX)
+    window = LiveWindow(LiveSession(demo_pipeline(stylizer, tmp_path), out_dir=tmp_path), size=BOX)
     qtbot.addWidget(window)
     signals: list[int] = []
     window.bridge.arrived.connect(

@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 from livestyle.discovery import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 from livestyle.live.pipeline import Pipeline  # noqa: E402
+from livestyle.live.session import LiveSession  # noqa: E402
 from livestyle.sizing import (
     CPU_LIVE_INFER_SIZE,  # noqa: E402
     NetworkSize,
@@ -41,8 +42,9 @@ def main() -> None:
     stylizer.select(stylizer.find(args.style))
     stylizer.network_size = NetworkSize(CPU_LIVE_INFER_SIZE)  # what `livestyle` does on a CPU
     source = open_source(str(CLIP) if CLIP.is_file() else "demo")
-    window = LiveWindow(Pipeline(source, stylizer, loop=True), size=(720, 405))
-    window.view = ViewMode.SPLIT
+    session = LiveSession(Pipeline(source, stylizer, loop=True))
+    session.view = ViewMode.SPLIT
+    window = LiveWindow(session, size=(720, 405))
     window.start()
     window.show()
     end = time.monotonic() + args.seconds

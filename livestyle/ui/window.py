@@ -62,27 +62,21 @@ class LiveWindow(QWidget):
     """Shows a live session's frames with a heads-up overlay; keys control the session.
 
     Constructing it only builds the widget: `start` connects it to the session and starts
-    the threads, `shutdown` (also run by closing the window) stops them exactly once. Given
-    a bare pipeline (tests, benchmarks), it makes the session from the keyword options.
+    the threads, `shutdown` (also run by closing the window) stops them exactly once.
     """
 
     closed = pyqtSignal()
 
     def __init__(
         self,
-        live: LiveSession | Pipeline,
+        session: LiveSession,
         *,
-        out_dir: Path = Path("."),
-        record: Path | None = None,
         size: tuple[int, int] = DEFAULT_SIZE,
-        adder: StyleAdder | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        if isinstance(live, Pipeline):
-            live = LiveSession(live, out_dir=out_dir, record=record, adder=adder)
-        self.session = live
-        self.setAcceptDrops(live.accepts_paintings)  # a painting dropped becomes a style
+        self.session = session
+        self.setAcceptDrops(session.accepts_paintings)  # a painting dropped becomes a style
         self.box_size = size
         self.overlay_visible = True
         self.help_visible = False
@@ -135,14 +129,6 @@ class LiveWindow(QWidget):
     def exit_code(self) -> int:
         """1 if the pipeline failed, 128 + signal number if a signal closed us, else 0."""
         return self.session.exit_code(self.signal_received)
-
-    @property
-    def view(self) -> ViewMode:
-        return self.session.view
-
-    @view.setter
-    def view(self, mode: ViewMode) -> None:
-        self.session.view = mode
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
         self.shutdown()
