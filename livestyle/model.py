@@ -30,40 +30,59 @@ MIN_INPUT_SIDE = OUTER_KERNEL // 2 + 1
 
 @dataclass(frozen=True)
 class NetConfig:
-    """Shape of a transformer network: stage widths and residual block count."""
+    """Shape of a transformer network: stage widths, residual block count and layout.
+
+    `shuffle`: no full-resolution layer at all. The input's 2x2 pixel blocks become 12
+    channels at half resolution (space-to-depth), and the output is 12 half-resolution
+    channels pixel-shuffled back; widths[0] is then those 12 channels. On a CPU the
+    full-resolution convolutions, narrow and memory-bound, were half the lite network's
+    time for a fraction of its style (benchmarks/RESULTS.md, "A network shaped for CPUs").
+    """
 
     widths: tuple[int, int, int] = (32, 64, 128)
     res_blocks: int = 5
+    shuffle: bool = False
 
     def to_dict(self) -> dict:
-        return {"widths": list(self.widths), "res_blocks": self.res_blocks}
+        data: dict = {"widths": list(self.widths), "res_blocks": self.res_blocks}
+        if self.shuffle:  # files of the other layouts keep the metadata they always had
+            data["shuffle"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> NetConfig:
         """Build a config from metadata, refusing unknown keys and absurd values."""
-        unknown = set(data) - {"widths", "res_blocks"}
+        unknown = set(data) - {"widths", "res_blocks", "shuffle"}
         if unknown:
             raise ValueError(f"unknown network config keys: {', '.join(sorted(unknown))}")
         widths = tuple(int(w) for w in data.get("widths", cls.widths))
         res_blocks = int(data.get("res_blocks", cls.res_blocks))
-        if len(widths) != 3 or min(widths) < 1 or res_blocks < 0:
+        shuffle = data.get("shuffle", False)
+        if len(widths) != 3 or min(widths) < 1 or res_blocks < 0 or shuffle not in (True, False):
             raise ValueError(f"invalid network config: widths={widths}, res_blocks={res_blocks}")
-        return cls(widths=widths, res_blocks=res_blocks)  # type: ignore[arg-type]
+        if shuffle and widths[0] != SHUFFLED_CHANNELS:
+            raise ValueError(f"a shuffled network's first width is {SHUFFLED_CHANNELS}: {widths}")
+        return cls(widths=widths, res_blocks=res_blocks, shuffle=shuffle)  # type: ignore[arg-type]
 
+
+# RGB in 2x2 blocks: the channels of a shuffled network's half-resolution ends.
+SHUFFLED_CHANNELS = 3 * 2 * 2
 
 VARIANTS: dict[str, NetConfig] = {
     # Johnson et al.'s network: about 1.7 M parameters, for GPUs.
     "standard": NetConfig((32, 64, 128), 5),
-    # Half the widths and three blocks: about a fifth of the standard network's work per
-    # pixel, the widest that still keeps a 30 fps camera at the live size on one core
-    # (benchmarks/RESULTS.md, "The lite network, twice as wide").
-    "lite": NetConfig((16, 32, 64), 3),
+    # For CPUs: nothing at full resolution (space-to-depth in, pixel shuffle out), one
+    # 32-channel layer at half resolution each way, and five 64-channel residual blocks at
+    # quarter resolution, where the style lives (two more than the network it replaced).
+    "lite": NetConfig((SHUFFLED_CHANNELS, 32, 64), 5, shuffle=True),
 }
 
 # Earlier shapes of a variant: files trained with them load and count as that variant.
 FORMER_VARIANTS: dict[NetConfig, str] = {
     # The lite network until 2026-11-28: too narrow to carry a painting's colours.
     NetConfig((8, 16, 32), 4): "lite",
+    # The lite network until issue 24: 9x9 convolutions at full resolution.
+    NetConfig((16, 32, 64), 3): "lite",
 }
 
 
@@ -159,6 +178,47 @@ class UpsampleConv(nn.Module):
         return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
 
 
+class SpaceToDepth(nn.Module):
+    """Each r x r block of pixels becomes r * r * C channels at 1/r the resolution: a
+    full-resolution stem's work moved to where the network is cheap. Channel order is ONNX's
+    SpaceToDepth (block position major), so the CPU graph runs it as one node."""
+
+    def __init__(self, block: int) -> None:
+        super().__init__()
+        self.block = block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        r = self.block
+        x = x.reshape(n, c, h // r, r, w // r, r).permute(0, 3, 5, 1, 2, 4)
+        return x.reshape(n, r * r * c, h // r, w // r)
+
+
+class DepthToSpace(nn.Module):
+    """Pixel shuffle: r * r * C channels become C at r times the resolution (ONNX's
+    DepthToSpace in CRD order)."""
+
+    def __init__(self, block: int) -> None:
+        super().__init__()
+        self.block = block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pixel_shuffle(x, self.block)
+
+
+def _start_as_nearest(conv: nn.Conv2d, block: int) -> None:
+    """Initialise a convolution that feeds a pixel shuffle so all block positions of an
+    output channel start with the same filter: the shuffle then starts as nearest-neighbour
+    upsampling, not as a grid of unrelated filters (ICNR, Aitken et al. 2017), which a
+    shuffled output otherwise paints as a fine checkerboard."""
+    positions = block * block
+    with torch.no_grad():
+        base = conv.weight[::positions].clone()
+        conv.weight.copy_(base.repeat_interleave(positions, dim=0))
+        if conv.bias is not None:
+            conv.bias.copy_(conv.bias[::positions].repeat_interleave(positions))
+
+
 class TransformerNet(nn.Module):
     """Maps an RGB batch in [0, 1] (N, 3, H, W) to a stylized RGB batch of the same size.
 
@@ -171,17 +231,29 @@ class TransformerNet(nn.Module):
         self.config = config
         self.styles = styles
         w1, w2, w3 = config.widths
-        self.down = nn.Sequential(
-            ConvLayer(3, w1, OUTER_KERNEL, styles=styles),
-            ConvLayer(w1, w2, 3, stride=2, styles=styles),
-            ConvLayer(w2, w3, 3, stride=2, styles=styles),
-        )
+        if config.shuffle:
+            self.down = nn.Sequential(
+                SpaceToDepth(2),
+                ConvLayer(w1, w2, 3, styles=styles),
+                ConvLayer(w2, w3, 3, stride=2, styles=styles),
+            )
+        else:
+            self.down = nn.Sequential(
+                ConvLayer(3, w1, OUTER_KERNEL, styles=styles),
+                ConvLayer(w1, w2, 3, stride=2, styles=styles),
+                ConvLayer(w2, w3, 3, stride=2, styles=styles),
+            )
         self.res = nn.Sequential(*(ResidualBlock(w3, styles) for _ in range(config.res_blocks)))
-        self.up = nn.Sequential(
-            UpsampleConv(w3, w2, styles),
-            UpsampleConv(w2, w1, styles),
-            ConvLayer(w1, 3, OUTER_KERNEL, norm=False, relu=False),
-        )
+        if config.shuffle:
+            out = ConvLayer(w2, w1, 3, norm=False, relu=False)
+            _start_as_nearest(out.conv, 2)
+            self.up = nn.Sequential(UpsampleConv(w3, w2, styles), out, DepthToSpace(2))
+        else:
+            self.up = nn.Sequential(
+                UpsampleConv(w3, w2, styles),
+                UpsampleConv(w2, w1, styles),
+                ConvLayer(w1, 3, OUTER_KERNEL, norm=False, relu=False),
+            )
 
     def select(self, mix: torch.Tensor | int) -> None:
         """Style weights for the next forward passes: an index, (styles,) or (N, styles)."""

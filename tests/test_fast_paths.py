@@ -23,7 +23,7 @@ from livestyle.engines.cuda import CudaFrameRunner, GraphCache, GraphKey
 from livestyle.engines.device import resolve_backend
 from livestyle.engines.frames import torch_threads
 from livestyle.engines.layout_norm import LayoutInstanceNorm, with_layout_norm
-from livestyle.model import VARIANTS, TransformerNet
+from livestyle.model import VARIANTS, NetConfig, TransformerNet
 from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 from livestyle.video.demo import DemoSource
@@ -42,10 +42,16 @@ def one_torch_thread():
         yield
 
 
+# The lite network before issue 24 (9x9 convolutions at full resolution): files of it load.
+FORMER_LITE = NetConfig((16, 32, 64), 3)
+
+
 def trained_looking(variant: str, seed: int) -> TransformerNet:
-    """Random weights with non-trivial norm scales and shifts, as trained networks have."""
+    """Random weights with non-trivial norm scales and shifts, as trained networks have
+    (`variant`: a variant's name, or "former lite", the shape shipped files may still have)."""
     torch.manual_seed(seed)
-    net = TransformerNet(VARIANTS[variant]).eval()
+    config = FORMER_LITE if variant == "former lite" else VARIANTS[variant]
+    net = TransformerNet(config).eval()
     for module in net.modules():
         if isinstance(module, nn.InstanceNorm2d):
             nn.init.uniform_(module.weight, 0.5, 1.5)
@@ -66,7 +72,7 @@ def frame(height: int, width: int, seed: int = 0) -> np.ndarray:
 
 
 @needs_onnxruntime
-@pytest.mark.parametrize("variant", ["lite", "standard"])
+@pytest.mark.parametrize("variant", ["lite", "standard", "former lite"])
 @pytest.mark.parametrize("shape", [(48, 64), (47, 63), (30, 90)])
 def test_onnx_network_matches_torch(variant: str, shape: tuple[int, int]) -> None:
     net = trained_looking(variant, 0)

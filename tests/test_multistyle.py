@@ -47,7 +47,7 @@ def test_each_view_is_the_network_with_that_style_selected() -> None:
         # Different styles give different pictures: the norms are per style.
         assert (views[0](x) - views[1](x)).abs().max() > 1e-2
     # The views share the convolutions (one body), not copies of them.
-    assert views[0].down[0].conv is views[2].down[0].conv
+    assert views[0].down[1].conv is views[2].down[1].conv
 
 
 def test_per_sample_styles_in_one_batch() -> None:
@@ -85,9 +85,9 @@ def test_a_network_file_round_trips_every_style(tmp_path) -> None:
     assert net.styles == 3 and [i.name for i in loaded] == ["red", "green", "blue"]
     styles = load_styles(infos)
     # Every view of one file shares one body: loaded once, one set of conv tensors.
-    first, last = styles[0][0].down[0].conv.weight, styles[2][0].down[0].conv.weight
+    first, last = styles[0][0].down[1].conv.weight, styles[2][0].down[1].conv.weight
     assert first.data_ptr() == last.data_ptr()
-    assert not torch.equal(styles[0][0].down[0].norm.weight, styles[1][0].down[0].norm.weight)
+    assert not torch.equal(styles[0][0].down[1].norm.weight, styles[1][0].down[1].norm.weight)
 
 
 def test_each_style_of_a_network_keeps_its_stroke_scale(tmp_path) -> None:

@@ -30,7 +30,15 @@ from torch import nn
 from livestyle.engines.base import Engine
 from livestyle.engines.frames import stylize_frame, torch_threads
 from livestyle.engines.mix import Mix, as_mix, blend, body_key
-from livestyle.model import SIZE_MULTIPLE, ConvLayer, ResidualBlock, TransformerNet, UpsampleConv
+from livestyle.model import (
+    SIZE_MULTIPLE,
+    ConvLayer,
+    DepthToSpace,
+    ResidualBlock,
+    SpaceToDepth,
+    TransformerNet,
+    UpsampleConv,
+)
 
 if TYPE_CHECKING:
     import onnx
@@ -174,6 +182,10 @@ def _module(g: _GraphWriter, module: nn.Module, x: str) -> str:
             nearest_mode="floor",
         )
         return _conv_layer(g, module.conv, up)
+    if isinstance(module, SpaceToDepth):
+        return g.node("SpaceToDepth", [x], blocksize=module.block)
+    if isinstance(module, DepthToSpace):
+        return g.node("DepthToSpace", [x], blocksize=module.block, mode="CRD")
     raise UnsupportedModel(f"no ONNX conversion for {type(module).__name__}")
 
 
