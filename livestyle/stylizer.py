@@ -30,8 +30,9 @@ import torch
 
 from livestyle import memory
 from livestyle.core.errors import TooLargeError
+from livestyle.core.precision import INT8
 from livestyle.engines import Engine, make_engine
-from livestyle.engines.device import pick_device, pick_dtype, resolve_backend
+from livestyle.engines.device import check_int8, pick_device, pick_dtype, resolve_backend
 from livestyle.engines.mix import Blender, Mix, crossfade, dominant, normalized
 from livestyle.model import TransformerNet
 from livestyle.sizing import NetworkSize
@@ -97,6 +98,7 @@ class Stylizer:
         on_notice: Callable[[str], None] | None = None,
         fade_seconds: float = FADE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        threads: int | None = None,
     ) -> None:
         if not styles:
             raise ValueError("no styles to run")
@@ -111,6 +113,14 @@ class Stylizer:
         self.styles = [LoadedStyle(info, model) for model, info in styles]
         self.on_notice = on_notice or (lambda message: None)
         self._backend = resolve_backend(backend, self.device, self.dtype)
+        # int8 (ONNX Runtime's CPU network): asked for, or under "auto" wherever the body's
+        # pictures stay close to float32's (engines/quantize.py); None means "auto".
+        self.int8: bool | None = True if precision == INT8 else None
+        if precision not in ("auto", INT8):
+            self.int8 = False
+        self._threads = threads  # ONNX Runtime's pool; None: all cores but one (live)
+        if self.int8:
+            check_int8(self._backend)
         self._graph_fallback = graph_fallback
         self.engine: Engine = self._make_engine(self.styles)
         self._blender = Blender([style.model for style in self.styles])
@@ -144,6 +154,8 @@ class Stylizer:
             channels_last=self.channels_last,
             layout_norm=self.layout_norm,
             graph_fallback=self._graph_fallback,
+            int8=self.int8,
+            threads=self._threads,
             # Late-bound: the pipeline sets on_notice after the Stylizer is built.
             on_notice=lambda message: self.on_notice(message),
         )

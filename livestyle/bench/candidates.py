@@ -20,11 +20,14 @@ from livestyle.bench.config import BenchConfig
 from livestyle.bench.timing import Candidate, Step
 from livestyle.core.precision import dtype_of
 from livestyle.engines.onnx import (
+    INPUT_NAME,
     OnnxNet,
     default_threads,
+    graph_model,
     onnxruntime_available,
     pad_to_multiple,
     session_options,
+    write_graph,
 )
 from livestyle.model import NetConfig, TransformerNet
 from livestyle.stylizer import Stylizer
@@ -32,6 +35,8 @@ from livestyle.video.demo import DemoSource
 from livestyle.weights import StyleInfo
 
 if TYPE_CHECKING:
+    import onnx
+
     from livestyle.engines.cuda import CudaFrameRunner
 
 
@@ -137,11 +142,33 @@ def onnx_candidates(net: TransformerNet, height: int, width: int, threads: int) 
         session = OnnxNet(net, threads=count, spinning=spinning)
         note = threads_note(count) + ("" if spinning else ", no spinning")
         found.append(Candidate("onnxruntime", "fp32", called(session, x), note))
+    session = OnnxNet(quantized_net(net), threads=threads)
+    found.append(Candidate("onnxruntime", "int8", called(session, x), threads_note(threads)))
+    found.extend(frame_path_candidates_cpu(net, height, width, threads))
+    return found
+
+
+def quantized_net(net: TransformerNet) -> onnx.ModelProto:
+    """The network with its convolutions in int8, as the app calibrates it."""
+    from livestyle.engines.quantize import quantized
+
+    graph = write_graph(net, norm_inputs=False)
+    return quantized(graph_model(graph), [], INPUT_NAME)
+
+
+def frame_path_candidates_cpu(
+    net: TransformerNet, height: int, width: int, threads: int
+) -> list[Candidate]:
+    """The whole uint8 frame path as the app runs it: live (all cores but one, float32) and
+    as stylize and the comparison with the peer run it (`threads`, float32 and int8)."""
     frame = DemoSource(width, height).read()
     style = [(net, StyleInfo("bench", net.config))]
-    stylizer = Stylizer(style, "cpu", "fp32", backend="onnxruntime")
-    note = f"app settings ({threads_note(default_threads())}), with pre/post-processing"
-    found.append(Candidate(FRAME_PATH_CPU, "fp32", called(stylizer.stylize, frame), note))
+    found = []
+    settings = {(default_threads(), "fp32"), (threads, "fp32"), (threads, "int8")}
+    for count, precision in sorted(settings):
+        stylizer = Stylizer(style, "cpu", precision, backend="onnxruntime", threads=count)
+        note = f"{threads_note(count)}, with pre/post-processing"
+        found.append(Candidate(FRAME_PATH_CPU, precision, called(stylizer.stylize, frame), note))
     return found
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,7 +178,17 @@ def peer_summary(rows: list[NetworkRow]) -> Iterator[str]:
             f"{best.method} ({best.note or best.precision}) runs {best.fps / peer.fps:.2f}x its "
             "frames/s"
         )
-        frame_path = [r for r in ours if r.method == FRAME_PATH_CPU]
-        if frame_path:
-            line += f"; {frame_path[0].fps / peer.fps:.2f}x with our pre/post-processing"
+        # At the peer's thread count: the best of our frame paths there, float32 or int8.
+        threads = re.search(r"\d+ threads?\b", peer.note)
+        frame_paths = [
+            r
+            for r in ours
+            if r.method == FRAME_PATH_CPU and threads and r.note.startswith(threads[0] + ",")
+        ]
+        if frame_paths:
+            path = max(frame_paths, key=lambda r: r.fps)
+            line += (
+                f"; the whole frame path ({path.precision}, {threads[0]}, with our "
+                f"pre/post-processing) {path.fps / peer.fps:.2f}x"
+            )
         yield line

@@ -42,15 +42,20 @@ def make_engine(
     layout_norm: bool,
     graph_fallback: bool = True,
     on_notice: Callable[[str], None] = lambda message: None,
+    int8: bool | None = False,
+    threads: int | None = None,
 ) -> Engine:
-    """The engine for a resolved backend name; ONNX Runtime falls back to eager, said once."""
+    """The engine for a resolved backend name; ONNX Runtime falls back to eager, said once
+    (`int8`: its convolutions quantized, None where that measures close to float32,
+    engines/quantize.py; `threads`: its pool, by
+    default all cores but one)."""
     from livestyle.engines.eager import EagerEngine
 
     if backend == "onnxruntime":
         from livestyle.engines.onnx import OnnxEngine, UnsupportedModel
 
         try:
-            return OnnxEngine(models)
+            return OnnxEngine(models, threads, int8=int8)
         except (UnsupportedModel, RuntimeError, ImportError) as exc:
             log.warning("onnxruntime backend unavailable (%s): running in PyTorch", exc)
     if backend == "cuda-graph":

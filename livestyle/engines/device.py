@@ -49,6 +49,15 @@ def preferred_variant(device: torch.device, requested: str = "auto") -> str:
     return "standard" if device.type in ("cuda", "mps") else "lite"
 
 
+def check_int8(backend: str) -> None:
+    """int8 exists only as ONNX Runtime's quantized CPU network: anything else is one line."""
+    if backend != "onnxruntime":
+        raise DeviceError(
+            "--precision int8 runs the network in ONNX Runtime on the CPU only "
+            f"(--device cpu, and {INSTALL_HINT} if it is not installed)"
+        )
+
+
 def resolve_backend(requested: str, device: torch.device, dtype: torch.dtype) -> str:
     """'auto', 'torch', 'onnxruntime' or 'cuda-graph' -> the backend a Stylizer really uses.
 

@@ -291,6 +291,11 @@ class OnnxNet:
             providers=["CPUExecutionProvider"],
         )
         self.threads = threads
+        self.int8 = False  # set by the engine when the graph is a quantized one
+
+    def run(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """The graph on ready inputs (sides already multiples of 4)."""
+        return self.session.run([OUTPUT_NAME], inputs)[0]
 
     def __call__(self, x: torch.Tensor, feeds: dict[str, np.ndarray] | None = None) -> torch.Tensor:
         height, width = x.shape[-2:]
@@ -312,7 +317,12 @@ class OnnxEngine(Engine):
 
     name = "onnxruntime"
 
-    def __init__(self, models: list[TransformerNet], threads: int | None = None) -> None:
+    def __init__(
+        self, models: list[TransformerNet], threads: int | None = None, int8: bool | None = False
+    ) -> None:
+        """`int8`: True, every body's convolutions in int8; None ("auto"), int8 for each body
+        whose pictures stay within quantize.MIN_PSNR_DB of float32's, else float32; False,
+        float32."""
         import onnxruntime  # noqa: F401  # missing: the caller falls back to torch, said once
 
         self._threads = threads or default_threads()
@@ -322,15 +332,44 @@ class OnnxEngine(Engine):
         self._feeds: list[dict[str, np.ndarray]] = []
         self._norms: list[list[torch.Tensor]] = []
         self._sessions: dict[tuple, OnnxNet] = {}
+        graphs: dict[tuple, _GraphWriter] = {}
         for model in models:
             # Writing the graph also refuses a network the converter does not know.
             graph = write_graph(model.to("cpu", torch.float32).eval(), norm_inputs=True)
             key = body_key(model)
-            if key not in self._sessions:
-                self._sessions[key] = OnnxNet(graph_model(graph), self._threads)
+            graphs.setdefault(key, graph)
             self._keys.append(key)
             self._feeds.append(graph.feeds)
             self._norms.append([torch.from_numpy(value) for value in graph.feeds.values()])
+        for key, graph in graphs.items():
+            self._sessions[key] = self._session(graph_model(graph), key, int8)
+        quantized = sum(net.int8 for net in self._sessions.values())
+        if quantized:
+            self.name = "onnxruntime int8" + ("" if quantized == len(self._sessions) else " (part)")
+
+    def _session(self, proto: onnx.ModelProto, key: tuple, int8: bool | None) -> OnnxNet:
+        """One body's session: float32, or int8 calibrated on every style of the body (so
+        one session serves them all), kept under "auto" only if it measures close enough."""
+        fp32 = OnnxNet(proto, self._threads) if int8 is not True else None
+        if int8 is False:
+            return fp32
+        from livestyle.engines.quantize import MIN_PSNR_DB, quantized, worst_psnr_db
+
+        feeds = [f for k, f in zip(self._keys, self._feeds, strict=True) if k == key]
+        try:
+            small = OnnxNet(quantized(proto, feeds, INPUT_NAME), self._threads)
+        except Exception as exc:  # e.g. no room for its temporary files: float32 runs as well
+            if int8:
+                raise
+            log.debug("int8 unavailable (%s): the network runs in float32", exc)
+            return fp32
+        small.int8 = True
+        if fp32 is not None:
+            worst = worst_psnr_db(fp32.run, small.run, feeds, INPUT_NAME)
+            if worst < MIN_PSNR_DB:
+                log.debug("int8 strays %.1f dB from float32 (< %.0f): float32", worst, MIN_PSNR_DB)
+                return fp32
+        return small
 
     @property
     def threads(self) -> int:

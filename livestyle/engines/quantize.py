@@ -1,0 +1,169 @@
+"""int8 networks for ONNX Runtime on the CPU: static, per-channel quantization of every
+convolution (QDQ), calibrated on the network's own styles.
+
+CPUs with int8 dot products (AVX-512 VNNI, AVX-VNNI, ARM dot product) run the shuffled
+lite network's convolutions about twice as fast in int8 as in float32 (benchmarks/RESULTS.md,
+"A network shaped for CPUs"). Only the convolutions are quantized: instance norms, padding,
+additions and the pixel (un)shuffles stay float32, so each style's norm scales and shifts
+stay exact graph inputs and one quantized session still serves every style of a body.
+
+Calibration needs pictures with the statistics of photographs, not photographs: the ranges
+come from 1/f ("pink") noise pictures and a few frames of the built-in demo scene, run
+through every style of the body, so nothing is shipped or fetched. Under "auto" the int8
+network is then checked against float32 on other noise pictures and kept only within
+MIN_PSNR_DB: on the shipped network's styles that check read 33-36 dB where photos read
+34-37; on the former lite network, whose full-resolution 3- and 16-channel convolutions
+quantize badly, 23-27 dB, so it stays in float32.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from livestyle.video.demo import DemoSource
+
+if TYPE_CHECKING:
+    import onnx
+
+# "auto" keeps a body's int8 network only if its pictures stay this close to float32's
+# (PSNR of the network's output, every style, on noise pictures; see the module's doc).
+MIN_PSNR_DB = 33.0
+
+# Small calibration frames: the ranges after instance norm do not depend on the size, and a
+# start with 12 styles stays well under a second.
+CALIBRATION_SHAPE = (96, 128)
+CALIBRATION_FRAMES = 3
+
+
+def pink_noise(seed: int, shape: tuple[int, int] = CALIBRATION_SHAPE) -> np.ndarray:
+    """(1, 3, H, W) float32 in [0, 1]: random pictures with the 1/f amplitude spectrum and the
+    correlated colour channels of photographs (Field 1987), edges and textures at every
+    scale, where the demo scene has flat shapes; made here, so nothing is shipped or fetched."""
+    rng = np.random.default_rng(seed)
+    height, width = shape
+    frequency = np.hypot(np.fft.fftfreq(height)[:, None], np.fft.rfftfreq(width)[None])
+    frequency[0, 0] = 1.0
+    planes = []
+    for _ in range(3):
+        spectrum = rng.normal(size=frequency.shape) + 1j * rng.normal(size=frequency.shape)
+        planes.append(np.fft.irfft2(spectrum / frequency, s=shape))
+    mixing = np.eye(3) + 0.3 * rng.normal(size=(3, 3))
+    picture = np.tensordot(mixing, np.stack(planes), axes=1)
+    picture = (picture - picture.min()) / (picture.max() - picture.min())
+    return np.ascontiguousarray(picture[None].astype(np.float32))
+
+
+def demo_frames(count: int, shape: tuple[int, int] = CALIBRATION_SHAPE) -> list[np.ndarray]:
+    """The built-in demo scene at spread-out moments, as (1, 3, H, W) RGB in [0, 1]: the
+    flat colours and hard edges the noise lacks."""
+    height, width = shape
+    demo = DemoSource(width, height)
+    frames = []
+    for _ in range(count):
+        for _step in range(15):  # half a second of demo time apart: other shapes, other places
+            bgr = demo.read()
+        rgb = bgr[..., ::-1].astype(np.float32) / 255.0
+        frames.append(np.ascontiguousarray(rgb.transpose(2, 0, 1)[None]))
+    return frames
+
+
+def calibration_frames(count: int = CALIBRATION_FRAMES) -> list[np.ndarray]:
+    """What the ranges are measured on: noise pictures and demo frames."""
+    return [pink_noise(seed) for seed in range(count)] + demo_frames(count)
+
+
+def check_frames(count: int = CALIBRATION_FRAMES) -> list[np.ndarray]:
+    """What "auto" checks int8 on: other noise pictures than those it was calibrated on."""
+    return [pink_noise(1000 + seed) for seed in range(count)]
+
+
+def calibration_feeds(
+    style_feeds: list[dict[str, np.ndarray]], frames: list[np.ndarray], input_name: str
+) -> Iterator[dict[str, np.ndarray]]:
+    """Every frame through every style: the ranges must hold for all of them (and blends of
+    them, whose norm parameters lie between)."""
+    for feeds in style_feeds or [{}]:
+        for frame in frames:
+            yield {input_name: frame, **feeds}
+
+
+def quantized(
+    proto: onnx.ModelProto, style_feeds: list[dict[str, np.ndarray]], input_name: str
+) -> onnx.ModelProto:
+    """`proto` (float32, picture input `input_name`, norm parameters as inputs or constants:
+    `style_feeds` holds each style's) with every convolution in
+    int8: weights per output channel (signed), activations per tensor (unsigned),
+    calibrated by min and max over the styles' calibration runs."""
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._feeds = calibration_feeds(style_feeds, calibration_frames(), input_name)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self._feeds, None)
+
+    with tempfile.TemporaryDirectory(prefix="livestyle-int8-") as folder, _quiet_root_logger():
+        path = Path(folder) / "int8.onnx"
+        quantize_static(
+            proto,
+            path,
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=["Conv"],
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+            calibration_providers=["CPUExecutionProvider"],
+        )
+        return onnx.load(str(path))
+
+
+@contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """onnxruntime's quantizer advises "pre-processing" through the root logger on every
+    call: advice for model authors, not for someone starting the app."""
+
+    def errors_only(record: logging.LogRecord) -> bool:
+        return record.levelno > logging.WARNING
+
+    root = logging.getLogger()
+    root.addFilter(errors_only)
+    try:
+        yield
+    finally:
+        root.removeFilter(errors_only)
+
+
+def psnr_db(reference: np.ndarray, other: np.ndarray) -> float:
+    """PSNR of two pictures in [0, 1] (clipped, as the frame path clips them)."""
+    error = float(np.mean((np.clip(reference, 0, 1) - np.clip(other, 0, 1)) ** 2))
+    return float("inf") if error == 0 else 10.0 * float(np.log10(1.0 / error))
+
+
+def worst_psnr_db(
+    float_net: Callable[[dict[str, np.ndarray]], np.ndarray],
+    int8_net: Callable[[dict[str, np.ndarray]], np.ndarray],
+    style_feeds: list[dict[str, np.ndarray]],
+    input_name: str,
+) -> float:
+    """The lowest PSNR of the int8 network's picture against float32's, over every style of
+    the body on noise pictures it was not calibrated on: what "auto" measures before it
+    keeps int8."""
+    feeds = calibration_feeds(style_feeds, check_frames(), input_name)
+    return min(psnr_db(float_net(inputs), int8_net(inputs)) for inputs in feeds)

@@ -1,0 +1,115 @@
+"""int8 in ONNX Runtime: what is quantized, how close it stays, and when "auto" keeps it.
+
+Speed is never asserted here (benchmarks/probes/cpu_shapes.py and `livestyle bench` measure
+it); only what the quantized network computes and which network the engine keeps.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from livestyle.core.errors import LivestyleError
+from livestyle.engines import onnx as onnx_engine
+from livestyle.engines import quantize
+from livestyle.model import VARIANTS, NetConfig, TransformerNet, style_views
+from livestyle.stylizer import Stylizer
+from livestyle.weights import StyleInfo
+
+pytestmark = pytest.mark.skipif(
+    not onnx_engine.onnxruntime_available(), reason="onnx/onnxruntime not installed"
+)
+
+
+def trained_looking(config: NetConfig, styles: int = 2, seed: int = 0) -> TransformerNet:
+    """A multi-style network with random weights and norm rows spread as trained ones are."""
+    torch.manual_seed(seed)
+    net = TransformerNet(config, styles=styles).eval()
+    for name, parameter in net.named_parameters():
+        if name.endswith("norm.weight"):
+            nn.init.uniform_(parameter, 0.5, 1.5)
+        elif name.endswith("norm.bias"):
+            nn.init.uniform_(parameter, -0.3, 0.3)
+    return net
+
+
+def style_list(net: TransformerNet) -> list[tuple[TransformerNet, StyleInfo]]:
+    return [(view, StyleInfo(f"s{i}", net.config)) for i, view in enumerate(style_views(net))]
+
+
+def test_noise_pictures_have_a_photos_spectrum_and_fill_the_range() -> None:
+    picture = quantize.pink_noise(3)
+    assert picture.shape == (1, 3, *quantize.CALIBRATION_SHAPE) and picture.dtype == np.float32
+    assert picture.min() == 0.0 and picture.max() == 1.0
+    assert np.array_equal(picture, quantize.pink_noise(3))  # seeded: the same every start
+    # Most of the energy at low frequencies, as in photographs (white noise: evenly spread).
+    power = np.abs(np.fft.rfft2(picture[0, 0] - picture[0, 0].mean())) ** 2
+    low = power[:8, :8].sum() + power[-8:, :8].sum()
+    assert low / power.sum() > 0.5
+    # The check runs on other pictures than the calibration.
+    calibration = quantize.calibration_frames()
+    assert not any(np.array_equal(c, k) for c in calibration for k in quantize.check_frames())
+
+
+def test_only_convolutions_are_quantized_and_norm_rows_stay_inputs() -> None:
+    net = trained_looking(VARIANTS["lite"])
+    graphs = [onnx_engine.write_graph(v, norm_inputs=True) for v in style_views(net)]
+    proto = onnx_engine.graph_model(graphs[0])
+    small = quantize.quantized(proto, [g.feeds for g in graphs], onnx_engine.INPUT_NAME)
+    ops = Counter(node.op_type for node in small.graph.node)
+    convolutions = ops["Conv"]
+    assert convolutions == Counter(n.op_type for n in proto.graph.node)["Conv"]
+    # Every convolution reads a dequantized input and dequantized weights.
+    assert ops["DequantizeLinear"] >= 2 * convolutions
+    assert ops["InstanceNormalization"] == sum(1 for n in proto.graph.node if "Norm" in n.op_type)
+    assert {i.name for i in small.graph.input} == {i.name for i in proto.graph.input}
+
+
+def test_int8_network_stays_close_to_float32_on_every_style() -> None:
+    net = trained_looking(VARIANTS["lite"], styles=3)
+    loaded = style_list(net)
+    exact = onnx_engine.OnnxEngine([m for m, _ in loaded], threads=1, int8=False)
+    small = onnx_engine.OnnxEngine([m for m, _ in loaded], threads=1, int8=True)
+    assert small.name == "onnxruntime int8" and exact.name == "onnxruntime"
+    assert small.sessions == 1  # one quantized session serves every style of the body
+    x = torch.from_numpy(quantize.pink_noise(7, (64, 80)))
+    for style in range(3):
+        a, b = exact.network(style)(x).numpy(), small.network(style)(x).numpy()
+        assert quantize.psnr_db(a, b) > 25.0
+        assert not np.array_equal(a, b)  # it really is another network
+
+
+def test_auto_keeps_int8_only_where_the_check_passes(monkeypatch) -> None:
+    net = trained_looking(VARIANTS["lite"])
+    models = [m for m, _ in style_list(net)]
+    monkeypatch.setattr(quantize, "MIN_PSNR_DB", -float("inf"))  # anything passes
+    kept = onnx_engine.OnnxEngine(models, threads=1, int8=None)
+    monkeypatch.setattr(quantize, "MIN_PSNR_DB", float("inf"))  # nothing can pass
+    refused = onnx_engine.OnnxEngine(models, threads=1, int8=None)
+    assert kept.name == "onnxruntime int8"
+    assert refused.name == "onnxruntime"
+
+
+def test_psnr_is_infinite_for_equal_pictures_and_falls_with_error() -> None:
+    a = np.full((1, 3, 4, 4), 0.5, np.float32)
+    assert quantize.psnr_db(a, a) == float("inf")
+    assert quantize.psnr_db(a, a + 0.01) > quantize.psnr_db(a, a + 0.1)
+    assert quantize.psnr_db(a, a + 2.0) == quantize.psnr_db(a, np.ones_like(a))  # clipped
+
+
+def test_precision_int8_runs_the_stylizer_quantized_and_only_in_onnxruntime() -> None:
+    loaded = style_list(trained_looking(VARIANTS["lite"]))
+    frame = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    small = Stylizer(loaded, "cpu", "int8", threads=1)
+    exact = Stylizer(loaded, "cpu", "fp32", threads=1)
+    assert small.backend == "onnxruntime int8" and exact.backend == "onnxruntime"
+    assert small.engine.threads == 1
+    a, b = small.stylize(frame).image, exact.stylize(frame).image
+    assert a.shape == b.shape == frame.shape
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 8
+    with pytest.raises(LivestyleError, match="int8 runs the network in ONNX Runtime"):
+        Stylizer(loaded, "cpu", "int8", backend="torch")
