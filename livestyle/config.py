@@ -44,6 +44,7 @@ class LiveConfig:
     max_frames: int | None = None
     style_options: StyleOptions = field(default_factory=StyleOptions)
     stroke_scale: float | None = None  # None: 1, or the saved network size
+    fps_target: float | None = None  # the rate the adaptive network size keeps; None: source's
     steady: bool = True
     record: Path | None = None
     overwrite: bool = False

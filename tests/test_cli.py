@@ -209,6 +209,46 @@ def test_stroke_size_does_not_follow_the_camera_resolution(stylizer):
     assert max(stylizer.network_shape(1080, 1920)) == CPU_LIVE_INFER_SIZE // 2  # bigger strokes
 
 
+def test_fps_target_parses_and_refuses_zero_and_negatives(capsys):
+    from livestyle.cli import build_parser
+    from livestyle.commands.live import config_from_args
+
+    args = build_parser().parse_args(["live", "--fps-target", "12.5"])
+    assert config_from_args(args).fps_target == 12.5
+    assert config_from_args(build_parser().parse_args(["live"])).fps_target is None
+    for bad in ("0", "-5"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["live", "--headless", "--fps-target", bad])
+        assert exit_info.value.code == 2
+        assert "--fps-target" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "adapts"),
+    [
+        ([], (320, 30.0)),  # the CPU's live size, the demo's rate
+        (["--fps-target", "12"], (320, 12.0)),
+        (["--stroke-scale", "2"], (160, 30.0)),
+        (["--infer-size", "64"], None),  # pinned: nothing adapts
+        (["--infer-scale", "0.5"], None),
+    ],
+)
+def test_the_live_size_adapts_unless_pinned(styles, monkeypatch, options, adapts):
+    import livestyle.commands.live as live
+
+    built, real = [], live.Pipeline
+
+    def spy(*args, governor=None, **kwargs):
+        built.append(governor)
+        return real(*args, governor=governor, **kwargs)
+
+    monkeypatch.setattr(live, "Pipeline", spy)
+    argv = ["live", "--headless", "--source", "demo", "--width", "64", "--height", "48"]
+    assert main([*argv, "--max-frames", "2", *options]) == 0
+    (governor,) = built
+    assert (None if governor is None else (governor.top, governor.target_fps)) == adapts
+
+
 def test_stroke_scale_is_bounded(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["live", "--headless", "--stroke-scale", "9"])

@@ -60,6 +60,14 @@ def test_fps_is_stale_without_recent_frames() -> None:
     assert texts(dataclasses.replace(PLAYING, last_frame_age=None))[1] == "0.0 fps"
 
 
+def test_the_speed_line_shows_the_network_size_and_whether_it_adapts() -> None:
+    auto = dataclasses.replace(PLAYING, inference_ms=38.2, net_long_side=288, net_auto=True)
+    assert texts(auto)[1] == "30.0 fps   inference 38 ms   net 288 px auto"
+    pinned = dataclasses.replace(auto, net_auto=False)
+    assert texts(pinned)[1] == "30.0 fps   inference 38 ms   net 288 px"
+    assert "net" not in texts(PLAYING)[1]  # no frame yet: no size to name
+
+
 def test_paused_shows_and_zeroes_the_fps() -> None:
     paused = dataclasses.replace(PLAYING, paused=True)
     assert line(paused, "PAUSED") == ("PAUSED", YELLOW)

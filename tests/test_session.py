@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from livestyle.live import session as session_module
+from livestyle.live.adaptive import SizeGovernor
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.session import (
     FAILURE_TOAST_SECONDS,
@@ -19,6 +20,7 @@ from livestyle.live.session import (
     SessionState,
     ViewMode,
 )
+from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 
 from .fakes import DemoClip, ListWriter, SpyWriter, solid_frame, wait_for
@@ -113,6 +115,21 @@ def test_switches_show_in_the_state(stylizer: Stylizer, tmp_path: Path, clock: C
     assert session.view is ViewMode.STYLIZED
     session.show_thumbnails(True)
     assert session.pipeline.thumbnails_on
+
+
+def test_the_state_names_the_network_size_for_the_frames_shown(
+    stylizer: Stylizer, tmp_path: Path, clock: Clock
+) -> None:
+    stylizer.network_size = NetworkSize(32, per_style_strokes=True)
+    session = session_over(stylizer, tmp_path, clock, DemoClip(frames=3))
+    assert session.state().net_long_side is None  # no frame yet
+    started(session)
+    wait_for(lambda: session.pipeline.stats.stylized == 3, what="three frames")
+    state = session.state()
+    assert (state.net_long_side, state.net_auto) == (32, False)  # 64x48 frames at 32 px
+    session.shutdown()
+    governor = SizeGovernor(32, 30.0)
+    assert session_over(stylizer, tmp_path, clock, governor=governor).state().net_auto
 
 
 def test_toasts_stay_by_kind_and_only_the_last_three(

@@ -24,6 +24,7 @@ from livestyle.config import LiveConfig
 from livestyle.core.crashlog import error_line
 from livestyle.core.errors import OutputError, SourceError, error_text
 from livestyle.core.signals import install_stop_handlers, restore_handlers
+from livestyle.live.adaptive import SizeGovernor, target_rate
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.recorder import check_video_target
 from livestyle.presets import (
@@ -71,6 +72,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="brush strokes S times larger (the network runs at 320 px on a CPU, 640 on a "
         "GPU, divided by S and by the style's own stroke scale, whatever the camera's "
         "resolution)",
+    )
+    p.add_argument(
+        "--fps-target",
+        type=frame_rate,
+        default=None,
+        metavar="FPS",
+        help="the rate the network's size adapts to keep (default: the camera's or the "
+        "video's; --infer-size or --infer-scale pins the size instead)",
     )
     p.add_argument(
         "--record",
@@ -125,6 +134,7 @@ def config_from_args(args: argparse.Namespace) -> LiveConfig:
         max_frames=args.max_frames,
         style_options=style_options_from_args(args, style=args.style),
         stroke_scale=args.stroke_scale,
+        fps_target=args.fps_target,
         steady=args.steady,
         record=args.record,
         overwrite=args.overwrite,
@@ -157,18 +167,40 @@ def use_live_size(
     infer_size: int | None,
     infer_scale: float | None,
     stroke_scale: float | None,
-) -> None:
+) -> bool:
     """The network's input size live: fixed per device whatever the camera's resolution (so
     strokes keep their size on screen), divided by --stroke-scale and by each style's own
-    stroke scale; --infer-size and --infer-scale override it."""
+    stroke scale; --infer-size and --infer-scale override it. True when it set the live size
+    (which may then adapt to the machine), False when the options pinned one."""
     if infer_size is not None or (infer_scale or 1.0) != 1.0:
-        return
+        return False
     stylizer.network_size = NetworkSize.live_default(stylizer.device.type, stroke_scale)
     log.info(
-        "the network runs at %d px whatever the camera's size, divided by each style's "
-        "stroke scale (--stroke-scale changes the strokes, --infer-size the size)",
+        "the network runs at up to %d px whatever the camera's size, divided by each style's "
+        "stroke scale, smaller when the machine cannot keep the rate (--stroke-scale changes "
+        "the strokes, --infer-size pins the size)",
         stylizer.network_size.long_side,
     )
+    return True
+
+
+def size_governor(
+    stylizer: Stylizer, source: FrameSource, fps_target: float | None, *, pinned: bool
+) -> SizeGovernor | None:
+    """What adapts the live size to the machine, from the size use_live_size set (the top:
+    strokes were tuned there) and --fps-target or the source's own rate; None when the
+    options pinned the size."""
+    top = stylizer.network_size.long_side
+    if pinned or top is None:
+        if fps_target is not None:
+            log.warning(
+                "--fps-target has no effect: the network's size is pinned (--infer-size, "
+                "--infer-scale, or the size the window saved)"
+            )
+        return None
+    rate = target_rate(fps_target, source.fps)
+    log.info("the network's size adapts (at most %d px) to keep %.0f fps", top, rate)
+    return SizeGovernor(top, rate)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -188,8 +220,9 @@ def run_live(config: LiveConfig) -> int:
     stylizer = load_stylizer(options, live=True)
     if options.style is None:
         choose_saved_style(stylizer, saved)
-    use_live_size(stylizer, options.infer_size, options.infer_scale, config.stroke_scale)
+    adapts = use_live_size(stylizer, options.infer_size, options.infer_scale, config.stroke_scale)
     source = open_live_source(config)
+    governor = size_governor(stylizer, source, config.fps_target, pinned=not adapts)
     pipeline = Pipeline(
         source,
         stylizer,
@@ -198,6 +231,7 @@ def run_live(config: LiveConfig) -> int:
         out_dir=config.out_dir,
         steady=config.steady,
         overwrite=config.overwrite,
+        governor=governor,
     )
     if config.virtual_cam:  # opens on the first frame; without a device one line says why
         pipeline.start_virtual_cam()

@@ -1,8 +1,10 @@
 """The inference thread: newest frame in, stylized frame out to every sink, stats kept; while
-the style strip is shown, one style's thumbnail after each frame (livestyle.live.thumbnails)."""
+the style strip is shown, one style's thumbnail after each frame (livestyle.live.thumbnails);
+with a governor, the network's size follows the machine (livestyle.live.adaptive)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -15,6 +17,7 @@ import numpy as np
 
 from livestyle.core.crashlog import keep_traceback
 from livestyle.core.errors import OutOfMemory
+from livestyle.live.adaptive import SizeFade, SizeGovernor
 from livestyle.live.slot import Frame, LatestSlot
 from livestyle.live.thumbnails import Thumbnail, ThumbnailRound
 from livestyle.steady import SteadyStream
@@ -50,6 +53,7 @@ class Stats:
         self._ready_times: deque[float] = deque(maxlen=120)
         self.started_at = time.monotonic()
         self.last_ready_at: float | None = None
+        self.frame_shape: tuple[int, int] | None = None  # the last frame's (height, width)
 
     def record(self, inference_ms: float, frame: StylizedFrame) -> None:
         self.stylized += 1
@@ -57,6 +61,7 @@ class Stats:
         self.latency_ms.append(frame.latency_ms)
         self._ready_times.append(frame.ready_at)
         self.last_ready_at = frame.ready_at
+        self.frame_shape = (frame.original.shape[0], frame.original.shape[1])
 
     @property
     def run_fps(self) -> float:
@@ -92,6 +97,7 @@ class InferenceThread(threading.Thread):
         on_status: Callable[[str], None] = lambda message: None,
         thumbnails: ThumbnailRound | None = None,
         steady: bool = True,
+        governor: SizeGovernor | None = None,
     ) -> None:
         super().__init__(name="livestyle-inference", daemon=True)
         self.slot = slot
@@ -102,6 +108,9 @@ class InferenceThread(threading.Thread):
         self.thumbnails = thumbnails or ThumbnailRound()
         # Where the camera's picture stands still, the stream is smoothed over time (key T).
         self.stream = SteadyStream(stylizer, steady)
+        # Chooses the network's long side from the frames' times; None: the size is pinned.
+        self.governor = governor
+        self.fade = SizeFade()  # a size change blends in rather than jumps
         self.thumbnail_sinks: list[Callable[[Thumbnail], None]] = []
         self.paused = False
         self.paused_dropped = 0
@@ -144,10 +153,11 @@ class InferenceThread(threading.Thread):
         except OutOfMemory:
             self._shrink_after_oom(*frame.image.shape[:2])
             return
+        image = self.fade(stylized.image)
         elapsed_ms = (time.perf_counter() - began) * 1000.0
         result = StylizedFrame(
             frame.image,
-            stylized.image,
+            image,
             frame.index,
             frame.pts,
             frame.captured_at,
@@ -157,9 +167,38 @@ class InferenceThread(threading.Thread):
         self.stats.record(elapsed_ms, result)
         for sink in self.sinks:
             sink(result)
+        self._adapt_size(frame.image.shape[0], frame.image.shape[1], elapsed_ms / 1000.0)
         # After the sinks: the main frame is on its way before any thumbnail work starts.
         if self.thumbnails.due(frame_waiting=self.slot.pending > 0):
             self._thumbnail(frame)
+
+    @property
+    def adapting(self) -> bool:
+        """The governor chooses the size: one is set, and out of memory has not taken over."""
+        return self.governor is not None and self.stylizer.network_size.long_side is not None
+
+    def _adapt_size(self, height: int, width: int, seconds: float) -> None:
+        """Tell the governor this frame's time; take the long side it chooses, if any."""
+        if self.governor is None or not self.adapting:
+            return  # pinned, or out of memory shrank it: then memory decides, not speed
+        before = self.stylizer.network_shape(height, width)
+        long_side = self.governor.observe(seconds, before[0] * before[1])
+        if long_side is None:
+            return
+        size = self.stylizer.network_size
+        # Per-style stroke scales keep dividing the new long side.
+        self.stylizer.network_size = dataclasses.replace(size, long_side=long_side)
+        after = self.stylizer.network_shape(height, width)
+        if after != before:  # a frame smaller than both sizes looks the same: nothing to fade
+            self.fade.begin()
+        log.info(
+            "network size %d -> %d px (%dx%d) to keep %.0f fps",
+            size.long_side,
+            long_side,
+            after[1],
+            after[0],
+            self.governor.target_fps,
+        )
 
     def _thumbnail(self, frame: Frame) -> None:
         try:

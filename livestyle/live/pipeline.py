@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from livestyle.core.outputs import new_file_in
+from livestyle.live.adaptive import SizeGovernor
 from livestyle.live.capture import CaptureThread
 from livestyle.live.inference import InferenceThread, Stats, StylizedFrame
 from livestyle.live.recorder import (
@@ -59,6 +60,7 @@ class Pipeline:
         open_camera: CameraFactory = open_virtual_camera,
         steady: bool = True,
         overwrite: bool = False,
+        governor: SizeGovernor | None = None,
     ) -> None:
         self.source = source
         self.overwrite = overwrite  # a recording to a named file may replace it (--overwrite)
@@ -97,6 +99,7 @@ class Pipeline:
             self.stats,
             on_status=lambda message: self._set_status("inference", message),
             steady=steady,
+            governor=governor,  # None: the network's size is pinned
         )
         # The stylizer's own notices (a graph it could not capture) go to the overlay too.
         stylizer.on_notice = self.inference.on_status
@@ -210,6 +213,11 @@ class Pipeline:
     @property
     def thumbnails_on(self) -> bool:
         return self.inference.thumbnails.on
+
+    @property
+    def adapting(self) -> bool:
+        """The network's size follows the machine (livestyle.live.adaptive), not pinned."""
+        return self.inference.adapting
 
     @property
     def recording(self) -> bool:
@@ -329,6 +337,9 @@ class Pipeline:
             f"latency p50 {stats.percentile(stats.latency_ms, 50):.1f} ms"
             f" p95 {stats.percentile(stats.latency_ms, 95):.1f} ms",
         ]
+        governor = self.inference.governor
+        if governor is not None and self.adapting and governor.long_side != governor.top:
+            parts.append(f"network size {governor.long_side} px (adapted from {governor.top})")
         written = [r for r in self.recordings if r.frames_written]
         if written:
             frames = sum(r.frames_written for r in written)

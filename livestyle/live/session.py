@@ -68,6 +68,8 @@ class SessionState:
     last_frame_age: float | None = None  # seconds since the last stylized frame, if any
     latency_ms: float | None = None
     inference_ms: float | None = None
+    net_long_side: int | None = None  # the network input's long side for the frames shown
+    net_auto: bool = False  # that size follows the machine (livestyle.live.adaptive)
     paused: bool = False
     recording_for: float | None = None  # seconds since the recording started; None: none
     virtual_cam: bool = False  # the stream also goes to a virtual webcam
@@ -351,6 +353,8 @@ class LiveSession:
             last_frame_age=None if ready_at is None else time.monotonic() - ready_at,
             latency_ms=recent_median(stats.latency_ms),
             inference_ms=recent_median(stats.inference_ms),
+            net_long_side=self._net_long_side(),
+            net_auto=self.pipeline.adapting,
             paused=self.pipeline.paused,
             recording_for=None if self._rec_since is None else now - self._rec_since,
             virtual_cam=self.pipeline.virtual_cam_on,
@@ -361,6 +365,11 @@ class LiveSession:
             toasts=tuple(notice for notice, _ in self._toasts),
             task=None if self.adder is None else self.adder.line(),
         )
+
+    def _net_long_side(self) -> int | None:
+        """The network's long side now for the size of the frames shown; None before one."""
+        shape = self.pipeline.stats.frame_shape
+        return None if shape is None else max(self.stylizer.network_shape(*shape))
 
     def _error_text(self, error: BaseException) -> str:
         """The error in one line, naming the file that holds its traceback, if one does."""

@@ -93,6 +93,8 @@ def speed_line(state: OverlayState) -> str:
         parts.append(f"latency {state.latency_ms:.0f} ms")
     if state.inference_ms is not None:
         parts.append(f"inference {state.inference_ms:.0f} ms")
+    if state.net_long_side is not None:
+        parts.append(f"net {state.net_long_side} px" + (" auto" if state.net_auto else ""))
     return "   ".join(parts)
 
 
