@@ -1,7 +1,8 @@
-"""The summary table of compare_refactor_speed.sh: each measure's median per tree and the
-after/before ratio (above 1: after is larger, slower for ms, faster for fps).
+"""The summary table of compare_refactor_speed.sh and cpu_network.sh: each measure's median
+per tree (and the peer's, where measured) and the after/before ratio (above 1: after is
+larger, slower for ms and seconds, faster for fps).
 
-Run: python benchmarks/speed/speed_summary.py OUT_DIR  (what compare_refactor_speed.sh wrote)
+Run: python benchmarks/speed/speed_summary.py OUT_DIR  (what either script wrote)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import statistics
 import sys
 from pathlib import Path
 
-TREES = ("before", "after")
+TREES = ("before", "after", "peer")
 # The headless summary line: "captured 300, stylized 300, dropped 0, 30.0 fps, inference
 # 20.5 ms, latency p50 31.2 ms p95 40.1 ms".
 LIVE_MEASURES = {
@@ -24,13 +25,24 @@ LIVE_MEASURES = {
 Measures = dict[str, dict[str, list[float]]]  # measure -> tree -> values
 
 
-def live_measures(text: str, found: Measures) -> None:
+# cpu_network.sh's stylize lines: "/usr/bin/time" of the whole process.
+STYLIZE_MEASURES = {
+    "stylize 60 frames: wall s": r"([\d.]+) s wall",
+    "stylize 60 frames: CPU s": r"([\d.]+) s user, ([\d.]+) s system",
+}
+
+
+def line_measures(text: str, patterns: dict[str, str], found: Measures) -> None:
+    """Lines "TREE [WxH] round N: ..." (a frame size, where given, goes into the name)."""
     for line in text.splitlines():
-        which = line.split(" ", 1)[0]
-        for name, pattern in LIVE_MEASURES.items():
+        which, _, rest = line.partition(" ")
+        size = re.match(r"(\d+x\d+) ", rest)
+        for name, pattern in patterns.items():
             match = re.search(pattern, line)
             if which in TREES and match:
-                found.setdefault(name, {}).setdefault(which, []).append(float(match[1]))
+                value = sum(float(group) for group in match.groups())
+                key = f"{name} ({size[1]})" if size else name
+                found.setdefault(key, {}).setdefault(which, []).append(value)
 
 
 def bench_measures(report: dict, which: str, found: Measures) -> None:
@@ -48,23 +60,30 @@ def bench_measures(report: dict, which: str, found: Measures) -> None:
 
 
 def table(found: Measures) -> str:
-    lines = ["| measure | before | after | after/before |", "| --- | ---: | ---: | ---: |"]
+    peer = any("peer" in trees for trees in found.values())
+    head = "| measure | before | after | after/before |" + (" peer |" if peer else "")
+    lines = [head, "| --- | ---: | ---: | ---: |" + (" ---: |" if peer else "")]
     for name, trees in found.items():
         medians = [statistics.median(trees[t]) if t in trees else float("nan") for t in TREES]
         ratio = medians[1] / medians[0] if medians[0] else float("nan")
-        lines.append(f"| {name} | {medians[0]:.2f} | {medians[1]:.2f} | {ratio:.3f} |")
+        row = f"| {name} | {medians[0]:.2f} | {medians[1]:.2f} | {ratio:.3f} |"
+        lines.append(row + (f" {medians[2]:.2f} |" if peer else ""))
     return "\n".join(lines)
 
 
 def main() -> None:
     out = Path(sys.argv[1])
     found: Measures = {}
-    live_measures((out / "live.txt").read_text(), found)
+    line_measures((out / "live.txt").read_text(), LIVE_MEASURES, found)
+    if (out / "stylize.txt").is_file():
+        line_measures((out / "stylize.txt").read_text(), STYLIZE_MEASURES, found)
     for which in TREES:
         bench = out / f"bench_{which}.json"
         if bench.is_file():
             bench_measures(json.loads(bench.read_text()), which, found)
-    print((out / "trees.txt").read_text().rstrip())
+    for header in ("trees.txt", "machine.txt"):
+        if (out / header).is_file():
+            print((out / header).read_text().rstrip())
     print()
     print(table(found))
 
