@@ -117,10 +117,13 @@ def quantized(
         def get_next(self) -> dict[str, np.ndarray] | None:
             return next(self._feeds, None)
 
+    # quantize_static moves the model's weights out to temporary files: it gets a copy.
+    source = onnx.ModelProto()
+    source.CopyFrom(proto)
     with tempfile.TemporaryDirectory(prefix="livestyle-int8-") as folder, _quiet_root_logger():
         path = Path(folder) / "int8.onnx"
         quantize_static(
-            proto,
+            source,
             path,
             Reader(),
             quant_format=QuantFormat.QDQ,
