@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The second stage of the shipped lite network (after train_shipped.sh): a few of its styles
+# The second stage of the former lite network (16/32/64 channels, until issue 24; the lite
+# network shipped now learned its retuned pictures, see train_shipped.sh): a few of its styles
 # trained again, norm rows only (`livestyle train --add-to ... --retune`), every other style
 # bit for bit as it was. Raising these weights for the whole network made every style paler
 # (benchmarks/RESULTS.md, "Retuning single styles"), so they are set here, not in paintings.json.

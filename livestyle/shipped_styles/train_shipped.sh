@@ -7,6 +7,12 @@
 # processes of 1 thread under torchrun (26.6 crops/s against 24.6 for one process of 2
 # threads); both networks at once: each with 1 process, TRAIN_ARGS="--threads 1" (RESULTS.md).
 # On a GPU: bash livestyle/shipped_styles/train_shipped.sh standard 8 256 1
+# The lite network that ships (issue 24's shape: nothing at full resolution) learned the
+# pictures of the lite network it replaced (16/32/64 channels, 9x9 at full resolution, its
+# styles retuned by retune_shipped.sh) beside the usual losses:
+#   git show 2f2902e:livestyle/shipped_styles/paintings.lite.safetensors > runs/former.lite.safetensors
+#   TRAIN_ARGS="--teacher runs/former.lite.safetensors --teacher-weight 20" \
+#     bash livestyle/shipped_styles/train_shipped.sh lite 85 192 2
 set -euo pipefail
 cd "$(dirname "$0")/../.."  # the repository root: runs/ and ../shared are relative to it
 variant=${1:-lite}
