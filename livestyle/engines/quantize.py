@@ -11,9 +11,10 @@ Calibration needs pictures with the statistics of photographs, not photographs: 
 come from 1/f ("pink") noise pictures and a few frames of the built-in demo scene, run
 through every style of the body, so nothing is shipped or fetched. Under "auto" the int8
 network is then checked against float32 on other noise pictures and kept only within
-MIN_PSNR_DB: on the shipped network's styles that check read 33-36 dB where photos read
-34-37; on the former lite network, whose full-resolution 3- and 16-channel convolutions
-quantize badly, 23-27 dB, so it stays in float32.
+MIN_PSNR_DB. Noise is harsher than photos: the shipped lite network's worst style reads
+31.1 dB there, where the live frame path on a photograph reads 34.6-38.0 dB across its
+styles and the two pictures cannot be told apart at 3x zoom (benchmarks/RESULTS.md, "A
+network shaped for CPUs").
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 # "auto" keeps a body's int8 network only if its pictures stay this close to float32's
 # (PSNR of the network's output, every style, on noise pictures; see the module's doc).
-MIN_PSNR_DB = 33.0
+MIN_PSNR_DB = 30.0
 
 # Small calibration frames: the ranges after instance norm do not depend on the size, and a
 # start with 12 styles stays well under a second.
