@@ -35,6 +35,13 @@ needs_onnxruntime = pytest.mark.skipif(
 )
 
 
+def torch_path(stylizer: Stylizer) -> Stylizer:
+    """`stylizer` (eager, on the CPU) with its frames through the GPU's torch path: what the
+    CUDA graph runner, run here on the CPU, must match bit for bit."""
+    stylizer.engine.host_frames = False
+    return stylizer
+
+
 @pytest.fixture(autouse=True)
 def one_torch_thread():
     """Tiny frames: a second thread only waits for a core the rest of the suite keeps busy."""
@@ -196,7 +203,7 @@ def test_graph_key_is_the_network_shape_and_sizes_only() -> None:
 
 def test_frame_runner_swaps_styles_and_strengths_without_recapturing() -> None:
     loaded = styles(count=4)
-    plain = Stylizer(loaded, CPU, "fp32", backend="torch")
+    plain = torch_path(Stylizer(loaded, CPU, "fp32", backend="torch"))
     runner = CudaFrameRunner(
         [s.model for s in plain.styles], CPU, torch.float32, channels_last=False
     )
@@ -217,7 +224,7 @@ def test_frame_runner_swaps_styles_and_strengths_without_recapturing() -> None:
 def test_frame_runner_keeps_a_bank_per_network_shape() -> None:
     loaded = styles("lite", 2) + [(trained_looking("standard", 7), StyleInfo("big", None))]
     loaded[2] = (loaded[2][0], StyleInfo("big", loaded[2][0].config))
-    plain = Stylizer(loaded, CPU, "fp32", backend="torch")
+    plain = torch_path(Stylizer(loaded, CPU, "fp32", backend="torch"))
     runner = CudaFrameRunner(
         [s.model for s in plain.styles], CPU, torch.float32, channels_last=False
     )
@@ -232,7 +239,7 @@ def test_frame_runner_keeps_a_bank_per_network_shape() -> None:
 def test_stylizer_on_the_graph_path_matches_eager_through_swaps() -> None:
     loaded = styles(count=3)
     graphed = Stylizer(loaded, CPU, "fp32", backend="cuda-graph", graph_fallback=False)
-    plain = Stylizer(loaded, CPU, "fp32", backend="torch")
+    plain = torch_path(Stylizer(loaded, CPU, "fp32", backend="torch"))
     image = frame(20, 28, 4)
     for index in (0, 2, 1, 0):
         for strength in (1.0, 0.5):
@@ -255,7 +262,7 @@ def test_failed_capture_runs_that_size_eagerly_and_says_so(monkeypatch) -> None:
     loaded = styles(count=2)
     notices: list[str] = []
     graphed = Stylizer(loaded, CPU, "fp32", backend="cuda-graph", on_notice=notices.append)
-    plain = Stylizer(loaded, CPU, "fp32", backend="torch")
+    plain = torch_path(Stylizer(loaded, CPU, "fp32", backend="torch"))
     monkeypatch.setattr(cuda_engine, "capture_graph", failing_capture("operation not permitted"))
     image = frame(20, 28, 5)
     np.testing.assert_array_equal(graphed.stylize(image).image, plain.stylize(image).image)
@@ -287,7 +294,7 @@ def test_sticky_cuda_error_ends_with_a_clear_device_failure(monkeypatch, backend
     if target:
         monkeypatch.setattr(cuda_engine, target, broken)
     else:
-        monkeypatch.setattr("livestyle.engines.eager.stylize_frame", broken)
+        monkeypatch.setattr("livestyle.engines.host_frames.HostFrames.stylize", broken)
     with pytest.raises(DeviceFailure, match="illegal memory access") as caught:
         stylizer.stylize(frame(20, 28))
     assert "restart livestyle" in str(caught.value) and "\n" not in str(caught.value)
@@ -310,7 +317,7 @@ def test_release_frees_graphs_before_a_retry_at_a_smaller_size() -> None:
 
 
 def test_frame_runner_two_in_flight_keeps_order_and_results() -> None:
-    plain = Stylizer(styles(count=1), CPU, "fp32", backend="torch")
+    plain = torch_path(Stylizer(styles(count=1), CPU, "fp32", backend="torch"))
     runner = CudaFrameRunner([plain.styles[0].model], CPU, torch.float32, channels_last=False)
     images = [frame(16, 20, seed) for seed in range(5)]
     expected = [plain.stylize(image).image for image in images]

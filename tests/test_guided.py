@@ -19,10 +19,11 @@ from livestyle.commands.options import load_stylizer
 from livestyle.discovery import PACKAGE_WEIGHTS_DIR
 from livestyle.engines.cuda import CudaFrameRunner
 from livestyle.engines.frames import bgr_to_input, output_to_bgr, stylize_frame
+from livestyle.engines.host_frames import HostFrames
 from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
 
-from .test_fast_paths import styles
+from .test_fast_paths import styles, torch_path
 
 CPU = torch.device("cpu")
 NET_SHAPE = (32, 40)  # half the frame's size
@@ -49,48 +50,67 @@ def flat_style(x: torch.Tensor) -> torch.Tensor:
     return colour.expand(x.shape[0], 3, *x.shape[-2:]).clone()
 
 
-def run(frame: np.ndarray, net, net_shape=NET_SHAPE, guided=False) -> np.ndarray:
+# Both frame paths: torch's (the GPU engines) and OpenCV's (the CPU engines).
+PATHS = ["torch", "host"]
+
+
+def run(frame: np.ndarray, net, net_shape=NET_SHAPE, guided=False, path="torch") -> np.ndarray:
+    if path == "host":
+        return HostFrames().stylize(frame, net, torch.float32, net_shape, None, guided=guided)
     image = torch.from_numpy(frame)
     return stylize_frame(image, net, torch.float32, net_shape, None, False, guided=guided).numpy()
 
 
-def test_the_detail_a_linear_style_lost_comes_back() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_the_detail_a_linear_style_lost_comes_back(path: str) -> None:
     frame = textured_grey()
     exact = output_to_bgr(linear_style(bgr_to_input(torch.from_numpy(frame), torch.float32)))
     exact = exact.numpy().astype(float)
-    plain = np.abs(run(frame, linear_style) - exact).mean()
-    guided = np.abs(run(frame, linear_style, guided=True) - exact).mean()
+    plain = np.abs(run(frame, linear_style, path=path) - exact).mean()
+    guided = np.abs(run(frame, linear_style, guided=True, path=path) - exact).mean()
     assert plain > 5  # the speckle and lines the 40x32 network never saw
     # Most of it: the fits shrink the gain where the network's input is nearly flat.
     assert guided < plain / 2.5
 
 
-def test_a_style_that_paints_over_the_photo_gets_none_of_its_detail() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_a_style_that_paints_over_the_photo_gets_none_of_its_detail(path: str) -> None:
     frame = textured_grey()
-    plain = run(frame, flat_style).astype(int)
-    guided = run(frame, flat_style, guided=True).astype(int)
+    plain = run(frame, flat_style, path=path).astype(int)
+    guided = run(frame, flat_style, guided=True, path=path).astype(int)
     assert np.abs(guided - plain).max() <= 1
 
 
-def test_the_picture_itself_is_what_plain_scaling_gives() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_the_picture_itself_is_what_plain_scaling_gives(path: str) -> None:
     """Only detail is added: its mean over the frame is the plain picture's."""
     frame = textured_grey(seed=1)
     net = styles(count=1)[0][0].eval()
     with torch.inference_mode():
-        plain = run(frame, net).astype(float)
-        guided = run(frame, net, guided=True).astype(float)
+        plain = run(frame, net, path=path).astype(float)
+        guided = run(frame, net, guided=True, path=path).astype(float)
     assert np.abs(guided - plain).mean() > 0.5  # it did add something
     small_plain = cv2.resize(plain, (20, 16), interpolation=cv2.INTER_AREA)
     small_guided = cv2.resize(guided, (20, 16), interpolation=cv2.INTER_AREA)
     assert np.abs(small_guided - small_plain).mean() < 2.0
 
 
-def test_a_network_at_the_frames_size_is_left_alone() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_a_network_at_the_frames_size_is_left_alone(path: str) -> None:
     frame = textured_grey()
     full = frame.shape[:2]
     np.testing.assert_array_equal(
-        run(frame, linear_style, full, guided=True), run(frame, linear_style, full)
+        run(frame, linear_style, full, guided=True, path=path),
+        run(frame, linear_style, full, path=path),
     )
+
+
+def test_the_host_path_scales_a_flat_frame_exactly_as_plain_scaling() -> None:
+    frame = np.full((64, 80, 3), (40, 120, 200), np.uint8)
+    expected = np.rint(0.5 * frame.astype(float) + 0.25 * 255)  # linear_style, per channel
+    for guided in (False, True):
+        got = run(frame, linear_style, guided=guided, path="host")
+        np.testing.assert_array_equal(got, expected.astype(np.uint8))
 
 
 def test_guided_without_detail_to_add_matches_plain_scaling_exactly() -> None:
@@ -117,7 +137,7 @@ def test_graph_runner_switches_guided_as_data_without_recapturing() -> None:
     """The CUDA frame graph's logic on the CPU: the guided choice is a device scalar the graph
     reads, so switching it captures nothing new, and each frame equals the eager one."""
     loaded = styles(count=2)
-    eager = Stylizer(loaded, CPU, "fp32", backend="torch")
+    eager = torch_path(Stylizer(loaded, CPU, "fp32", backend="torch"))
     models = [style.model for style in eager.styles]
     runner = CudaFrameRunner(models, CPU, torch.float32, channels_last=False)
     frame = textured_grey(40, 52)

@@ -28,7 +28,7 @@ from livestyle.stylizer import Stylizer
 from livestyle.ui.window import LiveWindow
 from livestyle.video.demo import DemoSource
 
-from .test_fast_paths import styles
+from .test_fast_paths import styles, torch_path
 
 CPU = torch.device("cpu")
 WAIT_MS = 30_000  # a deadline for a condition: generous, a busy CPU is slow
@@ -194,7 +194,7 @@ def test_graph_runner_toggles_colours_as_data_without_recapturing() -> None:
     """The CUDA frame graph's logic on the CPU (what LIVESTYLE_CUDA_DRY_RUN runs): the colour
     choice is a device scalar the graph reads, so toggling it captures nothing new."""
     loaded = styles(count=2)
-    plain = Stylizer(loaded, CPU, "fp32", backend="torch")
+    plain = torch_path(Stylizer(loaded, CPU, "fp32", backend="torch"))
     models = [style.model for style in plain.styles]
     runner = CudaFrameRunner(models, CPU, torch.float32, channels_last=False)
     frame = colour_frame(40, 52)

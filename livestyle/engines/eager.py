@@ -1,7 +1,8 @@
 """The eager engine: the styles' networks in plain PyTorch, on the CPU, Apple MPS or CUDA.
 
 On CUDA the uint8 frame goes up through a pinned host buffer with a non-blocking copy, and
-the colour conversion, resizing, blend and rounding run on the device (engines/frames.py).
+the colour conversion, resizing, blend and rounding run on the device (engines/frames.py);
+on the CPU they run in OpenCV (engines/host_frames.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from torch import nn
 
 from livestyle.engines.base import Engine
 from livestyle.engines.frames import stylize_frame
+from livestyle.engines.host_frames import HostFrames
 from livestyle.engines.layout_norm import with_layout_norm
 from livestyle.engines.mix import Mix, as_mix, blend_into, body_key
 from livestyle.model import norm_parameters
@@ -62,6 +64,10 @@ class EagerEngine(Engine):
         ]
         self._norms = [[p for _, p in norm_parameters(model)] for model in self.models]
         self._pinned: torch.Tensor | None = None
+        # CPU frames are scaled and converted in OpenCV; False sends them through the GPU's
+        # torch path instead (what the CUDA graph runner is compared with on a CPU).
+        self.host_frames = device.type == "cpu"
+        self._host_frames = HostFrames()
         # A blend runs in a copy of its body's network (one per body), norms set to the blend.
         self._blended: dict[tuple, nn.Module] = {}
         self._blended_mix: dict[tuple, Mix] = {}
@@ -99,6 +105,17 @@ class EagerEngine(Engine):
         preserve_color: bool = False,
         guided: bool = False,
     ) -> np.ndarray:
+        if self.host_frames:
+            return self._host_frames.stylize(
+                frame,
+                self.network(style),
+                self.dtype,
+                net_shape,
+                strength if strength < 1.0 else None,
+                self.channels_last,
+                preserve_color,
+                guided,
+            )
         out = stylize_frame(
             self.upload(frame),
             self.network(style),

@@ -28,7 +28,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from livestyle.engines.base import Engine
-from livestyle.engines.frames import stylize_frame, torch_threads
+from livestyle.engines.frames import torch_threads
+from livestyle.engines.host_frames import HostFrames
 from livestyle.engines.mix import Mix, as_mix, blend, body_key
 from livestyle.model import (
     SIZE_MULTIPLE,
@@ -332,6 +333,7 @@ class OnnxEngine(Engine):
         self._feeds: list[dict[str, np.ndarray]] = []
         self._norms: list[list[torch.Tensor]] = []
         self._sessions: dict[tuple, OnnxNet] = {}
+        self._host_frames = HostFrames()
         graphs: dict[tuple, _GraphWriter] = {}
         for model in models:
             # Writing the graph also refuses a network the converter does not know.
@@ -403,17 +405,15 @@ class OnnxEngine(Engine):
         preserve_color: bool = False,
         guided: bool = False,
     ) -> np.ndarray:
-        # torch only converts, resizes, rounds (and blends norm feeds) here: on one thread,
-        # so it never waits for a second core busy with capture (see torch_threads).
+        # torch only converts the network's small picture (and blends norm feeds) here: on
+        # one thread, so it never waits for a second core busy with capture (torch_threads).
         with torch_threads(1):
-            out = stylize_frame(
-                torch.from_numpy(np.ascontiguousarray(frame)),
+            return self._host_frames.stylize(
+                np.ascontiguousarray(frame),
                 self.network(style),
                 torch.float32,
                 net_shape,
                 strength if strength < 1.0 else None,
-                channels_last=False,
                 preserve_color=preserve_color,
                 guided=guided,
             )
-            return out.numpy()
