@@ -211,6 +211,10 @@ def _start_as_nearest(conv: nn.Conv2d, block: int) -> None:
     output channel start with the same filter: the shuffle then starts as nearest-neighbour
     upsampling, not as a grid of unrelated filters (ICNR, Aitken et al. 2017), which a
     shuffled output otherwise paints as a fine checkerboard."""
+    if conv.weight.is_meta:
+        # Shapes only (weights.check_tensors): nothing to start, and a copy on the meta
+        # device loads torch's symbolic-shape machinery, 0.7 s of every start.
+        return
     positions = block * block
     with torch.no_grad():
         base = conv.weight[::positions].clone()

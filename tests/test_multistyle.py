@@ -354,3 +354,23 @@ def test_live_on_a_cpu_leaves_out_styles_only_the_standard_network_has(tmp_path,
     assert live_styles(found, "standard") == found  # a GPU runs them all
     only_standard = [i for i in found if i.variant == "standard"]
     assert live_styles(only_standard, "lite") == only_standard  # slow beats nothing
+
+
+def test_a_command_that_keeps_one_style_loads_only_the_styles_it_names(styles_env, styles_dir):
+    """`stylize` never changes style: it loads (and calibrates int8 on) only those --style
+    names; an unknown name still lists every installed style."""
+    from livestyle.commands.options import load_stylizer
+    from livestyle.config import StyleOptions
+
+    write_network(styles_dir / "net.lite.safetensors")
+
+    def loaded(style: str, only_chosen: bool) -> list[str]:
+        options = StyleOptions(style=style, backend="torch")
+        return [s.info.name for s in load_stylizer(options, only_chosen=only_chosen).styles]
+
+    everything = loaded("red", only_chosen=False)
+    assert len(everything) > 3 and {"red", "blue", "alpha"} <= set(everything)
+    assert loaded("red", only_chosen=True) == ["red"]
+    assert sorted(loaded("red:0.5,blue:0.5", only_chosen=True)) == ["blue", "red"]
+    with pytest.raises(LivestyleError, match="unknown style 'mauve' \\(installed: .*alpha"):
+        loaded("red:0.5,mauve:0.5", only_chosen=True)

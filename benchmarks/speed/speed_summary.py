@@ -50,7 +50,9 @@ def bench_measures(report: dict, which: str, found: Measures) -> None:
         found.setdefault(name, {}).setdefault(which, []).append(value)
 
     for row in report["networks"]:
-        add(f"bench {row['frame']}: {row['method']} {row['precision']}, ms", row["ms"])
+        # The note tells rows of one method apart (threads, spinning, the peer's settings).
+        note = f" ({row['note']})" if row.get("note") else ""
+        add(f"bench {row['frame']}: {row['method']} {row['precision']}{note}, ms", row["ms"])
     for row in report["infer_sizes"]:
         add(f"bench: network at {row['infer_size']}, ms", row["ms"])
     for row in report["pipeline"]:

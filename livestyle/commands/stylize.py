@@ -220,7 +220,7 @@ def run_stylize(config: StylizeConfig) -> int:
     output = folder if folder is not None else (Path(config.output) if config.output else None)
     if output is not None and folder is None and not output.is_dir():
         check_target_type(inputs[0], output)
-    stylizer = load_stylizer(config.style_options)
+    stylizer = load_stylizer(config.style_options, only_chosen=True)
     # Output files are named after the style, or after every style of a blend.
     style = "+".join(stylizer.styles[index].info.name for index, _ in stylizer.mix)
     # -o names a folder (made below, after the checks) or, for one input, maybe a file.
