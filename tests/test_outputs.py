@@ -205,3 +205,18 @@ def test_a_style_name_from_a_file_never_leads_out_of_the_output_folder(
         Path("out/photo-x_.._.._.._evil.png"),
         Path("photo.png"),
     ]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_saved_style_is_readable_like_any_new_file(tmp_path: Path, monkeypatch) -> None:
+    """safetensors writes its files 0o600: a style trained for a shared folder (or another
+    account of the user's) must get a new file's usual mode, and a replaced file keeps its."""
+    monkeypatch.setattr("livestyle.core.outputs._UMASK", 0o022)  # the usual umask
+    net = TransformerNet(VARIANTS["lite"])
+    fresh = save_style(tmp_path / "fresh.lite.safetensors", net, StyleInfo("fresh", net.config))
+    assert fresh.stat().st_mode & 0o777 == 0o644
+    kept = tmp_path / "kept.lite.safetensors"
+    save_style(kept, net, StyleInfo("kept", net.config))
+    kept.chmod(0o640)
+    save_style(kept, net, StyleInfo("kept", net.config))
+    assert kept.stat().st_mode & 0o777 == 0o640

@@ -214,6 +214,27 @@ def written_aside(target: Path, overwrite: bool = False) -> Iterator[Aside]:
     aside.publish()
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it: there is no other portable way)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Read once: setting it from a thread later could give another thread's new file a wrong mode.
+_UMASK = _umask()
+
+
+def usual_mode(target: Path) -> int:
+    """The permissions `target` should end with: its own when it exists, else a new file's
+    (0o666 less the umask). Writers such as safetensors make their files 0o600, which would
+    leave a trained style unreadable to the user's other accounts and to a shared folder."""
+    try:
+        return os.stat(target).st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
 class WholeFile:
     """A file that replaces `target` whole (a style, a checkpoint, the settings): written
     under a hidden name beside it (`.NAME.PID.partial`, which no style scan or viewer picks
@@ -226,6 +247,7 @@ class WholeFile:
         self.target.parent.mkdir(parents=True, exist_ok=True)
 
     def commit(self) -> Path:
+        os.chmod(self.temporary, usual_mode(self.target))
         fsync_file(self.temporary)
         os.replace(self.temporary, self.target)
         fsync_folder(folder_of(self.target))
