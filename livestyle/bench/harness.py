@@ -31,10 +31,10 @@ import torch
 
 from livestyle.bench.candidates import (
     PEER_METHOD,
-    PEER_PACKAGE,
     cpu_candidates,
     cuda_candidates,
     peer_candidates,
+    peer_missing,
     peer_model_path,
     random_net,
 )
@@ -245,8 +245,9 @@ def run(config: BenchConfig) -> int:
     torch.set_num_threads(config.threads)
     report = Report(" ".join(["livestyle", *sys.argv[1:]]), machine_info(device, config.threads))
     if config.compare_peer and peer_model_path() is None:
-        report.notes.append(f"--compare-peer: {PEER_PACKAGE} is not installed, no peer rows")
-        print(f"livestyle: {PEER_PACKAGE} is not installed: skipping the peer comparison")
+        missing = peer_missing()
+        report.notes.append(f"--compare-peer: {missing}")
+        print(f"livestyle: --compare-peer: {missing}")
     if config.compare_peer and device.type == "cuda":
         report.notes.append("the peer runs on the CPU: compare it with `--device cpu`")
     bench_networks(config, device, report)

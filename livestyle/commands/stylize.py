@@ -207,14 +207,30 @@ def run(args: argparse.Namespace) -> int:
     return run_stylize(config_from_args(args))
 
 
+def check_input(source: Path) -> None:
+    """An input stylize can read: a file, of a kind it knows, in a one-line error that says
+    what to give instead."""
+    if source.is_dir():
+        raise LivestyleError(
+            f"{source}/: is a folder; give the files to stylize (for example {source}/*.jpg)"
+        )
+    if source.suffix.lower() not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+        raise LivestyleError(
+            f"{source}: unknown file type '{source.suffix}' (stylize reads images: "
+            f"{_kinds(IMAGE_SUFFIXES)}; videos: {_kinds(VIDEO_SUFFIXES)})"
+        )
+    if not source.is_file():
+        raise SourceError(f"cannot read {source}: no such file")
+
+
+def _kinds(suffixes: set[str]) -> str:
+    return " ".join(sorted(suffix.lstrip(".") for suffix in suffixes))
+
+
 def run_stylize(config: StylizeConfig) -> int:
     inputs = list(config.inputs)
     for source in inputs:
-        kind = source.suffix.lower()
-        if kind not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
-            raise LivestyleError(f"{source}: unknown file type '{source.suffix}'")
-        if not source.is_file():
-            raise SourceError(f"cannot read {source}: no such file")
+        check_input(source)
     many = len(inputs) > 1
     folder = output_folder(config.output, many)
     output = folder if folder is not None else (Path(config.output) if config.output else None)

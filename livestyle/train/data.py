@@ -142,8 +142,14 @@ def load_style_image(path: Path, size: int, style_size: int | None) -> torch.Ten
     its strokes come out the same size relative to a --size crop whatever the file's size.
     """
     image = decode_rgb(path)
+    if image is None and not path.is_file():  # a manifest's were looked for when it was read
+        raise LivestyleError(f"--style-image {path}: no such file")
     if image is None:
-        raise LivestyleError(f"--style-image {path}: not a readable image file")
+        kinds = ", ".join(sorted(suffix.lstrip(".") for suffix in IMAGE_SUFFIXES))
+        raise LivestyleError(
+            f"painting {path}: not a readable image file (--style-image and --manifest take "
+            f"{kinds} images)"
+        )
     height, width = image.shape[:2]
     long_side = max(height, width)
     target = style_size or max(32, round(size * long_side / STYLE_REFERENCE))

@@ -86,10 +86,13 @@ def read_manifest(path: Path, paintings_dir: str | None = None) -> list[Painting
     if not isinstance(entries, list) or not entries:
         raise LivestyleError(f"--manifest {path}: expected a non-empty JSON list of paintings")
     folder = Path(paintings_dir) if paintings_dir else path.parent
-    return [
+    paintings = [
         _painting(entry, folder, f"--manifest {path}, item {i + 1}")
         for i, entry in enumerate(entries)
     ]
+    check_paintings(paintings)  # what the manifest says first, then whether the files are there
+    check_painting_files(paintings, path, folder)
+    return paintings
 
 
 def _painting(entry: object, folder: Path, where: str) -> Painting:
@@ -115,6 +118,26 @@ def _painting(entry: object, folder: Path, where: str) -> Painting:
         )
     except (TypeError, ValueError) as exc:
         raise LivestyleError(f"{where}: {exc}") from exc
+
+
+def check_painting_files(paintings: list[Painting], manifest: Path, folder: Path) -> None:
+    """Every painting a manifest lists is a file: checked when the manifest is read, not when
+    training reaches it, and with what to do (the paintings are often kept elsewhere)."""
+    missing = [p.path for p in paintings if not p.path.is_file()]
+    if not missing:
+        return
+    first = missing[0]
+    where = f" in {folder.absolute()}" if first.is_relative_to(folder) else ""
+    name = first.relative_to(folder) if where else first
+    which = (
+        f"painting '{name}'"
+        if len(missing) == 1
+        else f"{len(missing)} of {len(paintings)} paintings, the first '{name}',"
+    )
+    raise LivestyleError(
+        f"--manifest {manifest}: {which} not found{where} (give the folder that holds the "
+        "paintings with --paintings-dir)"
+    )
 
 
 def check_paintings(paintings: list[Painting]) -> None:
