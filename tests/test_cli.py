@@ -243,7 +243,7 @@ def test_the_live_size_adapts_unless_pinned(styles, monkeypatch, options, adapts
         return real(*args, governor=governor, **kwargs)
 
     monkeypatch.setattr(live, "Pipeline", spy)
-    argv = ["live", "--headless", "--source", "demo", "--width", "64", "--height", "48"]
+    argv = ["live", "--headless", "--source", "demo-scene", "--width", "64", "--height", "48"]
     assert main([*argv, "--max-frames", "2", *options]) == 0
     (governor,) = built
     assert (None if governor is None else (governor.top, governor.target_fps)) == adapts

@@ -154,7 +154,7 @@ def test_live_recording_on_a_full_disk_keeps_what_is_written_and_the_view_goes_o
     styles_env: dict[str, str], tmp_path: Path
 ) -> None:
     take = tmp_path / "take.mp4"
-    args = ["live", "--headless", "--source", "demo", "--width", "320", "--height", "240"]
+    args = ["live", "--headless", "--source", "demo-scene", "--width", "320", "--height", "240"]
     args += ["--max-frames", "300", "--record", str(take)]
     proc = livestyle(args, styles_env, preexec_fn=file_size_limit(120_000))
     out, err = proc.communicate(timeout=300)

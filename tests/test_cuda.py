@@ -149,7 +149,7 @@ def test_headless_pipeline_on_cuda_records_every_frame(tmp_path: Path, size) -> 
     width, height = size
     out = tmp_path / f"gpu_{width}x{height}.mp4"
     frames = 30 if DRY_RUN else 120
-    command = [sys.executable, "-m", "livestyle", "live", "--headless", "--source", "demo"]
+    command = [sys.executable, "-m", "livestyle", "live", "--headless", "--source", "demo-scene"]
     command += ["--width", str(width), "--height", str(height), "--fps", "60"]
     command += ["--max-frames", str(frames), "--record", str(out), "--device", GPU.type]
     done = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=REPO)

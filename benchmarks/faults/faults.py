@@ -132,7 +132,7 @@ def fill(folder: Path) -> None:
 def command_line(command: str, target: Path) -> list[str]:
     base = [sys.executable, "-m", "livestyle"]
     if command == "live":
-        return [*base, "live", "--headless", "--source", "demo", "--record", str(target)]
+        return [*base, "live", "--headless", "--source", "demo-scene", "--record", str(target)]
     return [*base, "stylize", str(CLIP), "--style", "starry_night", "-o", str(target)]
 
 

@@ -38,7 +38,7 @@ done
 for round in $(seq "$rounds"); do
   for which in before after; do
     line=$(cd "${tree[$which]}" &&
-      "$py" -m livestyle live --headless --source demo --max-frames "$frames" \
+      "$py" -m livestyle live --headless --source demo-scene --max-frames "$frames" \
         2>>"$out/live_$which.log" | tail -1)
     echo "$which round $round: $line" | tee -a "$out/live.txt"
   done

@@ -64,7 +64,7 @@ for round in $(seq "$rounds"); do
   for size in 640x480 1280x720; do
     for which in before after; do
       line=$(cd "${tree[$which]}" &&
-        "$py" -m livestyle live --headless --source demo --width "${size%x*}" \
+        "$py" -m livestyle live --headless --source demo-scene --width "${size%x*}" \
           --height "${size#*x}" --max-frames "$frames" --record "$work/rec.mp4" --overwrite \
           2>>"$out/live_$which.log" | tail -1)
       echo "$which $size round $round: $line" | tee -a "$out/live.txt"

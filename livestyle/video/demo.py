@@ -1,14 +1,25 @@
-"""The built-in demo source: a procedurally drawn moving scene, no files or camera needed."""
+"""The built-in demos: `demo`, a looping clip of real footage with a face (the source itself
+is video/sources.py's DemoClipSource), and `demo-scene`, a procedurally drawn moving scene
+that needs no files at all (tests, benchmarks and int8 calibration use it)."""
 
 from __future__ import annotations
 
 import math
+from importlib import resources
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 DEMO = "demo"
+DEMO_SCENE = "demo-scene"
 DEFAULT_FPS = 30.0
+
+
+def demo_clip_path() -> Path:
+    """The packaged clip (footage/SOURCE.md says what it is and how it was made)."""
+    clip = resources.files(__package__).joinpath("footage").joinpath("demo_face.mp4")
+    return clip if isinstance(clip, Path) else Path(str(clip))
 
 
 class DemoSource:
@@ -21,7 +32,7 @@ class DemoSource:
         fps: float = DEFAULT_FPS,
         cycle: int | None = None,
     ) -> None:
-        self.name = DEMO
+        self.name = DEMO_SCENE
         self.fps = float(fps)
         self.paced = True
         self.live = False
