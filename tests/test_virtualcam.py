@@ -21,7 +21,7 @@ from PyQt6.QtCore import Qt
 from livestyle.cli import main
 from livestyle.core.errors import VirtualCamError
 from livestyle.live.pipeline import Pipeline
-from livestyle.live.session import LiveSession
+from livestyle.live.session import FAILURE_TOAST_SECONDS, LiveSession
 from livestyle.live.virtualcam import (
     LINUX_DEVICE_HINT,
     OBS_HINT,
@@ -31,7 +31,7 @@ from livestyle.live.virtualcam import (
     open_virtual_camera,
 )
 from livestyle.stylizer import Stylizer
-from livestyle.ui.overlay import GREEN, OverlayState, overlay_lines
+from livestyle.ui.overlay import FADE_SECONDS, GREEN, OverlayState, overlay_lines
 from livestyle.ui.window import LiveWindow
 from livestyle.video.demo import DemoSource
 
@@ -237,6 +237,45 @@ def test_a_camera_that_fails_mid_run_is_reported_once(stylizer: Stylizer, caplog
         stop_quickly(pipeline)
 
 
+def test_in_a_live_session_a_failure_is_a_toast_that_fades_and_goes(
+    stylizer: Stylizer, tmp_path: Path
+) -> None:
+    """Not the pipeline's status, which stayed in the overlay until the next V press."""
+
+    def no_device(width: int, height: int, fps: float):
+        raise VirtualCamError(f"virtual camera off: no device; to set one up: {OBS_HINT}")
+
+    now = [1000.0]
+    pipeline = Pipeline(DemoSource(WIDTH, HEIGHT, fps=60), stylizer, open_camera=no_device)
+    session = LiveSession(pipeline, out_dir=tmp_path, clock=lambda: now[0])
+
+    def camera_lines() -> list:
+        lines = overlay_lines(OverlayState(**vars(session.state())))
+        return [color for text, color in lines if text.startswith("virtual camera off")]
+
+    session.start(lambda frame: None, lambda thumbnail: None)
+    try:
+        session.toggle_virtual_cam()
+        wait_for(lambda: pipeline.virtual_cam.error is not None, what="the failure")
+        session.tick()  # the window's tick: the failure becomes a toast
+        state = session.state()
+        assert (pipeline.virtual_cam.error, "error") in state.toasts
+        assert "virtual camera" not in state.status and not state.virtual_cam
+        assert [color.alphaF() for color in camera_lines()] == [1.0]
+        now[0] += FAILURE_TOAST_SECONDS - FADE_SECONDS / 2
+        session.tick()
+        assert 0.0 < camera_lines()[0].alphaF() < 1.0  # its last second: fading
+        now[0] += FADE_SECONDS
+        session.tick()
+        assert camera_lines() == []
+        now[0] += 300  # minutes later: still gone, and the stream went on
+        session.tick()
+        assert camera_lines() == [] and pipeline.running
+    finally:
+        session.shutdown()
+    assert pipeline.virtual_cam.failures == 1
+
+
 # --- pyvirtualcam, and what to install without it ---
 def test_pyvirtualcam_gets_bgr_as_it_is(monkeypatch) -> None:
     module = fake_pyvirtualcam()
@@ -282,7 +321,7 @@ def test_what_to_install_is_said_in_one_line(monkeypatch, system: str, hint: str
 
 
 # --- the command line ---
-HEADLESS = ["live", "--headless", "--source", "demo", "--max-frames", "20"]
+HEADLESS = ["live", "--headless", "--source", "demo-scene", "--max-frames", "20"]
 HEADLESS += ["--width", str(WIDTH), "--height", str(HEIGHT), "--virtual-cam"]
 
 

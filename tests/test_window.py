@@ -19,24 +19,27 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtGui import QImage
+from PyQt6.QtGui import QFontMetrics, QImage
 from PyQt6.QtWidgets import QApplication
 
 from livestyle.addstyle import AdderOptions
+from livestyle.discovery import load_styles, scan_styles
 from livestyle.live import session as session_module
 from livestyle.live.inference import StylizedFrame
 from livestyle.live.pipeline import Pipeline
-from livestyle.live.session import LiveSession
+from livestyle.live.session import FAILURE_TOAST_SECONDS, LiveSession
 from livestyle.stylizer import Stylizer
 from livestyle.ui.bridge import FrameBridge
 from livestyle.ui.frames import ViewMode, fit_rect
+from livestyle.ui.overlay import FADE_SECONDS, MARGIN, RED, box_padding, text_font
 from livestyle.ui.window import LiveWindow, run_window
 from livestyle.video.demo import DemoSource
 from livestyle.video.sources import open_source
 from livestyle.video.writer import open_video_writer
 
-from .media import video_frames, wait_until_recording
+from .media import video_frames, wait_until_recording, write_network, write_styles
 
 WIDTH, HEIGHT = 64, 48
 BOX = (320, 240)
@@ -571,3 +574,102 @@ def test_run_window_prints_a_recording_error_at_the_end(
         safety.stop()
     err = capsys.readouterr().err
     assert "livestyle: error: recording to" in err and "No space left" in err
+
+
+# --- the overlay: blends, toasts that fade, lines that wrap ---
+class Clock:
+    """A clock the test moves by hand: the session's toasts follow it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def idle_window(qtbot, session: LiveSession, size: tuple[int, int] = BOX) -> LiveWindow:
+    """A shown window over a session whose threads never start: only the overlay changes."""
+    window = LiveWindow(session, size=size)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def red_pixels(bgr: np.ndarray) -> np.ndarray:
+    """Where red text (an error) was drawn: red well above green and blue."""
+    blue, green, red = (bgr[..., c].astype(int) for c in range(3))
+    return (red > 60) & (red > green + 40) & (red > blue + 40)
+
+
+def test_the_overlay_names_a_blend_and_its_weights(qtbot, tmp_path: Path) -> None:
+    folder = write_styles(tmp_path / "styles", names=("alpha",))
+    write_network(folder / "net.lite.safetensors")  # red, green, blue: one body, they blend
+    styles = load_styles(scan_styles([folder], prefer_variant="lite"))
+    stylizer = Stylizer(styles, torch.device("cpu"), "fp32")
+    window = idle_window(qtbot, LiveSession(demo_pipeline(stylizer, tmp_path)))
+
+    def first_line() -> str:
+        return window.overlay_text().splitlines()[0]
+
+    stylizer.blend([(1, 0.6), (2, 0.4)], fade=False)
+    assert first_line() == "[2] red 60% + green 40%"
+    stylizer.blend([(3, 1.0), (1, 1.0), (2, 2.0)], fade=False)
+    assert first_line() == "[3] green 50% + blue 25% + red 25%"
+    stylizer.blend([(0, 0.3), (1, 0.7)], fade=False)  # other bodies: only the heavier runs
+    assert first_line() == "[2] red"
+    stylizer.select(0)
+    assert first_line() == "[1] alpha"
+
+
+def test_a_toast_fades_over_its_last_second_then_goes(
+    qtbot, stylizer: Stylizer, tmp_path: Path
+) -> None:
+    clock = Clock()
+    session = LiveSession(demo_pipeline(stylizer, tmp_path), out_dir=tmp_path, clock=clock)
+    window = idle_window(qtbot, session)
+    window.toggle_overlay()  # only messages: the toast is the one red thing drawn
+    session.toast("cannot record: disk full", "error")
+
+    def toast_colours() -> list:
+        return [c for text, c in window.overlay_lines() if text == "cannot record: disk full"]
+
+    assert toast_colours() == [RED]
+    full = to_bgr(window.grab().toImage())
+    clock.now += FAILURE_TOAST_SECONDS - FADE_SECONDS / 2  # half way through its last second
+    (fading,) = toast_colours()
+    assert fading.alphaF() == pytest.approx(0.5, abs=0.01)
+    half = to_bgr(window.grab().toImage())
+    assert red_pixels(full).any() and red_pixels(half).any()
+    brightest = [int(shot[..., 2][red_pixels(shot)].max()) for shot in (full, half)]
+    assert brightest[1] < 0.7 * brightest[0], brightest  # drawn fainter
+    clock.now += FADE_SECONDS / 2  # its time is up: gone, before the next tick too
+    assert toast_colours() == [] and "disk full" not in window.overlay_text()
+    assert not red_pixels(to_bgr(window.grab().toImage())).any()
+
+
+def test_a_long_error_wraps_inside_a_960_px_window(
+    qtbot, stylizer: Stylizer, tmp_path: Path
+) -> None:
+    session = LiveSession(demo_pipeline(stylizer, tmp_path), out_dir=tmp_path)
+    window = idle_window(qtbot, session, size=(960, 720))
+    assert window.width() == 960
+    camera = (
+        "virtual camera off: 'v4l2loopback' backend: No v4l2 loopback device found at "
+        "/dev/video[0-99]. Did you run 'modprobe v4l2loopback'?; to set one up: sudo apt "
+        "install v4l2loopback-dkms && sudo modprobe v4l2loopback devices=1 exclusive_caps=1"
+    )
+    path = f"{tmp_path}/" + "a-folder-with-a-rather-long-name/" * 6 + "livestyle.png"
+    snapshot = f"could not save snapshot: {path}: Not a directory"
+    session.toast(camera, "error")
+    session.toast(snapshot, "error")
+    rows = window.overlay_rows()
+    red = [text for text, color, _ in rows if color == RED]
+    assert len(red) > 2  # both wrapped, into more rows than messages
+    assert "".join(red).replace(" ", "") == (camera + snapshot).replace(" ", "")  # all kept
+    room = 960 - 2 * (MARGIN + box_padding(text_font(window.font(), window.height())))
+    for text, _, font in rows:
+        assert QFontMetrics(font).horizontalAdvance(text) <= room, text
+    shot = to_bgr(window.grab().toImage())
+    assert red_pixels(shot[:, :-MARGIN]).any()  # the error was drawn...
+    assert not red_pixels(shot[:, -MARGIN:]).any()  # ...and none of it at the window's edge

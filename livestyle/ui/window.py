@@ -41,7 +41,16 @@ from livestyle.live.session import LiveSession, ViewMode
 from livestyle.ui.bridge import FrameBridge
 from livestyle.ui.frames import ShownFrame, draw_frame, view_pixels
 from livestyle.ui.keys import bindings_by_key, help_rows
-from livestyle.ui.overlay import DIM, Line, OverlayState, draw_help, draw_overlay, text_font
+from livestyle.ui.overlay import (
+    DIM,
+    Line,
+    OverlayState,
+    Row,
+    draw_help,
+    draw_overlay,
+    overlay_rows,
+    text_font,
+)
 from livestyle.ui.overlay import overlay_lines as lines_of
 from livestyle.ui.strip import (
     ShownThumbnail,
@@ -251,6 +260,11 @@ class LiveWindow(QWidget):
     def overlay_text(self) -> str:
         return "\n".join(text for text, _ in self.overlay_lines())
 
+    def overlay_rows(self) -> list[Row]:
+        """The overlay's lines as drawn now: wrapped to the window's width (full screen too)."""
+        font = text_font(self.font(), self.height())
+        return overlay_rows(self.overlay_lines(), font, self.width())
+
     # --- strip ---
     def strip_layout(self) -> StripLayout:
         """Where the strip's cells are in the window now (drawing and clicks share it)."""
@@ -284,7 +298,7 @@ class LiveWindow(QWidget):
                 names, index = self.session.style_names, self.session.style_index
                 draw_strip(painter, self.strip_layout(), names, self.thumbnails, index)
             lines = self.overlay_lines()
-            overlay = draw_overlay(painter, lines) if lines else QRectF()
+            overlay = draw_overlay(painter, lines, self.width()) if lines else QRectF()
             if self.help_visible:
                 draw_help(painter, help_rows(), QRectF(self.rect()), avoid=overlay)
         finally:
