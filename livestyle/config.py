@@ -51,6 +51,7 @@ class LiveConfig:
     out_dir: Path = Path(".")
     headless: bool = False
     virtual_cam: bool = False
+    audio: str | None = None  # the microphone recordings have sound from (FORMAT:NAME); None: none
     fullscreen: bool = False
     train_data: Path | None = None
 

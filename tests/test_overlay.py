@@ -11,6 +11,7 @@ from livestyle.live.session import recent_median
 from livestyle.ui.frames import ViewMode
 from livestyle.ui.overlay import (
     DIM,
+    FADE_SECONDS,
     ORANGE,
     RED,
     STALE_FPS_SECONDS,
@@ -19,7 +20,10 @@ from livestyle.ui.overlay import (
     OverlayState,
     format_clock,
     overlay_lines,
+    percentages,
     place_clear_of,
+    wrap_lines,
+    wrap_text,
 )
 
 PLAYING = OverlayState(style_name="alpha", fps=30.0, last_frame_age=0.05)
@@ -79,6 +83,11 @@ def test_recording_shows_rec_and_its_clock() -> None:
     recording = dataclasses.replace(PLAYING, recording_for=65.9)
     assert line(recording, "●") == ("● REC 01:05", RED)
     assert not any("REC" in text for text in texts(PLAYING))
+
+
+def test_the_microphone_shows_while_it_is_on_for_recordings() -> None:
+    assert not any("mic" in text for text in texts(PLAYING))
+    assert "mic: on for recordings" in texts(dataclasses.replace(PLAYING, audio=True))
 
 
 def test_saving_a_stopped_recording() -> None:
@@ -166,3 +175,83 @@ def test_help_box_goes_clear_of_the_overlay() -> None:
     assert not below.intersects(tall) and below.top() >= tall.bottom()
     huge = QRectF(0, 0, 380, 280)  # no room anywhere: centred, drawn over it
     assert place_clear_of(box, huge, area).center() == area.center()
+
+
+# --- a blend ---
+def test_a_blend_names_its_styles_and_their_weights() -> None:
+    blend = dataclasses.replace(
+        PLAYING, style_name="starry_night", blend=(("great_wave", 2.0), ("starry_night", 3.0))
+    )  # the session's weights, in any order and scale: heaviest first, out of 100%
+    assert texts(blend)[0] == "[1] starry_night 60% + great_wave 40%"
+    thirds = dataclasses.replace(PLAYING, blend=(("a", 1.0), ("b", 1.0), ("c", 1.0)))
+    assert texts(thirds)[0] == "[1] a 34% + b 33% + c 33%"  # whole percents that add up
+    single = dataclasses.replace(PLAYING, blend=(("alpha", 1.0),))
+    assert texts(single)[0] == texts(PLAYING)[0] == "[1] alpha"
+
+
+def test_a_blend_of_many_names_three_and_counts_the_rest() -> None:
+    parts = (("a", 0.1), ("b", 0.3), ("c", 0.25), ("d", 0.2), ("e", 0.15))
+    state = dataclasses.replace(PLAYING, style_index=1, blend=parts)
+    assert texts(state)[0] == "[2] b 30% + c 25% + d 20% + 2 more"
+
+
+def test_percentages_add_up_to_100() -> None:
+    assert percentages([0.6, 0.4]) == [60, 40]
+    assert percentages([2.0, 1.0]) == [67, 33]
+    assert sum(percentages([1.0] * 7)) == 100
+    assert percentages([0.0, 0.0]) == [0, 0]
+
+
+# --- toasts fade, then go ---
+def toast_colours(state: OverlayState) -> list[object]:
+    return [color for text, color in overlay_lines(state) if text.startswith("toast")]
+
+
+def test_a_toast_fades_over_its_last_second() -> None:
+    toasts = (("toast info", "info"), ("toast error", "error"))
+    shown = dataclasses.replace(PLAYING, toasts=toasts, toast_seconds_left=(1.5, 5.0))
+    assert toast_colours(shown) == [WHITE, RED]  # fully shown until its last second
+    fading = dataclasses.replace(shown, toast_seconds_left=(FADE_SECONDS / 4, FADE_SECONDS / 2))
+    info, error = toast_colours(fading)
+    assert info.alphaF() == pytest.approx(0.25, abs=0.01)
+    assert error.alphaF() == pytest.approx(0.5, abs=0.01)
+    assert (error.red(), error.green(), error.blue()) == (RED.red(), RED.green(), RED.blue())
+    gone = dataclasses.replace(shown, toast_seconds_left=(0.0, 0.0))
+    assert [color.alphaF() for color in toast_colours(gone)] == [0.0, 0.0]
+
+
+# --- long lines wrap inside the window ---
+def chars(text: str) -> float:
+    """A stand-in font: every character 10 px wide."""
+    return 10.0 * len(text)
+
+
+def test_long_lines_wrap_between_words_within_the_width() -> None:
+    text = "virtual camera off: no device; to set one up: sudo modprobe v4l2loopback"
+    rows = wrap_text(text, 200, chars)
+    assert len(rows) > 1 and all(chars(row) <= 200 for row in rows)
+    assert " ".join(rows) == text  # every word kept, in order, broken only at spaces
+    assert rows[0] == "virtual camera off:"
+    assert wrap_text("30.0 fps   latency 42 ms", 1000, chars) == ["30.0 fps   latency 42 ms"]
+
+
+def test_a_word_wider_than_the_window_breaks_inside_it() -> None:
+    path = "/home/tester/" + "very-long-folder/" * 4 + "snapshot.png"
+    rows = wrap_text(f"saved snapshot {path}", 100, chars)
+    assert rows[0] == "saved"
+    assert all(chars(row) <= 100 for row in rows)
+    assert "".join(rows[2:]) == path
+    assert wrap_text("abc", 5, chars) == ["a", "b", "c"]  # narrower than a character
+
+
+def test_wrapped_lines_keep_their_colours_and_the_first_its_own_measure() -> None:
+    lines = [("[1] alpha beta", WHITE), ("short", DIM), ("cannot record: disk full", RED)]
+
+    def bold(text: str) -> float:  # the first line is drawn bold: wider
+        return 20.0 * len(text)
+
+    assert wrap_lines(lines, 150, chars, bold) == [
+        [("[1]", WHITE), ("alpha", WHITE), ("beta", WHITE)],
+        [("short", DIM)],
+        [("cannot record:", RED), ("disk full", RED)],
+    ]

@@ -22,9 +22,10 @@ from livestyle.commands.options import (
 )
 from livestyle.config import LiveConfig
 from livestyle.core.crashlog import error_line
-from livestyle.core.errors import OutputError, SourceError, error_text
+from livestyle.core.errors import LivestyleError, OutputError, SourceError, error_text
 from livestyle.core.signals import install_stop_handlers, restore_handlers
 from livestyle.live.adaptive import SizeGovernor, target_rate
+from livestyle.live.audio import default_device
 from livestyle.live.pipeline import Pipeline
 from livestyle.live.recorder import check_video_target
 from livestyle.presets import (
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 
 DEFAULT_CAMERA = "0"
+DEFAULT_MICROPHONE = "auto"  # --audio without a device: the platform's default one
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,8 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--source",
         default=None,
-        help="camera index, video file, stream URL or 'demo' (default: camera 0, "
-        "or the demo when there is no camera)",
+        help="camera index, video file, stream URL, 'demo' (a built-in looping clip of a "
+        "face) or 'demo-scene' (drawn shapes, no files needed) (default: camera 0, or the "
+        "demo when there is no camera)",
     )
     p.add_argument("--width", type=pixel_size, default=None, help="requested capture width")
     p.add_argument("--height", type=pixel_size, default=None, help="requested capture height")
@@ -99,6 +102,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=Path("."),
         help="folder for recordings and snapshots (default: here)",
     )
+    p.add_argument(
+        "--audio",
+        nargs="?",
+        const=DEFAULT_MICROPHONE,
+        default=None,
+        metavar="DEVICE",
+        help="record the microphone with the video (M toggles it): FFmpeg's FORMAT:NAME, "
+        "default alsa:default on Linux, avfoundation::default on macOS; on Windows name it, "
+        "dshow:audio=NAME",
+    )
     p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
     p.add_argument(
         "--virtual-cam",
@@ -141,9 +154,23 @@ def config_from_args(args: argparse.Namespace) -> LiveConfig:
         out_dir=args.out_dir,
         headless=args.headless,
         virtual_cam=args.virtual_cam,
+        audio=microphone(args.audio),
         fullscreen=args.fullscreen,
         train_data=args.train_data,
     )
+
+
+def microphone(value: str | None) -> str | None:
+    """--audio's device: the one named, or the platform's default for a bare --audio."""
+    if value != DEFAULT_MICROPHONE:
+        return value
+    device = default_device()
+    if device is None:
+        raise LivestyleError(
+            'name the microphone here: --audio "dshow:audio=NAME" (ffmpeg -list_devices true '
+            "-f dshow -i dummy lists the names)"
+        )
+    return device
 
 
 def open_live_source(config: LiveConfig) -> FrameSource:
@@ -154,12 +181,15 @@ def open_live_source(config: LiveConfig) -> FrameSource:
     try:
         return open_source(DEFAULT_CAMERA, *size_and_rate)
     except SourceError:
-        print(
-            "livestyle: no camera found; showing the built-in demo "
-            "(use --source VIDEO_FILE to play a video)",
-            file=sys.stderr,
-        )
-        return open_source(DEMO, *size_and_rate)
+        source = open_source(DEMO, *size_and_rate)
+    # After opening: a broken install plays the scene instead (with its own warning).
+    shown = "the built-in demo clip" if source.name == DEMO else "the built-in demo scene"
+    print(
+        f"livestyle: no camera found; playing {shown} "
+        "(use --source VIDEO_FILE to play your own video)",
+        file=sys.stderr,
+    )
+    return source
 
 
 def use_live_size(
@@ -232,6 +262,7 @@ def run_live(config: LiveConfig) -> int:
         steady=config.steady,
         overwrite=config.overwrite,
         governor=governor,
+        audio=config.audio,
     )
     if config.virtual_cam:  # opens on the first frame; without a device one line says why
         pipeline.start_virtual_cam()

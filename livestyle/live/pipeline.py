@@ -22,6 +22,7 @@ from pathlib import Path
 
 from livestyle.core.outputs import new_file_in
 from livestyle.live.adaptive import SizeGovernor
+from livestyle.live.audio import default_device
 from livestyle.live.capture import CaptureThread
 from livestyle.live.inference import InferenceThread, Stats, StylizedFrame
 from livestyle.live.recorder import (
@@ -61,8 +62,13 @@ class Pipeline:
         steady: bool = True,
         overwrite: bool = False,
         governor: SizeGovernor | None = None,
+        audio: str | None = None,
     ) -> None:
         self.source = source
+        # Recordings have sound from `audio` (FFmpeg's FORMAT:NAME) while audio_on; M
+        # switches it for the next recording, to the platform's default without --audio.
+        self.audio_device = audio or default_device()
+        self.audio_on = audio is not None
         self.overwrite = overwrite  # a recording to a named file may replace it (--overwrite)
         self.stylizer = stylizer
         self.out_dir = Path(out_dir)
@@ -72,7 +78,9 @@ class Pipeline:
         # Messages for the overlay by who set them, so the camera coming back does not wipe
         # a recording error: "camera lost, retrying", "recording to X stopped: disk full"...
         # Every key exists from the start: threads only replace values, never resize the dict.
-        self._status = dict.fromkeys(("capture", "inference", "recording", "virtualcam"), "")
+        self._status = dict.fromkeys(
+            ("capture", "inference", "recording", "sound", "virtualcam"), ""
+        )
         self.slot: LatestSlot[Frame] = LatestSlot()
         self.recorder: Recorder | None = None
         self.recordings: list[Recorder] = []
@@ -235,6 +243,8 @@ class Pipeline:
                 self.record_fps,
                 writer_factory=self.writer_factory,
                 overwrite=self.overwrite and path is not None,
+                audio=self.audio_device if self.audio_on else None,
+                on_notice=lambda message: self._set_status("sound", message),
             )
             # Bound to this recorder: its error may arrive after the user moved on to another.
             recorder.on_error = functools.partial(self._recording_failed, recorder)
@@ -242,6 +252,7 @@ class Pipeline:
             self.recorder = recorder
             self.recordings.append(recorder)
             self._set_status("recording", "")  # a new recording clears the last one's error
+            self._set_status("sound", "")
             return recorder.path
 
     def stop_recording(self, wait: bool = False) -> Path | None:
@@ -275,7 +286,13 @@ class Pipeline:
     def _to_recorder(self, frame: StylizedFrame) -> None:
         recorder = self.recorder
         if recorder is not None:
-            recorder.submit(frame.stylized, frame.pts)
+            recorder.submit(frame.stylized, frame.pts, frame.captured_at)
+
+    def toggle_audio(self) -> bool:
+        """Sound on or off for the next recording; True when on. It stays off where there
+        is no device to turn on (Windows names its microphone: --audio)."""
+        self.audio_on = not self.audio_on and self.audio_device is not None
+        return self.audio_on
 
     @property
     def virtual_cam_on(self) -> bool:
@@ -346,6 +363,11 @@ class Pipeline:
             parts.append(f"recorded {frames} frames to {', '.join(str(r.path) for r in written)}")
             if self.recorder_dropped:
                 parts.append(f"recorder dropped {self.recorder_dropped}")
+            heard = [r.sound for r in written if r.with_sound and r.sound is not None]
+            if heard:
+                parts.append(f"with sound from {heard[0].device}")
+                if dropped := sum(sound.dropped for sound in heard):
+                    parts.append(f"sound dropped {dropped} blocks")
         if self.virtual_cam.sent:
             parts.append(f"virtual camera sent {self.virtual_cam.sent}")
             if self.virtual_cam.dropped:

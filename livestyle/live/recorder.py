@@ -8,6 +8,10 @@ caller: the thread writes what is queued and finalizes the file on its own, and 
 the file on every way out. The file is made by livestyle.video.output: a partial file that
 survives a crash while recording, the target's name once it is finished, and on a failed
 write (a full disk) every whole frame written before it, with the message saying how many.
+
+With a sound device, the recorder also runs its microphone (livestyle.live.audio) from start
+to finalize: the file's time 0 is the first frame's capture time, and the sound is placed on
+that same clock. A device that cannot open or fails is one line; the video goes on.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import numpy as np
 from livestyle.core.crashlog import keep_traceback
 from livestyle.core.errors import LivestyleError, OutputError, failure_reason
 from livestyle.core.outputs import check_output, check_writable
+from livestyle.live.audio import AudioCapture
 from livestyle.video.files import WRITABLE_VIDEO_SUFFIXES
 from livestyle.video.output import Saved, VideoOutput
 from livestyle.video.writer import OpenCVWriter, VideoWriter, WriterFactory, open_video_writer
@@ -34,6 +39,9 @@ __all__ = ["OpenCVWriter", "Recorder", "VideoWriter", "WriterFactory", "open_vid
 log = logging.getLogger(__name__)
 
 POLL_S = 0.05  # how often an idle recorder looks whether it was asked to stop
+# The first frame waits this long for the microphone to open (it is opened at the start):
+# the file's sound stream must be there from the start, or there is none.
+SOUND_OPEN_WAIT_S = 2.0
 
 
 def timestamped_name(prefix: str = "livestyle", suffix: str = ".mp4") -> str:
@@ -66,6 +74,8 @@ class Recorder(threading.Thread):
         writer_factory: WriterFactory = open_video_writer,
         on_error: Callable[[str], None] = lambda message: None,
         overwrite: bool = False,
+        audio: str | None = None,
+        on_notice: Callable[[str], None] = lambda message: None,
     ) -> None:
         super().__init__(name="livestyle-recorder", daemon=True)
         self.path = check_video_target(Path(path), overwrite)
@@ -88,13 +98,19 @@ class Recorder(threading.Thread):
         # Stream times of the first and last frame written: the file spans them.
         self.first_pts: float | None = None
         self.last_pts: float | None = None
+        # The microphone (`audio`: FFmpeg's FORMAT:NAME), run by this thread; its failure
+        # is a notice (one line), not the recording's error.
+        self.sound = AudioCapture(audio, on_error=on_notice) if audio else None
+        self.with_sound = False  # the file has a sound stream
 
     # --- producer side (inference thread): never blocks ---
-    def submit(self, image: np.ndarray, pts: float) -> bool:
+    def submit(self, image: np.ndarray, pts: float, captured_at: float | None = None) -> bool:
+        """Queue a frame at stream time `pts`; `captured_at` (the monotonic clock when it was
+        captured) places the sound beside it."""
         if self.error is not None or self._stopping.is_set():
             return False
         try:
-            self._queue.put_nowait((image, pts))
+            self._queue.put_nowait((image, pts, captured_at))
             return True
         except queue.Full:
             self.dropped += 1
@@ -123,6 +139,8 @@ class Recorder(threading.Thread):
     def run(self) -> None:
         failure: Exception | None = None
         try:
+            if self.sound is not None:
+                self.sound.start()  # it opens the device on its own thread
             while True:
                 try:
                     item = self._queue.get(timeout=POLL_S)
@@ -153,11 +171,11 @@ class Recorder(threading.Thread):
         self.on_error(message)
         self.error = message
 
-    def _write(self, image: np.ndarray, pts: float) -> None:
+    def _write(self, image: np.ndarray, pts: float, captured_at: float | None) -> None:
         self.frames_received += 1
         output = self._output
         if output is None:
-            output = self._open(image)
+            output = self._open(image, time.monotonic() if captured_at is None else captured_at)
             self.first_pts = pts
         elif self.last_pts is not None and pts <= self.last_pts:
             self.skipped += 1
@@ -167,14 +185,41 @@ class Recorder(threading.Thread):
         self.frames_written += output.write(image, pts - (self.first_pts or 0.0))
         self.last_pts = pts
 
-    def _open(self, image: np.ndarray) -> VideoOutput:
+    def _open(self, image: np.ndarray, zero: float) -> VideoOutput:
+        """The file, at the first frame's size; its time 0 is `zero` on the capture clock."""
         height, width = image.shape[:2]
         self._size = (width, height)
+        options = {}
+        if self.sound is not None and self._sound_ready():
+            options["sound"] = self.sound.feed(zero)
         self._output = VideoOutput(
-            self.path, self.fps, self._size, factory=self.writer_factory, overwrite=self.overwrite
+            self.path,
+            self.fps,
+            self._size,
+            factory=self.writer_factory,
+            overwrite=self.overwrite,
+            **options,
         )
-        log.info("recording to %s", self.path)
+        self.with_sound = bool(options)
+        log.info("recording to %s%s", self.path, " with sound" if options else "")
         return self._output
+
+    def _sound_ready(self) -> bool:
+        """The microphone opened (else it said why), or it is given up on (one line)."""
+        sound = self.sound
+        assert sound is not None
+        if sound.wait_ready(SOUND_OPEN_WAIT_S):
+            return True
+        if not sound.ready.is_set():
+            sound.give_up(f"did not open within {SOUND_OPEN_WAIT_S:.0f} s")
+        return False
+
+    def _stop_sound(self) -> None:
+        """The microphone is closed once the file is (its thread closes the device)."""
+        if self.sound is not None and self.sound.ident is not None:
+            self.sound.stop()
+            self.sound.join(1.0)
+            self.sound.discard()
 
     def _finalize(self) -> Saved:
         """Finish the file and let go of queued frames; what the file holds."""
@@ -186,6 +231,7 @@ class Recorder(threading.Thread):
                 if self.saved.path is not None:
                     log.info("saved %s", self.saved.describe())
         finally:
+            self._stop_sound()
             # Drain: a session keeps every Recorder, so none may keep frames alive.
             while not self._queue.empty():
                 self._queue.get_nowait()

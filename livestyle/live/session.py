@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -73,11 +74,14 @@ class SessionState:
     paused: bool = False
     recording_for: float | None = None  # seconds since the recording started; None: none
     virtual_cam: bool = False  # the stream also goes to a virtual webcam
+    audio: bool = False  # M: the next recording has sound from the microphone
     saving: tuple[str, ...] = ()  # names of stopped recordings still being finalized
     error: str | None = None  # the pipeline's failure, one line
     ended: bool = False  # the source ended
     status: str = ""  # the pipeline's status ("camera lost, retrying"...)
     toasts: tuple[Notice, ...] = ()
+    toast_seconds_left: tuple[float, ...] = ()  # each toast's time left (the overlay fades it)
+    blend: tuple[tuple[str, float], ...] = ()  # a blend's styles and weights; () for one style
     task: Notice | None = None  # adding a dropped painting: its progress, end or refusal
 
 
@@ -121,6 +125,11 @@ class LiveSession:
         self._started = False
         self._stopped = False
         self._error_logged = False
+        # A virtual camera that fails says why in a toast that goes, not in the pipeline's
+        # status, which stayed on screen until the next V press. Its thread reports; the
+        # next tick toasts (a deque, as both threads touch it).
+        self._camera_failures: deque[str] = deque()
+        pipeline.virtual_cam.on_error = self._camera_failures.append
 
     # --- lifecycle ---
     def start(
@@ -157,6 +166,8 @@ class LiveSession:
             self.ended = True  # the source ended or a thread failed; the last frame stays
             if not self._check_error():
                 log.info("source ended")
+        while self._camera_failures:
+            self.toast(self._camera_failures.popleft(), "error")
         now = self._clock()
         self._toasts = [(notice, until) for notice, until in self._toasts if until > now]
 
@@ -240,9 +251,20 @@ class LiveSession:
 
     def toggle_virtual_cam(self) -> None:
         """Send the stream to the virtual webcam, or stop; a device that cannot open says
-        why in the pipeline's status."""
+        why in a toast."""
         on = self.pipeline.toggle_virtual_cam()
         self.toast("virtual camera on" if on else "virtual camera off")
+
+    def toggle_audio(self) -> None:
+        """Sound from the microphone on or off for the next recording (one going on keeps
+        what it has)."""
+        device = self.pipeline.audio_device
+        if self.pipeline.toggle_audio():
+            self.toast(f"sound on for the next recording ({device})")
+        elif device is None:
+            self.toast("no default microphone here: start with --audio DEVICE", "warning")
+        else:
+            self.toast("sound off for the next recording")
 
     # --- snapshots and recordings ---
     def save_snapshot(self, image: np.ndarray | None) -> Path | None:
@@ -340,6 +362,7 @@ class LiveSession:
         ready_at = stats.last_ready_at  # the inference thread's clock
         error = self.pipeline.error
         saving = self.pipeline.saving
+        toasts = [(notice, until) for notice, until in self._toasts if until > now]
         return SessionState(
             style_name=style.name,
             style_index=self.stylizer.index,
@@ -358,13 +381,25 @@ class LiveSession:
             paused=self.pipeline.paused,
             recording_for=None if self._rec_since is None else now - self._rec_since,
             virtual_cam=self.pipeline.virtual_cam_on,
+            audio=self.pipeline.audio_on,
             saving=tuple(p.name for p in self._saving if p in saving),
             error=None if error is None else self._error_text(error),
             ended=self.ended,
             status=self.pipeline.status,
-            toasts=tuple(notice for notice, _ in self._toasts),
+            toasts=tuple(notice for notice, _ in toasts),
+            toast_seconds_left=tuple(until - now for _, until in toasts),
+            blend=self._blend(),
             task=None if self.adder is None else self.adder.line(),
         )
+
+    def _blend(self) -> tuple[tuple[str, float], ...]:
+        """The chosen blend's styles and weights; () for one style, or for styles that cannot
+        blend (other network bodies), where only the heaviest runs."""
+        styles, mix = self.stylizer.styles, self.stylizer.mix
+        indices = [index for index, _ in mix]
+        if len(mix) < 2 or max(indices) >= len(styles) or not self.stylizer.can_blend(indices):
+            return ()  # max(): a mix read as the styles were being replaced
+        return tuple((styles[index].info.name, weight) for index, weight in mix)
 
     def _net_long_side(self) -> int | None:
         """The network's long side now for the size of the frames shown; None before one."""

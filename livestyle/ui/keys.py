@@ -80,6 +80,12 @@ KEYS: tuple[KeyBinding, ...] = (
     KeyBinding((_K.Key_S,), "S", "save a snapshot (PNG)", lambda w: w.save_snapshot()),
     KeyBinding((_K.Key_R,), "R", "start / stop recording", lambda w: w.session.toggle_recording()),
     KeyBinding(
+        (_K.Key_M,),
+        "M",
+        "sound on / off for the next recording",
+        lambda w: w.session.toggle_audio(),
+    ),
+    KeyBinding(
         (_K.Key_V,), "V", "virtual camera on / off", lambda w: w.session.toggle_virtual_cam()
     ),
     KeyBinding(

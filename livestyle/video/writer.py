@@ -9,6 +9,10 @@ keeps a file's duration equal to the time it spans either way.
 An MP4 is written fragmented (a small index for every second of frames, each pushed to the
 file as it is done) so that a crash or a power cut loses at most the last second or two:
 livestyle.video.output turns it into an ordinary MP4 with its index first when it finishes.
+
+Sound goes beside the picture as AAC: a source file's (AudioCopy, for `stylize`) or a live
+microphone's (LiveSound, fed by livestyle.live.audio), written up to each frame's time
+before the frame, so the file interleaves them and a crash keeps both.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ FILE_OPTIONS = {"crf": "20", "preset": "medium", "rc-lookahead": "20"}
 # Audio codecs copied as they are: every MP4 player plays them. Anything else becomes AAC.
 COPY_AUDIO = {"aac", "mp3"}
 AUDIO_CODEC = "aac"
+SILENCE_CHUNK_S = 1.0  # a gap in live sound is written as silence this much at a time
 # Fragmented MP4: a fragment with its own index every second (and at every keyframe), so
 # the file plays up to its last whole fragment whenever it stops. The file's own index is
 # written with the first fragment (delay_moov), when the encoder's delay is known: with it
@@ -69,7 +74,32 @@ class VideoWriter(Protocol):
     def release(self) -> None: ...
 
 
-WriterFactory = Callable[[Path, float, tuple[int, int]], VideoWriter]
+WriterFactory = Callable[..., VideoWriter]  # (path, fps, (width, height), **options)
+
+
+class SoundFeed(Protocol):
+    """Live sound for a recording, time 0 being its first video frame (livestyle.live.audio)."""
+
+    rate: int
+    layout: str  # "mono" or "stereo"
+
+    @property
+    def ended(self) -> bool:
+        """No more sound will come (the device failed or was stopped)."""
+        ...
+
+    def take(self, until: float, wait_s: float = 0.0) -> list[tuple[int, np.ndarray]]:
+        """(first sample's index, float32 samples (channels, n)) of the blocks that start
+        before `until` seconds, in order; with `wait_s`, wait up to that long for them."""
+        ...
+
+
+class AudioTrack(Protocol):
+    """A sound stream a PyAVWriter writes beside its frames."""
+
+    def copy_until(self, time: float) -> None: ...
+    def finish(self, end: float) -> None: ...
+    def close(self) -> None: ...
 
 
 class H264Unavailable(RuntimeError):
@@ -98,15 +128,18 @@ def open_video_writer(
     *,
     live: bool = True,
     audio_from: Path | None = None,
+    sound: SoundFeed | None = None,
 ) -> VideoWriter:
     """H.264 in MP4 when PyAV can; otherwise OpenCV's mp4v, saying so once."""
     if path.suffix.lower() == ".avi":  # AVI has no per-frame times: fixed rate it is
+        if sound is not None:
+            warn_once("AVI recordings have no sound: record to .mp4 or .mkv for sound")
         return OpenCVWriter(path, fps, size)
     options = LIVE_OPTIONS if live else FILE_OPTIONS
     try:
-        return PyAVWriter(path, fps, size, options=options, audio_from=audio_from)
+        return PyAVWriter(path, fps, size, options=options, audio_from=audio_from, sound=sound)
     except H264Unavailable as exc:
-        dropped = ", without sound" if audio_from is not None else ""
+        dropped = ", without sound" if audio_from is not None or sound is not None else ""
         warn_once(f"{exc}: writing MPEG-4 Part 2 (mp4v) with OpenCV instead of H.264{dropped}")
         return OpenCVWriter(path, fps, size)
 
@@ -165,6 +198,7 @@ class PyAVWriter:
         *,
         options: dict[str, str] = LIVE_OPTIONS,
         audio_from: Path | None = None,
+        sound: SoundFeed | None = None,
     ) -> None:
         self.av = load_av()
         self.path = path
@@ -175,7 +209,11 @@ class PyAVWriter:
         self.container = self._open_container(path)
         try:
             self.stream = self._open_encoder(fps, options)
-            self.audio = AudioCopy.open(self.av, audio_from, self.container) if audio_from else None
+            self.audio: AudioTrack | None = None
+            if sound is not None:
+                self.audio = LiveSound(self.av, sound, self.container)
+            elif audio_from is not None:
+                self.audio = AudioCopy.open(self.av, audio_from, self.container)
         except BaseException:
             self.container.close()
             path.unlink(missing_ok=True)  # nothing was written: leave no empty file behind
@@ -235,7 +273,8 @@ class PyAVWriter:
                 self.container.mux(packet)
             if self.audio is not None and self._last_pts is not None:
                 # Sound to the end of the last frame, and no further: an interrupted
-                # `stylize` gets no minutes of sound over a frozen picture.
+                # `stylize` gets no minutes of sound over a frozen picture, a live
+                # recording none of what was said after its last frame.
                 self.audio.finish(float(self._last_pts * TIME_BASE) + self.frame_s)
         finally:
             if self.audio is not None:
@@ -256,11 +295,12 @@ class AudioCopy:
         self.offset = float(start * video[0].time_base) if start is not None else 0.0
         name = self.input.codec_context.name
         self.copy = name in COPY_AUDIO and name in container.supported_codecs
+        self.encoder: AacEncoder | None = None
         if self.copy:
             self.output = container.add_stream_from_template(self.input)
         else:
-            self.output = container.add_stream(AUDIO_CODEC, rate=self.input.rate)
-            self.output.layout = self.input.layout
+            self.encoder = AacEncoder(container, self.input.rate, self.input.layout)
+            self.output = self.encoder.stream
         self.container = container
         self._packets: Iterator[Any] = source.demux(self.input)
         self._pending: Any = None
@@ -303,9 +343,8 @@ class AudioCopy:
     def finish(self, end: float) -> None:
         """Write the sound that starts before `end` seconds; flush the encoder."""
         self.copy_until(end, before=True)
-        if not self.copy:
-            for out in self.output.encode(None):
-                self.container.mux(out)
+        if self.encoder is not None:
+            self.encoder.flush()
 
     def close(self) -> None:
         self.source.close()
@@ -319,7 +358,84 @@ class AudioCopy:
             packet.stream = self.output
             self.container.mux(packet)
             return
+        encoder = self.encoder
+        assert encoder is not None  # not copied: decoded and encoded again
         for frame in packet.decode():
             frame.pts = None if frame.pts is None else frame.pts - shift
-            for out in self.output.encode(frame):
-                self.container.mux(out)
+            encoder.encode(frame)
+
+
+class AacEncoder:
+    """An AAC stream of `container`: frames in, packets muxed as they come out."""
+
+    def __init__(self, container: Any, rate: int, layout: Any) -> None:
+        self.container = container
+        self.stream = container.add_stream(AUDIO_CODEC, rate=rate)
+        self.stream.layout = layout
+
+    def encode(self, frame: Any) -> None:
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+    def flush(self) -> None:
+        self.encode(None)
+
+
+class LiveSound:
+    """A live microphone's sound (a SoundFeed) to AAC from time 0: each block at its own
+    sample index, a gap before it written as silence and an overlap cut from it, so the
+    stream is continuous and every sample sits where the capture clock put it. Sound
+    before time 0 (before the first frame) is cut; a feed that ended leaves silence."""
+
+    def __init__(self, av: ModuleType, feed: SoundFeed, container: Any) -> None:
+        self.av = av
+        self.feed = feed
+        self.rate = feed.rate
+        self.layout = feed.layout
+        self.channels = 1 if feed.layout == "mono" else 2
+        self.encoder = AacEncoder(container, feed.rate, feed.layout)
+        self.written = 0  # samples in the stream
+        self.time_base = Fraction(1, feed.rate)
+
+    def copy_until(self, time: float) -> None:
+        """Write the sound that starts before `time` seconds (silence once the feed ended,
+        so the file keeps interleaving and a crash keeps the picture's fragments)."""
+        for start, samples in self.feed.take(time):
+            self._write(start, samples)
+        if self.feed.ended:
+            self._silence_until(round(time * self.rate))
+
+    def finish(self, end: float, wait_s: float = 1.0) -> None:
+        """Write the sound up to `end` seconds and no further (waiting up to `wait_s` for
+        the last of it to arrive), silence where there is none; flush the encoder."""
+        stop = round(end * self.rate)
+        for start, samples in self.feed.take(end, wait_s):
+            self._write(start, samples[:, : max(0, stop - start)])
+        self._silence_until(stop)
+        self.encoder.flush()
+
+    def close(self) -> None:
+        """The feed's device belongs to the recorder, which stops it."""
+
+    def _write(self, start: int, samples: np.ndarray) -> None:
+        if start < self.written:  # overlaps what is written (or is before time 0): cut
+            samples = samples[:, self.written - start :]
+            start = self.written
+        if samples.shape[1] == 0:
+            return
+        self._silence_until(start)
+        self._put(samples)
+
+    def _silence_until(self, index: int) -> None:
+        chunk = round(SILENCE_CHUNK_S * self.rate)
+        while self.written < index:
+            self._put(np.zeros((self.channels, min(chunk, index - self.written)), np.float32))
+
+    def _put(self, samples: np.ndarray) -> None:
+        frame = self.av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples, np.float32), format="fltp", layout=self.layout
+        )
+        frame.sample_rate = self.rate
+        frame.pts, frame.time_base = self.written, self.time_base
+        self.encoder.encode(frame)
+        self.written += samples.shape[1]
