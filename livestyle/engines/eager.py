@@ -105,19 +105,7 @@ class EagerEngine(Engine):
         preserve_color: bool = False,
         guided: bool = False,
     ) -> np.ndarray:
-        if self.host_frames:
-            return self._host_frames.stylize(
-                frame,
-                self.network(style),
-                self.dtype,
-                net_shape,
-                strength if strength < 1.0 else None,
-                self.channels_last,
-                preserve_color,
-                guided,
-            )
-        out = stylize_frame(
-            self.upload(frame),
+        args = (
             self.network(style),
             self.dtype,
             net_shape,
@@ -126,7 +114,9 @@ class EagerEngine(Engine):
             preserve_color,
             guided,
         )
-        return out.cpu().numpy()
+        if self.host_frames:
+            return self._host_frames.stylize(frame, *args)
+        return stylize_frame(self.upload(frame), *args).cpu().numpy()
 
     def release(self) -> None:
         self._pinned = None
