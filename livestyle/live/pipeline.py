@@ -311,12 +311,14 @@ class Pipeline:
         self.virtual_cam.switch_off()
 
     def toggle_virtual_cam(self) -> bool:
-        """Switch the virtual camera on or off; True when it is now on."""
+        """Switch the virtual camera on or off; True when it was switched on. Not its state
+        read again: a device that fails at once may already have switched it off, and that
+        failure is said by itself (on_error)."""
         if self.virtual_cam_on:
             self.stop_virtual_cam()
-        else:
-            self.start_virtual_cam()
-        return self.virtual_cam_on
+            return False
+        self.start_virtual_cam()
+        return True
 
     def _launch_virtual_cam(self) -> None:
         """The sink's thread runs from the first switch-on of a started pipeline to stop()."""
