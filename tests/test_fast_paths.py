@@ -7,6 +7,7 @@ the plain PyTorch network computes, and that backend choice and fallback behave.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -51,13 +52,16 @@ def one_torch_thread():
 
 # The lite network before issue 24 (9x9 convolutions at full resolution): files of it load.
 FORMER_LITE = NetConfig((16, 32, 64), 3)
+# The shipped lite shape before its padding moved into the convolutions.
+REFLECTED_LITE = replace(VARIANTS["lite"], padding="reflect")
+FORMERS = {"former lite": FORMER_LITE, "reflected lite": REFLECTED_LITE}
 
 
 def trained_looking(variant: str, seed: int) -> TransformerNet:
     """Random weights with non-trivial norm scales and shifts, as trained networks have
     (`variant`: a variant's name, or "former lite", the shape shipped files may still have)."""
     torch.manual_seed(seed)
-    config = FORMER_LITE if variant == "former lite" else VARIANTS[variant]
+    config = FORMERS.get(variant) or VARIANTS[variant]
     net = TransformerNet(config).eval()
     for module in net.modules():
         if isinstance(module, nn.InstanceNorm2d):
@@ -79,7 +83,7 @@ def frame(height: int, width: int, seed: int = 0) -> np.ndarray:
 
 
 @needs_onnxruntime
-@pytest.mark.parametrize("variant", ["lite", "standard", "former lite"])
+@pytest.mark.parametrize("variant", ["lite", "standard", "former lite", "reflected lite"])
 @pytest.mark.parametrize("shape", [(48, 64), (47, 63), (30, 90)])
 def test_onnx_network_matches_torch(variant: str, shape: tuple[int, int]) -> None:
     net = trained_looking(variant, 0)

@@ -7,6 +7,7 @@ to a trained network by training only its norm rows."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -16,7 +17,7 @@ import torch
 from livestyle import cli
 from livestyle.commands.train import config_from_args
 from livestyle.core.errors import LivestyleError
-from livestyle.model import NetConfig, TransformerNet, norm_parameters
+from livestyle.model import VARIANTS, NetConfig, TransformerNet, norm_parameters
 from livestyle.train.config import TrainConfig
 from livestyle.train.distributed import Dist
 from livestyle.train.paintings import Painting
@@ -371,3 +372,55 @@ def test_a_teacher_without_the_runs_styles_is_refused(tmp_path, data, paintings)
     args.teacher = str(tmp_path / "nothing.safetensors")
     with pytest.raises(LivestyleError, match="no such file"):
         config_from_args(args)
+
+
+def test_init_from_starts_at_a_trained_network_of_another_padding(tmp_path, data, paintings):
+    """--init-from copies every weight of a reflection-padded network into the run's
+    zero-padded one, each style's norm row found by name (the file's rows in another
+    order), and every parameter trains on from there."""
+    source = TransformerNet(replace(VARIANTS["lite"], padding="reflect"), styles=3)
+    torch.manual_seed(3)
+    with torch.no_grad():
+        for _, param in source.named_parameters():
+            param.uniform_(-0.5, 0.5)
+    names = ["blocks", "dots", "waves"]  # the manifest says dots, waves, blocks
+    path = save_network(
+        tmp_path / "reflected.lite.safetensors",
+        source,
+        [StyleInfo(name, source.config, index=i) for i, name in enumerate(names)],
+        {},
+    )
+    config = _config(_multi_argv(tmp_path / "run", data, paintings, "--init-from", str(path)))
+    trainer = _trainer(config)
+    model = trainer.model
+    assert model.config.padding == "zeros"
+    stored, _ = load_network(path)  # the file keeps weights at its own precision
+    started, copied = dict(model.named_parameters()), dict(stored.named_parameters())
+    for name, value in started.items():
+        if ".norm." in name:  # row r of the run is the file's row of that style's name
+            rows = copied[name].reshape(3, -1)
+            expected = rows[[names.index(n) for n in ("dots", "waves", "blocks")]]
+            assert torch.equal(value.detach().reshape(3, -1), expected)
+        else:
+            assert torch.equal(value.detach(), copied[name])
+    assert all(p.requires_grad for p in model.parameters())
+    result = _train(_multi_argv(tmp_path / "run", data, paintings, "--init-from", str(path)))
+    assert read_style_infos(result.style_path)[0].training["init_from"] == path.name
+
+
+def test_init_from_refuses_another_shape_and_add_to(tmp_path, data, paintings):
+    other = TransformerNet(NetConfig((12, 32, 64), 3, shuffle=True), styles=3)
+    path = save_network(
+        tmp_path / "small.safetensors",
+        other,
+        [StyleInfo(n, other.config, index=i) for i, n in enumerate(("dots", "waves", "blocks"))],
+        {},
+    )
+    config = _config(_multi_argv(tmp_path / "run", data, paintings, "--init-from", str(path)))
+    with pytest.raises(LivestyleError, match="another shape"):
+        _trainer(config)
+    argv = _multi_argv(tmp_path / "run", data, paintings, "--init-from", str(path))
+    with pytest.raises(LivestyleError, match="pick one"):
+        _config([*argv, "--add-to", str(path)])
+    with pytest.raises(LivestyleError, match="--init-from .*no such file"):
+        _config(_multi_argv(tmp_path / "run", data, paintings, "--init-from", "nothing.st"))

@@ -155,6 +155,12 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
         help="a trained multi-style network whose pictures of the same photos this one "
         "learns to match, style by style (a lite network from a standard one)",
     )
+    p.add_argument(
+        "--init-from",
+        metavar="FILE",
+        help="start every parameter at a trained network's weights (its shape, padding aside, "
+        "and the styles this run trains), e.g. to move a network to another padding",
+    )
     p.add_argument("--vgg-weights", metavar="PATH", help="torchvision vgg16 .pth file")
     p.add_argument(
         "--download-vgg", action="store_true", help="download VGG16 weights from torchvision"
@@ -247,6 +253,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         vgg_weights=args.vgg_weights,
         download_vgg=args.download_vgg,
         teacher=args.teacher,
+        init_from=args.init_from,
         style_size=args.style_size,
         outputs=Outputs(
             out=args.out,
@@ -273,6 +280,10 @@ def with_paintings(config: TrainConfig, paintings: list[Painting]) -> TrainConfi
     check_paintings(paintings)
     if config.teacher:
         check_teacher(Path(config.teacher), [p.name for p in paintings])
+    if config.init_from:
+        if config.add_to:
+            raise LivestyleError("--init-from starts a new network; --add-to grows one: pick one")
+        check_teacher(Path(config.init_from), [p.name for p in paintings], "--init-from")
     add_to = config.add_to
     if add_to:
         add_to = str(network_file(add_to, config.variant))
@@ -314,17 +325,18 @@ def _same_path(a: Path, b: Path) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def check_teacher(path: Path, names: list[str]) -> None:
-    """--teacher must be a readable network that has every style this run trains."""
+def check_teacher(path: Path, names: list[str], option: str = "--teacher") -> None:
+    """--teacher (or --init-from) must be a readable network that has every style this run
+    trains."""
     if not path.is_file():
-        raise LivestyleError(f"--teacher {path}: no such file")
+        raise LivestyleError(f"{option} {path}: no such file")
     try:
         taught = {info.name for info in read_style_infos(path)}
     except WeightsError as exc:
-        raise LivestyleError(f"--teacher: {exc}") from exc
+        raise LivestyleError(f"{option}: {exc}") from exc
     missing = [name for name in names if name not in taught]
     if missing:
-        raise LivestyleError(f"--teacher {path}: has no style {missing[0]!r}")
+        raise LivestyleError(f"{option} {path}: has no style {missing[0]!r}")
 
 
 def network_file(text: str, variant: str) -> Path:

@@ -107,21 +107,41 @@ class _GraphWriter:
         return output
 
 
-def _conv_layer(g: _GraphWriter, layer: ConvLayer, x: str) -> str:
-    left, right, top, bottom = layer.pad.padding
+def _pad(g: _GraphWriter, x: str, top: int, left: int, bottom: int, right: int, mode: str) -> str:
     # ONNX pads: all begins (N, C, H, W) then all ends.
     pads = g.constant("pads", np.array([0, 0, top, left, 0, 0, bottom, right], np.int64))
-    x = g.node("Pad", [x, pads], mode="reflect")
+    return g.node("Pad", [x, pads], mode=mode)
+
+
+def _conv_layer(g: _GraphWriter, layer: ConvLayer, x: str) -> str:
     conv = layer.conv
-    if conv.groups != 1 or conv.padding != (0, 0) or conv.dilation != (1, 1):
-        raise UnsupportedModel(f"convolution {conv} is not a plain padded-outside convolution")
+    if conv.groups != 1 or conv.dilation != (1, 1) or conv.padding_mode != "zeros":
+        raise UnsupportedModel(f"convolution {conv} is not a plain padded convolution")
+    zero_pad = (0, 0, 0, 0)  # top, left, bottom, right: padded inside the convolution
+    if isinstance(layer.pad, nn.ReflectionPad2d):
+        if conv.padding != (0, 0):
+            raise UnsupportedModel(f"convolution {conv} pads twice")
+        left, right, top, bottom = layer.pad.padding
+        x = _pad(g, x, top, left, bottom, right, "reflect")
+    else:
+        pad_h, pad_w = conv.padding  # type: ignore[misc]
+        zero_pad = (pad_h, pad_w, pad_h, pad_w)
     bias = conv.bias if conv.bias is not None else torch.zeros(conv.out_channels)
     if conv.out_channels < NARROW and conv.kernel_size[0] > 1 and conv.stride == (1, 1):
+        if any(zero_pad):
+            x = _pad(g, x, *zero_pad, "constant")
         x = _narrow_conv(g, x, conv.weight.detach().float().cpu(), bias.detach().float().cpu())
     else:
         weight, bias_name = g.constant("weight", conv.weight), g.constant("bias", bias)
         kernel, strides = list(conv.kernel_size), list(conv.stride)
-        x = g.node("Conv", [x, weight, bias_name], kernel_shape=kernel, strides=strides)
+        top, left, bottom, right = zero_pad
+        x = g.node(
+            "Conv",
+            [x, weight, bias_name],
+            kernel_shape=kernel,
+            strides=strides,
+            pads=[top, left, bottom, right],
+        )
     if layer.norm is not None:
         x = _instance_norm(g, layer.norm, x)
     return g.node("Relu", [x]) if layer.relu else x

@@ -76,6 +76,7 @@ class TrainConfig:
     vgg_weights: str | None = None
     download_vgg: bool = False
     teacher: str | None = None
+    init_from: str | None = None  # a trained network whose weights every parameter starts at
     style_size: int | None = None  # None: size * long side / 1080
     outputs: Outputs = field(default_factory=Outputs)
 

@@ -23,22 +23,30 @@ def recipe(config: TrainConfig, steps: int | None = None) -> dict[str, Any]:
     """The training settings every style of the run shares; `steps` are the steps done
     (fewer than --steps when --max-minutes stopped the run)."""
     weights = config.weights
-    return {
-        "loss_net": config.loss_net,
-        "steps": config.steps if steps is None else steps,
-        "size": config.size,
-        "batch": config.batch,
-        "style_size": config.style_size,
-        "lr": config.lr,
-        "content_weight": weights.content,
-        "style_weight": weights.style,
-        "tv_weight": weights.tv,
-        "temporal_weight": weights.temporal,
-        "color_weight": weights.color,
-        "seed": config.seed,
-        "variant": config.variant,
-        "processes": process_count(),
-    } | _teacher_recipe(config)
+    return (
+        {
+            "loss_net": config.loss_net,
+            "steps": config.steps if steps is None else steps,
+            "size": config.size,
+            "batch": config.batch,
+            "style_size": config.style_size,
+            "lr": config.lr,
+            "content_weight": weights.content,
+            "style_weight": weights.style,
+            "tv_weight": weights.tv,
+            "temporal_weight": weights.temporal,
+            "color_weight": weights.color,
+            "seed": config.seed,
+            "variant": config.variant,
+            "processes": process_count(),
+        }
+        | _teacher_recipe(config)
+        | _start_recipe(config)
+    )
+
+
+def _start_recipe(config: TrainConfig) -> dict[str, Any]:
+    return {"init_from": Path(config.init_from).name} if config.init_from else {}
 
 
 def _teacher_recipe(config: TrainConfig) -> dict[str, Any]:

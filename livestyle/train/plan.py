@@ -9,7 +9,7 @@ trains are the network's LAST rows; the rows before them stay exactly as they we
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -207,6 +207,24 @@ def grow_from(model: TransformerNet, base: TransformerNet, trained: TrainedRows)
                 new[: len(old)] = old
                 new[len(old) :] = old[: trained.first].mean(dim=0)
     trained.freeze_others(model)
+
+
+def start_from(model: TransformerNet, path: Path, names: list[str]) -> None:
+    """Copy a trained network's weights into `model` (a new run's network, whose styles are
+    `names`): the same shape, the padding may differ (a zero-padded network learns from a
+    reflection-padded one in a few hundred steps), each style's norm row found by name."""
+    base, infos = load_network(path)
+    if replace(base.config, padding=model.config.padding) != model.config:
+        raise LivestyleError(
+            f"--init-from {path}: a {variant_name(base.config)} network of another shape "
+            f"({base.config.widths}, {base.config.res_blocks} blocks) than this run's"
+        )
+    rows = {info.name: i for i, info in enumerate(infos)}
+    base = with_rows(base, [rows[name] for name in names])
+    state = model.state_dict()
+    for name, value in base.state_dict().items():
+        state[name] = value.reshape(state[name].shape)
+    model.load_state_dict(state)
 
 
 def with_rows(net: TransformerNet, order: list[int]) -> TransformerNet:

@@ -31,7 +31,7 @@ from livestyle.train.losses import (
     tv_loss,
 )
 from livestyle.train.lossnet import load_loss_network
-from livestyle.train.plan import StylePlan
+from livestyle.train.plan import StylePlan, start_from
 from livestyle.train.seeding import Rngs
 from livestyle.weights import load_network
 
@@ -72,6 +72,8 @@ class Trainer:
         self.rngs = Rngs.seeded(config.seed, ctx.rank)
         torch.manual_seed(config.seed)  # same initial weights on every rank
         self.model = self.plan.build_model(config.variant)
+        if config.init_from:
+            start_from(self.model, Path(config.init_from), [p.name for p in self.plan.paintings])
         self.model.to(device)
         # Channels-last convolutions run 1.4-1.8x faster on CPUs (oneDNN) and on tensor cores.
         self.model.to(memory_format=torch.channels_last)
