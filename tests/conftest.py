@@ -39,6 +39,15 @@ def config_folder(tmp_path: Path, monkeypatch) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def session_cache_folder(tmp_path: Path, monkeypatch) -> Path:
+    """Where ONNX Runtime models are kept between runs in this test: a fresh folder, so no
+    test starts from a model another test made (child processes inherit it too)."""
+    folder = tmp_path / "sessions"
+    monkeypatch.setenv("LIVESTYLE_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def styles_dir(tmp_path: Path) -> Path:
     """A folder holding three random-weight lite styles: alpha, beta, gamma (in key order)."""

@@ -84,6 +84,7 @@ def test_int8_network_stays_close_to_float32_on_every_style() -> None:
 
 
 def test_auto_keeps_int8_only_where_the_check_passes(monkeypatch) -> None:
+    monkeypatch.setenv("LIVESTYLE_CACHE_DIR", "")  # the second engine must decide afresh
     net = trained_looking(VARIANTS["lite"])
     models = [m for m, _ in style_list(net)]
     monkeypatch.setattr(quantize, "MIN_PSNR_DB", -float("inf"))  # anything passes

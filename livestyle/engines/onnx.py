@@ -17,9 +17,11 @@ ONNX Runtime's blocked kernels run about 1.3x faster overall (see _narrow_conv).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from livestyle.engines import session_cache
 from livestyle.engines.base import Engine
 from livestyle.engines.frames import torch_threads
 from livestyle.engines.host_frames import HostFrames
@@ -65,22 +68,39 @@ def onnxruntime_available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
 
 
+@dataclass
+class _Node:
+    op: str
+    inputs: list[str]
+    output: str
+    attrs: dict[str, object]
+
+
 class _GraphWriter:
-    """Collects ONNX nodes and initializers with unique names.
+    """Collects ONNX nodes and initializers with unique names, as plain values: `onnx` is
+    imported only where a model is made of them (graph_model), which a start that finds its
+    session in the cache (engines/session_cache.py) never does (the import alone was 0.5 s).
 
     With `norm_inputs`, the instance norms' scales and shifts (what differs between the styles
     of one network body) become graph inputs, and their values are collected in `feeds`."""
 
     def __init__(self, norm_inputs: bool = False) -> None:
-        from onnx import helper, numpy_helper
-
-        self._helper = helper
-        self._numpy_helper = numpy_helper
-        self.nodes: list[onnx.NodeProto] = []
-        self.initializers: list[onnx.TensorProto] = []
+        self.nodes: list[_Node] = []
+        self.initializers: dict[str, np.ndarray] = {}
         self.norm_inputs = norm_inputs
         self.feeds: dict[str, np.ndarray] = {}
         self._count = 0
+
+    def fingerprint(self) -> str:
+        """A hash of the graph: its nodes and constants (not the feeds' values)."""
+        digest = hashlib.sha256()
+        for node in self.nodes:
+            digest.update(repr((node.op, node.inputs, node.output, node.attrs)).encode())
+        for name, value in [*self.initializers.items(), *self.feeds.items()]:
+            digest.update(f"{name}{value.dtype}{value.shape}".encode())
+            if name in self.initializers:
+                digest.update(value.tobytes())
+        return digest.hexdigest()
 
     def _name(self, stem: str) -> str:
         self._count += 1
@@ -90,7 +110,7 @@ class _GraphWriter:
         if isinstance(value, torch.Tensor):
             value = value.detach().to("cpu", torch.float32).numpy()
         name = self._name(stem)
-        self.initializers.append(self._numpy_helper.from_array(np.ascontiguousarray(value), name))
+        self.initializers[name] = np.ascontiguousarray(value)
         return name
 
     def style_parameter(self, stem: str, value: torch.Tensor) -> str:
@@ -103,7 +123,7 @@ class _GraphWriter:
 
     def node(self, op: str, inputs: list[str], output: str | None = None, **attrs: object) -> str:
         output = output or self._name(op.lower())
-        self.nodes.append(self._helper.make_node(op, inputs, [output], **attrs))
+        self.nodes.append(_Node(op, inputs, output, attrs))
         return output
 
 
@@ -219,7 +239,7 @@ def write_graph(model: TransformerNet, norm_inputs: bool = False) -> _GraphWrite
     x = INPUT_NAME
     for stage in (model.down, model.res, model.up):
         x = _module(g, stage, x)
-    g.nodes[-1].output[0] = OUTPUT_NAME
+    g.nodes[-1].output = OUTPUT_NAME
     return g
 
 
@@ -230,7 +250,7 @@ def build_onnx(model: TransformerNet, norm_inputs: bool = False) -> onnx.ModelPr
 
 def graph_model(g: _GraphWriter) -> onnx.ModelProto:
     """A written graph as a checked ONNX model."""
-    from onnx import TensorProto, checker, helper
+    from onnx import TensorProto, checker, helper, numpy_helper
 
     dims = [1, 3, "height", "width"]
     style_inputs = [
@@ -238,11 +258,11 @@ def graph_model(g: _GraphWriter) -> onnx.ModelProto:
         for name, value in g.feeds.items()
     ]
     graph = helper.make_graph(
-        g.nodes,
+        [helper.make_node(n.op, n.inputs, [n.output], **n.attrs) for n in g.nodes],
         "livestyle_transformer",
         [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, dims), *style_inputs],
         [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, dims)],
-        g.initializers,
+        [numpy_helper.from_array(value, name) for name, value in g.initializers.items()],
     )
     proto = helper.make_model(
         graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="livestyle"
@@ -298,18 +318,19 @@ class OnnxNet:
 
     def __init__(
         self,
-        model: TransformerNet | onnx.ModelProto,
+        model: TransformerNet | onnx.ModelProto | bytes,
         threads: int | None = None,
         spinning: bool = False,
     ) -> None:
         import onnxruntime as ort
 
         threads = threads or default_threads()
-        proto = build_onnx(model) if isinstance(model, nn.Module) else model
+        if isinstance(model, nn.Module):
+            model = build_onnx(model)
+        # The serialized model, kept for the session cache (a few MB at most).
+        self.model = model if isinstance(model, bytes) else model.SerializeToString()
         self.session = ort.InferenceSession(
-            proto.SerializeToString(),
-            session_options(threads, spinning),
-            providers=["CPUExecutionProvider"],
+            self.model, session_options(threads, spinning), providers=["CPUExecutionProvider"]
         )
         self.threads = threads
         self.int8 = False  # set by the engine when the graph is a quantized one
@@ -364,10 +385,30 @@ class OnnxEngine(Engine):
             self._feeds.append(graph.feeds)
             self._norms.append([torch.from_numpy(value) for value in graph.feeds.values()])
         for key, graph in graphs.items():
-            self._sessions[key] = self._session(graph_model(graph), key, int8)
+            self._sessions[key] = self._kept_session(graph, key, int8)
         quantized = sum(net.int8 for net in self._sessions.values())
         if quantized:
             self.name = "onnxruntime int8" + ("" if quantized == len(self._sessions) else " (part)")
+
+    def _kept_session(self, graph: _GraphWriter, key: tuple, int8: bool | None) -> OnnxNet:
+        """One body's session, its model read from the session cache when an earlier run
+        made the same one (engines/session_cache.py), else made and kept there."""
+        feeds = [f for k, f in zip(self._keys, self._feeds, strict=True) if k == key]
+        name = session_cache.session_key(graph.fingerprint(), feeds, int8)
+        kept = session_cache.load(name)
+        if kept is not None:
+            model, is_int8 = kept
+            try:
+                net = OnnxNet(model, self._threads)
+            except Exception as exc:  # a damaged file: made again below
+                log.debug("session cache: %s did not load (%s)", name, exc)
+                session_cache.discard(name)
+            else:
+                net.int8 = is_int8
+                return net
+        net = self._session(graph_model(graph), key, int8)
+        session_cache.store(name, net.model, net.int8)
+        return net
 
     def _session(self, proto: onnx.ModelProto, key: tuple, int8: bool | None) -> OnnxNet:
         """One body's session: float32, or int8 calibrated on every style of the body (so
