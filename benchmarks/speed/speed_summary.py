@@ -33,10 +33,11 @@ STYLIZE_MEASURES = {
 
 
 def line_measures(text: str, patterns: dict[str, str], found: Measures) -> None:
-    """Lines "TREE [WxH] round N: ..." (a frame size, where given, goes into the name)."""
+    """Lines "TREE [WxH | first-start | cached] ... round N: ..." (a frame size or the
+    session cache's state, where given, goes into the name)."""
     for line in text.splitlines():
         which, _, rest = line.partition(" ")
-        size = re.match(r"(\d+x\d+) ", rest)
+        size = re.match(r"(\d+x\d+|first-start|cached) ", rest)
         for name, pattern in patterns.items():
             match = re.search(pattern, line)
             if which in TREES and match:
