@@ -6,6 +6,7 @@ Everything here is RGB: OpenCV decodes BGR, and `decode_rgb` is the one place th
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,11 @@ CACHE_SCALE = 2.0
 STYLE_REFERENCE = 1080
 # Short side of the preview photo, in units of --size: big enough to judge strokes by eye.
 PREVIEW_SCALE = 1.5
+# A detected face box grown by this share of its side each way: the Haar box stops at the
+# brows and the mouth, and hair and chin are part of a face too.
+FACE_MARGIN = 0.15
+
+Box = tuple[int, int, int, int]  # x, y, w, h in the photo's pixels
 
 
 # ----------------------------------------------------------------------------- decoding
@@ -83,37 +89,64 @@ def sample_photos(paths: list[Path], count: int, seed: int) -> list[Path]:
     return [paths[i] for i in sorted(picked)]
 
 
+@dataclass(frozen=True)
+class Crop:
+    """Where one crop comes from: a square of the cached image, maybe mirrored."""
+
+    index: int  # which photo
+    top: int
+    left: int
+    side: int
+    mirror: bool
+
+    def apply(self, image: np.ndarray, size: int) -> np.ndarray:
+        """This crop of `image` (the photo or its face mask), resized to size x size."""
+        patch = image[self.top : self.top + self.side, self.left : self.left + self.side]
+        interp = cv2.INTER_AREA if self.side > size else cv2.INTER_LINEAR
+        patch = cv2.resize(patch, (size, size), interpolation=interp)
+        return patch[:, ::-1] if self.mirror else patch
+
+
 @dataclass
 class PhotoPool:
-    """Decoded, downscaled training photos in memory, and random crops from them."""
+    """Decoded, downscaled training photos in memory, and random crops from them; with
+    --faces, each photo's face mask (255 inside a face, None for a photo without one)."""
 
     images: list[np.ndarray]
     skipped: int = 0
     paths: list[Path] = field(default_factory=list)
+    masks: list[np.ndarray | None] = field(default_factory=list)
 
     @classmethod
-    def load(cls, paths: list[Path], size: int) -> PhotoPool:
-        """Decode every photo once; unreadable (or 1-pixel) ones are counted, not fatal."""
+    def load(
+        cls, paths: list[Path], size: int, faces: dict[Path, list[Box]] | None = None
+    ) -> PhotoPool:
+        """Decode every photo once; unreadable (or 1-pixel) ones are counted, not fatal.
+        `faces`: each photo's face boxes in its own pixels (a photo not named has none)."""
         max_short = round(size * CACHE_SCALE)
 
-        def decode(path: Path) -> np.ndarray | None:
+        def decode(path: Path) -> tuple[np.ndarray, np.ndarray | None] | None:
             image = decode_rgb(path)
-            return None if image is None else fit_short_side(image, max_short)
+            if image is None:
+                return None
+            cached = fit_short_side(image, max_short)
+            boxes = (faces or {}).get(path, [])
+            return cached, face_mask(cached.shape[:2], image.shape[:2], boxes)
 
         # Two threads: OpenCV releases the GIL while decoding, and the machine may have 2 cores.
         with ThreadPoolExecutor(max_workers=2) as pool:
             decoded = list(pool.map(decode, paths))
         kept = [
-            (p, im)
-            for p, im in zip(paths, decoded, strict=True)
-            if im is not None and min(im.shape[:2]) > 1
+            (p, d) for p, d in zip(paths, decoded, strict=True) if d and min(d[0].shape[:2]) > 1
         ]
-        return cls([im for _, im in kept], len(paths) - len(kept), [p for p, _ in kept])
+        images = [d[0] for _, d in kept]
+        masks = [d[1] for _, d in kept] if faces is not None else []
+        return cls(images, len(paths) - len(kept), [p for p, _ in kept], masks)
 
-    def crop(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """A random square crop at a random scale, resized to size, maybe mirrored."""
-        image = self.images[rng.integers(len(self.images))]
-        height, width = image.shape[:2]
+    def draw(self, rng: np.random.Generator, size: int) -> Crop:
+        """A random photo and square at a random scale, maybe mirrored."""
+        index = int(rng.integers(len(self.images)))
+        height, width = self.images[index].shape[:2]
         short = min(height, width)
         # Crop side between half the short side and all of it (at most CACHE_SCALE x size),
         # so objects appear at several scales; tiny photos are simply upscaled.
@@ -121,15 +154,82 @@ class PhotoPool:
         side = int(rng.integers(low, short + 1))
         top = int(rng.integers(height - side + 1))
         left = int(rng.integers(width - side + 1))
-        patch = image[top : top + side, left : left + side]
-        interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
-        patch = cv2.resize(patch, (size, size), interpolation=interp)
-        return patch[:, ::-1] if rng.random() < 0.5 else patch
+        return Crop(index, top, left, side, bool(rng.random() < 0.5))
+
+    def crop(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """A random square crop at a random scale, resized to size, maybe mirrored."""
+        where = self.draw(rng, size)
+        return where.apply(self.images[where.index], size)
 
     def batch(self, rng: np.random.Generator, size: int, count: int) -> torch.Tensor:
         """`count` random crops as one (N, 3, size, size) float batch in [0, 1]."""
         crops = np.stack([self.crop(rng, size) for _ in range(count)])
         return torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2).float() / 255.0
+
+    def batch_with_faces(
+        self, rng: np.random.Generator, size: int, count: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The same crops `batch` draws from `rng`, and their face masks cropped alike,
+        (N, 1, size, size) in [0, 1] (zeros for a photo without faces)."""
+        crops, masks = [], []
+        for _ in range(count):
+            where = self.draw(rng, size)
+            crops.append(where.apply(self.images[where.index], size))
+            mask = self.masks[where.index] if self.masks else None
+            masks.append(
+                np.zeros((size, size), np.uint8) if mask is None else where.apply(mask, size)
+            )
+        x = torch.from_numpy(np.ascontiguousarray(np.stack(crops))).permute(0, 3, 1, 2).float()
+        m = torch.from_numpy(np.ascontiguousarray(np.stack(masks)))[:, None].float()
+        return x / 255.0, m / 255.0
+
+
+# ----------------------------------------------------------------------------- faces
+
+
+def read_face_boxes(path: Path, root: Path) -> dict[Path, list[Box]]:
+    """--faces: each photo's face boxes, by its path under `root` (--data) as find_photos
+    gives it; a missing file or one that is not face_boxes.py's JSON is a one-line error."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LivestyleError(f"--faces {path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LivestyleError(f"--faces {path}: not a JSON file ({exc})") from None
+    photos = record.get("photos") if isinstance(record, dict) else None
+    if not isinstance(photos, dict) or not all(_is_boxes(b) for b in photos.values()):
+        raise LivestyleError(
+            f'--faces {path}: not a face-box file ({{"photos": {{"PHOTO": [[x, y, w, h], '
+            "...]}}, as benchmarks/quality/face_boxes.py writes it)"
+        )
+    return {root / name: [tuple(box) for box in boxes] for name, boxes in photos.items()}
+
+
+def _is_boxes(boxes: object) -> bool:
+    return isinstance(boxes, list) and all(
+        isinstance(box, list)
+        and len(box) == 4
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in box)
+        for box in boxes
+    )
+
+
+def face_mask(
+    shape: tuple[int, int], original: tuple[int, int], boxes: list[Box]
+) -> np.ndarray | None:
+    """A (H, W) uint8 mask of `shape`, 255 inside the boxes (given in the pixels of a photo
+    of `original` (H, W) size, scaled as the photo was, each grown by FACE_MARGIN); None
+    without boxes, so photos without faces cost no memory."""
+    if not boxes:
+        return None
+    mask = np.zeros(shape, np.uint8)
+    sy, sx = shape[0] / original[0], shape[1] / original[1]
+    for x, y, w, h in boxes:
+        dx, dy = w * FACE_MARGIN, h * FACE_MARGIN
+        left, right = round((x - dx) * sx), round((x + w + dx) * sx)
+        top, bottom = round((y - dy) * sy), round((y + h + dy) * sy)
+        mask[max(0, top) : max(0, bottom), max(0, left) : max(0, right)] = 255
+    return mask
 
 
 # ----------------------------------------------------------------------------- the painting
