@@ -1,5 +1,8 @@
 """`livestyle train`'s options: their checks and their help."""
 
+# The photo and painting fixtures come from test_train; pytest passes them by argument name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import re
@@ -13,6 +16,7 @@ from livestyle.core.errors import LivestyleError
 from livestyle.train.config import LossWeights, Outputs, TrainConfig
 from livestyle.train.lossnet import LOSS_NETWORKS, load_loss_network
 from livestyle.train.paintings import Painting
+from tests.test_train import _argv, _cli_error, data, painting  # noqa: F401
 
 
 @pytest.mark.parametrize(
@@ -65,3 +69,22 @@ def test_train_help_shows_defaults_and_explains_every_option() -> None:
         assert expected in text
     for action in train_parser._actions:
         assert action.help, f"{action.option_strings} has no help text"
+
+
+@pytest.mark.parametrize(
+    ("faces", "extra", "message"),
+    [
+        (None, ["--face-weight", "2"], "--face-weight needs --faces FILE"),
+        ("missing.json", ["--face-weight", "2"], "missing.json: no such file"),
+        ("faces.json", [], "faces.json: not a JSON file"),
+        ("faces.json", ["--face-weight", "-1"], "--face-weight must be >= 0, not -1.0"),
+    ],
+)
+def test_face_options_that_cannot_work_are_one_line(
+    tmp_path, data, painting, capsys, faces, extra, message
+) -> None:
+    (tmp_path / "faces.json").write_text("{not json")
+    argv = _argv(tmp_path, data, painting, "--steps", "1", *extra)
+    if faces:
+        argv += ["--faces", str(tmp_path / faces)]
+    assert message in _cli_error(capsys, argv)

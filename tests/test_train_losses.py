@@ -115,3 +115,41 @@ def test_the_color_term_stays_bounded_for_a_low_contrast_painting() -> None:
     vivid = torch.rand(1, 3, 16, 16)
     loss = color_loss(vivid, color_stats(dull))
     assert 0.5 < float(loss) <= 4.0  # mean and covariance errors, each at most 2
+
+
+def test_face_weights_are_one_plus_the_weight_times_the_face_share_of_each_pixel() -> None:
+    from livestyle.train.losses import face_weights
+
+    masks = torch.zeros(1, 1, 8, 8)
+    masks[:, :, :4, :4] = 1.0  # a face filling the top-left feature pixel
+    masks[:, :, 4:6, 4:8] = 1.0  # and half of the bottom-right one
+    weights = face_weights(masks, 3.0, (2, 2))
+    torch.testing.assert_close(weights[0, 0], torch.tensor([[4.0, 1.0], [1.0, 2.5]]))
+
+
+def test_without_face_weight_the_content_loss_is_todays_bit_for_bit() -> None:
+    from livestyle.train.losses import content_loss, face_weights
+
+    torch.manual_seed(0)
+    output, target = torch.rand(2, 5, 6, 6), torch.rand(2, 5, 6, 6)
+    masks = (torch.rand(2, 1, 24, 24) > 0.5).float()
+    today = content_loss(output, target)
+    assert torch.equal(content_loss(output, target, face_weights(masks, 0.0, (6, 6))), today)
+    assert torch.equal(content_loss(output, target, None), today)
+
+
+def test_an_error_inside_a_face_counts_one_plus_the_weight_times() -> None:
+    from livestyle.train.losses import content_loss, face_weights
+
+    target = torch.rand(1, 4, 8, 8, generator=torch.Generator().manual_seed(2))
+    masks = torch.zeros(1, 1, 32, 32)
+    masks[:, :, :16, :16] = 1.0  # the face: the top-left quarter of the features
+    weights = face_weights(masks, 4.0, (8, 8))
+    inside, outside = target.clone(), target.clone()
+    inside[:, :, 2, 3] += 0.5
+    outside[:, :, 6, 5] += 0.5
+    in_face = content_loss(inside, target, weights)
+    out_face = content_loss(outside, target, weights)
+    torch.testing.assert_close(in_face, 5 * out_face)
+    # Outside the faces it is what it was without them.
+    torch.testing.assert_close(out_face, content_loss(outside, target))

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from livestyle import cli
 from livestyle.commands.train import config_from_args
@@ -424,3 +425,76 @@ def test_init_from_refuses_another_shape_and_add_to(tmp_path, data, paintings):
         _config([*argv, "--add-to", str(path)])
     with pytest.raises(LivestyleError, match="--init-from .*no such file"):
         _config(_multi_argv(tmp_path / "run", data, paintings, "--init-from", "nothing.st"))
+
+
+def _faces_file(tmp_path, data) -> str:
+    """Face boxes for two of the data fixture's photos; sub/c.png and broken.jpg unnamed."""
+    path = tmp_path / "faces.json"
+    boxes = {"a.jpg": [[10, 8, 24, 24]], "b.png": [[20, 10, 30, 26], [0, 0, 8, 8]]}
+    path.write_text(json.dumps({"detector": "test", "photos": boxes}))
+    return str(path)
+
+
+def test_face_weight_zero_trains_as_without_faces(tmp_path, data, paintings):
+    """--faces with --face-weight 0 changes nothing, bit for bit; a face weight does."""
+    faces = _faces_file(tmp_path, data)
+    plain = _train(_multi_argv(tmp_path / "plain", data, paintings))
+    zero = _train(_multi_argv(tmp_path / "zero", data, paintings, "--faces", faces))
+    assert [s.losses for s in zero.history] == [s.losses for s in plain.history]
+    weighted = _multi_argv(tmp_path / "w", data, paintings, "--faces", faces, "--face-weight", "4")
+    contents = [s.losses["content"] for s in _train(weighted).history]
+    assert contents != [s.losses["content"] for s in plain.history]
+
+
+def test_a_faces_run_records_them_and_names_the_photos_it_lacks(tmp_path, data, paintings, caplog):
+    faces = _faces_file(tmp_path, data)
+    argv = _multi_argv(tmp_path, data, paintings, "--faces", faces, "--face-weight", "2.5")
+    result = _train(argv)
+    assert len(result.history) == 4
+    # a.jpg and b.png are named; sub/c.png and broken.jpg (found, then unreadable) are not.
+    assert "names 2 of the 4 training photos; the other 2 count as without faces" in caplog.text
+    training = read_style_infos(result.style_path)[0].training
+    assert training["faces"] == "faces.json" and training["face_weight"] == 2.5
+    plain = _train(_multi_argv(tmp_path / "plain", data, paintings))
+    assert "faces" not in read_style_infos(plain.style_path)[0].training
+
+
+def test_the_face_mask_follows_the_moved_copy_and_the_roll(tmp_path, data, paintings, monkeypatch):
+    """The crops are black with a white square where their face mask is: after the temporal
+    copy's motion and the loss network's roll (both made large here), the content weights
+    are 1 + W x the white share of each feature pixel of what the loss network sees."""
+    import livestyle.train.losses as losses_module
+    import livestyle.train.trainer as trainer_module
+
+    faces = _faces_file(tmp_path, data)
+    config = _config(_multi_argv(tmp_path, data, paintings, "--faces", faces, "--face-weight", "4"))
+    trainer = _trainer(config)
+    trainer.set_styles([torch.rand(1, 3, 32, 32) for _ in range(3)])
+    shift_left = torch.tensor([[1.0, 0.0, 0.25], [0.0, 1.0, -0.25]])  # 8 px left, 8 px down
+    monkeypatch.setattr(losses_module, "random_motion", lambda n, gen: shift_left.repeat(n, 1, 1))
+    monkeypatch.setattr(trainer_module, "random_roll", lambda gen: (4, 12))
+    weights, seen = [], []
+    real_loss, real_forward = trainer_module.content_loss, trainer.lossnet.forward
+
+    def spy_loss(output, target, weight=None):
+        weights.append(weight)
+        return real_loss(output, target, weight)
+
+    def spy_forward(x):
+        seen.append(x)
+        return real_forward(x)
+
+    monkeypatch.setattr(trainer_module, "content_loss", spy_loss)
+    monkeypatch.setattr(trainer.lossnet, "forward", spy_forward)
+    x = torch.zeros(2, 3, 64, 64)
+    x[:, :, 16:40, 20:44] = 1.0
+    masks = x[:, :1].clone()
+    with torch.no_grad():
+        trainer.losses(x, torch.tensor([0, 1]), masks)
+    [weight] = weights
+    photos = seen[1]  # the loss network's second look: the photos and their moved copies
+    assert photos.shape[0] == weight.shape[0] == 4
+    white = F.interpolate(photos[:, :1].float().clamp(0, 1), size=weight.shape[-2:], mode="area")
+    torch.testing.assert_close(weight, 1 + 4 * white, rtol=0, atol=0.15)
+    # The moved copies' faces are elsewhere: a mask that stayed put would fail above.
+    assert float((weight[2:] - weight[:2]).abs().max()) > 2

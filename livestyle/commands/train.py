@@ -48,6 +48,7 @@ WEIGHT_HELP = {
     "temporal_weight": "less flicker on video (stylize-then-move vs. move-then-stylize)",
     "color_weight": "experimental: the painting's palette (mean and spread of its colours)",
     "teacher_weight": "with --teacher: how closely to follow the teacher network's pictures",
+    "face_weight": "with --faces: the content loss inside faces counts 1 + this many times",
     "lr": "Adam learning rate",
 }
 
@@ -156,6 +157,12 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
         "learns to match, style by style (a lite network from a standard one)",
     )
     p.add_argument(
+        "--faces",
+        metavar="FILE",
+        help="the training photos' face boxes as JSON, written by "
+        "benchmarks/quality/face_boxes.py; with --face-weight, faces keep more of the photo",
+    )
+    p.add_argument(
         "--init-from",
         metavar="FILE",
         help="start every parameter at a trained network's weights (its shape, padding aside, "
@@ -253,6 +260,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         vgg_weights=args.vgg_weights,
         download_vgg=args.download_vgg,
         teacher=args.teacher,
+        faces=args.faces,
         init_from=args.init_from,
         style_size=args.style_size,
         outputs=Outputs(

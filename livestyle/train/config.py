@@ -29,6 +29,9 @@ class LossWeights:
     temporal: float = 5.0
     color: float = 0.0
     teacher: float = 10.0  # counts only with a --teacher
+    # Counts only with --faces: the content term inside the photos' faces counts 1 + face
+    # times, so the strokes that carry the style elsewhere do not wipe out faces (issue 25).
+    face: float = 0.0
 
     def by_term(self) -> dict[str, float]:
         """Each weight under its loss term's name (the trainer's loss dict keys)."""
@@ -76,6 +79,7 @@ class TrainConfig:
     vgg_weights: str | None = None
     download_vgg: bool = False
     teacher: str | None = None
+    faces: str | None = None  # the photos' face boxes (benchmarks/quality/face_boxes.py)
     init_from: str | None = None  # a trained network whose weights every parameter starts at
     style_size: int | None = None  # None: size * long side / 1080
     outputs: Outputs = field(default_factory=Outputs)
@@ -84,6 +88,11 @@ class TrainConfig:
         problems = _number_problems(self)
         if problems:
             raise LivestyleError(problems[0])
+        if self.weights.face > 0 and not self.faces:
+            raise LivestyleError(
+                "--face-weight needs --faces FILE, the photos' face boxes "
+                "(benchmarks/quality/face_boxes.py writes it)"
+            )
 
 
 def _number_problems(config: TrainConfig) -> list[str]:

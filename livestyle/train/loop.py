@@ -33,6 +33,7 @@ from livestyle.train.data import (
     find_photos,
     load_style_image,
     preview_photo,
+    read_face_boxes,
     sample_photos,
     write_preview,
     write_preview_grid,
@@ -109,8 +110,22 @@ def _train(config: TrainConfig, ctx: Dist, device: torch.device, t0: float) -> T
 
 def _load_photos(config: TrainConfig, ctx: Dist) -> PhotoPool:
     """This process's share of the photos, decoded; unreadable ones are only counted."""
-    paths = sample_photos(find_photos(Path(config.data)), config.max_photos, config.seed)
-    pool = PhotoPool.load(shard(paths, ctx), config.size)
+    root = Path(config.data)
+    paths = sample_photos(find_photos(root), config.max_photos, config.seed)
+    faces = read_face_boxes(Path(config.faces), root) if config.faces else None
+    if faces is not None and ctx.main:
+        missing = sum(1 for path in paths if path not in faces)
+        if missing:
+            log.warning(
+                "--faces %s names %d of the %d training photos; the other %d count as "
+                "without faces",
+                config.faces,
+                len(paths) - missing,
+                len(paths),
+                missing,
+            )
+    # Each process reads the whole file and keeps the masks of its own share of the photos.
+    pool = PhotoPool.load(shard(paths, ctx), config.size, faces)
     if not pool.images:
         raise LivestyleError(f"--data {config.data}: none of the {len(paths)} photos is readable")
     if pool.skipped and ctx.main:

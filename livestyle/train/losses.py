@@ -132,10 +132,24 @@ def _symmetric_error(a: torch.Tensor, b: torch.Tensor, dims: tuple[int, ...]) ->
     return (a - b).pow(2).sum(dims) / (a.pow(2).sum(dims) + b.pow(2).sum(dims)).clamp_min(1e-8)
 
 
-def content_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Feature MSE relative to the photo's feature energy (so weights are scale-free)."""
+def content_loss(
+    output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Feature MSE relative to the photo's feature energy (so weights are scale-free);
+    `weight` (N, 1, h, w) weighs each feature pixel (face_weights), and the normalization
+    stays the unweighted one, so a pixel of weight 1 counts as it does without."""
     output, target = output.float(), target.float()
-    return F.mse_loss(output, target) / target.pow(2).mean().clamp_min(1e-8)
+    energy = target.pow(2).mean().clamp_min(1e-8)
+    if weight is None:
+        return F.mse_loss(output, target) / energy
+    return (F.mse_loss(output, target, reduction="none") * weight.float()).mean() / energy
+
+
+def face_weights(masks: torch.Tensor, face: float, size: tuple[int, int]) -> torch.Tensor:
+    """Per feature pixel, 1 + face x the share of it inside a face: the (N, 1, H, W) masks,
+    moved as the pictures were, area-averaged down to the content features' (h, w)."""
+    shares = F.interpolate(masks.float(), size=tuple(size), mode="area")
+    return 1.0 + face * shares
 
 
 def tv_loss(y: torch.Tensor) -> torch.Tensor:

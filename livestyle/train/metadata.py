@@ -41,12 +41,19 @@ def recipe(config: TrainConfig, steps: int | None = None) -> dict[str, Any]:
             "processes": process_count(),
         }
         | _teacher_recipe(config)
+        | _faces_recipe(config)
         | _start_recipe(config)
     )
 
 
 def _start_recipe(config: TrainConfig) -> dict[str, Any]:
     return {"init_from": Path(config.init_from).name} if config.init_from else {}
+
+
+def _faces_recipe(config: TrainConfig) -> dict[str, Any]:
+    if not config.faces:
+        return {}
+    return {"faces": Path(config.faces).name, "face_weight": config.weights.face}
 
 
 def _teacher_recipe(config: TrainConfig) -> dict[str, Any]:

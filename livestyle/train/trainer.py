@@ -22,6 +22,7 @@ from livestyle.train.losses import (
     color_loss,
     color_stats,
     content_loss,
+    face_weights,
     random_roll,
     roll,
     style_loss,
@@ -29,6 +30,7 @@ from livestyle.train.losses import (
     temporal_loss,
     temporal_pair,
     tv_loss,
+    warp,
 )
 from livestyle.train.lossnet import load_loss_network
 from livestyle.train.plan import StylePlan, start_from
@@ -148,8 +150,11 @@ class Trainer:
         batch = self.config.batch
         return max(1, batch // 2) if self.config.weights.temporal > 0 else batch
 
-    def losses(self, x: torch.Tensor, styles: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Every loss term of one batch, and their weighted sum as "total"."""
+    def losses(
+        self, x: torch.Tensor, styles: torch.Tensor, faces: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Every loss term of one batch, and their weighted sum as "total"; `faces` (N, 1,
+        H, W), the crops' face masks, weighs the content term (--face-weight)."""
         gen = self.rngs.torch_gen
         use_temporal = self.config.weights.temporal > 0
         if use_temporal:
@@ -158,6 +163,8 @@ class Trainer:
             moved, theta = temporal_pair(x, gen)
             x = torch.cat([x, moved]).contiguous(memory_format=torch.channels_last)
             styles = torch.cat([styles, styles])
+            if faces is not None:  # the moved copies' faces moved with them
+                faces = torch.cat([faces, warp(faces, theta)])
         if self.model.styles:
             self.model.select(F.one_hot(styles, self.model.styles).float().to(self.device))
         y = self.net(x)
@@ -169,11 +176,17 @@ class Trainer:
         feats = self.lossnet(roll(y, shift))
         with torch.no_grad():
             content_target = self.lossnet(roll(x, shift))[self.lossnet.content_layer]
+        content_weight = None
+        if faces is not None:  # rolled as the pictures were, to the features' resolution
+            size = content_target.shape[-2:]
+            content_weight = face_weights(roll(faces, shift), self.config.weights.face, size)
         # Every loss reduction in float32: the networks run in autocast's precision, but sums
         # over feature maps overflow float16 and lose bits in bfloat16.
         with torch.autocast(self.device.type, enabled=False):
             parts = {
-                "content": content_loss(feats[self.lossnet.content_layer], content_target),
+                "content": content_loss(
+                    feats[self.lossnet.content_layer], content_target, content_weight
+                ),
                 "style": style_loss(feats, targets, self.lossnet.style_layers, scale),
                 "tv": tv_loss(y.float()),
             }
@@ -203,12 +216,17 @@ class Trainer:
         """One optimizer update on a fresh batch of crops; returns the losses as floats."""
         self.model.train()
         count = self.crops_per_step()
-        x = pool.batch(self.rngs.data, self.config.size, count).to(self.device)
-        x = x.contiguous(memory_format=torch.channels_last)
+        faces = None
+        if self.config.weights.face > 0:  # the same crops, and their face masks
+            x, faces = pool.batch_with_faces(self.rngs.data, self.config.size, count)
+            faces = faces.to(self.device)
+        else:
+            x = pool.batch(self.rngs.data, self.config.size, count)
+        x = x.to(self.device).contiguous(memory_format=torch.channels_last)
         styles = self.rows.draw(self.rngs.data, count)
         self.optimizer.zero_grad(set_to_none=True)
         with self.autocast():
-            parts = self.losses(x, styles)
+            parts = self.losses(x, styles, faces)
         self.scaler.scale(parts["total"]).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
