@@ -40,10 +40,11 @@ def config_folder(tmp_path: Path, monkeypatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def session_cache_folder(tmp_path: Path, monkeypatch) -> Path:
+def session_cache_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path:
     """Where ONNX Runtime models are kept between runs in this test: a fresh folder, so no
-    test starts from a model another test made (child processes inherit it too)."""
-    folder = tmp_path / "sessions"
+    test starts from a model another test made (child processes inherit it too), and outside
+    tmp_path, where tests look for what the app wrote."""
+    folder = tmp_path_factory.mktemp("sessions")
     monkeypatch.setenv("LIVESTYLE_CACHE_DIR", str(folder))
     return folder
 

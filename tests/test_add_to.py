@@ -128,9 +128,9 @@ def test_max_photos_picks_a_reproducible_subset(tmp_path, data, painting, monkey
     loaded: list[int] = []
     real_load = PhotoPool.load.__func__
 
-    def load(cls, paths, size):
+    def load(cls, paths, size, faces=None):
         loaded.append(len(paths))
-        return real_load(cls, paths, size)
+        return real_load(cls, paths, size, faces)
 
     monkeypatch.setattr(PhotoPool, "load", classmethod(load))
     _train(_argv(tmp_path, data, painting, *SMALL, "--max-photos", "3"))

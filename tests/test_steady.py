@@ -146,7 +146,10 @@ def test_eval_stability_measures_the_steady_stream(styles_env, tmp_path: Path) -
         command = ["eval-stability", "--video", str(clip), "--style", "beta", option]
         assert main([*command, "--json", str(report)]) == 0
         flicker[name] = json.loads(report.read_text())["beta"]["stylized"]
-    assert flicker["steady"] < 0.8 * flicker["raw"]
+    # The runs are deterministic, so an ignored --steady gives exactly 1.0. A random network
+    # amplifies the clip's sensor noise several times, and steady video takes 18-32% of that
+    # away from the zero-padded lite network's random styles (beta: 18%).
+    assert flicker["steady"] < 0.9 * flicker["raw"]
 
 
 def test_stylize_writes_a_steady_video_unless_told_not_to(styles_env, tmp_path: Path) -> None:
