@@ -406,11 +406,13 @@ class OnnxEngine(Engine):
             else:
                 net.int8 = is_int8
                 return net
-        net = self._session(graph_model(graph), key, int8)
+        net = self._session(graph_model(graph), feeds, int8)
         session_cache.store(name, net.model, net.int8)
         return net
 
-    def _session(self, proto: onnx.ModelProto, key: tuple, int8: bool | None) -> OnnxNet:
+    def _session(
+        self, proto: onnx.ModelProto, feeds: list[dict[str, np.ndarray]], int8: bool | None
+    ) -> OnnxNet:
         """One body's session: float32, or int8 calibrated on every style of the body (so
         one session serves them all), kept under "auto" only if it measures close enough."""
         fp32 = OnnxNet(proto, self._threads) if int8 is not True else None
@@ -418,7 +420,6 @@ class OnnxEngine(Engine):
             return fp32
         from livestyle.engines.quantize import MIN_PSNR_DB, quantized, worst_psnr_db
 
-        feeds = [f for k, f in zip(self._keys, self._feeds, strict=True) if k == key]
         try:
             small = OnnxNet(quantized(proto, feeds, INPUT_NAME), self._threads)
         except Exception as exc:  # e.g. no room for its temporary files: float32 runs as well

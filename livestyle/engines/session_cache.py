@@ -19,11 +19,13 @@ import hashlib
 import importlib.util
 import logging
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
+from livestyle.core.errors import OutputError
+from livestyle.core.outputs import replaced_whole
 
 log = logging.getLogger(__name__)
 
@@ -87,17 +89,10 @@ def store(key: str, model: bytes, int8: bool) -> None:
     if folder is None:
         return
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".writing-", suffix=".onnx")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(model)
-            os.replace(temporary, folder / (key + SUFFIXES[int8]))
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with replaced_whole(folder / (key + SUFFIXES[int8])) as temporary:
+            temporary.write_bytes(model)
         _prune(folder)
-    except OSError as exc:  # full disk, read-only home: the next start makes it again
+    except (OutputError, OSError) as exc:  # full disk, read-only home: made again next time
         log.debug("session cache not written (%s)", exc)
 
 
