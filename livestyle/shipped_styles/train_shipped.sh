@@ -13,7 +13,7 @@
 #   git show 2f2902e:livestyle/shipped_styles/paintings.lite.safetensors > runs/former.lite.safetensors
 #   TRAIN_ARGS="--teacher runs/former.lite.safetensors --teacher-weight 20" \
 #     bash livestyle/shipped_styles/train_shipped.sh lite 85 192 2
-# Then its padding moved into the convolutions (zeros, no separate pad op: 15% faster in int8):
+# Then its padding moved into the convolutions (zeros, no separate pad op; RESULTS.md run I):
 # the network above started every weight where it was and learned its own pictures back,
 # 3,685 steps in one 1-thread process (beside another run) at lr 5e-4:
 #   git show 82dc847:livestyle/shipped_styles/paintings.lite.safetensors > runs/reflect.lite.safetensors
