@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
-from livestyle.train.losses import gram, random_motion, temporal_loss, valid_mask, warp
+from livestyle.train.losses import (
+    JITTER_PX,
+    gram,
+    grid_loss,
+    jitter,
+    random_motion,
+    temporal_loss,
+    valid_mask,
+    warp,
+)
 
 
 def test_gram_is_normalized_by_size() -> None:
@@ -153,3 +163,59 @@ def test_an_error_inside_a_face_counts_one_plus_the_weight_times() -> None:
     torch.testing.assert_close(in_face, 5 * out_face)
     # Outside the faces it is what it was without them.
     torch.testing.assert_close(out_face, content_loss(outside, target))
+
+
+@pytest.mark.parametrize("offset", [(0, 0), (3, 8), (8, 5)])
+def test_jitter_keeps_the_whole_picture_and_moves_it_by_the_offset(offset) -> None:
+    x = torch.rand(2, 3, 20, 24)
+    moved = jitter(x, offset)
+    dy, dx = offset
+    assert moved.shape[-2:] == (20 + JITTER_PX, 24 + JITTER_PX)
+    torch.testing.assert_close(moved[..., dy : dy + 20, dx : dx + 24], x, rtol=0, atol=0)
+
+
+def test_a_line_along_the_border_is_an_edge_after_jitter_not_hidden_in_a_seam() -> None:
+    """A circular roll puts the left column beside the right one; the reflected margin puts
+    it beside itself, so a line painted there differs from the photo's own edge."""
+    photo = torch.linspace(0, 1, 24).repeat(1, 3, 16, 1)  # a left-to-right ramp
+    lined = photo.clone()
+    lined[..., 0] = 1.0  # a white line down the left edge
+    moved = jitter(lined, (0, 4))[..., :16, :]  # the photo's rows (no margin above)
+    # Left of the line sits its own reflection (the next column), not the far right.
+    torch.testing.assert_close(moved[..., 4], lined[..., 0], rtol=0, atol=0)
+    torch.testing.assert_close(moved[..., 3], lined[..., 1], rtol=0, atol=0)
+    # Its jump against the neighbour is the line's own, much larger than the photo's.
+    jump = (moved[..., 4] - moved[..., 3]).abs().mean()
+    assert float(jump) > 10 * float((photo[..., 1] - photo[..., 0]).abs().mean())
+
+
+def _shuffled(phases: torch.Tensor) -> torch.Tensor:
+    """(N, C*4, h, w) sub-pixel phases -> the (N, C, 2h, 2w) picture the shuffle makes."""
+    return F.pixel_shuffle(phases, 2)
+
+
+def test_the_grid_term_sees_a_2x2_colour_grid_not_strokes_edges_or_flat_colour() -> None:
+    gen = torch.Generator().manual_seed(0)
+    flat = torch.full((1, 3, 48, 48), 0.4)
+    strokes = flat.clone()
+    strokes[..., ::3, :] = 0.9  # stripes every third row
+    strokes[..., :, 17:] -= 0.3  # and a hard edge
+    texture = flat + 0.15 * torch.randn(flat.shape, generator=gen)  # fine dabs
+    phases = torch.full((1, 12, 24, 24), 0.4)
+    phases[:, 0::4] += 0.3  # one of the four sub-pixels redder, greener, bluer
+    grid = _shuffled(phases)
+    assert float(grid_loss(flat)) == 0.0
+    assert float(grid_loss(grid)) > 5 * max(float(grid_loss(strokes)), float(grid_loss(texture)))
+
+
+def test_the_grid_term_pulls_the_phases_together() -> None:
+    phases = torch.full((1, 12, 8, 8), 0.5)
+    phases[:, 1::4] += 0.2
+    phases.requires_grad_(True)
+    grid_loss(_shuffled(phases)).backward()
+    # Gradient descent lowers the bright phase and raises the others.
+    assert float(phases.grad[:, 1::4].mean()) > 0 > float(phases.grad[:, 0::4].mean())
+
+
+def test_the_grid_term_takes_odd_sizes() -> None:
+    assert torch.isfinite(grid_loss(torch.rand(1, 3, 21, 19)))

@@ -459,9 +459,9 @@ def test_a_faces_run_records_them_and_names_the_photos_it_lacks(tmp_path, data, 
     assert "faces" not in read_style_infos(plain.style_path)[0].training
 
 
-def test_the_face_mask_follows_the_moved_copy_and_the_roll(tmp_path, data, paintings, monkeypatch):
+def test_the_face_mask_follows_the_moved_copy_and_the_shift(tmp_path, data, paintings, monkeypatch):
     """The crops are black with a white square where their face mask is: after the temporal
-    copy's motion and the loss network's roll (both made large here), the content weights
+    copy's motion and the loss network's jitter (both made large here), the content weights
     are 1 + W x the white share of each feature pixel of what the loss network sees."""
     import livestyle.train.losses as losses_module
     import livestyle.train.trainer as trainer_module
@@ -472,7 +472,7 @@ def test_the_face_mask_follows_the_moved_copy_and_the_roll(tmp_path, data, paint
     trainer.set_styles([torch.rand(1, 3, 32, 32) for _ in range(3)])
     shift_left = torch.tensor([[1.0, 0.0, 0.25], [0.0, 1.0, -0.25]])  # 8 px left, 8 px down
     monkeypatch.setattr(losses_module, "random_motion", lambda n, gen: shift_left.repeat(n, 1, 1))
-    monkeypatch.setattr(trainer_module, "random_roll", lambda gen: (4, 12))
+    monkeypatch.setattr(trainer_module, "random_offset", lambda gen: (2, 7))
     weights, seen = [], []
     real_loss, real_forward = trainer_module.content_loss, trainer.lossnet.forward
 

@@ -48,6 +48,7 @@ WEIGHT_HELP = {
     "temporal_weight": "less flicker on video (stylize-then-move vs. move-then-stylize)",
     "color_weight": "experimental: the painting's palette (mean and spread of its colours)",
     "teacher_weight": "with --teacher: how closely to follow the teacher network's pictures",
+    "grid_weight": "keeps the lite network's 2x2 sub-pixels alike over areas (no colour grid)",
     "face_weight": "with --faces: the content loss inside faces counts 1 + this many times",
     "lr": "Adam learning rate",
 }

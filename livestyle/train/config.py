@@ -32,6 +32,9 @@ class LossWeights:
     # Counts only with --faces: the content term inside the photos' faces counts 1 + face
     # times, so the strokes that carry the style elsewhere do not wipe out faces (issue 25).
     face: float = 0.0
+    # The output's 2x2 sub-pixel phases kept alike over areas (losses.grid_loss): against
+    # the lite network's colour grid under heavier style weights.
+    grid: float = 0.0
 
     def by_term(self) -> dict[str, float]:
         """Each weight under its loss term's name (the trainer's loss dict keys)."""

@@ -14,8 +14,8 @@ import torch.nn.functional as F
 
 from livestyle.train.lossnet import LossNetwork
 
-# Largest random circular shift (px) before the loss network: the loss network's grid then
-# moves from step to step, so the network cannot paint to one pixel grid.
+# Largest random shift (px) before the loss network: the loss network's grid then moves
+# from step to step, so the network cannot paint to one pixel grid.
 JITTER_PX = 8
 # Shifts averaged into the style Gram targets, so they do not depend on one pixel grid.
 STYLE_JITTERS = 4
@@ -24,15 +24,27 @@ STYLE_JITTERS = 4
 # ----------------------------------------------------------------------------- jitter
 
 
-def random_roll(gen: torch.Generator) -> tuple[int, int]:
-    """A random (dy, dx) shift of up to JITTER_PX pixels."""
+def random_offset(gen: torch.Generator) -> tuple[int, int]:
+    """A random (dy, dx) offset of 0 to JITTER_PX pixels, for `jitter`."""
     dy, dx = torch.randint(0, JITTER_PX + 1, (2,), generator=gen).tolist()
     return int(dy), int(dx)
 
 
-def roll(x: torch.Tensor, shift: tuple[int, int]) -> torch.Tensor:
-    """Shift an (N, C, H, W) batch circularly; the loss network's grid then varies per step."""
-    return torch.roll(x, shifts=shift, dims=(2, 3)) if any(shift) else x
+def jitter(x: torch.Tensor, offset: tuple[int, int]) -> torch.Tensor:
+    """The (N, C, H, W) batch inside a JITTER_PX-wide reflected margin, `offset` px of it
+    above and left (the rest below and right): the loss network's grid moves per step.
+
+    A reflected margin, not a circular roll: a roll puts the frame's left edge beside its
+    right one, a seam where the photo jumps anyway, so a line painted along the border
+    cost no content loss and the trained networks drew one (issue 25). Beside its own
+    reflection, a border line is an edge the photo does not have.
+    """
+    dy, dx = offset
+    h, w = x.shape[-2:]
+    margin = JITTER_PX
+    padded = F.pad(x, (margin, margin, margin, margin), mode="reflect")
+    top, left = margin - dy, margin - dx
+    return padded[..., top : top + h + margin, left : left + w + margin]
 
 
 # ----------------------------------------------------------------------------- style and content
@@ -58,11 +70,11 @@ def style_targets(
 ) -> dict[str, torch.Tensor]:
     """Gram matrices of the painting, averaged over a few jitter shifts."""
     totals: dict[str, torch.Tensor] = {}
-    shifts = [(0, 0)] + [random_roll(gen) for _ in range(STYLE_JITTERS - 1)]
-    for shift in shifts:
-        feats = lossnet(roll(style, shift))
+    offsets = [(0, 0)] + [random_offset(gen) for _ in range(STYLE_JITTERS - 1)]
+    for offset in offsets:
+        feats = lossnet(jitter(style, offset))
         for name in lossnet.style_layers:
-            totals[name] = totals.get(name, 0) + gram(feats[name]) / len(shifts)
+            totals[name] = totals.get(name, 0) + gram(feats[name]) / len(offsets)
     return totals
 
 
@@ -157,6 +169,27 @@ def tv_loss(y: torch.Tensor) -> torch.Tensor:
     dy = (y[..., 1:, :] - y[..., :-1, :]).abs().mean()
     dx = (y[..., :, 1:] - y[..., :, :-1]).abs().mean()
     return dy + dx
+
+
+# Side (in half-resolution pixels) of the areas whose means grid_loss compares: 12 px
+# of output, a multiple of 2 and 3, so stripes every 3 px (real strokes) cancel out.
+GRID_AREA = 6
+
+
+def grid_loss(y: torch.Tensor) -> torch.Tensor:
+    """How far the four 2x2 sub-pixel phases of the output drift apart over small areas.
+
+    The lite network paints four half-resolution pictures that its pixel shuffle
+    interleaves; where they disagree in colour over a region, a 2x2 colour grid shows
+    (the green/magenta blobs of heavier style weights, issue 25). Only the areas' means
+    are compared, so edges and fine strokes, which differ pixel to pixel, stay free.
+    """
+    n, c, h, w = y.shape
+    y = y[..., : h - h % 2, : w - w % 2]
+    phases = F.pixel_unshuffle(y, 2)  # (N, C*4, H/2, W/2): each channel's 4 phases in a row
+    means = F.avg_pool2d(phases, GRID_AREA, stride=GRID_AREA, ceil_mode=True)
+    means = means.reshape(n, c, 4, *means.shape[-2:])
+    return (means - means.mean(dim=2, keepdim=True)).abs().mean()
 
 
 # ----------------------------------------------------------------------------- temporal

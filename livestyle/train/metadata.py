@@ -36,6 +36,7 @@ def recipe(config: TrainConfig, steps: int | None = None) -> dict[str, Any]:
             "tv_weight": weights.tv,
             "temporal_weight": weights.temporal,
             "color_weight": weights.color,
+            **({"grid_weight": weights.grid} if weights.grid else {}),
             "seed": config.seed,
             "variant": config.variant,
             "processes": process_count(),

@@ -23,8 +23,9 @@ from livestyle.train.losses import (
     color_stats,
     content_loss,
     face_weights,
-    random_roll,
-    roll,
+    grid_loss,
+    jitter,
+    random_offset,
     style_loss,
     style_targets,
     temporal_loss,
@@ -172,14 +173,15 @@ class Trainer:
         trained = self.rows.index(styles)
         targets = {k: v[trained.to(v.device)] for k, v in self.targets.items()}
         scale = self.style_scale[trained].to(self.device)
-        shift = random_roll(gen)
-        feats = self.lossnet(roll(y, shift))
+        offset = random_offset(gen)
+        feats = self.lossnet(jitter(y, offset))
         with torch.no_grad():
-            content_target = self.lossnet(roll(x, shift))[self.lossnet.content_layer]
+            content_target = self.lossnet(jitter(x, offset))[self.lossnet.content_layer]
         content_weight = None
-        if faces is not None:  # rolled as the pictures were, to the features' resolution
+        if faces is not None:  # jittered as the pictures were, to the features' resolution
             size = content_target.shape[-2:]
-            content_weight = face_weights(roll(faces, shift), self.config.weights.face, size)
+            masks = jitter(faces.float(), offset)
+            content_weight = face_weights(masks, self.config.weights.face, size)
         # Every loss reduction in float32: the networks run in autocast's precision, but sums
         # over feature maps overflow float16 and lose bits in bfloat16.
         with torch.autocast(self.device.type, enabled=False):
@@ -190,6 +192,8 @@ class Trainer:
                 "style": style_loss(feats, targets, self.lossnet.style_layers, scale),
                 "tv": tv_loss(y.float()),
             }
+            if self.config.weights.grid > 0:
+                parts["grid"] = grid_loss(y.float())
             if self.config.weights.color > 0:
                 colors = tuple(c[trained.to(c.device)] for c in self.colors)
                 parts["color"] = color_loss(y, colors, scale)
