@@ -2,8 +2,7 @@
 shared photos at the live CPU size (320x240): the jump between the outermost pixel column
 (row) and its neighbour, as a multiple of the median jump between neighbouring columns
 (rows) inside the picture. A picture without a border line scores about 1; the networks
-trained with a circular roll before the loss network scored up to ~10 on the left and top
-edges (issue 25).
+trained with a circular roll before the loss network scored up to about 8 (issue 25).
 
 Run: python benchmarks/probes/border_line.py FILE [FILE ...]
 """
@@ -17,6 +16,7 @@ import cv2
 import torch
 import torch.nn.functional as F
 
+from livestyle.video.files import read_image
 from livestyle.weights import load_network
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -27,7 +27,7 @@ SIZE = (320, 240)
 def load_photos() -> torch.Tensor:
     pictures = []
     for path in PHOTOS:
-        bgr = cv2.resize(cv2.imread(str(path)), SIZE, interpolation=cv2.INTER_AREA)
+        bgr = cv2.resize(read_image(path), SIZE, interpolation=cv2.INTER_AREA)
         pictures.append(torch.from_numpy(bgr[:, :, ::-1].copy()).permute(2, 0, 1))
     return torch.stack(pictures).float() / 255
 
