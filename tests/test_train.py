@@ -139,6 +139,19 @@ def test_training_lowers_the_loss_and_exports_the_style(tmp_path, data, painting
         assert model(torch.rand(1, 3, 20, 24)).shape == (1, 3, 20, 24)
 
 
+def test_the_local_style_term_trains_and_is_in_the_recipe(tmp_path, data, painting) -> None:
+    argv = _argv(tmp_path, data, painting, "--steps", "2", "--local-style-weight", "2")
+    weights = config_from_args(cli.build_parser().parse_args(argv)).weights.by_term()
+    result = _train(argv)
+    parts = result.history[-1].losses
+    assert parts["local_style"] > 0
+    weighted = sum(w * parts[k] for k, w in weights.items() if k in parts)
+    assert parts["total"] == pytest.approx(weighted, rel=1e-5)  # counted at its weight
+    header = (result.run_dir / "losses.csv").read_text().splitlines()[0]
+    assert "local_style" in header.split(",")
+    assert load_style(result.style_path)[1].training["local_style_weight"] == 2
+
+
 def test_resume_continues_exactly(tmp_path, data, painting) -> None:
     whole = _train(_argv(tmp_path / "whole", data, painting, "--steps", "4"))
     first = _argv(tmp_path / "part", data, painting, "--steps", "2", "--checkpoint-every", "2")

@@ -8,10 +8,13 @@ import torch.nn.functional as F
 
 from livestyle.train.losses import (
     JITTER_PX,
+    MIN_AREA_PX,
     gram,
     grid_loss,
     jitter,
+    local_style_loss,
     random_motion,
+    style_loss,
     temporal_loss,
     valid_mask,
     warp,
@@ -219,3 +222,57 @@ def test_the_grid_term_pulls_the_phases_together() -> None:
 
 def test_the_grid_term_takes_odd_sizes() -> None:
     assert torch.isfinite(grid_loss(torch.rand(1, 3, 21, 19)))
+
+
+def _marks(gen: torch.Generator, size: int = 24) -> torch.Tensor:
+    """Feature maps of marks: random values with the same statistics everywhere."""
+    return torch.rand(1, 4, size, size, generator=gen)
+
+
+def test_the_local_style_term_sees_a_smooth_half_the_whole_pictures_gram_misses() -> None:
+    gen = torch.Generator().manual_seed(0)
+    target = gram(_marks(gen, 96))[0]
+    everywhere = _marks(gen)
+    # The same marks, crowded into the left half at sqrt(2) their strength: the whole
+    # picture's Gram is the painting's again, while the right half is flat.
+    left_only = everywhere * 2**0.5
+    left_only[..., everywhere.shape[-1] // 2 :] = 0
+    layers = ("tap",)
+    whole = float(style_loss({"tap": left_only}, {"tap": target}, layers))
+    assert whole < 0.05  # the global term cannot tell the two apart ...
+    assert abs(whole - float(style_loss({"tap": everywhere}, {"tap": target}, layers))) < 0.05
+    local_everywhere = float(local_style_loss({"tap": everywhere}, {"tap": target}, layers))
+    local_left_only = float(local_style_loss({"tap": left_only}, {"tap": target}, layers))
+    assert local_everywhere < 0.05  # ... the local one asks for marks in every part
+    assert local_left_only > 0.3
+
+
+def test_the_local_style_term_pulls_a_flat_part_towards_marks() -> None:
+    gen = torch.Generator().manual_seed(1)
+    target = gram(_marks(gen, 96))[0]
+    flat = torch.full((1, 4, 24, 24), 0.5, requires_grad=True)
+    local_style_loss({"tap": flat}, {"tap": target}, ("tap",)).backward()
+    assert flat.grad is not None and float(flat.grad.abs().sum()) > 0
+
+
+def test_the_local_style_term_matches_each_sample_to_its_own_painting() -> None:
+    gen = torch.Generator().manual_seed(2)
+    a, b = _marks(gen), _marks(gen) * 3
+    targets = {"tap": torch.cat([gram(a), gram(b)])}  # (2, C, C): one painting per sample
+    batch = torch.cat([a, b])
+    swapped = torch.cat([b, a])
+    matched = float(local_style_loss({"tap": batch}, targets, ("tap",)))
+    assert matched < 0.1 < float(local_style_loss({"tap": swapped}, targets, ("tap",)))
+    with pytest.raises(ValueError, match="3 style targets for a batch of 2"):
+        local_style_loss({"tap": batch}, {"tap": targets["tap"][[0, 1, 1]]}, ("tap",))
+
+
+def test_the_local_style_term_leaves_out_taps_too_small_for_parts() -> None:
+    gen = torch.Generator().manual_seed(3)
+    big, tiny = _marks(gen), _marks(gen, 2 * MIN_AREA_PX - 1)
+    targets = {"big": gram(big)[0], "tiny": gram(tiny)[0] * 100}  # tiny's would be far off
+    both = local_style_loss({"big": big, "tiny": tiny}, targets, ("big", "tiny"))
+    alone = local_style_loss({"big": big}, targets, ("big",))
+    torch.testing.assert_close(both, alone)
+    with pytest.raises(ValueError, match="smaller than"):
+        local_style_loss({"tiny": tiny}, targets, ("tiny",))

@@ -49,6 +49,7 @@ WEIGHT_HELP = {
     "color_weight": "experimental: the painting's palette (mean and spread of its colours)",
     "teacher_weight": "with --teacher: how closely to follow the teacher network's pictures",
     "grid_weight": "keeps the lite network's 2x2 sub-pixels alike over areas (no colour grid)",
+    "local_style_weight": "the style term per part of the picture: marks on flat areas too",
     "face_weight": "with --faces: the content loss inside faces counts 1 + this many times",
     "lr": "Adam learning rate",
 }

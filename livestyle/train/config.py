@@ -35,6 +35,9 @@ class LossWeights:
     # The output's 2x2 sub-pixel phases kept alike over areas (losses.grid_loss): against
     # the lite network's colour grid under heavier style weights.
     grid: float = 0.0
+    # The style term again per part of the picture (losses.local_style_loss): marks on flat
+    # areas too, not only where the photo has edges.
+    local_style: float = 0.0
 
     def by_term(self) -> dict[str, float]:
         """Each weight under its loss term's name (the trainer's loss dict keys)."""

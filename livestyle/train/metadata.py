@@ -37,6 +37,7 @@ def recipe(config: TrainConfig, steps: int | None = None) -> dict[str, Any]:
             "temporal_weight": weights.temporal,
             "color_weight": weights.color,
             **({"grid_weight": weights.grid} if weights.grid else {}),
+            **({"local_style_weight": weights.local_style} if weights.local_style else {}),
             "seed": config.seed,
             "variant": config.variant,
             "processes": process_count(),

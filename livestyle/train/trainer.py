@@ -25,6 +25,7 @@ from livestyle.train.losses import (
     face_weights,
     grid_loss,
     jitter,
+    local_style_loss,
     random_offset,
     style_loss,
     style_targets,
@@ -194,6 +195,10 @@ class Trainer:
             }
             if self.config.weights.grid > 0:
                 parts["grid"] = grid_loss(y.float())
+            if self.config.weights.local_style > 0:
+                parts["local_style"] = local_style_loss(
+                    feats, targets, self.lossnet.style_layers, scale
+                )
             if self.config.weights.color > 0:
                 colors = tuple(c[trained.to(c.device)] for c in self.colors)
                 parts["color"] = color_loss(y, colors, scale)
