@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# How the lite network that ships now was made from the one before it (issue 25, 2026-12-03;
+# benchmarks/RESULTS.md, "Judged blind against the peer", rounds two and three): fine-tunes
+# of every weight (`train --init-from`), then of single styles' norm rows (`--retune`), one
+# 1-thread process each (two fit the 2-core CPU this was made on).
+# Usage, from the repository root: bash livestyle/shipped_styles/finetune_shipped.sh
+#   1. The line along the frame's border gone (the loss network now sees the picture inside
+#      a reflected margin, not rolled), the 2x2 colour grid held back (--grid-weight), faces
+#      weighted (--faces, --face-weight). It lost what retune_shipped.sh had given single
+#      styles: Mondrian flickered 2.66x the clip's own, colours drifted from the paintings'.
+#   2. So again with those styles' weights (retune_shipped.sh's last ones) and the colour term.
+#   3-5. Steadier at full size, norm rows only: the Starry Night, the Great Wave and
+#      Composition VII flickered 2.75-2.86x the clip's own there after stage 2.
+# The per-style weights live here, not in paintings.json, as in retune_shipped.sh: they were
+# tuned on the lite network, and paintings.json also trains the standard one.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+shared=${SHARED:-../shared}
+python=${PYTHON:-python3}
+network=livestyle/shipped_styles/paintings.lite.safetensors
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+common=(--paintings-dir "$shared/styles" --data "$shared/photos" --variant lite --size 192
+  --batch 4 --threads 1 --grid-weight 15 --face-weight 3
+  --faces benchmarks/quality/shared_photos_faces.json)
+
+# manifest OUT SPEC [only]: paintings.json with SPEC's settings ("name:key=value,...;...");
+# with `only`, just the named entries (for --retune).
+manifest() {
+  "$python" - "$@" <<'EOF'
+import json, sys
+out, spec, *only = sys.argv[1:]
+entries = json.load(open("livestyle/shipped_styles/paintings.json"))
+settings = {}
+for item in filter(None, spec.split(";")):
+    name, _, pairs = item.partition(":")
+    settings[name] = {k: float(v) for k, v in (p.split("=") for p in filter(None, pairs.split(",")))}
+chosen = [e | settings.get(e["name"], {}) for e in entries if not only or e["name"] in settings]
+json.dump(chosen, open(out, "w"))
+EOF
+}
+# retune STEPS SPEC: those styles' norm rows trained again from where they are.
+retune() {
+  manifest "$work/retune.json" "$2" only
+  OMP_NUM_THREADS=1 "$python" -m livestyle train --manifest "$work/retune.json" "${common[@]}" \
+    --color-weight 1 --lr 3e-4 --steps "$1" --add-to "$network" --retune \
+    --run-dir "$work/retune" --out "$work/retuned.safetensors"
+  mv "$work/retuned.safetensors" "$network"
+  rm -rf "$work/retune"
+}
+
+# The network before stage 1 (zero padding, issue 24).
+git show e6bd024:livestyle/shipped_styles/paintings.lite.safetensors > "$work/before.safetensors"
+
+# 1. 28 minutes: 2,195 steps on an AMD EPYC beside another run.
+OMP_NUM_THREADS=1 "$python" -m livestyle train --manifest livestyle/shipped_styles/paintings.json \
+  "${common[@]}" --init-from "$work/before.safetensors" --lr 5e-4 --steps 1000000 \
+  --max-minutes 28 --run-dir "$work/stage1" --out "$work/stage1.safetensors"
+# 2. 30 minutes: 2,448 steps.
+weights="starry_night:temporal_weight=15;great_wave:style_weight=6;grande_jatte:style_weight=5"
+weights+=";impression_sunrise:style_weight=4;water_lilies:temporal_weight=50"
+weights+=";mondrian:temporal_weight=50"
+manifest "$work/stage2.json" "$weights"
+OMP_NUM_THREADS=1 "$python" -m livestyle train --manifest "$work/stage2.json" "${common[@]}" \
+  --color-weight 1 --init-from "$work/stage1.safetensors" --lr 3e-4 --steps 1000000 \
+  --max-minutes 30 --run-dir "$work/stage2" --out "$network"
+# 3-5. Each step's temporal weights where the last left too much flicker at full size.
+retune 1500 "starry_night:temporal_weight=30;great_wave:style_weight=6,temporal_weight=15;composition_vii:temporal_weight=15"
+retune 1000 "starry_night:temporal_weight=45;great_wave:style_weight=6,temporal_weight=25;composition_vii:temporal_weight=25"
+retune 800 "great_wave:style_weight=6,temporal_weight=40;mondrian:temporal_weight=65"
