@@ -97,7 +97,7 @@ def style_loss(
     for name in layers:
         grams = gram(feats[name])
         relative = _gram_error(grams, _checked_target(targets[name], grams.shape[0]))
-        total = total + (relative if scale is None else relative * scale).mean()
+        total = total + _scaled_mean(relative, scale)
     return total / len(layers)
 
 
@@ -130,7 +130,7 @@ def local_style_loss(
         target = _checked_target(targets[name], n)
         target = target[:, None] if target.dim() == 3 else target  # one per sample, all parts
         relative = _gram_error(grams, target).mean(dim=1)  # (N,): over the parts
-        total = total + (relative if scale is None else relative * scale).mean()
+        total = total + _scaled_mean(relative, scale)
         counted += 1
     if not counted:
         raise ValueError(f"every style tap is smaller than {MIN_AREA_PX * 2} positions a side")
@@ -145,6 +145,11 @@ def _checked_target(target: torch.Tensor, batch: int) -> torch.Tensor:
         # A silent broadcast here once pulled every sample towards every style's target.
         raise ValueError(f"{target.shape[0]} style targets for a batch of {batch}")
     return target
+
+
+def _scaled_mean(per_sample: torch.Tensor, scale: torch.Tensor | None) -> torch.Tensor:
+    """The mean of per-sample terms, each weighed by its sample's `scale` (N,) if given."""
+    return (per_sample if scale is None else per_sample * scale).mean()
 
 
 def _gram_error(grams: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -184,7 +189,7 @@ def color_loss(
     mean_error = _symmetric_error(mean, want_mean, (1,))
     cov_error = _symmetric_error(cov, want_cov, (1, 2))
     relative = mean_error + cov_error
-    return (relative if scale is None else relative * scale).mean()
+    return _scaled_mean(relative, scale)
 
 
 def _symmetric_error(a: torch.Tensor, b: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
