@@ -14,11 +14,13 @@ share the convolution modules, which is what the engines run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from livestyle.grain import with_grain
 
 # The network downsamples twice by 2, so inputs are padded to a multiple of this.
 SIZE_MULTIPLE = 4
@@ -43,6 +45,12 @@ class NetConfig:
     res_blocks: int = 5
     shuffle: bool = False
     padding: str = "reflect"
+    grain: bool = False
+
+    @property
+    def input_channels(self) -> int:
+        """RGB, plus the canvas grain (see `grain_field`) when the network takes it."""
+        return 3 + int(self.grain)
 
     def to_dict(self) -> dict:
         data: dict = {"widths": list(self.widths), "res_blocks": self.res_blocks}
@@ -50,25 +58,29 @@ class NetConfig:
             data["shuffle"] = True
         if self.padding != "reflect":
             data["padding"] = self.padding
+        if self.grain:
+            data["grain"] = True
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> NetConfig:
         """Build a config from metadata, refusing unknown keys and absurd values."""
-        unknown = set(data) - {"widths", "res_blocks", "shuffle", "padding"}
+        unknown = set(data) - {"widths", "res_blocks", "shuffle", "padding", "grain"}
         if unknown:
             raise ValueError(f"unknown network config keys: {', '.join(sorted(unknown))}")
         widths = tuple(int(w) for w in data.get("widths", cls.widths))
         res_blocks = int(data.get("res_blocks", cls.res_blocks))
         shuffle = data.get("shuffle", False)
         padding = data.get("padding", "reflect")
-        if len(widths) != 3 or min(widths) < 1 or res_blocks < 0 or shuffle not in (True, False):
+        grain = data.get("grain", False)
+        flags = (shuffle, grain)
+        if len(widths) != 3 or min(widths) < 1 or res_blocks < 0 or not set(flags) <= {True, False}:
             raise ValueError(f"invalid network config: widths={widths}, res_blocks={res_blocks}")
         if padding not in PADDINGS:
             raise ValueError(f"invalid network padding {padding!r}: one of {', '.join(PADDINGS)}")
         if shuffle and widths[0] != SHUFFLED_CHANNELS:
             raise ValueError(f"a shuffled network's first width is {SHUFFLED_CHANNELS}: {widths}")
-        return cls(widths=widths, res_blocks=res_blocks, shuffle=shuffle, padding=padding)  # type: ignore[arg-type]
+        return cls(widths, res_blocks, shuffle=shuffle, padding=padding, grain=grain)  # type: ignore[arg-type]
 
 
 # "reflect": a padding op before every convolution; "zeros": the convolution pads itself, so
@@ -100,7 +112,9 @@ FORMER_VARIANTS: dict[NetConfig, str] = {
 
 
 def variant_name(config: NetConfig) -> str:
-    """Name of a known variant matching the config (now or formerly), or 'custom'."""
+    """Name of a known variant matching the config (now or formerly), or 'custom'. The canvas
+    grain is an option of any variant, so it does not change the name."""
+    config = replace(config, grain=False)
     for name, known in VARIANTS.items():
         if known == config:
             return name
@@ -243,6 +257,9 @@ def _start_as_nearest(conv: nn.Conv2d, block: int) -> None:
 class TransformerNet(nn.Module):
     """Maps an RGB batch in [0, 1] (N, 3, H, W) to a stylized RGB batch of the same size.
 
+    A network with the canvas grain appends it to an RGB batch itself; training hands it
+    (N, 4, H, W) batches whose grain moved with their photos (see livestyle.train.trainer).
+
     `styles` = 0: one style, plain affine instance norms. `styles` > 0: a multi-style network
     with conditional instance norms; `select` picks the style (or blend) before it runs.
     """
@@ -251,17 +268,19 @@ class TransformerNet(nn.Module):
         super().__init__()
         self.config = config
         self.styles = styles
+        self._grain: dict = {}  # the canvas grain of the last input size (with_grain)
         w1, w2, w3 = config.widths
         pad = config.padding
+        grain = int(config.grain)
         if config.shuffle:
             self.down = nn.Sequential(
                 SpaceToDepth(2),
-                ConvLayer(w1, w2, 3, styles=styles, padding=pad),
+                ConvLayer(w1 + 4 * grain, w2, 3, styles=styles, padding=pad),
                 ConvLayer(w2, w3, 3, stride=2, styles=styles, padding=pad),
             )
         else:
             self.down = nn.Sequential(
-                ConvLayer(3, w1, OUTER_KERNEL, styles=styles, padding=pad),
+                ConvLayer(3 + grain, w1, OUTER_KERNEL, styles=styles, padding=pad),
                 ConvLayer(w1, w2, 3, stride=2, styles=styles, padding=pad),
                 ConvLayer(w2, w3, 3, stride=2, styles=styles, padding=pad),
             )
@@ -296,6 +315,8 @@ class TransformerNet(nn.Module):
         pad_w = (-width) % SIZE_MULTIPLE
         if pad_h or pad_w:
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="reflect")
+        if self.config.grain and x.shape[1] == 3:
+            x = with_grain(x, self._grain)
         y = self.up(self.res(self.down(x)))
         return y[..., :height, :width]
 

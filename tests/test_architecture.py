@@ -88,7 +88,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
         "livestyle core",
-        "model memory bounds sizing config video",
+        "grain model memory bounds sizing config video",
         "weights discovery",
         "engines",
         "stylizer choices steady stability",

@@ -112,6 +112,36 @@ def test_original_colours_toggle_as_data_and_never_recapture() -> None:
     assert graphed.graph_captures == 1
 
 
+def test_a_grain_network_in_graphs_paints_as_float32_at_each_size(tmp_path: Path) -> None:
+    """The canvas grain (a 4th input the network makes for itself, one field per size, kept
+    while that size's graph is) captured into frame graphs at two sizes: the same picture as
+    float32 eager, and the first size still right after the second was captured."""
+    from dataclasses import replace
+
+    from livestyle.discovery import PACKAGE_WEIGHTS_DIR
+    from livestyle.model import style_views
+    from livestyle.train.plan import start_from
+    from livestyle.weights import load_network
+
+    path = PACKAGE_WEIGHTS_DIR / "paintings.lite.safetensors"
+    _, infos = load_network(path)
+    net = TransformerNet(replace(VARIANTS["lite"], grain=True), styles=2)
+    start_from(net, path, [infos[0].name, infos[1].name])
+    torch.manual_seed(0)
+    with torch.no_grad():  # the grain's input weights, as training might leave them
+        weight = net.down[1].conv.weight.view(net.down[1].conv.out_channels, 4, 4, 3, 3)
+        weight[:, :, 3] = 0.05 * torch.randn_like(weight[:, :, 3])
+    styles = [(view, StyleInfo(f"g{i}", view.config)) for i, view in enumerate(style_views(net))]
+    graphed = Stylizer(styles, GPU, HALF, backend="cuda-graph", graph_fallback=False)
+    single = Stylizer(styles, GPU, "fp32", backend="torch", channels_last=False)
+    frames = [DemoSource(*size).read() for size in (*SIZES, SIZES[0])]
+    for frame in frames:
+        for index in range(2):
+            score = psnr(single.stylize(frame, index).image, graphed.stylize(frame, index).image)
+            assert score >= MIN_PSNR, (frame.shape, index, score)
+    assert graphed.graph_captures == 2
+
+
 @needs_cuda_allocator
 def test_a_real_out_of_memory_is_survived_at_a_smaller_size() -> None:
     net = TransformerNet(VARIANTS["standard"])

@@ -138,6 +138,12 @@ def _add_subject_options(p: argparse.ArgumentParser) -> None:
         default="lite",
         help="lite for CPUs, standard (Johnson et al.) for GPUs",
     )
+    p.add_argument(
+        "--grain",
+        action="store_true",
+        help="give the network a fixed canvas grain as a 4th input, from which it can paint "
+        "steady marks on flat areas (fixed to the screen)",
+    )
 
 
 def _add_training_options(p: argparse.ArgumentParser) -> None:
@@ -264,6 +270,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         teacher=args.teacher,
         faces=args.faces,
         init_from=args.init_from,
+        grain=args.grain,
         style_size=args.style_size,
         outputs=Outputs(
             out=args.out,

@@ -34,6 +34,7 @@ from livestyle.engines.base import Engine
 from livestyle.engines.frames import torch_threads
 from livestyle.engines.host_frames import HostFrames
 from livestyle.engines.mix import Mix, as_mix, blend, body_key
+from livestyle.engines.onnx_grain import grain_nodes
 from livestyle.model import (
     SIZE_MULTIPLE,
     ConvLayer,
@@ -237,6 +238,8 @@ def write_graph(model: TransformerNet, norm_inputs: bool = False) -> _GraphWrite
     the same node and input names: the feeds of one style fit the session of another."""
     g = _GraphWriter(norm_inputs)
     x = INPUT_NAME
+    if model.config.grain:
+        x = grain_nodes(g, x)
     for stage in (model.down, model.res, model.up):
         x = _module(g, stage, x)
     g.nodes[-1].output = OUTPUT_NAME

@@ -87,6 +87,7 @@ class TrainConfig:
     teacher: str | None = None
     faces: str | None = None  # the photos' face boxes (benchmarks/quality/face_boxes.py)
     init_from: str | None = None  # a trained network whose weights every parameter starts at
+    grain: bool = False  # the network takes the canvas grain (model.grain_field) as an input
     style_size: int | None = None  # None: size * long side / 1080
     outputs: Outputs = field(default_factory=Outputs)
 

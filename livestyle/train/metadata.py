@@ -3,7 +3,7 @@ for a retuned or grown network the record of every run that changed it."""
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ def style_info(
         training["temporal_weight"] = painting.temporal_weight
     return StyleInfo(
         name=painting.name,
-        config=VARIANTS[config.variant],
+        config=replace(VARIANTS[config.variant], grain=config.grain),
         title=painting.title,
         artist=painting.artist,
         year=painting.year,

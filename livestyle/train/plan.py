@@ -173,12 +173,14 @@ class StylePlan:
             run_weight if p.temporal_weight is None else p.temporal_weight for p in self.paintings
         ]
 
-    def build_model(self, variant: str) -> TransformerNet:
-        """A fresh network, or the --add-to network grown by the new styles' norm rows."""
+    def build_model(self, variant: str, grain: bool = False) -> TransformerNet:
+        """A fresh network (with the canvas grain input if `grain`), or the --add-to network
+        grown by the new styles' norm rows."""
+        fresh = replace(VARIANTS[variant], grain=grain)
         if not self.multi:
-            return TransformerNet(VARIANTS[variant])
+            return TransformerNet(fresh)
         # A grown network keeps its base's shape, which may be a variant's former one.
-        config = VARIANTS[variant] if self.base is None else self.base.config
+        config = fresh if self.base is None else self.base.config
         model = TransformerNet(config, styles=self.count)
         if self.base is not None:
             grow_from(model, self.base, self.trained)
@@ -212,9 +214,12 @@ def grow_from(model: TransformerNet, base: TransformerNet, trained: TrainedRows)
 def start_from(model: TransformerNet, path: Path, names: list[str]) -> None:
     """Copy a trained network's weights into `model` (a new run's network, whose styles are
     `names`): the same shape, the padding may differ (a zero-padded network learns from a
-    reflection-padded one in a few hundred steps), each style's norm row found by name."""
+    reflection-padded one in a few hundred steps), each style's norm row found by name. A
+    network without the canvas grain can start one with it: the grain's input weights start
+    at 0, so the new network first paints exactly what the old one did."""
     base, infos = load_network(path)
-    if replace(base.config, padding=model.config.padding) != model.config:
+    same_shape = replace(base.config, padding=model.config.padding, grain=model.config.grain)
+    if same_shape != model.config or (base.config.grain and not model.config.grain):
         raise LivestyleError(
             f"--init-from {path}: a {variant_name(base.config)} network of another shape "
             f"({base.config.widths}, {base.config.res_blocks} blocks) than this run's"
@@ -223,8 +228,23 @@ def start_from(model: TransformerNet, path: Path, names: list[str]) -> None:
     base = with_rows(base, [rows[name] for name in names])
     state = model.state_dict()
     for name, value in base.state_dict().items():
+        if value.dim() == 4 and value.shape[1] < state[name].shape[1]:  # the grain's inputs
+            value = _with_zero_inputs(value, state[name].shape[1], model.config.shuffle)
         state[name] = value.reshape(state[name].shape)
     model.load_state_dict(state)
+
+
+def _with_zero_inputs(weight: torch.Tensor, inputs: int, shuffled: bool) -> torch.Tensor:
+    """A first convolution's weight widened to `inputs` input channels by zero weights for
+    the grain channel (in a shuffled network, its 4 block positions follow each RGB's)."""
+    out, old, *kernel = weight.shape
+    if not shuffled:
+        return torch.cat([weight, weight.new_zeros(out, inputs - old, *kernel)], 1)
+    # SpaceToDepth orders channels block position major: (position, channel).
+    positions = 4
+    per_position = weight.reshape(out, positions, old // positions, *kernel)
+    extra = per_position.new_zeros(out, positions, (inputs - old) // positions, *kernel)
+    return torch.cat([per_position, extra], 2).reshape(out, inputs, *kernel)
 
 
 def with_rows(net: TransformerNet, order: list[int]) -> TransformerNet:
@@ -235,7 +255,7 @@ def with_rows(net: TransformerNet, order: list[int]) -> TransformerNet:
     index = torch.tensor(order)
     for name, value in net.state_dict().items():
         if ".norm." in name:  # (styles, C), or (C,) for a single-style network
-            value = value.reshape(len(order), -1)[index]
+            value = value.reshape(max(net.styles, 1), -1)[index]
         state[name] = value.reshape(state[name].shape)
     copy.load_state_dict(state)
     return copy

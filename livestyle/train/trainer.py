@@ -13,6 +13,7 @@ from torch import nn
 
 from livestyle.core.errors import LivestyleError
 from livestyle.core.precision import dtype_of
+from livestyle.grain import grain_field
 from livestyle.model import TransformerNet, norm_parameters
 from livestyle.train.checkpoints import CHECKPOINT_FORMAT, options_record
 from livestyle.train.config import TrainConfig
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 
 # Learning rate of a multi-style network's norm rows relative to --lr (see param_groups).
 NORM_LR_SCALE = 10.0
+# Crops take their canvas grain from anywhere in this many px of its endless pattern.
+GRAIN_SPAN = 4096.0
 
 
 def amp_dtype(choice: str, device: torch.device) -> torch.dtype | None:
@@ -75,7 +78,7 @@ class Trainer:
         self.amp = self.amp_dtype is not None
         self.rngs = Rngs.seeded(config.seed, ctx.rank)
         torch.manual_seed(config.seed)  # same initial weights on every rank
-        self.model = self.plan.build_model(config.variant)
+        self.model = self.plan.build_model(config.variant, config.grain)
         if config.init_from:
             start_from(self.model, Path(config.init_from), [p.name for p in self.plan.paintings])
         self.model.to(device)
@@ -159,6 +162,7 @@ class Trainer:
         H, W), the crops' face masks, weighs the content term (--face-weight)."""
         gen = self.rngs.torch_gen
         use_temporal = self.config.weights.temporal > 0
+        grain = random_grain(x, gen) if self.model.config.grain else None
         if use_temporal:
             # The moved copies are training photos too, so the temporal term costs no extra
             # transformer passes (the transformer dominates the step time on CPUs).
@@ -167,9 +171,15 @@ class Trainer:
             styles = torch.cat([styles, styles])
             if faces is not None:  # the moved copies' faces moved with them
                 faces = torch.cat([faces, warp(faces, theta)])
+            if grain is not None:
+                # The grain moves with the photo here, so the temporal term does not teach
+                # the network to ignore it; live it is fixed to the screen, which is steady
+                # wherever the scene holds still (most of a webcam's frame).
+                grain = torch.cat([grain, warp(grain, theta)])
         if self.model.styles:
             self.model.select(F.one_hot(styles, self.model.styles).float().to(self.device))
-        y = self.net(x)
+        net_input = x if grain is None else torch.cat([x, grain.to(x)], 1)
+        y = self.net(net_input.contiguous(memory_format=torch.channels_last))
         # Targets and weights exist for the trained styles only.
         trained = self.rows.index(styles)
         targets = {k: v[trained.to(v.device)] for k, v in self.targets.items()}
@@ -293,3 +303,12 @@ class Trainer:
 def _relative(weights: list[float], run_weight: float) -> torch.Tensor:
     """Each style's weight as a multiple of the run's (1 where the run's is 0)."""
     return torch.tensor([w / run_weight if run_weight else 1.0 for w in weights])
+
+
+def random_grain(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """(N, 1, H, W): for each crop of the batch `x`, the canvas grain from a random place of
+    its endless pattern, so the network learns the pattern's kind, not one patch of it."""
+    count, _, height, width = x.shape
+    corners = torch.rand(count, 2, generator=gen, dtype=torch.float64) * GRAIN_SPAN
+    fields = [grain_field(height, width, float(t), float(le)) for t, le in corners]
+    return torch.cat(fields).to(x.device)
