@@ -17,6 +17,9 @@ import torch
 
 GRAIN_WAVES = 48
 GRAIN_PERIODS = (2.5, 6.0)
+# The field's standard deviation unless a network says otherwise (its config's `grain`). The
+# grain's input weights start at 0 and Adam moves each by about the learning rate a step, so
+# a stronger field is a faster-learning one.
 GRAIN_STD = 0.5
 _GRAIN_SEED = 2026
 GRAIN_SIZES_KEPT = 16
@@ -38,7 +41,12 @@ GRAIN_WAVE_TABLE = _grain_waves()
 
 
 def grain_field(
-    height: int, width: int, top: float = 0.0, left: float = 0.0, device: torch.device | None = None
+    height: int,
+    width: int,
+    top: float = 0.0,
+    left: float = 0.0,
+    device: torch.device | None = None,
+    std: float = GRAIN_STD,
 ) -> torch.Tensor:
     """The canvas grain over `height` x `width` px whose corner sits at (`top`, `left`) of the
     endless pattern: (1, 1, H, W) float32. sin(ax + by + p) = sin(ax + p) cos(by) +
@@ -50,21 +58,21 @@ def grain_field(
     along_y = y[:, None] * waves[:, 1]  # (H, waves)
     rows = torch.cat([torch.cos(along_y), torch.sin(along_y)], 1)
     cols = torch.cat([torch.sin(along_x), torch.cos(along_x)], 0)
-    field = (rows @ cols) * (GRAIN_STD * math.sqrt(2 / GRAIN_WAVES))
+    field = (rows @ cols) * (std * math.sqrt(2 / GRAIN_WAVES))
     return field.to(device=device, dtype=torch.float32)[None, None]
 
 
-def with_grain(x: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
-    """An RGB batch with the canvas grain (corner at the pattern's origin, fixed to the
-    screen) as a 4th channel, in the batch's dtype. `cache` keeps each size's field, so a
-    video's frames (and a captured CUDA graph) reuse one tensor."""
+def with_grain(x: torch.Tensor, std: float, cache: dict | None = None) -> torch.Tensor:
+    """An RGB batch with the canvas grain of strength `std` (corner at the pattern's origin,
+    fixed to the screen) as a 4th channel, in the batch's dtype. `cache` keeps each size's
+    field, so a video's frames (and a captured CUDA graph) reuse one tensor."""
     n, _, height, width = x.shape
-    key = (height, width, x.device, x.dtype)
+    key = (height, width, x.device, x.dtype, std)
     field = None if cache is None else cache.pop(key, None)
     if field is not None:
         cache[key] = field  # the latest used last: the least recently used go first
     else:
-        field = grain_field(height, width, device=x.device).to(x.dtype)
+        field = grain_field(height, width, device=x.device, std=std).to(x.dtype)
         if cache is not None:
             # A captured CUDA graph reads its size's field in place, so a field must outlive
             # the graph: the engines keep 4 graphs, this keeps more sizes than that.

@@ -45,12 +45,12 @@ class NetConfig:
     res_blocks: int = 5
     shuffle: bool = False
     padding: str = "reflect"
-    grain: bool = False
+    grain: float = 0.0  # the canvas grain's strength (livestyle/grain.py); 0: no grain input
 
     @property
     def input_channels(self) -> int:
-        """RGB, plus the canvas grain (see `grain_field`) when the network takes it."""
-        return 3 + int(self.grain)
+        """RGB, plus the canvas grain when the network takes it."""
+        return 3 + int(self.grain > 0)
 
     def to_dict(self) -> dict:
         data: dict = {"widths": list(self.widths), "res_blocks": self.res_blocks}
@@ -59,7 +59,7 @@ class NetConfig:
         if self.padding != "reflect":
             data["padding"] = self.padding
         if self.grain:
-            data["grain"] = True
+            data["grain"] = self.grain
         return data
 
     @classmethod
@@ -72,15 +72,16 @@ class NetConfig:
         res_blocks = int(data.get("res_blocks", cls.res_blocks))
         shuffle = data.get("shuffle", False)
         padding = data.get("padding", "reflect")
-        grain = data.get("grain", False)
-        flags = (shuffle, grain)
-        if len(widths) != 3 or min(widths) < 1 or res_blocks < 0 or not set(flags) <= {True, False}:
+        grain = data.get("grain", 0.0)
+        if len(widths) != 3 or min(widths) < 1 or res_blocks < 0 or shuffle not in (True, False):
             raise ValueError(f"invalid network config: widths={widths}, res_blocks={res_blocks}")
+        if isinstance(grain, bool) or not isinstance(grain, int | float) or not 0 <= grain <= 100:
+            raise ValueError(f"invalid network grain {grain!r}: a strength from 0 to 100")
         if padding not in PADDINGS:
             raise ValueError(f"invalid network padding {padding!r}: one of {', '.join(PADDINGS)}")
         if shuffle and widths[0] != SHUFFLED_CHANNELS:
             raise ValueError(f"a shuffled network's first width is {SHUFFLED_CHANNELS}: {widths}")
-        return cls(widths, res_blocks, shuffle=shuffle, padding=padding, grain=grain)  # type: ignore[arg-type]
+        return cls(widths, res_blocks, shuffle=shuffle, padding=padding, grain=float(grain))  # type: ignore[arg-type]
 
 
 # "reflect": a padding op before every convolution; "zeros": the convolution pads itself, so
@@ -114,7 +115,7 @@ FORMER_VARIANTS: dict[NetConfig, str] = {
 def variant_name(config: NetConfig) -> str:
     """Name of a known variant matching the config (now or formerly), or 'custom'. The canvas
     grain is an option of any variant, so it does not change the name."""
-    config = replace(config, grain=False)
+    config = replace(config, grain=0.0)
     for name, known in VARIANTS.items():
         if known == config:
             return name
@@ -271,7 +272,7 @@ class TransformerNet(nn.Module):
         self._grain: dict = {}  # the canvas grain of the last input size (with_grain)
         w1, w2, w3 = config.widths
         pad = config.padding
-        grain = int(config.grain)
+        grain = int(config.grain > 0)
         if config.shuffle:
             self.down = nn.Sequential(
                 SpaceToDepth(2),
@@ -316,7 +317,7 @@ class TransformerNet(nn.Module):
         if pad_h or pad_w:
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="reflect")
         if self.config.grain and x.shape[1] == 3:
-            x = with_grain(x, self._grain)
+            x = with_grain(x, self.config.grain, self._grain)
         y = self.up(self.res(self.down(x)))
         return y[..., :height, :width]
 

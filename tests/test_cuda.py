@@ -125,7 +125,7 @@ def test_a_grain_network_in_graphs_paints_as_float32_at_each_size(tmp_path: Path
 
     path = PACKAGE_WEIGHTS_DIR / "paintings.lite.safetensors"
     _, infos = load_network(path)
-    net = TransformerNet(replace(VARIANTS["lite"], grain=True), styles=2)
+    net = TransformerNet(replace(VARIANTS["lite"], grain=2.0), styles=2)
     start_from(net, path, [infos[0].name, infos[1].name])
     torch.manual_seed(0)
     with torch.no_grad():  # the grain's input weights, as training might leave them

@@ -12,6 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from livestyle.core.errors import LivestyleError
 from livestyle.grain import GRAIN_SIZES_KEPT, GRAIN_STD, grain_field, with_grain
 from livestyle.model import VARIANTS, NetConfig, TransformerNet, style_views, variant_name
 from livestyle.train import trainer as trainer_module
@@ -23,7 +24,7 @@ from tests.test_train import _argv, _train, data, one_thread, painting  # noqa: 
 
 def grain_network(variant: str, styles: int = 0, seed: int = 0) -> TransformerNet:
     """A network with the grain input and random weights everywhere, the grain's too."""
-    net = TransformerNet(replace(VARIANTS[variant], grain=True), styles=styles)
+    net = TransformerNet(replace(VARIANTS[variant], grain=GRAIN_STD), styles=styles)
     torch.manual_seed(seed)
     with torch.no_grad():
         for name, param in net.named_parameters():
@@ -56,13 +57,14 @@ def test_the_grain_is_one_endless_pattern_of_the_set_strength() -> None:
 
 def test_the_grain_flag_is_a_config_option_of_any_variant() -> None:
     for variant in ("lite", "standard"):
-        config = replace(VARIANTS[variant], grain=True)
-        assert config.to_dict()["grain"] is True and config.input_channels == 4
+        config = replace(VARIANTS[variant], grain=2.0)
+        assert config.to_dict()["grain"] == 2.0 and config.input_channels == 4
         assert NetConfig.from_dict(config.to_dict()) == config
         assert variant_name(config) == variant
     assert "grain" not in VARIANTS["lite"].to_dict()  # files without it read as before
-    with pytest.raises(ValueError, match="invalid"):
-        NetConfig.from_dict({**VARIANTS["lite"].to_dict(), "grain": "yes"})
+    for wrong in ("yes", True, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="invalid"):
+            NetConfig.from_dict({**VARIANTS["lite"].to_dict(), "grain": wrong})
 
 
 def roughness(picture: torch.Tensor) -> float:
@@ -87,19 +89,19 @@ def test_the_grain_puts_steady_marks_on_a_smooth_picture(variant: str) -> None:
 
 def test_the_grain_field_of_each_size_is_made_once_and_recent_sizes_kept() -> None:
     cache: dict = {}
-    first = with_grain(torch.rand(2, 3, 16, 20), cache)
+    first = with_grain(torch.rand(2, 3, 16, 20), GRAIN_STD, cache)
     assert first.shape == (2, 4, 16, 20)
     assert torch.equal(first[0, 3], first[1, 3])  # one canvas for every picture
     kept = next(iter(cache.values()))
-    with_grain(torch.rand(1, 3, 16, 20), cache)
+    with_grain(torch.rand(1, 3, 16, 20), GRAIN_STD, cache)
     assert next(iter(cache.values())) is kept
     for side in range(GRAIN_SIZES_KEPT - 1):
-        with_grain(torch.rand(1, 3, 8, 24 + side), cache)
-    with_grain(torch.rand(1, 3, 16, 20), cache)  # used again: now the most recent
-    with_grain(torch.rand(1, 3, 8, 100), cache)
+        with_grain(torch.rand(1, 3, 8, 24 + side), GRAIN_STD, cache)
+    with_grain(torch.rand(1, 3, 16, 20), GRAIN_STD, cache)  # used again: now the most recent
+    with_grain(torch.rand(1, 3, 8, 100), GRAIN_STD, cache)
     assert len(cache) == GRAIN_SIZES_KEPT
     assert any(value is kept for value in cache.values())
-    assert (8, 24, torch.device("cpu"), torch.float32) not in cache  # the oldest went
+    assert (8, 24, torch.device("cpu"), torch.float32, GRAIN_STD) not in cache  # the oldest went
 
 
 @pytest.mark.parametrize("variant", ["lite", "standard"])
@@ -115,7 +117,7 @@ def test_a_network_starts_its_grain_from_one_without_painting_the_same(tmp_path,
     names = ("a", "b", "c")
     infos = [StyleInfo(name, source.config, index=i) for i, name in enumerate(names)]
     path = save_network(tmp_path / "plain.safetensors", source, infos, {})
-    model = TransformerNet(replace(VARIANTS[variant], grain=True), styles=2)
+    model = TransformerNet(replace(VARIANTS[variant], grain=GRAIN_STD), styles=2)
     start_from(model, path, ["c", "a"])
     stored, _ = load_network(path)
     assert torch.count_nonzero(grain_inputs(model)) == 0
@@ -127,11 +129,15 @@ def test_a_network_starts_its_grain_from_one_without_painting_the_same(tmp_path,
             assert torch.allclose(model(x), stored(x), atol=1e-5)
 
 
-def test_a_network_with_the_grain_does_not_start_one_without(tmp_path) -> None:
+def test_a_network_with_the_grain_starts_only_one_with_the_same_grain(tmp_path) -> None:
     source = grain_network("lite", styles=1)
     path = save_network(tmp_path / "g.safetensors", source, [StyleInfo("a", source.config)], {})
-    with pytest.raises(Exception, match="another shape"):
-        start_from(TransformerNet(VARIANTS["lite"], styles=1), path, ["a"])
+    for config in (VARIANTS["lite"], replace(VARIANTS["lite"], grain=2 * GRAIN_STD)):
+        with pytest.raises(LivestyleError, match="another shape"):
+            start_from(TransformerNet(config, styles=1), path, ["a"])
+    same = TransformerNet(source.config, styles=1)
+    start_from(same, path, ["a"])
+    assert torch.equal(grain_inputs(same), grain_inputs(load_network(path)[0]))
 
 
 @pytest.mark.parametrize("variant", ["lite", "standard"])
@@ -156,9 +162,10 @@ def test_training_moves_each_crops_grain_with_its_photo(monkeypatch) -> None:
     temporal term never teaches the network to ignore it."""
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(3, 3, 24, 32)
-    grain = trainer_module.random_grain(x, gen)
+    grain = trainer_module.random_grain(x, gen, 2.0)
     assert grain.shape == (3, 1, 24, 32)
     assert not torch.allclose(grain[0], grain[1])
+    assert grain.std().item() == pytest.approx(2.0, rel=0.2)  # at the network's strength
 
     seen: dict[str, torch.Tensor] = {}
     real_pair = trainer_module.temporal_pair
@@ -177,7 +184,9 @@ def test_training_moves_each_crops_grain_with_its_photo(monkeypatch) -> None:
     fake = type("Fake", (), {})()
     fake.config = type("C", (), {"weights": type("W", (), {"temporal": 1.0})()})()
     fake.rngs = type("R", (), {"torch_gen": torch.Generator().manual_seed(1)})()
-    fake.model = type("M", (), {"config": replace(VARIANTS["lite"], grain=True), "styles": 0})()
+    fake.model = type(
+        "M", (), {"config": replace(VARIANTS["lite"], grain=GRAIN_STD), "styles": 0}
+    )()
     fake.net = Spy()
     with pytest.raises(StopIteration):
         trainer_module.Trainer.losses(fake, torch.rand(2, 3, 24, 32), torch.zeros(2, dtype=int))
@@ -212,7 +221,7 @@ def test_a_trained_grain_network_loads_and_stylizes(tmp_path) -> None:
 
 
 def test_train_grain_writes_a_network_that_takes_the_grain(tmp_path, data, painting) -> None:
-    result = _train(_argv(tmp_path, data, painting, "--steps", "2", "--grain"))
+    result = _train(_argv(tmp_path, data, painting, "--steps", "2", "--grain", "3"))
     model, info = load_style(result.style_path)
-    assert model.config.grain and info.variant == "lite"
+    assert model.config.grain == 3.0 and info.variant == "lite"
     assert torch.count_nonzero(grain_inputs(model)) > 0  # trained, from 0 at most

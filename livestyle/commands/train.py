@@ -20,6 +20,7 @@ from livestyle.discovery import (
     installed_networks,
     user_styles_dir,
 )
+from livestyle.grain import GRAIN_STD
 from livestyle.model import VARIANTS
 from livestyle.train.config import AMP_CHOICES, LossWeights, Outputs, TrainConfig
 from livestyle.train.loop import train
@@ -140,9 +141,11 @@ def _add_subject_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--grain",
-        action="store_true",
-        help="give the network a fixed canvas grain as a 4th input, from which it can paint "
-        "steady marks on flat areas (fixed to the screen)",
+        type=float,
+        default=0.0,
+        metavar="STRENGTH",
+        help="give the network a fixed canvas grain of this strength as a 4th input, from "
+        f"which it can paint steady marks on flat areas, fixed to the screen (e.g. {GRAIN_STD})",
     )
 
 

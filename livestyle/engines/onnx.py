@@ -239,7 +239,7 @@ def write_graph(model: TransformerNet, norm_inputs: bool = False) -> _GraphWrite
     g = _GraphWriter(norm_inputs)
     x = INPUT_NAME
     if model.config.grain:
-        x = grain_nodes(g, x)
+        x = grain_nodes(g, x, model.config.grain)
     for stage in (model.down, model.res, model.up):
         x = _module(g, stage, x)
     g.nodes[-1].output = OUTPUT_NAME

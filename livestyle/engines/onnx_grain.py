@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from livestyle.grain import GRAIN_STD, GRAIN_WAVE_TABLE, GRAIN_WAVES
+from livestyle.grain import GRAIN_WAVE_TABLE, GRAIN_WAVES
 
 TENSOR_FLOAT = 1  # onnx.TensorProto.FLOAT, without importing onnx at module load
 
@@ -24,7 +24,7 @@ class GraphWriter(Protocol):
     ) -> str: ...
 
 
-def grain_nodes(g: GraphWriter, x: str) -> str:
+def grain_nodes(g: GraphWriter, x: str, std: float) -> str:
     """model.with_grain in the graph: the canvas grain of the input's size, made from its
     wave table (float32 here, float64 in torch: the fields differ by about 1e-4), appended
     as a 4th channel. A few small ops per frame; only the convolutions are quantized."""
@@ -63,7 +63,7 @@ def grain_nodes(g: GraphWriter, x: str) -> str:
     )
     rows = g.node("Concat", [g.node("Cos", [along_y]), g.node("Sin", [along_y])], axis=1)
     cols = g.node("Concat", [g.node("Sin", [along_x]), g.node("Cos", [along_x])], axis=0)
-    scale = g.constant("grain_std", np.array(GRAIN_STD * math.sqrt(2 / GRAIN_WAVES), np.float32))
+    scale = g.constant("grain_std", np.array(std * math.sqrt(2 / GRAIN_WAVES), np.float32))
     field = g.node("Mul", [g.node("MatMul", [rows, cols]), scale])
     field = g.node("Unsqueeze", [field, g.constant("axes", np.array([0, 1], np.int64))])
     return g.node("Concat", [x, field], axis=1)

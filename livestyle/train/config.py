@@ -87,7 +87,7 @@ class TrainConfig:
     teacher: str | None = None
     faces: str | None = None  # the photos' face boxes (benchmarks/quality/face_boxes.py)
     init_from: str | None = None  # a trained network whose weights every parameter starts at
-    grain: bool = False  # the network takes the canvas grain (model.grain_field) as an input
+    grain: float = 0.0  # the canvas grain's strength as a 4th input (livestyle/grain.py); 0: none
     style_size: int | None = None  # None: size * long side / 1080
     outputs: Outputs = field(default_factory=Outputs)
 
@@ -110,6 +110,8 @@ def _number_problems(config: TrainConfig) -> list[str]:
             problems.append(f"--{option} must be a positive number, not {value}")
     if config.max_minutes < 0 or not math.isfinite(config.max_minutes):
         problems.append(f"--max-minutes must be >= 0, not {config.max_minutes}")
+    if not 0 <= config.grain <= 100:  # NaN fails both
+        problems.append(f"--grain must be a strength from 0 to 100, not {config.grain}")
     counts = {
         "preview-every": config.outputs.preview_every,
         "checkpoint-every": config.outputs.checkpoint_every,

@@ -173,8 +173,9 @@ class StylePlan:
             run_weight if p.temporal_weight is None else p.temporal_weight for p in self.paintings
         ]
 
-    def build_model(self, variant: str, grain: bool = False) -> TransformerNet:
-        """A fresh network (with the canvas grain input if `grain`), or the --add-to network
+    def build_model(self, variant: str, grain: float = 0.0) -> TransformerNet:
+        """A fresh network (with the canvas grain of strength `grain` as an input, if not 0),
+        or the --add-to network
         grown by the new styles' norm rows."""
         fresh = replace(VARIANTS[variant], grain=grain)
         if not self.multi:
@@ -219,7 +220,7 @@ def start_from(model: TransformerNet, path: Path, names: list[str]) -> None:
     at 0, so the new network first paints exactly what the old one did."""
     base, infos = load_network(path)
     same_shape = replace(base.config, padding=model.config.padding, grain=model.config.grain)
-    if same_shape != model.config or (base.config.grain and not model.config.grain):
+    if same_shape != model.config or base.config.grain not in (0.0, model.config.grain):
         raise LivestyleError(
             f"--init-from {path}: a {variant_name(base.config)} network of another shape "
             f"({base.config.widths}, {base.config.res_blocks} blocks) than this run's"

@@ -162,7 +162,8 @@ class Trainer:
         H, W), the crops' face masks, weighs the content term (--face-weight)."""
         gen = self.rngs.torch_gen
         use_temporal = self.config.weights.temporal > 0
-        grain = random_grain(x, gen) if self.model.config.grain else None
+        strength = self.model.config.grain
+        grain = random_grain(x, gen, strength) if strength else None
         if use_temporal:
             # The moved copies are training photos too, so the temporal term costs no extra
             # transformer passes (the transformer dominates the step time on CPUs).
@@ -305,10 +306,11 @@ def _relative(weights: list[float], run_weight: float) -> torch.Tensor:
     return torch.tensor([w / run_weight if run_weight else 1.0 for w in weights])
 
 
-def random_grain(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """(N, 1, H, W): for each crop of the batch `x`, the canvas grain from a random place of
-    its endless pattern, so the network learns the pattern's kind, not one patch of it."""
+def random_grain(x: torch.Tensor, gen: torch.Generator, std: float) -> torch.Tensor:
+    """(N, 1, H, W): for each crop of the batch `x`, the canvas grain of strength `std` from a
+    random place of its endless pattern, so the network learns the pattern's kind, not one
+    patch of it."""
     count, _, height, width = x.shape
     corners = torch.rand(count, 2, generator=gen, dtype=torch.float64) * GRAIN_SPAN
-    fields = [grain_field(height, width, float(t), float(le)) for t, le in corners]
+    fields = [grain_field(height, width, float(t), float(le), std=std) for t, le in corners]
     return torch.cat(fields).to(x.device)
