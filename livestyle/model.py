@@ -269,19 +269,18 @@ class TransformerNet(nn.Module):
         super().__init__()
         self.config = config
         self.styles = styles
-        self._grain: dict = {}  # the canvas grain of the last input size (with_grain)
+        self._grain: dict = {}  # the canvas grain of recent input sizes (with_grain)
         w1, w2, w3 = config.widths
         pad = config.padding
-        grain = int(config.grain > 0)
         if config.shuffle:
             self.down = nn.Sequential(
                 SpaceToDepth(2),
-                ConvLayer(w1 + 4 * grain, w2, 3, styles=styles, padding=pad),
+                ConvLayer(4 * config.input_channels, w2, 3, styles=styles, padding=pad),
                 ConvLayer(w2, w3, 3, stride=2, styles=styles, padding=pad),
             )
         else:
             self.down = nn.Sequential(
-                ConvLayer(3 + grain, w1, OUTER_KERNEL, styles=styles, padding=pad),
+                ConvLayer(config.input_channels, w1, OUTER_KERNEL, styles=styles, padding=pad),
                 ConvLayer(w1, w2, 3, stride=2, styles=styles, padding=pad),
                 ConvLayer(w2, w3, 3, stride=2, styles=styles, padding=pad),
             )

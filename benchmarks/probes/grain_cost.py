@@ -12,6 +12,7 @@ import sys
 from dataclasses import replace
 
 import torch
+from variant_speed import one_frame
 
 from livestyle.bench.timing import Step, measure_interleaved
 from livestyle.engines.onnx import INPUT_NAME, OnnxNet, build_onnx
@@ -20,14 +21,6 @@ from livestyle.grain import GRAIN_STD
 from livestyle.model import VARIANTS, TransformerNet
 
 SIZES = ((240, 320), (480, 640))
-
-
-def one_frame(net: OnnxNet, x: torch.Tensor) -> Step:
-    def step() -> int:
-        net(x)
-        return 1
-
-    return step
 
 
 def main() -> None:

@@ -39,31 +39,19 @@ def grain_nodes(g: GraphWriter, x: str, std: float) -> str:
         side = g.node("Gather", [shape, g.constant("axis", np.array(axis, np.int64))])
         return g.node("Range", [zero, g.node("Cast", [side], to=TENSOR_FLOAT), one])
 
-    along_y = g.node(  # (H, waves)
-        "Mul",
-        [
-            g.node("Unsqueeze", [positions(2), g.constant("axes", np.array([1], np.int64))]),
-            g.constant("grain_fy", waves[None, :, 1].astype(np.float32)),
-        ],
-    )
-    along_x = g.node(  # (waves, W)
-        "Add",
-        [
-            g.node(
-                "Mul",
-                [
-                    g.constant("grain_fx", waves[:, 0:1].astype(np.float32)),
-                    g.node(
-                        "Unsqueeze", [positions(3), g.constant("axes", np.array([0], np.int64))]
-                    ),
-                ],
-            ),
-            g.constant("grain_phase", waves[:, 2:3].astype(np.float32)),
-        ],
-    )
+    def unsqueezed(value: str, axes: list[int]) -> str:
+        return g.node("Unsqueeze", [value, g.constant("axes", np.array(axes, np.int64))])
+
+    def table(stem: str, column: np.ndarray) -> str:
+        return g.constant(stem, column.astype(np.float32))
+
+    y = unsqueezed(positions(2), [1])  # (H, 1)
+    x_row = unsqueezed(positions(3), [0])  # (1, W)
+    along_y = g.node("Mul", [y, table("grain_fy", waves[None, :, 1])])  # (H, waves)
+    along_x = g.node("Mul", [table("grain_fx", waves[:, 0:1]), x_row])  # (waves, W)
+    along_x = g.node("Add", [along_x, table("grain_phase", waves[:, 2:3])])
     rows = g.node("Concat", [g.node("Cos", [along_y]), g.node("Sin", [along_y])], axis=1)
     cols = g.node("Concat", [g.node("Sin", [along_x]), g.node("Cos", [along_x])], axis=0)
     scale = g.constant("grain_std", np.array(std * math.sqrt(2 / GRAIN_WAVES), np.float32))
     field = g.node("Mul", [g.node("MatMul", [rows, cols]), scale])
-    field = g.node("Unsqueeze", [field, g.constant("axes", np.array([0, 1], np.int64))])
-    return g.node("Concat", [x, field], axis=1)
+    return g.node("Concat", [x, unsqueezed(field, [0, 1])], axis=1)

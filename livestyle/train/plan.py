@@ -175,8 +175,7 @@ class StylePlan:
 
     def build_model(self, variant: str, grain: float = 0.0) -> TransformerNet:
         """A fresh network (with the canvas grain of strength `grain` as an input, if not 0),
-        or the --add-to network
-        grown by the new styles' norm rows."""
+        or the --add-to network grown by the new styles' norm rows."""
         fresh = replace(VARIANTS[variant], grain=grain)
         if not self.multi:
             return TransformerNet(fresh)

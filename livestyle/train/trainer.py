@@ -179,8 +179,12 @@ class Trainer:
                 grain = torch.cat([grain, warp(grain, theta)])
         if self.model.styles:
             self.model.select(F.one_hot(styles, self.model.styles).float().to(self.device))
-        net_input = x if grain is None else torch.cat([x, grain.to(x)], 1)
-        y = self.net(net_input.contiguous(memory_format=torch.channels_last))
+        if grain is None:
+            y = self.net(x)
+        else:
+            y = self.net(
+                torch.cat([x, grain.to(x)], 1).contiguous(memory_format=torch.channels_last)
+            )
         # Targets and weights exist for the trained styles only.
         trained = self.rows.index(styles)
         targets = {k: v[trained.to(v.device)] for k, v in self.targets.items()}
