@@ -225,3 +225,9 @@ def test_train_grain_writes_a_network_that_takes_the_grain(tmp_path, data, paint
     model, info = load_style(result.style_path)
     assert model.config.grain == 3.0 and info.variant == "lite"
     assert torch.count_nonzero(grain_inputs(model)) > 0  # trained, from 0 at most
+
+
+def test_train_flat_patches_are_in_the_recipe(tmp_path, data, painting) -> None:
+    argv = _argv(tmp_path, data, painting, "--steps", "2", "--grain", "3", "--flat-patches", "1")
+    result = _train(argv)
+    assert load_style(result.style_path)[1].training["flat_patches"] == 1.0

@@ -27,6 +27,7 @@ from tests.test_train import _argv, _cli_error, data, painting  # noqa: F401
         ({"max_minutes": float("inf")}, "--max-minutes must be >= 0, not inf"),
         ({"outputs": Outputs(checkpoint_every=-1)}, "--checkpoint-every must be >= 0"),
         ({"weights": LossWeights(tv=-1.0)}, "--tv-weight must be >= 0, not -1.0"),
+        ({"flat_patches": 1.5}, "--flat-patches must be a chance from 0 to 1, not 1.5"),
         # Two impossible numbers: the one the command line has always named first.
         ({"lr": -1.0, "batch": 0}, "--batch must be a positive number, not 0"),
     ],

@@ -7,8 +7,10 @@ import torch
 import torch.nn.functional as F
 
 from livestyle.train.losses import (
+    FLAT_BLUR,
     JITTER_PX,
     MIN_AREA_PX,
+    flat_patches,
     gram,
     grid_loss,
     jitter,
@@ -276,3 +278,36 @@ def test_the_local_style_term_leaves_out_taps_too_small_for_parts() -> None:
     torch.testing.assert_close(both, alone)
     with pytest.raises(ValueError, match="smaller than"):
         local_style_loss({"tiny": tiny}, targets, ("tiny",))
+
+
+def _detail(x: torch.Tensor) -> torch.Tensor:
+    """(N, 1, H, W): each pixel's step to its right neighbour, the photo's texture."""
+    return (x[..., :, 1:] - x[..., :, :-1]).abs().sum(1, keepdim=True)
+
+
+def test_flat_patches_blur_one_rectangle_per_crop_and_leave_the_rest() -> None:
+    x = torch.rand(6, 3, 96, 128)  # pure texture
+    y = flat_patches(x, torch.Generator().manual_seed(4), chance=1.0)
+    changed = (y != x).any(1)  # (N, H, W)
+    for crop in changed:
+        rows, cols = crop.any(1).nonzero(), crop.any(0).nonzero()
+        height, width = int(rows[-1] - rows[0]) + 1, int(cols[-1] - cols[0]) + 1
+        assert 96 / 3 - 1 <= height <= 96 * 2 / 3 and 128 / 3 - 1 <= width <= 128 * 2 / 3
+        # One solid rectangle: every pixel inside its bounds changed.
+        assert bool(crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].all())
+    inside = _detail(y)[changed[:, None, :, 1:] & changed[:, None, :, :-1]]
+    assert float(inside.mean()) < 0.1 * float(_detail(x).mean())  # textureless inside
+    # Its colour is the photo's, averaged: a wall of the picture, not a grey hole.
+    ramp = torch.linspace(0, 1, 128).expand(1, 3, 96, 128)
+    walled = flat_patches(ramp, torch.Generator().manual_seed(4), chance=1.0)
+    assert float((walled - ramp).abs().max()) < 1.5 * FLAT_BLUR / 128
+
+
+def test_flat_patches_at_chance_zero_change_nothing_and_draw_from_the_generator() -> None:
+    x = torch.rand(8, 3, 32, 32)
+    torch.testing.assert_close(flat_patches(x, torch.Generator().manual_seed(0), 0.0), x)
+    half = flat_patches(x, torch.Generator().manual_seed(0), 0.5)
+    touched = int((half != x).flatten(1).any(1).sum())
+    assert 0 < touched < 8  # some crops, not all (8 draws at one half: seeded, fixed)
+    again = flat_patches(x, torch.Generator().manual_seed(0), 0.5)
+    torch.testing.assert_close(again, half)

@@ -151,6 +151,14 @@ def _add_subject_options(p: argparse.ArgumentParser) -> None:
 
 def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=DEFAULTS["steps"], help="optimizer steps")
+    p.add_argument(
+        "--flat-patches",
+        type=float,
+        default=0.0,
+        metavar="CHANCE",
+        help="blur a random part of a crop at this chance, so flat walls and skies are "
+        "trained too (with --grain and --local-style-weight: marks from the grain)",
+    )
     p.add_argument("--size", type=int, default=DEFAULTS["size"], help="training crop side (px)")
     p.add_argument("--batch", type=int, default=DEFAULTS["batch"], help="crops per step")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
@@ -274,6 +282,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         faces=args.faces,
         init_from=args.init_from,
         grain=args.grain,
+        flat_patches=args.flat_patches,
         style_size=args.style_size,
         outputs=Outputs(
             out=args.out,

@@ -88,6 +88,7 @@ class TrainConfig:
     faces: str | None = None  # the photos' face boxes (benchmarks/quality/face_boxes.py)
     init_from: str | None = None  # a trained network whose weights every parameter starts at
     grain: float = 0.0  # the canvas grain's strength as a 4th input (livestyle/grain.py); 0: none
+    flat_patches: float = 0.0  # chance of a crop getting a textureless part (losses.flat_patches)
     style_size: int | None = None  # None: size * long side / 1080
     outputs: Outputs = field(default_factory=Outputs)
 
@@ -112,6 +113,8 @@ def _number_problems(config: TrainConfig) -> list[str]:
         problems.append(f"--max-minutes must be >= 0, not {config.max_minutes}")
     if not 0 <= config.grain <= 100:  # NaN fails both
         problems.append(f"--grain must be a strength from 0 to 100, not {config.grain}")
+    if not 0 <= config.flat_patches <= 1:
+        problems.append(f"--flat-patches must be a chance from 0 to 1, not {config.flat_patches}")
     counts = {
         "preview-every": config.outputs.preview_every,
         "checkpoint-every": config.outputs.checkpoint_every,

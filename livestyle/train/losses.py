@@ -23,6 +23,8 @@ STYLE_JITTERS = 4
 # feature positions a side (a Gram of fewer is mostly one mark's).
 LOCAL_AREAS = 3
 MIN_AREA_PX = 4
+# flat_patches: the photo averaged over FLAT_BLUR px squares and smoothly scaled back up.
+FLAT_BLUR = 16
 
 
 # ----------------------------------------------------------------------------- jitter
@@ -277,6 +279,28 @@ def temporal_pair(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, 
     theta = random_motion(x.shape[0], gen)
     noise = torch.randn(x.shape, generator=gen).to(x.device) * 0.02
     return warp(x, theta) + noise, theta
+
+
+def flat_patches(x: torch.Tensor, gen: torch.Generator, chance: float) -> torch.Tensor:
+    """The batch with, in each crop at `chance`, one rectangle (a third to two thirds of each
+    side) replaced by its own heavy blur: a wall or sky with none of the photo's texture.
+
+    With the local style term asking every part of the picture for the painting's marks, such
+    a part can only get them from the canvas grain (--grain), which holds still, not from the
+    photo's noise, which the temporal term's noisy copy makes flicker (issue 25, round five).
+    """
+    n, _, h, w = x.shape
+    coarse = F.interpolate(x, size=(max(1, h // FLAT_BLUR), max(1, w // FLAT_BLUR)), mode="area")
+    flat = F.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)
+    picked = torch.rand(n, generator=gen) < chance
+    sides = torch.rand(n, 2, generator=gen) / 3 + 1 / 3
+    corners = torch.rand(n, 2, generator=gen)
+    mask = torch.zeros(n, 1, h, w, device=x.device, dtype=x.dtype)
+    for i in picked.nonzero().flatten().tolist():
+        ph, pw = max(1, int(h * sides[i, 0])), max(1, int(w * sides[i, 1]))
+        top, left = int((h - ph) * corners[i, 0]), int((w - pw) * corners[i, 1])
+        mask[i, :, top : top + ph, left : left + pw] = 1
+    return x * (1 - mask) + flat * mask
 
 
 def temporal_loss(

@@ -38,6 +38,7 @@ def recipe(config: TrainConfig, steps: int | None = None) -> dict[str, Any]:
             "color_weight": weights.color,
             **({"grid_weight": weights.grid} if weights.grid else {}),
             **({"local_style_weight": weights.local_style} if weights.local_style else {}),
+            **({"flat_patches": config.flat_patches} if config.flat_patches else {}),
             "seed": config.seed,
             "variant": config.variant,
             "processes": process_count(),

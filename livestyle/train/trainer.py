@@ -24,6 +24,7 @@ from livestyle.train.losses import (
     color_stats,
     content_loss,
     face_weights,
+    flat_patches,
     grid_loss,
     jitter,
     local_style_loss,
@@ -162,6 +163,8 @@ class Trainer:
         H, W), the crops' face masks, weighs the content term (--face-weight)."""
         gen = self.rngs.torch_gen
         use_temporal = self.config.weights.temporal > 0
+        if self.config.flat_patches > 0:  # before the moved copy, which moves the patch too
+            x = flat_patches(x, gen, self.config.flat_patches)
         strength = self.model.config.grain
         grain = random_grain(x, gen, strength) if strength else None
         if use_temporal:
