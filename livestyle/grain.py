@@ -16,7 +16,10 @@ import math
 import torch
 
 GRAIN_WAVES = 48
-GRAIN_PERIODS = (2.5, 6.0)
+# 8-20 px: moved by bilinear resampling (the temporal term's moves) they keep 0.98 of their
+# amplitude; the 2.5-6 px waves first used kept 0.82, so marks that followed them were charged
+# as flicker and the networks hardly used them (benchmarks/RESULTS.md, round five).
+GRAIN_PERIODS = (8.0, 20.0)
 # The field's standard deviation unless a network says otherwise (its config's `grain`). The
 # grain's input weights start at 0 and Adam moves each by about the learning rate a step, so
 # a stronger field is a faster-learning one.
