@@ -147,10 +147,6 @@ def _add_subject_options(p: argparse.ArgumentParser) -> None:
         help="give the network a fixed canvas grain of this strength as a 4th input, from "
         f"which it can paint steady marks on flat areas, fixed to the screen (e.g. {GRAIN_STD})",
     )
-
-
-def _add_training_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--steps", type=int, default=DEFAULTS["steps"], help="optimizer steps")
     p.add_argument(
         "--flat-patches",
         type=float,
@@ -159,6 +155,10 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
         help="blur a random part of a crop at this chance, so flat walls and skies are "
         "trained too (with --grain and --local-style-weight: marks from the grain)",
     )
+
+
+def _add_training_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--steps", type=int, default=DEFAULTS["steps"], help="optimizer steps")
     p.add_argument("--size", type=int, default=DEFAULTS["size"], help="training crop side (px)")
     p.add_argument("--batch", type=int, default=DEFAULTS["batch"], help="crops per step")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
