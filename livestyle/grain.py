@@ -17,7 +17,7 @@ import torch
 
 GRAIN_WAVES = 48
 # 8-20 px: moved by bilinear resampling (the temporal term's moves) they keep 0.98 of their
-# amplitude; the 2.5-6 px waves first used kept 0.82, so marks that followed them were charged
+# amplitude; the 2.5-6 px waves first used kept 0.81, so marks that followed them were charged
 # as flicker and the networks hardly used them (benchmarks/RESULTS.md, round five).
 GRAIN_PERIODS = (8.0, 20.0)
 # The field's standard deviation unless a network says otherwise (its config's `grain`). The
