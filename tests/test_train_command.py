@@ -28,6 +28,12 @@ from tests.test_train import _argv, _cli_error, data, painting  # noqa: F401
         ({"outputs": Outputs(checkpoint_every=-1)}, "--checkpoint-every must be >= 0"),
         ({"weights": LossWeights(tv=-1.0)}, "--tv-weight must be >= 0, not -1.0"),
         ({"flat_patches": 1.5}, "--flat-patches must be a chance from 0 to 1, not 1.5"),
+        (
+            {"local_style_where": "eyes"},
+            "--local-style-where must be one of all, off-faces, flat, not 'eyes'",
+        ),
+        ({"local_style_where": "off-faces"}, "--local-style-where off-faces needs --faces FILE"),
+        ({"local_style_where": "flat"}, "--local-style-where flat needs --flat-patches CHANCE"),
         # Two impossible numbers: the one the command line has always named first.
         ({"lr": -1.0, "batch": 0}, "--batch must be a positive number, not 0"),
     ],

@@ -15,6 +15,7 @@ from livestyle.train.losses import (
     grid_loss,
     jitter,
     local_style_loss,
+    local_style_where,
     random_motion,
     style_loss,
     temporal_loss,
@@ -280,6 +281,39 @@ def test_the_local_style_term_leaves_out_taps_too_small_for_parts() -> None:
         local_style_loss({"tiny": tiny}, targets, ("tiny",))
 
 
+def test_the_local_style_term_asks_nothing_where_its_weight_is_zero() -> None:
+    # Left half textured like the painting, right half smooth: the right half's parts miss.
+    torch.manual_seed(0)
+    target_feats = torch.randn(1, 8, 12, 12)
+    target = {"tap": gram(target_feats)[0]}
+    half = target_feats.clone()
+    half[..., 6:] = 0.1
+    left = torch.zeros(1, 1, 48, 48)
+    left[..., :24] = 1
+    everywhere = float(local_style_loss({"tap": half}, target, ("tap",), areas=2))
+    left_only = float(local_style_loss({"tap": half}, target, ("tap",), areas=2, where=left))
+    right_only = float(local_style_loss({"tap": half}, target, ("tap",), areas=2, where=1 - left))
+    # A textured part misses a little (its Gram is of half the positions), a smooth one all.
+    assert left_only < 0.3 * right_only and left_only < 0.3 * everywhere
+    # A weight map moves no gradient into the parts it leaves out.
+    smooth = half.clone().requires_grad_()
+    local_style_loss({"tap": smooth}, target, ("tap",), areas=2, where=left).backward()
+    assert float(smooth.grad[..., 6:].abs().max()) == 0.0
+    assert float(smooth.grad[..., :6].abs().max()) > 0.0
+
+
+def test_local_style_where_picks_the_mask_of_its_choice() -> None:
+    faces = torch.zeros(2, 1, 8, 8)
+    faces[0, :, 2:5, 2:5] = 1
+    flat = torch.zeros(2, 1, 8, 8)
+    flat[1, :, :4] = 1
+    assert local_style_where("all", faces, flat) is None
+    torch.testing.assert_close(local_style_where("off-faces", faces, flat), 1 - faces)
+    torch.testing.assert_close(local_style_where("flat", faces, flat), flat)
+    with pytest.raises(ValueError, match="without its masks"):
+        local_style_where("flat", faces, None)
+
+
 def _detail(x: torch.Tensor) -> torch.Tensor:
     """(N, 1, H, W): each pixel's step to its right neighbour, the photo's texture."""
     return (x[..., :, 1:] - x[..., :, :-1]).abs().sum(1, keepdim=True)
@@ -287,8 +321,9 @@ def _detail(x: torch.Tensor) -> torch.Tensor:
 
 def test_flat_patches_blur_one_rectangle_per_crop_and_leave_the_rest() -> None:
     x = torch.rand(6, 3, 96, 128)  # pure texture
-    y = flat_patches(x, torch.Generator().manual_seed(4), chance=1.0)
+    y, mask = flat_patches(x, torch.Generator().manual_seed(4), chance=1.0)
     changed = (y != x).any(1)  # (N, H, W)
+    assert torch.equal(mask[:, 0] > 0, changed)  # the mask is where the wall is
     for crop in changed:
         rows, cols = crop.any(1).nonzero(), crop.any(0).nonzero()
         height, width = int(rows[-1] - rows[0]) + 1, int(cols[-1] - cols[0]) + 1
@@ -299,15 +334,17 @@ def test_flat_patches_blur_one_rectangle_per_crop_and_leave_the_rest() -> None:
     assert float(inside.mean()) < 0.1 * float(_detail(x).mean())  # textureless inside
     # Its colour is the photo's, averaged: a wall of the picture, not a grey hole.
     ramp = torch.linspace(0, 1, 128).expand(1, 3, 96, 128)
-    walled = flat_patches(ramp, torch.Generator().manual_seed(4), chance=1.0)
+    walled, _ = flat_patches(ramp, torch.Generator().manual_seed(4), chance=1.0)
     assert float((walled - ramp).abs().max()) < 1.5 * FLAT_BLUR / 128
 
 
 def test_flat_patches_at_chance_zero_change_nothing_and_draw_from_the_generator() -> None:
     x = torch.rand(8, 3, 32, 32)
-    torch.testing.assert_close(flat_patches(x, torch.Generator().manual_seed(0), 0.0), x)
-    half = flat_patches(x, torch.Generator().manual_seed(0), 0.5)
+    unchanged, none = flat_patches(x, torch.Generator().manual_seed(0), 0.0)
+    torch.testing.assert_close(unchanged, x)
+    assert not none.any()
+    half, _ = flat_patches(x, torch.Generator().manual_seed(0), 0.5)
     touched = int((half != x).flatten(1).any(1).sum())
     assert 0 < touched < 8  # some crops, not all (8 draws at one half: seeded, fixed)
-    again = flat_patches(x, torch.Generator().manual_seed(0), 0.5)
+    again, _ = flat_patches(x, torch.Generator().manual_seed(0), 0.5)
     torch.testing.assert_close(again, half)

@@ -22,7 +22,13 @@ from livestyle.discovery import (
 )
 from livestyle.grain import GRAIN_STD
 from livestyle.model import VARIANTS
-from livestyle.train.config import AMP_CHOICES, LossWeights, Outputs, TrainConfig
+from livestyle.train.config import (
+    AMP_CHOICES,
+    LOCAL_STYLE_WHERE,
+    LossWeights,
+    Outputs,
+    TrainConfig,
+)
 from livestyle.train.loop import train
 from livestyle.train.lossnet import LOSS_NETWORKS
 from livestyle.train.naming import style_file
@@ -155,6 +161,13 @@ def _add_subject_options(p: argparse.ArgumentParser) -> None:
         help="blur a random part of a crop at this chance, so flat walls and skies are "
         "trained too (with --grain and --local-style-weight: marks from the grain)",
     )
+    p.add_argument(
+        "--local-style-where",
+        choices=LOCAL_STYLE_WHERE,
+        default="all",
+        help="where --local-style-weight asks for the painting's marks: every part, the parts "
+        "off the faces (needs --faces), or the --flat-patches walls only",
+    )
 
 
 def _add_training_options(p: argparse.ArgumentParser) -> None:
@@ -283,6 +296,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         init_from=args.init_from,
         grain=args.grain,
         flat_patches=args.flat_patches,
+        local_style_where=args.local_style_where,
         style_size=args.style_size,
         outputs=Outputs(
             out=args.out,

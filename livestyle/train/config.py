@@ -15,6 +15,8 @@ from livestyle.core.errors import LivestyleError
 from livestyle.train.paintings import Painting
 
 AMP_CHOICES = ("auto", "off", "fp16", "bf16")
+# Where the local style term asks for marks (losses.local_style_where).
+LOCAL_STYLE_WHERE = ("all", "off-faces", "flat")
 
 
 # Tuned on Starry Night with the lite variant and EfficientNet-Lite0: style weight 10 wiped
@@ -89,6 +91,7 @@ class TrainConfig:
     init_from: str | None = None  # a trained network whose weights every parameter starts at
     grain: float = 0.0  # the canvas grain's strength as a 4th input (livestyle/grain.py); 0: none
     flat_patches: float = 0.0  # chance of a crop getting a textureless part (losses.flat_patches)
+    local_style_where: str = "all"  # one of LOCAL_STYLE_WHERE
     style_size: int | None = None  # None: size * long side / 1080
     outputs: Outputs = field(default_factory=Outputs)
 
@@ -101,6 +104,16 @@ class TrainConfig:
                 "--face-weight needs --faces FILE, the photos' face boxes "
                 "(benchmarks/quality/face_boxes.py writes it)"
             )
+        if self.local_style_where == "off-faces" and not self.faces:
+            raise LivestyleError("--local-style-where off-faces needs --faces FILE")
+        if self.local_style_where == "flat" and not self.flat_patches:
+            raise LivestyleError("--local-style-where flat needs --flat-patches CHANCE")
+
+    @property
+    def needs_face_masks(self) -> bool:
+        """Whether each step draws its crops' face masks: for the content term inside faces
+        or to keep the local style term off them."""
+        return self.weights.face > 0 or self.local_style_where == "off-faces"
 
 
 def _number_problems(config: TrainConfig) -> list[str]:
@@ -115,6 +128,11 @@ def _number_problems(config: TrainConfig) -> list[str]:
         problems.append(f"--grain must be a strength from 0 to 100, not {config.grain}")
     if not 0 <= config.flat_patches <= 1:
         problems.append(f"--flat-patches must be a chance from 0 to 1, not {config.flat_patches}")
+    if config.local_style_where not in LOCAL_STYLE_WHERE:
+        problems.append(
+            f"--local-style-where must be one of {', '.join(LOCAL_STYLE_WHERE)}, "
+            f"not {config.local_style_where!r}"
+        )
     counts = {
         "preview-every": config.outputs.preview_every,
         "checkpoint-every": config.outputs.checkpoint_every,

@@ -109,9 +109,11 @@ def local_style_loss(
     layers: tuple[str, ...],
     scale: torch.Tensor | None = None,
     areas: int = LOCAL_AREAS,
+    where: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """`style_loss` of each of areas x areas parts of the picture against the whole
-    painting's Gram, averaged over the parts.
+    painting's Gram, averaged over the parts; `where` (N, 1, H, W) in [0, 1] weighs each
+    part by its mean over the part (`local_style_where`: off the faces, or the flat walls).
 
     The whole picture's Gram is met by marks anywhere: the trained networks painted edges
     and textured parts and left flat walls and skies smooth, where the peer covers them
@@ -131,7 +133,10 @@ def local_style_loss(
         grams = gram(f.flatten(0, 1)).reshape(n, parts * parts, c, c)
         target = _checked_target(targets[name], n)
         target = target[:, None] if target.dim() == 3 else target  # one per sample, all parts
-        relative = _gram_error(grams, target).mean(dim=1)  # (N,): over the parts
+        errors = _gram_error(grams, target)  # (N, parts * parts)
+        if where is not None:
+            errors = errors * F.adaptive_avg_pool2d(where.float(), parts).flatten(1)
+        relative = errors.mean(dim=1)  # (N,): over the parts
         total = total + _scaled_mean(relative, scale)
         counted += 1
     if not counted:
@@ -281,9 +286,12 @@ def temporal_pair(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, 
     return warp(x, theta) + noise, theta
 
 
-def flat_patches(x: torch.Tensor, gen: torch.Generator, chance: float) -> torch.Tensor:
+def flat_patches(
+    x: torch.Tensor, gen: torch.Generator, chance: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The batch with, in each crop at `chance`, one rectangle (a third to two thirds of each
-    side) replaced by its own heavy blur: a wall or sky with none of the photo's texture.
+    side) replaced by its own heavy blur: a wall or sky with none of the photo's texture; and
+    the (N, 1, H, W) mask of the rectangles (1 inside).
 
     With the local style term asking every part of the picture for the painting's marks, such
     a part can only get them from the canvas grain (--grain), which holds still, not from the
@@ -300,7 +308,21 @@ def flat_patches(x: torch.Tensor, gen: torch.Generator, chance: float) -> torch.
         ph, pw = max(1, int(h * sides[i, 0])), max(1, int(w * sides[i, 1]))
         top, left = int((h - ph) * corners[i, 0]), int((w - pw) * corners[i, 1])
         mask[i, :, top : top + ph, left : left + pw] = 1
-    return x * (1 - mask) + flat * mask
+    return x * (1 - mask) + flat * mask, mask
+
+
+def local_style_where(
+    where: str, faces: torch.Tensor | None, flat: torch.Tensor | None
+) -> torch.Tensor | None:
+    """The weight of each pixel in local_style_loss for --local-style-where: None for
+    "all"; 1 outside the face masks for "off-faces" (the Starry Night's dabs were painted
+    over eyes, issue 25 round five); the flat patches' mask for "flat"."""
+    if where == "all":
+        return None
+    mask = faces if where == "off-faces" else flat
+    if mask is None:
+        raise ValueError(f"local style {where!r} without its masks")
+    return 1.0 - mask.float() if where == "off-faces" else mask.float()
 
 
 def temporal_loss(

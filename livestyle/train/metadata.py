@@ -39,6 +39,11 @@ def recipe(config: TrainConfig, steps: int | None = None) -> dict[str, Any]:
             **({"grid_weight": weights.grid} if weights.grid else {}),
             **({"local_style_weight": weights.local_style} if weights.local_style else {}),
             **({"flat_patches": config.flat_patches} if config.flat_patches else {}),
+            **(
+                {"local_style_where": config.local_style_where}
+                if config.local_style_where != "all"
+                else {}
+            ),
             "seed": config.seed,
             "variant": config.variant,
             "processes": process_count(),

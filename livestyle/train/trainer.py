@@ -28,6 +28,7 @@ from livestyle.train.losses import (
     grid_loss,
     jitter,
     local_style_loss,
+    local_style_where,
     random_offset,
     style_loss,
     style_targets,
@@ -160,11 +161,13 @@ class Trainer:
         self, x: torch.Tensor, styles: torch.Tensor, faces: torch.Tensor | None = None
     ) -> dict[str, torch.Tensor]:
         """Every loss term of one batch, and their weighted sum as "total"; `faces` (N, 1,
-        H, W), the crops' face masks, weighs the content term (--face-weight)."""
+        H, W), the crops' face masks, weighs the content term (--face-weight) and may keep
+        the local style term off the faces (--local-style-where)."""
         gen = self.rngs.torch_gen
         use_temporal = self.config.weights.temporal > 0
+        flat = None
         if self.config.flat_patches > 0:  # before the moved copy, which moves the patch too
-            x = flat_patches(x, gen, self.config.flat_patches)
+            x, flat = flat_patches(x, gen, self.config.flat_patches)
         strength = self.model.config.grain
         grain = random_grain(x, gen, strength) if strength else None
         if use_temporal:
@@ -173,8 +176,10 @@ class Trainer:
             moved, theta = temporal_pair(x, gen)
             x = torch.cat([x, moved]).contiguous(memory_format=torch.channels_last)
             styles = torch.cat([styles, styles])
-            if faces is not None:  # the moved copies' faces moved with them
+            if faces is not None:  # the moved copies' faces (and walls) moved with them
                 faces = torch.cat([faces, warp(faces, theta)])
+            if flat is not None:
+                flat = torch.cat([flat, warp(flat, theta)])
             if grain is not None:
                 # The grain moves with the photo here, so the temporal term does not teach
                 # the network to ignore it; live it is fixed to the screen, which is steady
@@ -196,11 +201,13 @@ class Trainer:
         feats = self.lossnet(jitter(y, offset))
         with torch.no_grad():
             content_target = self.lossnet(jitter(x, offset))[self.lossnet.content_layer]
+        # The masks jittered as the pictures were.
+        faces = None if faces is None else jitter(faces.float(), offset)
+        flat = None if flat is None else jitter(flat, offset)
         content_weight = None
-        if faces is not None:  # jittered as the pictures were, to the features' resolution
-            size = content_target.shape[-2:]
-            masks = jitter(faces.float(), offset)
-            content_weight = face_weights(masks, self.config.weights.face, size)
+        if faces is not None and self.config.weights.face > 0:
+            size = content_target.shape[-2:]  # the content features' resolution
+            content_weight = face_weights(faces, self.config.weights.face, size)
         # Every loss reduction in float32: the networks run in autocast's precision, but sums
         # over feature maps overflow float16 and lose bits in bfloat16.
         with torch.autocast(self.device.type, enabled=False):
@@ -214,8 +221,9 @@ class Trainer:
             if self.config.weights.grid > 0:
                 parts["grid"] = grid_loss(y.float())
             if self.config.weights.local_style > 0:
+                where = local_style_where(self.config.local_style_where, faces, flat)
                 parts["local_style"] = local_style_loss(
-                    feats, targets, self.lossnet.style_layers, scale
+                    feats, targets, self.lossnet.style_layers, scale, where=where
                 )
             if self.config.weights.color > 0:
                 colors = tuple(c[trained.to(c.device)] for c in self.colors)
@@ -244,7 +252,7 @@ class Trainer:
         self.model.train()
         count = self.crops_per_step()
         faces = None
-        if self.config.weights.face > 0:  # the same crops, and their face masks
+        if self.config.needs_face_masks:  # the same crops, and their face masks
             x, faces = pool.batch_with_faces(self.rngs.data, self.config.size, count)
             faces = faces.to(self.device)
         else:
