@@ -319,10 +319,11 @@ def local_style_where(
     over eyes, issue 25 round five); the flat patches' mask for "flat"."""
     if where == "all":
         return None
-    mask = faces if where == "off-faces" else flat
-    if mask is None:
-        raise ValueError(f"local style {where!r} without its masks")
-    return 1.0 - mask.float() if where == "off-faces" else mask.float()
+    if where == "off-faces" and faces is not None:
+        return 1.0 - faces.float()
+    if where == "flat" and flat is not None:
+        return flat.float()
+    raise ValueError(f"local style {where!r} without its masks")
 
 
 def temporal_loss(
