@@ -7,6 +7,7 @@ it); only what the quantized network computes and which network the engine keeps
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from torch import nn
 from livestyle.core.errors import LivestyleError
 from livestyle.engines import onnx as onnx_engine
 from livestyle.engines import quantize
+from livestyle.grain import GRAIN_STD
 from livestyle.model import VARIANTS, NetConfig, TransformerNet, style_views
 from livestyle.stylizer import Stylizer
 from livestyle.weights import StyleInfo
@@ -67,6 +69,24 @@ def test_only_convolutions_are_quantized_and_norm_rows_stay_inputs() -> None:
     assert ops["DequantizeLinear"] >= 2 * convolutions
     assert ops["InstanceNormalization"] == sum(1 for n in proto.graph.node if "Norm" in n.op_type)
     assert {i.name for i in small.graph.input} == {i.name for i in proto.graph.input}
+
+
+@pytest.mark.parametrize("grain", [0.0, GRAIN_STD])
+def test_only_the_convolution_reading_the_canvas_grain_stays_float32(grain: float) -> None:
+    """One uint8 scale for the picture and the faint grain together leaves the grain a few
+    levels, which the network amplifies: the convolution reading both stays float32."""
+    net = trained_looking(replace(VARIANTS["lite"], grain=grain))
+    graphs = [onnx_engine.write_graph(v, norm_inputs=True) for v in style_views(net)]
+    proto = onnx_engine.graph_model(graphs[0])
+    small = quantize.quantized(proto, [g.feeds for g in graphs], onnx_engine.INPUT_NAME)
+    made_by = {output: node.op_type for node in small.graph.node for output in node.output}
+    convolutions = [node for node in small.graph.node if node.op_type == "Conv"]
+    float_inputs = [c for c in convolutions if made_by.get(c.input[0]) != "DequantizeLinear"]
+    assert len(float_inputs) == (1 if grain else 0)
+    assert len(quantize.grain_convolutions(proto, onnx_engine.INPUT_NAME)) == len(float_inputs)
+    if grain:  # the first one, fed by the picture and the grain through SpaceToDepth
+        assert float_inputs[0] is convolutions[0]
+        assert made_by[float_inputs[0].input[0]] == "SpaceToDepth"
 
 
 def test_int8_network_stays_close_to_float32_on_every_style() -> None:

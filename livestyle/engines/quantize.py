@@ -95,13 +95,41 @@ def calibration_feeds(
             yield {input_name: frame, **feeds}
 
 
+# Ops that only rearrange what they are given: a convolution after them reads the same values.
+_REARRANGING = frozenset({"SpaceToDepth", "Pad"})
+
+
+def grain_convolutions(proto: onnx.ModelProto, input_name: str) -> list[onnx.NodeProto]:
+    """The convolutions that read the picture with the canvas grain appended (a Concat of the
+    input and the field, engines/onnx_grain.py), through ops that only rearrange it. One
+    uint8 scale for both leaves the faint grain (a few hundredths) a handful of levels, and
+    the network amplifies the error: 25.1 dB against float32 for a network trained with the
+    grain, 33.7 dB with this one convolution left in float32 (benchmarks/RESULTS.md)."""
+    carrying = {
+        output
+        for node in proto.graph.node
+        if node.op_type == "Concat" and input_name in node.input and len(node.input) > 1
+        for output in node.output
+    }
+    convolutions = []
+    for node in proto.graph.node:  # graph order: producers come before their readers
+        if not node.input or node.input[0] not in carrying:
+            continue
+        if node.op_type in _REARRANGING:
+            carrying.update(node.output)
+        elif node.op_type == "Conv":
+            convolutions.append(node)
+    return convolutions
+
+
 def quantized(
     proto: onnx.ModelProto, style_feeds: list[dict[str, np.ndarray]], input_name: str
 ) -> onnx.ModelProto:
     """`proto` (float32, picture input `input_name`, norm parameters as inputs or constants:
     `style_feeds` holds each style's) with every convolution in
     int8: weights per output channel (signed), activations per tensor (unsigned),
-    calibrated by min and max over the styles' calibration runs."""
+    calibrated by min and max over the styles' calibration runs; a convolution that reads the
+    canvas grain stays float32 (grain_convolutions)."""
     import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -121,6 +149,10 @@ def quantized(
     # quantize_static moves the model's weights out to temporary files: it gets a copy.
     source = onnx.ModelProto()
     source.CopyFrom(proto)
+    # The quantizer leaves nodes out by name; the graph writer names none.
+    for index, node in enumerate(source.graph.node):
+        node.name = node.name or f"{node.op_type}_{index}"
+    kept_float = [node.name for node in grain_convolutions(source, input_name)]
     with tempfile.TemporaryDirectory(prefix="livestyle-int8-") as folder, _quiet_root_logger():
         path = Path(folder) / "int8.onnx"
         quantize_static(
@@ -134,6 +166,7 @@ def quantized(
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
             calibration_providers=["CPUExecutionProvider"],
+            nodes_to_exclude=kept_float,
         )
         return onnx.load(str(path))
 
