@@ -7,6 +7,7 @@ the plain PyTorch network computes, and that backend choice and fallback behave.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -191,6 +192,38 @@ def test_graph_cache_builds_once_per_key_and_evicts_least_recent() -> None:
     assert len(cache) == 0 and evicted == ["b", "a", "c", "b"]
     with pytest.raises(ValueError):
         GraphCache(str.upper, 0)
+
+
+def test_a_graph_replay_keeps_alive_what_its_graph_reads(monkeypatch) -> None:
+    """A graph reads its network's weights by address: the replay must hold the step (and so
+    the network) after the caller drops it, or the memory under the graph is freed."""
+    import gc
+    import weakref
+
+    from livestyle.engines import graphs
+
+    class FakeGraph:
+        replays = 0
+
+        def replay(self) -> None:
+            FakeGraph.replays += 1
+
+    monkeypatch.setattr(graphs, "capture_graph", lambda step, device, warmup=3: FakeGraph())
+
+    def network_step() -> tuple[Callable[[], None], weakref.ref]:
+        net = nn.Conv2d(3, 3, 3)
+        return lambda: net(torch.zeros(1, 3, 8, 8)), weakref.ref(net)
+
+    step, alive = network_step()
+    replay = graphs.graph_replay(step, torch.device("cuda"))
+    del step
+    gc.collect()
+    assert alive() is not None  # the network the graph reads outlives the caller's names
+    replay()
+    assert FakeGraph.replays == 1
+    del replay
+    gc.collect()
+    assert alive() is None  # and goes with the replay
 
 
 def test_graph_key_is_the_network_shape_and_sizes_only() -> None:

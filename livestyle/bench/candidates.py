@@ -243,7 +243,8 @@ def cuda_candidates(
     net: TransformerNet, height: int, width: int, precisions: Sequence[str], device: torch.device
 ) -> list[Candidate]:
     """The GPU rows: eager in both layouts and norms, CUDA graphs, the uint8 frame path."""
-    from livestyle.engines.cuda import CudaFrameRunner, graph_replay
+    from livestyle.engines.cuda import CudaFrameRunner
+    from livestyle.engines.graphs import graph_replay
     from livestyle.engines.layout_norm import with_layout_norm
 
     found = [baseline(net, height, width, device)]

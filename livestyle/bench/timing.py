@@ -113,7 +113,7 @@ def measure_interleaved(
     for step in steps.values():
         for _ in range(warmup):
             step()
-    sync()
+        sync()  # a device error surfaces at the step that caused it, not at a later one
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(max(1, runs)):
         for name, step in steps.items():

@@ -48,6 +48,7 @@ from livestyle.engines.frames import stylize_frame
 from livestyle.engines.graphs import (
     GraphCache,
     NoEvent,
+    capture_graph,
     new_event,
     new_stream,
     on_stream,
@@ -70,34 +71,6 @@ class GraphKey:
     network: NetConfig
     frame_shape: tuple[int, int]
     net_shape: tuple[int, int]
-
-
-def capture_graph(
-    step: Callable[[], None], device: torch.device, warmup: int = 3
-) -> torch.cuda.CUDAGraph | None:
-    """`step` recorded as a CUDA graph (None on the CPU, where the step runs as it is).
-
-    Warm-up runs on a side stream first (the documented recipe): they allocate what the
-    graph will reuse and let cudnn.benchmark choose kernels outside the capture.
-    """
-    if device.type != "cuda":
-        return None
-    side = torch.cuda.Stream(device)
-    side.wait_stream(torch.cuda.current_stream(device))
-    with torch.cuda.stream(side):
-        for _ in range(warmup):
-            step()
-    torch.cuda.current_stream(device).wait_stream(side)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        step()
-    return graph
-
-
-def graph_replay(step: Callable[[], None], device: torch.device, warmup: int = 3) -> Callable:
-    """The replay of `step` captured as a graph (the bound method keeps the graph alive)."""
-    graph = capture_graph(step, device, warmup)
-    return step if graph is None else graph.replay
 
 
 @dataclass

@@ -1,12 +1,13 @@
-"""What CUDA graphs need around them: a small LRU cache of captured graphs, and the streams
-and events that order copies and replays (no-ops off CUDA, so the same code runs in tests on
-the CPU)."""
+"""What CUDA graphs need around them: a small LRU cache of captured graphs, the streams and
+events that order copies and replays (no-ops off CUDA, so the same code runs in tests on the
+CPU), and the capture itself, with a replay that keeps alive what the graph reads."""
 
 from __future__ import annotations
 
 import contextlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import torch
@@ -86,3 +87,50 @@ def wait_for(stream: torch.cuda.Stream | None, event: torch.cuda.Event | NoEvent
 def synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def capture_graph(
+    step: Callable[[], None], device: torch.device, warmup: int = 3
+) -> torch.cuda.CUDAGraph | None:
+    """`step` recorded as a CUDA graph (None on the CPU, where the step runs as it is).
+
+    Warm-up runs on a side stream first (the documented recipe): they allocate what the
+    graph will reuse and let cudnn.benchmark choose kernels outside the capture.
+    """
+    if device.type != "cuda":
+        return None
+    side = torch.cuda.Stream(device)
+    side.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(side):
+        for _ in range(warmup):
+            step()
+    torch.cuda.current_stream(device).wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        step()
+    return graph
+
+
+@dataclass(frozen=True)
+class GraphReplay:
+    """A captured graph with the step it was captured from.
+
+    The graph reads what the step closes over (the network's weights, its input) by address.
+    Holding the step holds those tensors: freed, their memory would be cached for other
+    tensors, and the next capture's empty_cache (torch.cuda.graph does one on entry) could
+    hand it back to the driver, so a replay read unmapped memory. That was the illegal memory
+    access that ended `livestyle bench` on the first GPU (H200, 2026-12-04): its graph rows
+    were captured from networks the next row's assignment freed.
+    """
+
+    graph: torch.cuda.CUDAGraph
+    step: Callable[[], None]
+
+    def __call__(self) -> None:
+        self.graph.replay()
+
+
+def graph_replay(step: Callable[[], None], device: torch.device, warmup: int = 3) -> Callable:
+    """The replay of `step` captured as a graph (`step` itself on the CPU)."""
+    graph = capture_graph(step, device, warmup)
+    return step if graph is None else GraphReplay(graph, step)
