@@ -125,8 +125,10 @@ def test_a_grain_network_in_graphs_paints_as_float32_at_each_size(tmp_path: Path
     from livestyle.weights import load_network
 
     path = PACKAGE_WEIGHTS_DIR / "paintings.lite.safetensors"
-    _, infos = load_network(path)
-    net = TransformerNet(replace(VARIANTS["lite"], grain=2.0), styles=2)
+    shipped, infos = load_network(path)
+    # The shipped network's own grain, or one for it to start (its grain inputs then at 0).
+    grain = shipped.config.grain or 2.0
+    net = TransformerNet(replace(VARIANTS["lite"], grain=grain), styles=2)
     start_from(net, path, [infos[0].name, infos[1].name])
     torch.manual_seed(0)
     with torch.no_grad():  # the grain's input weights, as training might leave them

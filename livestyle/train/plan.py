@@ -219,10 +219,16 @@ def start_from(model: TransformerNet, path: Path, names: list[str]) -> None:
     at 0, so the new network first paints exactly what the old one did."""
     base, infos = load_network(path)
     same_shape = replace(base.config, padding=model.config.padding, grain=model.config.grain)
-    if same_shape != model.config or base.config.grain not in (0.0, model.config.grain):
+    if same_shape != model.config:
         raise LivestyleError(
             f"--init-from {path}: a {variant_name(base.config)} network of another shape "
             f"({base.config.widths}, {base.config.res_blocks} blocks) than this run's"
+        )
+    if base.config.grain not in (0.0, model.config.grain):
+        # Its weights expect the grain at that strength: another one would repaint it.
+        raise LivestyleError(
+            f"--init-from {path}: its canvas grain is {base.config.grain:g}, this run's "
+            f"{model.config.grain:g} (--grain {base.config.grain:g} continues it)"
         )
     rows = {info.name: i for i, info in enumerate(infos)}
     base = with_rows(base, [rows[name] for name in names])
