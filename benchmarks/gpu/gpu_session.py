@@ -314,9 +314,9 @@ def pack_results(session: Session) -> None:
         for path in sorted(session.work.rglob("*")):
             # Not the installed wheels (site/, 17 MiB): with them the first GPU run's results
             # were too big to come back.
-            inside = path.relative_to(session.work).parts
-            if path.is_file() and not _is_big_weight(path) and inside[0] != "site":
-                tar.add(path, arcname=str(path.relative_to(session.work)))
+            inside = path.relative_to(session.work)
+            if path.is_file() and not _is_big_weight(path) and inside.parts[0] != "site":
+                tar.add(path, arcname=str(inside))
         runs = REPO / "runs"
         for path in sorted(runs.glob("*/losses.csv")) + sorted(runs.glob("*/preview_final.jpg")):
             tar.add(path, arcname=f"runs/{path.relative_to(runs)}")
