@@ -93,7 +93,7 @@ class Stylizer:
         preserve_color: bool = False,
         guided: bool = True,
         backend: str = "auto",
-        channels_last: bool | None = None,
+        channels_last: bool = False,
         graph_fallback: bool = True,
         on_notice: Callable[[str], None] | None = None,
         fade_seconds: float = FADE_SECONDS,
@@ -104,9 +104,10 @@ class Stylizer:
             raise ValueError("no styles to run")
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.dtype = pick_dtype(self.device, precision)
-        # Channels-last pays on CUDA; on the CPU `livestyle bench` measured 0.9-1.1x at 640x480
-        # and above, so PyTorch keeps NCHW there.
-        self.channels_last = self.device.type == "cuda" if channels_last is None else channels_last
+        # NCHW everywhere: on an H200 (benchmarks/RESULTS.md, 2026-12-04) the fp16 CUDA graphs
+        # ran 1.1-1.8x faster in NCHW than channels-last for both networks at every size, and
+        # on the CPU `livestyle bench` measured channels-last at 0.9-1.1x.
+        self.channels_last = channels_last
         # Half precision needs float32 norm statistics; channels-last needs a norm that keeps
         # the layout (PyTorch's returns NCHW). LayoutInstanceNorm does both.
         self.layout_norm = self.channels_last or self.dtype != torch.float32

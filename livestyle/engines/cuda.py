@@ -2,7 +2,7 @@
 
 Per frame the host does one memcpy into a pinned buffer and launches three things on three
 streams: the upload, one graph replay (colour conversion, resize, network in half
-precision with channels-last memory, resize back, blend, rounding), the download. Two
+precision, resize back, blend, rounding), the download. Two
 buffer slots let the upload of frame k+1 and the download of frame k-1 overlap the compute
 of frame k when the caller keeps two frames in flight (`submit` then `result`).
 
@@ -169,7 +169,7 @@ class CudaFrameRunner:
         *,
         capacity: int = 4,
         warmup: int = 3,
-        channels_last: bool = True,
+        channels_last: bool = False,
     ) -> None:
         self.device = device
         self.dtype = dtype
@@ -397,7 +397,7 @@ class CudaEngine(Engine):
         models: list[nn.Module],
         device: torch.device,
         dtype: torch.dtype,
-        channels_last: bool = True,
+        channels_last: bool = False,
         layout_norm: bool = True,
         graph_fallback: bool = True,
         on_notice: Callable[[str], None] = lambda message: None,
