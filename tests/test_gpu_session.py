@@ -88,3 +88,17 @@ def test_a_dry_run_runs_its_processes_on_one_thread(tmp_path: Path) -> None:
     gs = load_script()
     assert gs.session_env(tmp_path, dry_run=True)["OMP_NUM_THREADS"] == "1"
     assert gs.session_env(tmp_path, dry_run=True)["LIVESTYLE_CUDA_DRY_RUN"] == "1"
+
+
+def test_profile_layers_names_the_operators_a_forward_spends_its_time_in(capsys) -> None:
+    path = REPO / "benchmarks" / "gpu" / "profile_layers.py"
+    spec = importlib.util.spec_from_file_location("profile_layers", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    args = ["--device", "cpu", "--size", "40x24", "--precisions", "fp32", "--runs", "2"]
+    assert module.main([*args, "--variant", "lite"]) == 0
+    printed = capsys.readouterr().out
+    assert "### lite 40x24 fp32 on cpu: median" in printed
+    # The lite network's 3x3 body convolution on 64 channels at a quarter of 40x24 (10x6,
+    # padded in the convolution), with its input shape: where the time is, by layer.
+    assert "convolution" in printed and "[1, 64, 6, 10]" in printed
