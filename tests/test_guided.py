@@ -61,24 +61,55 @@ def run(frame: np.ndarray, net, net_shape=NET_SHAPE, guided=False, path="torch")
     return stylize_frame(image, net, torch.float32, net_shape, None, False, guided=guided).numpy()
 
 
+def steep_style(x: torch.Tensor) -> torch.Tensor:
+    """A linear 'style' that follows the photo's light and dark more steeply than the photo."""
+    return 1.3 * x - 0.15
+
+
+def lost_detail(frame: np.ndarray, net, path: str) -> tuple[float, float]:
+    """Mean error against the network run at full size: scaled plainly, and guided."""
+    exact = output_to_bgr(net(bgr_to_input(torch.from_numpy(frame), torch.float32)))
+    exact = exact.numpy().astype(float)
+    plain = np.abs(run(frame, net, path=path) - exact).mean()
+    guided = np.abs(run(frame, net, guided=True, path=path) - exact).mean()
+    return plain, guided
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_the_detail_a_linear_style_lost_comes_back(path: str) -> None:
-    frame = textured_grey()
-    exact = output_to_bgr(linear_style(bgr_to_input(torch.from_numpy(frame), torch.float32)))
-    exact = exact.numpy().astype(float)
-    plain = np.abs(run(frame, linear_style, path=path) - exact).mean()
-    guided = np.abs(run(frame, linear_style, guided=True, path=path) - exact).mean()
+    plain, guided = lost_detail(textured_grey(), steep_style, path)
     assert plain > 5  # the speckle and lines the 40x32 network never saw
-    # Most of it: the fits shrink the gain where the network's input is nearly flat.
+    # Most of it: the fits follow the style's gain (above the floor).
     assert guided < plain / 2.5
+    # A flatter style (gain 0.5) gets at least the photo's own detail back, GUIDE_DETAIL_FLOOR
+    # of it: more than its fit alone, so not exact, but still closer than plain scaling.
+    plain, guided = lost_detail(textured_grey(), linear_style, path)
+    assert guided < plain
+
+
+def frame_detail(frame: np.ndarray) -> np.ndarray:
+    """The lightness detail a 40x32 network never sees: the frame minus its scaled copy."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    small = cv2.resize(grey, NET_SHAPE[::-1], interpolation=cv2.INTER_AREA)
+    return grey - cv2.resize(small, grey.shape[::-1], interpolation=cv2.INTER_LINEAR)
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_a_style_that_paints_over_the_photo_gets_none_of_its_detail(path: str) -> None:
+def test_a_style_that_paints_over_the_photo_keeps_its_texture_not_its_noise(path: str) -> None:
+    """Where the style paints one colour, textured windows get the frame's own detail back
+    (eyes and lettering stay sharp: GUIDE_DETAIL_FLOOR); flat ones, whose detail is mostly
+    sensor noise, get next to none of it."""
     frame = textured_grey()
-    plain = run(frame, flat_style, path=path).astype(int)
-    guided = run(frame, flat_style, guided=True, path=path).astype(int)
-    assert np.abs(guided - plain).max() <= 1
+    plain = run(frame, flat_style, path=path).astype(float)
+    added = run(frame, flat_style, guided=True, path=path).astype(float) - plain
+    detail = frame_detail(frame)
+    for channel in range(3):
+        assert np.corrcoef(added[..., channel].ravel(), detail.ravel())[0, 1] > 0.8
+    assert 0.5 < added.std() / detail.std() < 1.2
+    noise = np.random.default_rng(3).normal(0, 2, (64, 80))  # a flat wall, 2 grey levels of noise
+    wall = np.repeat(np.clip(128 + noise, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    quiet = run(wall, flat_style, guided=True, path=path).astype(float)
+    assert np.abs(quiet - run(wall, flat_style, path=path)).mean() < 0.5
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -92,7 +123,8 @@ def test_the_picture_itself_is_what_plain_scaling_gives(path: str) -> None:
     assert np.abs(guided - plain).mean() > 0.5  # it did add something
     small_plain = cv2.resize(plain, (20, 16), interpolation=cv2.INTER_AREA)
     small_guided = cv2.resize(guided, (20, 16), interpolation=cv2.INTER_AREA)
-    assert np.abs(small_guided - small_plain).mean() < 2.0
+    # (Within 3 grey levels: detail added where the random network saturates is clipped.)
+    assert np.abs(small_guided - small_plain).mean() < 3.0
 
 
 @pytest.mark.parametrize("path", PATHS)

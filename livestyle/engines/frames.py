@@ -74,6 +74,11 @@ def stylize_frame(
 # the frame's detail is mostly sensor noise, get little of it.
 GUIDE_RADIUS = 2
 GUIDE_EPS = 1e-3
+# The least share of the frame's own detail a textured window gets back, whatever the style
+# paints there: at the live size (320 px on a CPU, less for wide strokes) the fits alone
+# left pictures soft beside the peer's (blind sheets, benchmarks/RESULTS.md). Scaled by how
+# far the window's texture stands above GUIDE_EPS, so flat windows' sensor noise stays out.
+GUIDE_DETAIL_FLOOR = 1.0
 
 
 def guided_upscale(
@@ -92,8 +97,10 @@ def guided_upscale(
     lightness (the guided filter of He et al. 2013, fitted at the network's size like the
     fast guided filter of He and Sun 2015): where the style follows the photo's light and
     dark, its detail comes back with the same gain; where the style paints over it, the
-    gain is near 0. The stylized picture itself is kept as plain scaling gives it: only
-    detail is added. `weight` 0 or 1 as a 0-dim tensor switches the detail as data.
+    gain is still GUIDE_DETAIL_FLOOR in textured windows (eyes, hair, lettering stay sharp)
+    and near 0 in flat ones (their detail is mostly noise). The stylized picture itself is
+    kept as plain scaling gives it: only detail is added. `weight` 0 or 1 as a 0-dim tensor
+    switches the detail as data.
     """
     channels = stylized.shape[1]
     # The fits in float32: a variance by subtraction loses its digits in half precision.
@@ -103,7 +110,9 @@ def guided_upscale(
     mean_guide, mean_target, mean_product, mean_square = means.split([1, channels, channels, 1], 1)
     covariance = mean_product - mean_guide * mean_target
     variance = mean_square - mean_guide * mean_guide
-    gain = _box(covariance / (variance + GUIDE_EPS))
+    fit = covariance / (variance + GUIDE_EPS)
+    floor = GUIDE_DETAIL_FLOOR * variance / (variance + GUIDE_EPS)
+    gain = _box(torch.maximum(fit, floor))
     # One scaling pass for the picture, the gains and the guide (the cost is per pass).
     layers = torch.cat([target, gain, guide], 1)
     up = F.interpolate(layers, size=frame.shape[-2:], mode="bilinear", align_corners=False)

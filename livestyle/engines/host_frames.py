@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import torch
 
-from livestyle.engines.frames import GUIDE_EPS, GUIDE_RADIUS, keep_colors
+from livestyle.engines.frames import GUIDE_DETAIL_FLOOR, GUIDE_EPS, GUIDE_RADIUS, keep_colors
 
 _WINDOW = (2 * GUIDE_RADIUS + 1,) * 2
 
@@ -124,7 +124,10 @@ def _detail_gain(picture: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np
     variance = cv2.blur(guide * guide, _WINDOW) - mean_guide * mean_guide
     covariance = mean_product - mean_picture * mean_guide[..., None]
     # GUIDE_EPS is on the 0-1 scale; here lightness runs 0-255.
-    gain = cv2.blur(covariance / (variance + GUIDE_EPS * 255.0**2)[..., None], _WINDOW)
+    regularized = variance + GUIDE_EPS * 255.0**2
+    fit = covariance / regularized[..., None]
+    floor = (GUIDE_DETAIL_FLOOR * variance / regularized)[..., None]
+    gain = cv2.blur(np.maximum(fit, floor), _WINDOW)
     return gain, guide
 
 
