@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from PyQt6.QtGui import QDragEnterEvent, QDropEvent
 from PyQt6.QtWidgets import QApplication
 
 from livestyle.addstyle import AdderOptions, StyleAdder
+from livestyle.addstyle import job as job_module
 from livestyle.addstyle.job import train_command
 from livestyle.addstyle.options import TrainSettings, spare_cores
 from livestyle.addstyle.request import Request, grown_path, photo_folder, style_name
@@ -192,7 +194,13 @@ def test_progress_shows_and_x_cancels_leaving_nothing(qtbot, window, tmp_path, u
     assert len(window.session.stylizer.styles) == 3
 
 
-def test_a_failed_child_shows_its_last_error_line(qtbot, window, tmp_path, user_dir):
+def test_a_failed_child_shows_its_last_error_line(qtbot, window, tmp_path, user_dir, monkeypatch):
+    # A slow disk: the temp folder's removal takes a while, and the job must not say it
+    # failed before it is gone (it did, and CI once looked in between).
+    remove = job_module.shutil.rmtree
+    monkeypatch.setattr(
+        job_module.shutil, "rmtree", lambda *a, **k: (time.sleep(0.3), remove(*a, **k))
+    )
     window.session.adder._command = fake_child(
         tmp_path,
         textwrap.dedent("""

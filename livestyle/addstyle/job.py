@@ -158,21 +158,26 @@ class AddJob:
 
     # --- the watcher thread ---
     def _watch(self) -> None:
+        failure: str | None = None
         try:
             assert self._proc is not None and self._proc.stdout is not None
             for line in self._proc.stdout:
                 self._read(line.strip())
             code = self._proc.wait()
             if code != 0:
-                self._fail(self.last_line or f"training stopped with exit code {code}")
+                failure = self.last_line or f"training stopped with exit code {code}"
             else:
                 self._install()
         except Exception as exc:  # never lost with the thread: the overlay says it
             log.exception("adding %s failed", self.request.name)
-            self._fail(str(exc) or type(exc).__name__)
+            failure = str(exc) or type(exc).__name__
         finally:
             if self._tmp is not None:
                 shutil.rmtree(self._tmp, ignore_errors=True)
+        # The job ends only once its temp folder is gone: whoever sees it failed (or done)
+        # finds nothing left behind (a failure said first raced the removal in CI).
+        if failure is not None:
+            self._fail(failure)
         if self.state == "installing":
             self._finish()
         self.ended = time.monotonic()
