@@ -11,57 +11,40 @@ network or kernel choice has to change. Prints one markdown section per precisio
 from __future__ import annotations
 
 import argparse
-import time
+import statistics
 
 import torch
 from torch.profiler import ProfilerActivity, profile
 
+from livestyle.bench.candidates import eager_step
+from livestyle.bench.timing import measure_interleaved, synchronizer
+from livestyle.commands.bench import parse_size
+from livestyle.core.precision import dtype_of
 from livestyle.engines.layout_norm import with_layout_norm
 from livestyle.model import VARIANTS, TransformerNet
-
-DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    width, height = (int(v) for v in text.lower().split("x"))
-    return width, height
-
-
-def forward_ms(net: torch.nn.Module, x: torch.Tensor, runs: int) -> float:
-    """Median milliseconds of one warm forward (synchronized: the device's time, not launch)."""
-    times = []
-    for _ in range(runs):
-        if x.is_cuda:
-            torch.cuda.synchronize()
-        began = time.perf_counter()
-        net(x)
-        if x.is_cuda:
-            torch.cuda.synchronize()
-        times.append((time.perf_counter() - began) * 1000)
-    return sorted(times)[len(times) // 2]
 
 
 def profile_one(
     variant: str, size: tuple[int, int], device: torch.device, precision: str, runs: int, rows: int
 ) -> str:
-    dtype = DTYPES[precision]
+    dtype = dtype_of(precision)
     net = TransformerNet(VARIANTS[variant]).eval()
     # The app's half-precision network: float32 norm statistics (LayoutInstanceNorm), NCHW.
     net = (with_layout_norm(net) if dtype != torch.float32 else net).to(device, dtype)
     width, height = size
     x = torch.rand(1, 3, height, width, device=device, dtype=dtype)
+    # Warm-up runs first: cudnn.benchmark picks its kernels in them.
+    sync = synchronizer(device)
+    seconds = measure_interleaved({"forward": eager_step(net, x)}, runs, 3, sync)
+    median = 1000 * statistics.median(seconds["forward"])
     with torch.inference_mode():
-        for _ in range(3):  # cudnn.benchmark picks its kernels in these
-            net(x)
-        median = forward_ms(net, x, runs)
         activities = [ProfilerActivity.CPU]
         if device.type == "cuda":
             activities.append(ProfilerActivity.CUDA)
         with profile(activities=activities, record_shapes=True) as prof:
             for _ in range(runs):
                 net(x)
-            if device.type == "cuda":
-                torch.cuda.synchronize()
+            sync()
     key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
     table = prof.key_averages(group_by_input_shape=True).table(sort_by=key, row_limit=rows)
     head = f"### {variant} {width}x{height} {precision} on {device}: median {median:.2f} ms/forward"

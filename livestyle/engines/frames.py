@@ -110,9 +110,10 @@ def guided_upscale(
     mean_guide, mean_target, mean_product, mean_square = means.split([1, channels, channels, 1], 1)
     covariance = mean_product - mean_guide * mean_target
     variance = mean_square - mean_guide * mean_guide
-    fit = covariance / (variance + GUIDE_EPS)
-    floor = GUIDE_DETAIL_FLOOR * variance / (variance + GUIDE_EPS)
-    gain = _box(torch.maximum(fit, floor))
+    regularized = variance + GUIDE_EPS
+    gain = _box(
+        torch.maximum(covariance / regularized, GUIDE_DETAIL_FLOOR * variance / regularized)
+    )
     # One scaling pass for the picture, the gains and the guide (the cost is per pass).
     layers = torch.cat([target, gain, guide], 1)
     up = F.interpolate(layers, size=frame.shape[-2:], mode="bilinear", align_corners=False)
