@@ -7,6 +7,7 @@ argparse error, presets.py into a warning.
 
 from __future__ import annotations
 
+from livestyle.brushwork import MAX_MARKS
 from livestyle.model import MIN_INPUT_SIDE
 
 # Upper bound that catches typos (an extra zero) before they allocate gigabytes.
@@ -45,4 +46,12 @@ def unit_interval(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
         raise OutOfBounds(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def marks_amount(text: str) -> float:
+    """--marks and its saved setting: how much bolder the marks are (livestyle.brushwork)."""
+    value = float(text)
+    if not 0.0 <= value <= MAX_MARKS:  # also refuses nan
+        raise OutOfBounds(f"must be between 0 and {MAX_MARKS:g}, got {text}")
     return value

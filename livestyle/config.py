@@ -17,7 +17,7 @@ class StyleOptions:
     """What loading the styles and building the Stylizer takes (commands.options.load_stylizer).
 
     None says "not given": live's saved settings may fill it in, else the Stylizer's own
-    default applies (strength 1, scale 1, colours not kept)."""
+    default applies (strength 1, scale 1, colours not kept, marks as painted)."""
 
     styles_dirs: tuple[Path, ...] = ()  # --styles-dir, before the default folders
     style: str | None = None  # a name, or a blend "a:0.6,b:0.4"
@@ -29,6 +29,7 @@ class StyleOptions:
     infer_scale: float | None = None
     strength: float | None = None
     preserve_color: bool | None = None
+    marks: float | None = None  # bolder brushwork (livestyle.brushwork)
     guided: bool = True
 
 

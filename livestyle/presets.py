@@ -1,4 +1,5 @@
-"""The live window's choices kept between runs: style, strength, view, colours, network size.
+"""The live window's choices kept between runs: style, strength, view, colours, marks, network
+size.
 
 A small JSON file in the user's config folder, read when the live window starts and written
 (to a temporary file, then renamed over the old one, so a crash never leaves half a file)
@@ -18,7 +19,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from livestyle.bounds import network_side, unit_interval
+from livestyle.bounds import marks_amount, network_side, unit_interval
 from livestyle.choices import choose_styles
 from livestyle.config import LiveConfig
 from livestyle.core.errors import LivestyleError, OutputError
@@ -43,6 +44,7 @@ class Presets:
     view: str | None = None  # one of VIEWS
     preserve_color: bool | None = None
     infer_size: int | None = None  # --infer-size as last given
+    marks: float | None = None  # key B / --marks
 
 
 def settings_path() -> Path:
@@ -83,6 +85,12 @@ def _flag(value: object) -> bool:
     return value
 
 
+def _marks(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("not a number")
+    return marks_amount(str(value))  # the same bounds as --marks
+
+
 def _infer_size(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("not a whole number of pixels")
@@ -94,6 +102,7 @@ _CHECKS = {
     "strength": _strength,
     "view": _view,
     "preserve_color": _flag,
+    "marks": _marks,
     "infer_size": _infer_size,
 }
 
@@ -156,6 +165,7 @@ def fill_options(config: LiveConfig, presets: Presets) -> LiveConfig:
         options,
         strength=_given_or(options.strength, presets.strength),
         preserve_color=_given_or(options.preserve_color, presets.preserve_color),
+        marks=_given_or(options.marks, presets.marks),
         infer_size=options.infer_size if size_given else presets.infer_size,
     )
     return replace(config, style_options=filled)
@@ -192,5 +202,6 @@ def current_presets(stylizer: Stylizer, view: str, infer_size: int | None) -> Pr
         strength=round(stylizer.strength, 3),
         view=view,
         preserve_color=stylizer.preserve_color,
+        marks=stylizer.marks,
         infer_size=infer_size,
     )

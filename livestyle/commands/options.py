@@ -9,7 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from livestyle.bounds import OutOfBounds, network_side, pixel_side, positive_whole, unit_interval
+from livestyle.bounds import (
+    OutOfBounds,
+    marks_amount,
+    network_side,
+    pixel_side,
+    positive_whole,
+    unit_interval,
+)
 from livestyle.choices import choose_styles, parse_style_choice
 from livestyle.config import StyleOptions
 from livestyle.core.errors import LivestyleError
@@ -77,6 +84,11 @@ def frame_rate(text: str) -> float:
 def unit_float(text: str) -> float:
     with _bounded():
         return unit_interval(text)
+
+
+def marks_float(text: str) -> float:
+    with _bounded():
+        return marks_amount(text)
 
 
 def scale_float(text: str) -> float:
@@ -167,6 +179,15 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         "brushwork (key C live)",
     )
     parser.add_argument(
+        "--marks",
+        type=marks_float,
+        default=None,
+        metavar="AMOUNT",
+        help="bolder brushwork: the network's marks made 1 + AMOUNT times as strong, 0..2 "
+        "(key B live: 0, 0.5, 1); more marks on walls and skies, and more shimmer on video "
+        "(default 0)",
+    )
+    parser.add_argument(
         "--guided",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -205,6 +226,7 @@ def style_options_from_args(args: argparse.Namespace, style: str | None = None) 
         infer_scale=args.infer_scale,
         strength=args.strength,
         preserve_color=args.preserve_color,
+        marks=args.marks,
         guided=args.guided,
     )
 
@@ -247,6 +269,7 @@ def load_stylizer(options: StyleOptions, live: bool = False, only_chosen: bool =
             strength=1.0 if options.strength is None else options.strength,
             preserve_color=bool(options.preserve_color),
             guided=options.guided,
+            marks=options.marks or 0.0,
             backend=options.backend,
         )
     except ValueError as exc:  # e.g. --backend onnxruntime with --device cuda

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from livestyle.addstyle import StyleAdder
+from livestyle.brushwork import next_marks
 from livestyle.core.crashlog import error_line
 from livestyle.core.errors import LivestyleError, error_text
 from livestyle.core.outputs import new_file_in, written_aside
@@ -64,6 +65,7 @@ class SessionState:
     strength_changed: bool = False  # + or − was pressed a moment ago
     view: ViewMode = ViewMode.STYLIZED
     preserve_color: bool = False  # C: the frame's own colours, the painting's brushwork
+    marks: float = 0.0  # B: the network's marks made bolder (livestyle.brushwork)
     steady: bool = True  # T: smoothed over time where the picture stands still
     fps: float = 0.0  # the pipeline's rate over its last frames
     last_frame_age: float | None = None  # seconds since the last stylized frame, if any
@@ -234,6 +236,9 @@ class LiveSession:
     def toggle_preserve_color(self) -> None:
         self.stylizer.preserve_color = not self.stylizer.preserve_color  # the overlay says so
 
+    def cycle_marks(self) -> None:
+        self.stylizer.marks = next_marks(self.stylizer.marks)  # the overlay says how bold
+
     # --- the picture ---
     def cycle_view(self) -> None:
         self.view = self.view.next()  # the overlay names the view when it is not the default
@@ -371,6 +376,7 @@ class LiveSession:
             strength_changed=now < self._strength_changed_until,
             view=self.view,
             preserve_color=self.stylizer.preserve_color,
+            marks=self.stylizer.marks,
             steady=self.pipeline.steady,
             fps=stats.fps,
             last_frame_age=None if ready_at is None else time.monotonic() - ready_at,

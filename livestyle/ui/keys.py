@@ -75,6 +75,12 @@ KEYS: tuple[KeyBinding, ...] = (
     KeyBinding(
         (_K.Key_C,), "C", "original colours on / off", lambda w: w.session.toggle_preserve_color()
     ),
+    KeyBinding(
+        (_K.Key_B,),
+        "B",
+        "brushwork: as painted, bolder, boldest",
+        lambda w: w.session.cycle_marks(),
+    ),
     KeyBinding((_K.Key_T,), "T", "steady video on / off", lambda w: w.session.toggle_steady()),
     KeyBinding((_K.Key_Space,), "Space", "pause / resume", lambda w: w.session.toggle_pause()),
     KeyBinding((_K.Key_S,), "S", "save a snapshot (PNG)", lambda w: w.save_snapshot()),

@@ -85,6 +85,8 @@ def state_lines(state: OverlayState) -> list[Line]:
         lines.append((f"view: {state.view.value}", WHITE))
     if state.preserve_color:
         lines.append(("colours: original", WHITE))
+    if state.marks > 0:
+        lines.append((f"brushwork: +{state.marks:.0%}", WHITE))
     if not state.steady:
         lines.append(("steady: off", WHITE))
     if state.paused:
