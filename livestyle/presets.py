@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -67,10 +68,15 @@ def _style(value: object) -> str:
     return value
 
 
-def _strength(value: object) -> float:
+def _number(value: object, bounded: Callable[[str], float]) -> float:
+    """A JSON number within the bounds its option has (`bounded`, from livestyle.bounds)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("not a number")
-    return unit_interval(str(value))  # the same bounds as --strength
+    return bounded(str(value))
+
+
+def _strength(value: object) -> float:
+    return _number(value, unit_interval)  # the same bounds as --strength
 
 
 def _view(value: object) -> str:
@@ -86,9 +92,7 @@ def _flag(value: object) -> bool:
 
 
 def _marks(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("not a number")
-    return marks_amount(str(value))  # the same bounds as --marks
+    return _number(value, marks_amount)  # the same bounds as --marks
 
 
 def _infer_size(value: object) -> int:
