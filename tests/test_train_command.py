@@ -95,3 +95,27 @@ def test_face_options_that_cannot_work_are_one_line(
     if faces:
         argv += ["--faces", str(tmp_path / faces)]
     assert message in _cli_error(capsys, argv)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("not json", "not a readable JSON file"),
+        ("[]", "non-empty JSON list"),
+        ('[{"name": "x"}]', 'needs a "painting"'),
+        ('[{"painting": "a.png", "colour": "red"}]', "unknown key"),
+        ('[{"painting": "a.png", "order": "first"}]', "item 1"),
+        ('[{"painting": "a.png", "name": "x"}, {"painting": "b.png", "name": "x"}]', "share"),
+        ('[{"painting": "a.png", "temporal_weight": -1}]', "temporal_weight must be >= 0"),
+        ('[{"painting": "a.png", "stroke_scale": 9}]', "stroke_scale must be between"),
+        ('[{"painting": "a.png", "stroke_scale": {"tiny": 2}}]', "names no variant 'tiny'"),
+    ],
+)
+def test_bad_manifests_are_one_line_errors(tmp_path, content, message):
+    manifest = tmp_path / "m.json"
+    manifest.write_text(content)
+    args = cli.build_parser().parse_args(
+        ["train", "--manifest", str(manifest), "--data", str(tmp_path)]
+    )
+    with pytest.raises(LivestyleError, match=message):
+        config_from_args(args)

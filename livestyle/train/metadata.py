@@ -88,7 +88,7 @@ def style_info(
         year=painting.year,
         licence=painting.licence,
         order=painting.order,
-        stroke_scale=painting.stroke_scale,
+        stroke_scale=painting.stroke_scale_for(config.variant),
         training=training,
     )
 

@@ -6,7 +6,9 @@ path, relative to --paintings-dir or the manifest's folder) and optionally "name
 "artist", "year", "licence", "order", "style_weight" (that style's own weight, for
 paintings whose texture buries the photo at the run's --style-weight) and "temporal_weight"
 (that style's own, for the styles that flicker most at the run's --temporal-weight) and
-"stroke_scale" (live, the network's input is divided by it: larger strokes on screen).
+"stroke_scale" (live, the network's input is divided by it: larger strokes on screen; a number,
+or one per network variant, {"lite": 1, "standard": 1.5}, where the two networks' marks read
+best at different sizes; a variant left out gets 1).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from livestyle.core.errors import LivestyleError
+from livestyle.model import VARIANTS
 from livestyle.weights import stroke_scale
 
 MANIFEST_KEYS = {
@@ -47,7 +50,12 @@ class Painting:
     order: int = 1000
     style_weight: float | None = None  # None: the run's --style-weight
     temporal_weight: float | None = None  # None: the run's --temporal-weight
-    stroke_scale: float = 1.0  # StyleInfo.stroke_scale
+    stroke_scale: float = 1.0  # StyleInfo.stroke_scale, for every variant not listed below
+    variant_stroke_scales: tuple[tuple[str, float], ...] = ()  # (("lite", 1.0),): its own
+
+    def stroke_scale_for(self, variant: str) -> float:
+        """The stroke scale of this painting's style in a network of `variant`."""
+        return dict(self.variant_stroke_scales).get(variant, self.stroke_scale)
 
 
 def paintings_from_options(options: Mapping[str, Any]) -> list[Painting]:
@@ -75,8 +83,11 @@ def paintings_from_options(options: Mapping[str, Any]) -> list[Painting]:
     ]
 
 
-def read_manifest(path: Path, paintings_dir: str | None = None) -> list[Painting]:
-    """The paintings a manifest lists; a one-line error for anything malformed."""
+def read_manifest(
+    path: Path, paintings_dir: str | None = None, check_files: bool = True
+) -> list[Painting]:
+    """The paintings a manifest lists; a one-line error for anything malformed (and, with
+    `check_files`, for a painting file that is not there)."""
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -91,7 +102,8 @@ def read_manifest(path: Path, paintings_dir: str | None = None) -> list[Painting
         for i, entry in enumerate(entries)
     ]
     check_paintings(paintings)  # what the manifest says first, then whether the files are there
-    check_painting_files(paintings, path, folder)
+    if check_files:
+        check_painting_files(paintings, path, folder)
     return paintings
 
 
@@ -114,10 +126,23 @@ def _painting(entry: object, folder: Path, where: str) -> Painting:
             order=int(entry.get("order", 1000)),
             style_weight=None if weight is None else float(weight),
             temporal_weight=None if temporal is None else float(temporal),
-            stroke_scale=stroke_scale(entry.get("stroke_scale", 1.0)),
+            **_stroke_scales(entry.get("stroke_scale", 1.0)),
         )
     except (TypeError, ValueError) as exc:
         raise LivestyleError(f"{where}: {exc}") from exc
+
+
+def _stroke_scales(value: object) -> dict[str, Any]:
+    """Painting's stroke-scale fields from a manifest's "stroke_scale": a number, or a number
+    per variant (the others 1)."""
+    if not isinstance(value, dict):
+        return {"stroke_scale": stroke_scale(value)}
+    unknown = sorted(set(value) - set(VARIANTS))
+    if unknown:
+        raise ValueError(
+            f"stroke_scale names no variant {unknown[0]!r} (only {', '.join(VARIANTS)})"
+        )
+    return {"variant_stroke_scales": tuple((k, stroke_scale(v)) for k, v in sorted(value.items()))}
 
 
 def check_painting_files(paintings: list[Painting], manifest: Path, folder: Path) -> None:
