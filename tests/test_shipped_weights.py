@@ -7,6 +7,7 @@ import pytest
 
 from livestyle.discovery import PACKAGE_WEIGHTS_DIR, discover_style_files, load_styles
 from livestyle.stylizer import Stylizer
+from livestyle.train.paintings import read_manifest
 from livestyle.video.demo import DemoSource
 from livestyle.weights import REQUIRED_METADATA, read_style_infos
 
@@ -37,14 +38,15 @@ def test_each_shipped_style_has_the_manifests_stroke_scale(capsys, monkeypatch, 
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the shipped styles only
     monkeypatch.delenv("LIVESTYLE_STYLES_DIR", raising=False)
-    entries = json.loads((PACKAGE_WEIGHTS_DIR / "paintings.json").read_text())
-    chosen = {e["name"]: e.get("stroke_scale", 1.0) for e in entries}
-    assert any(scale != 1 for scale in chosen.values())
+    paintings = read_manifest(PACKAGE_WEIGHTS_DIR / "paintings.json", check_files=False)
+    chosen = {p.name: p for p in paintings}
+    assert any(p.stroke_scale != 1 for p in paintings)
     for info in STYLES:
-        assert info.stroke_scale == chosen[info.name], f"{info.name}.{info.variant}"
+        wanted = chosen[info.name].stroke_scale_for(info.variant)
+        assert info.stroke_scale == wanted, f"{info.name}.{info.variant}"
     assert main(["styles", "--variant", "lite"]) == 0
     listing = capsys.readouterr().out
-    for name, scale in chosen.items():
+    for name, scale in ((p.name, p.stroke_scale_for("lite")) for p in paintings):
         line = next(row for row in listing.splitlines() if f" {name} (" in row)
         assert (f"strokes {scale:g}x" in line) == (scale != 1), line
 
