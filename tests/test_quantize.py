@@ -89,6 +89,29 @@ def test_only_the_convolution_reading_the_canvas_grain_stays_float32(grain: floa
         assert made_by[float_inputs[0].input[0]] == "SpaceToDepth"
 
 
+@pytest.mark.parametrize("saturating", [False, True])
+def test_weights_get_7_bits_where_the_cpus_int8_sums_saturate(monkeypatch, saturating) -> None:
+    """ONNX Runtime on x86 without VNNI adds pairs of uint8 x int8 products in 16 bits:
+    there the weights are quantized to -64..63 (reduce_range), elsewhere to all 8 bits."""
+    from onnx import TensorProto, numpy_helper
+
+    monkeypatch.setattr(quantize, "saturates", lambda: saturating)
+    net = trained_looking(VARIANTS["lite"])
+    graphs = [onnx_engine.write_graph(v, norm_inputs=True) for v in style_views(net)]
+    proto = onnx_engine.graph_model(graphs[0])
+    small = quantize.quantized(proto, [g.feeds for g in graphs], onnx_engine.INPUT_NAME)
+    weights = [
+        numpy_helper.to_array(t) for t in small.graph.initializer if t.data_type == TensorProto.INT8
+    ]
+    largest = max(int(np.abs(w.astype(int)).max()) for w in weights)
+    assert weights and largest == (64 if saturating else 127)
+
+
+def test_the_saturation_question_is_asked_once_and_answered() -> None:
+    assert quantize.saturates() in (True, False)
+    assert quantize.saturates.cache_info().currsize == 1  # one small session a process
+
+
 def test_int8_network_stays_close_to_float32_on_every_style() -> None:
     net = trained_looking(VARIANTS["lite"], styles=3)
     loaded = style_list(net)
@@ -107,12 +130,59 @@ def test_auto_keeps_int8_only_where_the_check_passes(monkeypatch) -> None:
     monkeypatch.setenv("LIVESTYLE_CACHE_DIR", "")  # the second engine must decide afresh
     net = trained_looking(VARIANTS["lite"])
     models = [m for m, _ in style_list(net)]
+    monkeypatch.setattr(quantize, "MIN_SPEEDUP", 0.0)  # whatever this CPU's speed
     monkeypatch.setattr(quantize, "MIN_PSNR_DB", -float("inf"))  # anything passes
     kept = onnx_engine.OnnxEngine(models, threads=1, int8=None)
     monkeypatch.setattr(quantize, "MIN_PSNR_DB", float("inf"))  # nothing can pass
     refused = onnx_engine.OnnxEngine(models, threads=1, int8=None)
     assert kept.name == "onnxruntime int8"
     assert refused.name == "onnxruntime"
+
+
+def test_auto_keeps_int8_only_where_it_is_faster(monkeypatch) -> None:
+    """On a CPU without int8 dot products int8 runs no faster, and would only cost
+    steadiness: "auto" runs float32 there. The speed is given, not measured, here."""
+    monkeypatch.setenv("LIVESTYLE_CACHE_DIR", "")
+    monkeypatch.setattr(quantize, "MIN_PSNR_DB", -float("inf"))
+    models = [m for m, _ in style_list(trained_looking(VARIANTS["lite"]))]
+    measured = []
+
+    def given(speed: float):  # noqa: ANN202
+        def speedup(float_net, int8_net, feeds, input_name):  # noqa: ANN001, ANN202
+            measured.append((float_net, int8_net))
+            return speed
+
+        return speedup
+
+    monkeypatch.setattr(quantize, "speedup", given(0.96))  # a Zen 1 EPYC, measured
+    assert onnx_engine.OnnxEngine(models, threads=1, int8=None).name == "onnxruntime"
+    monkeypatch.setattr(quantize, "speedup", given(2.1))  # a CPU with AVX-512 VNNI
+    assert onnx_engine.OnnxEngine(models, threads=1, int8=None).name == "onnxruntime int8"
+    # Asked for by name, int8 is int8, and float32 is float32, on any CPU: nothing timed.
+    monkeypatch.setattr(quantize, "speedup", given(0.5))
+    assert onnx_engine.OnnxEngine(models, threads=1, int8=True).name == "onnxruntime int8"
+    assert onnx_engine.OnnxEngine(models, threads=1, int8=False).name == "onnxruntime"
+    assert len(measured) == 2
+
+
+def test_speedup_is_float32_time_over_int8_time_after_a_warm_up(monkeypatch) -> None:
+    """Timed on a clock the two networks move: float32 takes 30 ms a frame, int8 10 ms,
+    and each one's first run (a warm-up, 500 ms) is not counted."""
+    clock = [0.0]
+    calls: list[str] = []
+
+    def net(name: str, seconds: float):  # noqa: ANN202
+        def run(inputs: dict) -> None:
+            assert inputs["x"].shape == (1, 3, *quantize.SPEED_SHAPE) and inputs["w"] == 1
+            clock[0] += 0.5 if name not in calls else seconds
+            calls.append(name)
+
+        return run
+
+    monkeypatch.setattr(quantize.time, "perf_counter", lambda: clock[0])
+    ratio = quantize.speedup(net("fp32", 0.03), net("int8", 0.01), [{"w": 1}], "x")
+    assert ratio == pytest.approx(3.0)
+    assert calls == ["fp32", "int8"] * (quantize.SPEED_RUNS + 1)  # alternating
 
 
 def test_psnr_is_infinite_for_equal_pictures_and_falls_with_error() -> None:

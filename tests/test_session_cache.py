@@ -64,6 +64,20 @@ def test_other_weights_or_precision_make_another_model(session_cache_folder) -> 
     assert len(list(session_cache_folder.glob("*.onnx"))) == 3
 
 
+def test_int8_is_made_again_on_another_cpu(monkeypatch) -> None:
+    """int8 is quantized for this CPU (7-bit weights where its int8 sums saturate) and "auto"
+    weighs its speed here, so a cache in a home folder that several machines share keeps
+    one per CPU; float32 is the same model everywhere."""
+    graph, feeds = "graph", [{"w": torch.ones(2).numpy()}]
+    here = {p: session_cache.session_key(graph, feeds, p) for p in (None, True, False)}
+    monkeypatch.setattr(session_cache, "cpu_identity", lambda: "another CPU\nflags: avx2")
+    there = {p: session_cache.session_key(graph, feeds, p) for p in (None, True, False)}
+    assert here[None] != there[None] and here[True] != there[True]
+    assert here[False] == there[False]
+    assert len(set(here.values())) == 3
+    assert session_cache.cpu_identity()  # this machine names something
+
+
 def test_a_damaged_file_is_made_again(session_cache_folder) -> None:
     made = onnx_engine.OnnxEngine(models(), threads=1, int8=False)
     (kept,) = session_cache_folder.glob("*.onnx")

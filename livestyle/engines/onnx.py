@@ -366,8 +366,8 @@ class OnnxEngine(Engine):
         self, models: list[TransformerNet], threads: int | None = None, int8: bool | None = False
     ) -> None:
         """`int8`: True, every body's convolutions in int8; None ("auto"), int8 for each body
-        whose pictures stay within quantize.MIN_PSNR_DB of float32's, else float32; False,
-        float32."""
+        whose pictures stay within quantize.MIN_PSNR_DB of float32's and that runs at least
+        quantize.MIN_SPEEDUP times as fast on this CPU, else float32; False, float32."""
         import onnxruntime  # noqa: F401  # missing: the caller falls back to torch, said once
 
         self._threads = threads or default_threads()
@@ -417,14 +417,15 @@ class OnnxEngine(Engine):
         self, proto: onnx.ModelProto, feeds: list[dict[str, np.ndarray]], int8: bool | None
     ) -> OnnxNet:
         """One body's session: float32, or int8 calibrated on every style of the body (so
-        one session serves them all), kept under "auto" only if it measures close enough."""
+        one session serves them all), kept under "auto" only if it measures close enough and
+        faster."""
         fp32 = OnnxNet(proto, self._threads) if int8 is not True else None
         if int8 is False:
             return fp32
-        from livestyle.engines.quantize import MIN_PSNR_DB, quantized, worst_psnr_db
+        from livestyle.engines import quantize
 
         try:
-            small = OnnxNet(quantized(proto, feeds, INPUT_NAME), self._threads)
+            small = OnnxNet(quantize.quantized(proto, feeds, INPUT_NAME), self._threads)
         except Exception as exc:  # e.g. no room for its temporary files: float32 runs as well
             if int8:
                 raise
@@ -432,9 +433,14 @@ class OnnxEngine(Engine):
             return fp32
         small.int8 = True
         if fp32 is not None:
-            worst = worst_psnr_db(fp32.run, small.run, feeds, INPUT_NAME)
-            if worst < MIN_PSNR_DB:
-                log.debug("int8 strays %.1f dB from float32 (< %.0f): float32", worst, MIN_PSNR_DB)
+            worst = quantize.worst_psnr_db(fp32.run, small.run, feeds, INPUT_NAME)
+            if worst < quantize.MIN_PSNR_DB:
+                log.debug("int8 strays %.1f dB from float32: float32", worst)
+                return fp32
+            faster = quantize.speedup(fp32.run, small.run, feeds, INPUT_NAME)
+            if faster < quantize.MIN_SPEEDUP:
+                # A CPU without int8 dot products: int8 would only cost steadiness.
+                log.debug("int8 runs %.2fx float32's speed here: float32", faster)
                 return fp32
         return small
 

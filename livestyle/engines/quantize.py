@@ -11,16 +11,21 @@ Calibration needs pictures with the statistics of photographs, not photographs: 
 come from 1/f ("pink") noise pictures and a few frames of the built-in demo scene, run
 through every style of the body, so nothing is shipped or fetched. Under "auto" the int8
 network is then checked against float32 on other noise pictures and kept only within
-MIN_PSNR_DB. Noise is harsher than photos: the shipped lite network's worst style reads
-31.1 dB there, where the live frame path on a photograph reads 34.6-38.0 dB across its
-styles and the two pictures cannot be told apart at 3x zoom (benchmarks/RESULTS.md, "A
-network shaped for CPUs").
+MIN_PSNR_DB, and only where it is also faster: on a CPU without int8 dot products it is not
+(0.96x float32's speed on a Zen 1 AMD EPYC), and int8 costs about 12% in steadiness on video
+(benchmarks/RESULTS.md, rounds ten and eleven). Noise is harsher than photos: the shipped
+lite network's worst style reads 31.1 dB there, where the live frame path on a photograph
+reads 34.6-38.0 dB across its styles and the two pictures cannot be told apart at 3x zoom
+(benchmarks/RESULTS.md, "A network shaped for CPUs").
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import statistics
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +41,13 @@ if TYPE_CHECKING:
 # "auto" keeps a body's int8 network only if its pictures stay this close to float32's
 # (PSNR of the network's output, every style, on noise pictures; see the module's doc).
 MIN_PSNR_DB = 30.0
+
+# "auto" keeps an int8 network only if it runs the network at least this much faster than
+# float32 here: 2.1x on a CPU with AVX-512 VNNI, 0.96x on one without int8 dot products.
+MIN_SPEEDUP = 1.2
+# Timed at the live default's network size, one warm-up and SPEED_RUNS alternating runs each.
+SPEED_SHAPE = (240, 320)
+SPEED_RUNS = 3
 
 # Small calibration frames: the ranges after instance norm do not depend on the size, and a
 # start with 12 styles stays well under a second.
@@ -129,7 +141,8 @@ def quantized(
     `style_feeds` holds each style's) with every convolution in
     int8: weights per output channel (signed), activations per tensor (unsigned),
     calibrated by min and max over the styles' calibration runs; a convolution that reads the
-    canvas grain stays float32 (grain_convolutions)."""
+    canvas grain stays float32 (grain_convolutions). Weights get 7 bits where this CPU's
+    int8 convolutions would otherwise saturate (saturates)."""
     import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -162,6 +175,7 @@ def quantized(
             quant_format=QuantFormat.QDQ,
             op_types_to_quantize=["Conv"],
             per_channel=True,
+            reduce_range=saturates(),
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
@@ -169,6 +183,52 @@ def quantized(
             nodes_to_exclude=kept_float,
         )
         return onnx.load(str(path))
+
+
+@functools.cache
+def saturates() -> bool:
+    """Whether ONNX Runtime's int8 convolutions overflow on this CPU. Without int8 dot
+    products (VNNI), x86 CPUs add pairs of uint8 x int8 products in 16 bits (VPMADDUBSW),
+    which saturates where both are large: on a Zen 1 AMD EPYC a random network's int8
+    pictures read 22.7-25.0 dB against float32's, 29.4-31.7 dB with 7-bit weights (ONNX
+    Runtime's `reduce_range`, its advice for such CPUs). Asked of the CPU, not looked up:
+    one 1x1 int8 convolution whose every pair of products overflows 16 bits, run once."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    channels = 16  # exact output: `channels`; saturated pairs give about half
+    constants = {
+        "scale_x": np.array(1 / 255, np.float32),
+        "zero": np.array(0, np.uint8),
+        "w": np.full((channels, channels, 1, 1), 127, np.int8),
+        "scale_w": np.full(channels, 1 / 127, np.float32),
+        "scale_y": np.array(2 * channels / 255, np.float32),
+    }
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "scale_x", "zero"], ["xq"]),
+        helper.make_node("DequantizeLinear", ["xq", "scale_x", "zero"], ["xd"]),
+        helper.make_node("DequantizeLinear", ["w", "scale_w"], ["wd"], axis=0),
+        helper.make_node("Conv", ["xd", "wd"], ["yc"]),
+        helper.make_node("QuantizeLinear", ["yc", "scale_y", "zero"], ["yq"]),
+        helper.make_node("DequantizeLinear", ["yq", "scale_y", "zero"], ["y"]),
+    ]
+    shape = [1, channels, 8, 8]
+    graph = helper.make_graph(
+        nodes,
+        "saturation",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+        [numpy_helper.from_array(value, name) for name, value in constants.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    (y,) = session.run(None, {"x": np.ones(shape, np.float32)})
+    return bool(np.abs(y - channels).max() > 0.5)
 
 
 @contextmanager
@@ -204,3 +264,23 @@ def worst_psnr_db(
     keeps int8."""
     feeds = calibration_feeds(style_feeds, check_frames(), input_name)
     return min(psnr_db(float_net(inputs), int8_net(inputs)) for inputs in feeds)
+
+
+def speedup(
+    float_net: Callable[[dict[str, np.ndarray]], np.ndarray],
+    int8_net: Callable[[dict[str, np.ndarray]], np.ndarray],
+    style_feeds: list[dict[str, np.ndarray]],
+    input_name: str,
+) -> float:
+    """float32's time over int8's for one frame at SPEED_SHAPE (median of alternating runs):
+    what "auto" measures, after the pictures pass, before it keeps int8. Alternating keeps a
+    machine busy with other work from favouring either."""
+    inputs = {input_name: pink_noise(2000, SPEED_SHAPE), **(style_feeds[0] if style_feeds else {})}
+    times: dict[int, list[float]] = {0: [], 1: []}
+    for run in range(SPEED_RUNS + 1):
+        for index, net in enumerate((float_net, int8_net)):
+            began = time.perf_counter()
+            net(inputs)
+            if run:  # the first run of each is a warm-up
+                times[index].append(time.perf_counter() - began)
+    return statistics.median(times[0]) / max(statistics.median(times[1]), 1e-9)

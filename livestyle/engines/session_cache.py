@@ -19,6 +19,7 @@ import hashlib
 import importlib.util
 import logging
 import os
+import platform
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -48,8 +49,8 @@ def cache_dir() -> Path | None:
 
 def session_key(graph: str, feeds: Iterable[dict[str, np.ndarray]], int8: bool | None) -> str:
     """The name of a body's model: its graph (a hash of it), every style's norm values, the
-    precision asked for ("auto" is None), and the versions of the code that makes and runs
-    it."""
+    precision asked for ("auto" is None), for int8 the CPU it is made for, and the
+    versions of the code that makes and runs it."""
     import onnxruntime
 
     from livestyle import __version__
@@ -60,11 +61,27 @@ def session_key(graph: str, feeds: Iterable[dict[str, np.ndarray]], int8: bool |
             digest.update(name.encode())
             digest.update(np.ascontiguousarray(value).tobytes())
     digest.update(f"{int8}|{__version__}|{onnxruntime.__version__}".encode())
+    if int8 is not False:  # int8 is quantized for this CPU, "auto" also weighs its speed
+        digest.update(cpu_identity().encode())
     for module in _MAKERS:
         spec = importlib.util.find_spec(module)
         if spec is not None and spec.origin:
             digest.update(Path(spec.origin).read_bytes())
     return digest.hexdigest()[:32]
+
+
+def cpu_identity() -> str:
+    """The processor's model and instruction sets as the system names them (Linux:
+    /proc/cpuinfo; two virtual machines both called "AMD EPYC" differed in int8 dot
+    products), else the architecture: what makes int8 faster than float32 or not."""
+    with contextlib.suppress(OSError):
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        named = [
+            line for line in lines if line.startswith(("model name", "Model", "flags", "Features"))
+        ]
+        if named:
+            return "\n".join(dict.fromkeys(named))  # every core repeats them
+    return platform.processor() or platform.machine()
 
 
 def load(key: str) -> tuple[bytes, bool] | None:
