@@ -6,11 +6,12 @@ retune that moves one style's norm rows shows what it does to the others. Then t
 network's time at 320x240 in float32, in int8, and in int8 with the last convolutions kept
 in float32 (`--keep 2`: the decoder's upsampling one), median of alternating runs. With
 `--flicker CLIP`, also `livestyle eval-stability` on the clip with those convolutions kept
-float32 (the live command of round nine, `--marks 0.5`), on the installed styles: put the
-network to measure in livestyle/shipped_styles/ first.
+float32 (the live command of round nine, `--marks 0.5` unless `--marks` says otherwise), on
+the installed styles: put the network to measure in livestyle/shipped_styles/ first. The
+weights get 7 bits where the CPU's int8 sums overflow, as in the engine (round eleven).
 
 Run: python benchmarks/probes/int8_layers.py [NETWORK] [--keep 2] [--threads 2]
-         [--flicker ../shared/clips/grid_bbaf2n.mpg --styles starry_night,udnie]
+         [--flicker ../shared/clips/grid_bbaf2n.mpg --styles starry_night,udnie --marks 0]
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--flicker", type=Path, help="a clip for eval-stability")
     parser.add_argument("--styles", default="starry_night,udnie,grande_jatte,adele")
+    parser.add_argument("--marks", default="0.5", help="eval-stability's --marks")
     args = parser.parse_args()
     keep = [int(k) for k in args.keep.split(",") if k]
 
@@ -95,7 +97,7 @@ def main() -> None:
         livestyle(
             ["eval-stability", "--video", str(args.flicker), *styles, "--max-frames", "75",
              "--long-side", "360", "--variant", "lite", "--infer-size", "320",
-             "--marks", "0.5"]
+             "--marks", args.marks]
         )  # fmt: skip
 
 
