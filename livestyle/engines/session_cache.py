@@ -15,6 +15,7 @@ cannot be read or written is passed by, never an error: it only saves time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import logging
@@ -70,6 +71,7 @@ def session_key(graph: str, feeds: Iterable[dict[str, np.ndarray]], int8: bool |
     return digest.hexdigest()[:32]
 
 
+@functools.cache  # one read a process, not one a network body
 def cpu_identity() -> str:
     """The processor's model and instruction sets as the system names them (Linux:
     /proc/cpuinfo; two virtual machines both called "AMD EPYC" differed in int8 dot
