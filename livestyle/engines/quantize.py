@@ -43,11 +43,13 @@ if TYPE_CHECKING:
 MIN_PSNR_DB = 30.0
 
 # "auto" keeps an int8 network only if it runs the network at least this much faster than
-# float32 here: 2.1x on a CPU with AVX-512 VNNI, 0.96x on one without int8 dot products.
-MIN_SPEEDUP = 1.2
+# float32 here: 2.1x on a CPU with AVX-512 VNNI, 0.95-0.98x on one without int8 dot products
+# when idle, but 0.99-1.20x on that one with a test suite running beside (RESULTS, round
+# eleven): the bar sits between, clear of that noise.
+MIN_SPEEDUP = 1.5
 # Timed at the live default's network size, one warm-up and SPEED_RUNS alternating runs each.
 SPEED_SHAPE = (240, 320)
-SPEED_RUNS = 3
+SPEED_RUNS = 5
 
 # Small calibration frames: the ranges after instance norm do not depend on the size, and a
 # start with 12 styles stays well under a second.
