@@ -34,7 +34,7 @@ from livestyle.core.errors import TooLargeError
 from livestyle.core.precision import INT8
 from livestyle.engines import Engine, make_engine
 from livestyle.engines.device import check_int8, pick_device, pick_dtype, resolve_backend
-from livestyle.engines.mix import Blender, Mix, crossfade, dominant, normalized
+from livestyle.engines.mix import Blender, Mix, as_mix, crossfade, dominant, normalized
 from livestyle.model import TransformerNet
 from livestyle.sizing import NetworkSize
 from livestyle.weights import StyleInfo
@@ -74,7 +74,7 @@ class _Choice:
     strength: float
     preserve_color: bool
     guided: bool
-    marks: float
+    marks: float  # the user's and the styles' own (StyleInfo.marks) together
     size: NetworkSize
 
     def network_shape(self, height: int, width: int) -> tuple[int, int]:
@@ -270,7 +270,8 @@ class Stylizer:
 
     @property
     def marks(self) -> float:
-        """How much bolder the network's marks are made (livestyle.brushwork; key B)."""
+        """How much bolder the user makes the network's marks (livestyle.brushwork; key B),
+        beyond the style's own (StyleInfo.marks)."""
         return self._marks
 
     @marks.setter
@@ -309,9 +310,14 @@ class Stylizer:
                 self._strength,
                 self._preserve_color,
                 self.guided,
-                self._marks,
+                clamp_marks(self._marks + self._own_marks(style)),
                 self._size,
             )
+
+    def _own_marks(self, style: int | Mix) -> float:
+        """The styles' own bolder marks, weighted as the frame mixes them (a cross-fade
+        carries one painting's into the next's)."""
+        return sum(weight * self.styles[i].info.marks for i, weight in as_mix(style))
 
     # --- per frame (inference thread) ---
     @torch.inference_mode()

@@ -23,6 +23,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
+from livestyle.brushwork import MAX_MARKS
 from livestyle.core.errors import WeightsError
 from livestyle.core.outputs import replaced_whole
 from livestyle.model import NetConfig, TransformerNet, style_views, variant_name
@@ -78,6 +79,15 @@ def stroke_scale(value: object) -> float:
     return scale
 
 
+def style_marks(value: object) -> float:
+    """A style's own bolder-marks amount (StyleInfo.marks) from metadata or a manifest: 0 to
+    MAX_MARKS, as --marks."""
+    amount = float(value)  # type: ignore[arg-type]
+    if not 0.0 <= amount <= MAX_MARKS:  # also refuses nan
+        raise ValueError(f"marks must be between 0 and {MAX_MARKS:g}, not {value}")
+    return amount
+
+
 @dataclass
 class StyleInfo:
     """Metadata of one style file."""
@@ -93,6 +103,9 @@ class StyleInfo:
     # Live, the network's input is divided by it: above 1 the painting's strokes come out
     # larger on screen (chosen per painting so its brushwork reads at 640x480).
     stroke_scale: float = 1.0
+    # Its marks made this much bolder before the user's own --marks / key B add theirs
+    # (livestyle.brushwork): for a painting whose strokes read only when crisp.
+    marks: float = 0.0
     training: dict = field(default_factory=dict)
     path: Path | None = None
     # Row of this style in a multi-style file; None for a single-style file.
@@ -113,6 +126,7 @@ class StyleInfo:
             "licence": self.licence,
             "order": str(self.order),
             "stroke_scale": f"{self.stroke_scale:g}",
+            "marks": f"{self.marks:g}",
             "config": json.dumps(self.config.to_dict()),
             "training": json.dumps(self.training, sort_keys=True),
         }
@@ -131,6 +145,7 @@ class StyleInfo:
             licence=meta.get("licence", ""),
             order=int(meta.get("order", "1000")),
             stroke_scale=stroke_scale(meta.get("stroke_scale", "1")),
+            marks=style_marks(meta.get("marks", "0")),
             training=json.loads(meta.get("training") or "{}"),
             path=path,
         )
@@ -145,6 +160,7 @@ class StyleInfo:
             "licence": self.licence,
             "order": self.order,
             "stroke_scale": self.stroke_scale,
+            "marks": self.marks,
             "training": self.training,
         }
 
@@ -166,6 +182,7 @@ class StyleInfo:
             licence=str(entry.get("licence", "")),
             order=int(entry.get("order", 1000)),
             stroke_scale=stroke_scale(entry.get("stroke_scale", 1.0)),
+            marks=style_marks(entry.get("marks", 0.0)),
             training=training,
             path=path,
             index=index,

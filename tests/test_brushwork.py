@@ -107,6 +107,46 @@ def test_the_stylizer_makes_every_frame_bolder_after_the_engine() -> None:
     assert stylizer.marks == MAX_MARKS
 
 
+class _Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_styles_own_marks_add_to_the_users_and_cross_fade() -> None:
+    """StyleInfo.marks (a painting whose strokes read only when crisp) is added to the user's
+    amount, and a swap's cross-fade carries one style's into the next's by its weights."""
+    from dataclasses import replace
+
+    from livestyle.model import VARIANTS
+
+    from .test_quantize import style_list, trained_looking
+
+    plain = style_list(trained_looking(VARIANTS["lite"]))
+    own = [(net, replace(info, marks=m)) for (net, info), m in zip(plain, (0.5, 0.0), strict=True)]
+    clocks = _Clock(), _Clock()
+    size = NetworkSize(64)
+    painted, bold = (
+        Stylizer(s, "cpu", "fp32", network_size=size, backend="torch", clock=c)
+        for s, c in zip((plain, own), clocks, strict=True)
+    )
+    frame = textured_frame()
+    for user, expected in ((0.0, 0.5), (0.5, 1.0)):  # the style's own alone, then both
+        bold.marks = user
+        np.testing.assert_array_equal(
+            bold.stylize(frame).image, bolder(painted.stylize(frame).image, expected, scale=2.0)
+        )
+    assert bold.marks == 0.5  # the user's own amount, which the window shows and saves
+    bold.marks = 0.0
+    for stylizer, clock in zip((painted, bold), clocks, strict=True):
+        stylizer.select(1)
+        clock.now += stylizer.fade_seconds / 2  # halfway from style 0's 0.5 to style 1's 0
+    np.testing.assert_array_equal(
+        bold.stylize(frame).image, bolder(painted.stylize(frame).image, 0.25, scale=2.0)
+    )
+
+
 def test_b_key_cycles_the_brushwork_in_the_window(qtbot, stylizer: Stylizer, tmp_path) -> None:
     pipeline = Pipeline(DemoSource(64, 48, fps=30), stylizer, out_dir=tmp_path)
     session = LiveSession(pipeline, out_dir=tmp_path)

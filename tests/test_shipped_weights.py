@@ -31,9 +31,9 @@ def test_every_listed_painting_ships_in_each_variant():
         assert names == listed, f"the {variant} styles are not the manifest's"
 
 
-def test_each_shipped_style_has_the_manifests_stroke_scale(capsys, monkeypatch, tmp_path):
-    """The stroke scales chosen per painting (paintings.json) are in every shipped file, and
-    `livestyle styles` shows the ones that are not 1."""
+def test_each_shipped_style_has_the_manifests_stroke_scale_and_marks(capsys, monkeypatch, tmp_path):
+    """The stroke scales and own marks chosen per painting (paintings.json) are in every
+    shipped file, and `livestyle styles` shows the ones that are not the default."""
     from livestyle.cli import main
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the shipped styles only
@@ -41,14 +41,18 @@ def test_each_shipped_style_has_the_manifests_stroke_scale(capsys, monkeypatch, 
     paintings = read_manifest(PACKAGE_WEIGHTS_DIR / "paintings.json", check_files=False)
     chosen = {p.name: p for p in paintings}
     assert any(p.stroke_scale != 1 for p in paintings)
+    assert any(p.marks_for("lite") for p in paintings)
     for info in STYLES:
-        wanted = chosen[info.name].stroke_scale_for(info.variant)
-        assert info.stroke_scale == wanted, f"{info.name}.{info.variant}"
+        wanted = chosen[info.name]
+        assert info.stroke_scale == wanted.stroke_scale_for(info.variant), info.name
+        assert info.marks == wanted.marks_for(info.variant), f"{info.name}.{info.variant}"
     assert main(["styles", "--variant", "lite"]) == 0
     listing = capsys.readouterr().out
-    for name, scale in ((p.name, p.stroke_scale_for("lite")) for p in paintings):
-        line = next(row for row in listing.splitlines() if f" {name} (" in row)
+    for painting in paintings:
+        line = next(row for row in listing.splitlines() if f" {painting.name} (" in row)
+        scale, marks = painting.stroke_scale_for("lite"), painting.marks_for("lite")
         assert (f"strokes {scale:g}x" in line) == (scale != 1), line
+        assert (f"marks +{marks:.0%}" in line) == (marks != 0), line
 
 
 @pytest.mark.parametrize("info", STYLES, ids=[f"{s.name}.{s.variant}" for s in STYLES])

@@ -109,6 +109,9 @@ def test_face_options_that_cannot_work_are_one_line(
         ('[{"painting": "a.png", "temporal_weight": -1}]', "temporal_weight must be >= 0"),
         ('[{"painting": "a.png", "stroke_scale": 9}]', "stroke_scale must be between"),
         ('[{"painting": "a.png", "stroke_scale": {"tiny": 2}}]', "names no variant 'tiny'"),
+        ('[{"painting": "a.png", "marks": 3}]', "marks must be between 0 and 2"),
+        ('[{"painting": "a.png", "marks": {"lite": -1}}]', "marks must be between"),
+        ('[{"painting": "a.png", "marks": {"tiny": 1}}]', "marks names no variant 'tiny'"),
     ],
 )
 def test_bad_manifests_are_one_line_errors(tmp_path, content, message):

@@ -68,6 +68,7 @@ def paintings(tmp_path, painting):
                     "style_weight": 1.5,
                     "temporal_weight": 20,
                     "stroke_scale": 1.5,
+                    "marks": 0.25,
                 },
                 {
                     "painting": "blocks.png",
@@ -75,6 +76,7 @@ def paintings(tmp_path, painting):
                     "licence": "CC0",
                     "order": 3,
                     "stroke_scale": {"lite": 1.25, "standard": 2},
+                    "marks": {"lite": 0.5},
                 },
             ]
         )
@@ -114,6 +116,7 @@ def test_several_paintings_train_one_network_with_every_style(tmp_path, data, pa
     assert infos[1].training["temporal_weight"] == 20  # its own, beside the run's
     assert infos[0].training["temporal_weight"] == 5.0
     assert [i.stroke_scale for i in infos] == [1.0, 1.5, 1.25]  # blocks: its lite network's
+    assert [i.marks for i in infos] == [0.0, 0.25, 0.5]
     net, _ = load_network(result.style_path)
     assert net.styles == 3
     # The preview shows the photo and every style: a 4-wide grid.

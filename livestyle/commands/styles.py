@@ -54,7 +54,8 @@ def list_styles(config: StylesConfig) -> int:
 
 
 def describe(info: StyleInfo) -> str:
-    """A style's line without its key: name, painting, licence, variant, strokes, file."""
+    """A style's line without its key: name, painting, licence, variant, strokes, marks, file."""
     licence = f" [{info.licence}]" if info.licence else ""
     strokes = f"  strokes {info.stroke_scale:g}x" if info.stroke_scale != 1 else ""
-    return f"{info.describe()}{licence}  {info.variant}{strokes}  {info.path}"
+    marks = f"  marks +{info.marks:.0%}" if info.marks else ""
+    return f"{info.describe()}{licence}  {info.variant}{strokes}{marks}  {info.path}"

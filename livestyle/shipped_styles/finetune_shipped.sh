@@ -100,16 +100,19 @@ retune 700 "grande_jatte:style_weight=5,temporal_weight=60" "${marks[@]}" --colo
 #   (benchmarks/RESULTS.md, round ten): at 320 px live its patches are denser and more angular
 #   (flat marks 4.5 -> 5.7), as steady (1.83x live) and faces as readable; the standard network
 #   keeps 1.5 (at 640 px it paints chips). paintings.json says so per variant.
+# 12. The Starry Night's own marks 0.4 (round twelve): its swirls and dabs crisp by default,
+#   under the 2.5x flicker bar in int8 (2.40x) and float32 (2.13x); its tensors unchanged.
 "$python" - "$network" <<'PY'
 import sys
 from livestyle.train.paintings import read_manifest
 from livestyle.weights import load_network, read_training, save_network
 from pathlib import Path
 path = sys.argv[1]
-wanted = {p.name: p.stroke_scale_for("lite") for p in read_manifest(
+wanted = {p.name: p for p in read_manifest(
     Path("livestyle/shipped_styles/paintings.json"), check_files=False)}
 model, infos = load_network(path)
 for info in infos:
-    info.stroke_scale = wanted[info.name]
+    info.stroke_scale = wanted[info.name].stroke_scale_for("lite")
+    info.marks = wanted[info.name].marks_for("lite")
 save_network(path, model, infos, read_training(path))
 PY

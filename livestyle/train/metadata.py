@@ -16,7 +16,7 @@ from livestyle.train.plan import StylePlan
 from livestyle.weights import StyleInfo, save_network, save_style
 
 # What the app shows of a style (a retune keeps it unless its painting says otherwise).
-SHOWN = ("title", "artist", "year", "licence", "order", "stroke_scale")
+SHOWN = ("title", "artist", "year", "licence", "order", "stroke_scale", "marks")
 
 
 def recipe(config: TrainConfig, steps: int | None = None) -> dict[str, Any]:
@@ -89,6 +89,7 @@ def style_info(
         licence=painting.licence,
         order=painting.order,
         stroke_scale=painting.stroke_scale_for(config.variant),
+        marks=painting.marks_for(config.variant),
         training=training,
     )
 

@@ -8,20 +8,22 @@ paintings whose texture buries the photo at the run's --style-weight) and "tempo
 (that style's own, for the styles that flicker most at the run's --temporal-weight) and
 "stroke_scale" (live, the network's input is divided by it: larger strokes on screen; a number,
 or one per network variant, {"lite": 1, "standard": 1.5}, where the two networks' marks read
-best at different sizes; a variant left out gets 1).
+best at different sizes; a variant left out gets 1) and "marks" (the style's marks made that
+much bolder before the user's --marks adds to it, livestyle.brushwork; a number or one per
+variant, as "stroke_scale"; a variant left out gets 0).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from livestyle.core.errors import LivestyleError
 from livestyle.model import VARIANTS
-from livestyle.weights import stroke_scale
+from livestyle.weights import stroke_scale, style_marks
 
 MANIFEST_KEYS = {
     "painting",
@@ -34,6 +36,7 @@ MANIFEST_KEYS = {
     "style_weight",
     "temporal_weight",
     "stroke_scale",
+    "marks",
 }
 
 
@@ -52,10 +55,16 @@ class Painting:
     temporal_weight: float | None = None  # None: the run's --temporal-weight
     stroke_scale: float = 1.0  # StyleInfo.stroke_scale, for every variant not listed below
     variant_stroke_scales: tuple[tuple[str, float], ...] = ()  # (("lite", 1.0),): its own
+    marks: float = 0.0  # StyleInfo.marks, for every variant not listed below
+    variant_marks: tuple[tuple[str, float], ...] = ()
 
     def stroke_scale_for(self, variant: str) -> float:
         """The stroke scale of this painting's style in a network of `variant`."""
         return dict(self.variant_stroke_scales).get(variant, self.stroke_scale)
+
+    def marks_for(self, variant: str) -> float:
+        """How much bolder this painting's style paints its marks in a network of `variant`."""
+        return dict(self.variant_marks).get(variant, self.marks)
 
 
 def paintings_from_options(options: Mapping[str, Any]) -> list[Painting]:
@@ -126,23 +135,31 @@ def _painting(entry: object, folder: Path, where: str) -> Painting:
             order=int(entry.get("order", 1000)),
             style_weight=None if weight is None else float(weight),
             temporal_weight=None if temporal is None else float(temporal),
-            **_stroke_scales(entry.get("stroke_scale", 1.0)),
+            **_per_variant("stroke_scale", entry.get("stroke_scale", 1.0), stroke_scale),
+            **_per_variant("marks", entry.get("marks", 0.0), style_marks),
         )
     except (TypeError, ValueError) as exc:
         raise LivestyleError(f"{where}: {exc}") from exc
 
 
-def _stroke_scales(value: object) -> dict[str, Any]:
-    """Painting's stroke-scale fields from a manifest's "stroke_scale": a number, or a number
-    per variant (the others 1)."""
+# A manifest's per-variant keys: the Painting field for one number, the one for a number per
+# variant.
+PER_VARIANT_FIELDS = {
+    "stroke_scale": ("stroke_scale", "variant_stroke_scales"),
+    "marks": ("marks", "variant_marks"),
+}
+
+
+def _per_variant(key: str, value: object, checked: Callable[[object], float]) -> dict[str, Any]:
+    """A painting's fields for a manifest's `key` (PER_VARIANT_FIELDS): a number, or a number
+    per network variant (the variants left out get the default)."""
+    one, per_variant = PER_VARIANT_FIELDS[key]
     if not isinstance(value, dict):
-        return {"stroke_scale": stroke_scale(value)}
+        return {one: checked(value)}
     unknown = sorted(set(value) - set(VARIANTS))
     if unknown:
-        raise ValueError(
-            f"stroke_scale names no variant {unknown[0]!r} (only {', '.join(VARIANTS)})"
-        )
-    return {"variant_stroke_scales": tuple((k, stroke_scale(v)) for k, v in sorted(value.items()))}
+        raise ValueError(f"{key} names no variant {unknown[0]!r} (only {', '.join(VARIANTS)})")
+    return {per_variant: tuple((k, checked(v)) for k, v in sorted(value.items()))}
 
 
 def check_painting_files(paintings: list[Painting], manifest: Path, folder: Path) -> None:
