@@ -29,6 +29,21 @@ MAX_MARKS = 2.0
 SMALL_BLUR_ABOVE = 1.5
 
 
+# A style's own marks give back the crispness its strokes lose when the network's picture is
+# scaled up to the frame: all of them from this scale up (a 320 px network on a 640 px
+# webcam frame), none at the frame's own size, where the strokes are already crisp and the
+# boost would only add shimmer (the Starry Night's 0.4 there: 2.16x -> 2.86x the talking
+# head's flicker, past the 2.5x bar; benchmarks/RESULTS.md, round twelve).
+FULL_OWN_MARKS_SCALE = 2.0
+
+
+def amount(user: float, own: float, scale: float) -> float:
+    """How much bolder a frame's marks are made: the user's amount, plus the style's own in
+    proportion to how far the picture is scaled up (`scale` as in `bolder`)."""
+    share = min(1.0, max(0.0, (scale - 1.0) / (FULL_OWN_MARKS_SCALE - 1.0)))
+    return clamp_marks(user + own * share)
+
+
 def bolder(image: np.ndarray, amount: float, scale: float = 1.0) -> np.ndarray:
     """`image` (uint8, any channels) with its marks `1 + amount` times as strong; `scale`
     is the picture's size over the network input's (2 for a 640 px frame of a 320 px

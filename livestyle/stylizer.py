@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from livestyle import memory
-from livestyle.brushwork import bolder, clamp_marks
+from livestyle.brushwork import amount, bolder, clamp_marks
 from livestyle.core.errors import TooLargeError
 from livestyle.core.precision import INT8
 from livestyle.engines import Engine, make_engine
@@ -74,7 +74,8 @@ class _Choice:
     strength: float
     preserve_color: bool
     guided: bool
-    marks: float  # the user's and the styles' own (StyleInfo.marks) together
+    marks: float  # the user's (key B)
+    own_marks: float  # the styles' own (StyleInfo.marks), weighted as the frame mixes them
     size: NetworkSize
 
     def network_shape(self, height: int, width: int) -> tuple[int, int]:
@@ -310,7 +311,8 @@ class Stylizer:
                 self._strength,
                 self._preserve_color,
                 self.guided,
-                clamp_marks(self._marks + self._own_marks(style)),
+                self._marks,
+                self._own_marks(style),
                 self._size,
             )
 
@@ -395,7 +397,8 @@ class Stylizer:
         )
         # On the frame the engine returns (every engine alike), with the band scaled to the
         # strokes: the network's pixels are frame / shape times larger on screen.
-        return bolder(image, choice.marks, max(frame.shape[:2]) / max(shape))
+        scale = max(frame.shape[:2]) / max(shape)
+        return bolder(image, amount(choice.marks, choice.own_marks, scale), scale)
 
     def release_device_memory(self) -> None:
         """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""

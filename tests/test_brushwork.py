@@ -3,7 +3,8 @@
 Measured on synthetic pictures: stripes of a stroke's width gain contrast by 1 + amount, a
 flat picture and a broad gradient stay as they were, the band follows the network's scale,
 and the choice reaches every frame from the Stylizer, the window's B key, `stylize`, the
-saved settings and the overlay.
+saved settings and the overlay. A style's own marks add to the user's where the network's
+picture is scaled up, and cross-fade with the style.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from livestyle.brushwork import MARK_STEPS, MAX_MARKS, bolder, clamp_marks, next_marks
+from livestyle.brushwork import (
+    FULL_OWN_MARKS_SCALE,
+    MARK_STEPS,
+    MAX_MARKS,
+    amount,
+    bolder,
+    clamp_marks,
+    next_marks,
+)
 from livestyle.cli import main
 from livestyle.config import LiveConfig
 from livestyle.live.pipeline import Pipeline
@@ -107,6 +116,15 @@ def test_the_stylizer_makes_every_frame_bolder_after_the_engine() -> None:
     assert stylizer.marks == MAX_MARKS
 
 
+def test_a_styles_own_marks_grow_with_the_upscale_and_the_users_add() -> None:
+    assert amount(0.0, 0.4, 1.0) == 0.0  # the network at the frame's size
+    assert amount(0.0, 0.4, 1.5) == pytest.approx(0.2)
+    assert amount(0.0, 0.4, FULL_OWN_MARKS_SCALE) == pytest.approx(0.4)
+    assert amount(0.0, 0.4, 4.0) == pytest.approx(0.4)  # a slow CPU's 160 px on 640
+    assert amount(0.5, 0.4, 1.0) == 0.5  # the user's always
+    assert amount(1.8, 0.4, 3.0) == MAX_MARKS
+
+
 class _Clock:
     now = 0.0
 
@@ -132,6 +150,11 @@ def test_a_styles_own_marks_add_to_the_users_and_cross_fade() -> None:
         for s, c in zip((plain, own), clocks, strict=True)
     )
     frame = textured_frame()
+    for stylizer in (painted, bold):
+        stylizer.network_size = NetworkSize()  # at the frame's size: the strokes are crisp
+    np.testing.assert_array_equal(bold.stylize(frame).image, painted.stylize(frame).image)
+    for stylizer in (painted, bold):
+        stylizer.network_size = size  # scaled up 2x: the style's own, all of them
     for user, expected in ((0.0, 0.5), (0.5, 1.0)):  # the style's own alone, then both
         bold.marks = user
         np.testing.assert_array_equal(

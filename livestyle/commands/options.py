@@ -185,7 +185,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         metavar="AMOUNT",
         help="bolder brushwork: the network's marks made 1 + AMOUNT times as strong, 0..2 "
         "(key B live: 0, 0.5, 1); more marks on walls and skies, and more shimmer on video "
-        "(default 0)",
+        "(default 0; added to a style's own, which `livestyle styles` lists)",
     )
     parser.add_argument(
         "--guided",
