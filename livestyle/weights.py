@@ -23,7 +23,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
-from livestyle.brushwork import MAX_MARKS
+from livestyle.bounds import OutOfBounds, marks_amount
 from livestyle.core.errors import WeightsError
 from livestyle.core.outputs import replaced_whole
 from livestyle.model import NetConfig, TransformerNet, style_views, variant_name
@@ -80,12 +80,12 @@ def stroke_scale(value: object) -> float:
 
 
 def style_marks(value: object) -> float:
-    """A style's own bolder-marks amount (StyleInfo.marks) from metadata or a manifest: 0 to
-    MAX_MARKS, as --marks."""
-    amount = float(value)  # type: ignore[arg-type]
-    if not 0.0 <= amount <= MAX_MARKS:  # also refuses nan
-        raise ValueError(f"marks must be between 0 and {MAX_MARKS:g}, not {value}")
-    return amount
+    """A style's own bolder-marks amount (StyleInfo.marks) from metadata or a manifest, in
+    --marks's bounds; the error names the field."""
+    try:
+        return marks_amount(str(value))
+    except OutOfBounds as exc:
+        raise ValueError(f"marks {exc}") from exc
 
 
 @dataclass
