@@ -71,22 +71,48 @@ def test_only_convolutions_are_quantized_and_norm_rows_stay_inputs() -> None:
     assert {i.name for i in small.graph.input} == {i.name for i in proto.graph.input}
 
 
+def float_convolutions(small) -> list:  # noqa: ANN001 (an onnx.ModelProto)
+    """The quantized model's convolutions whose picture input is not dequantized int8."""
+    made_by = {output: node.op_type for node in small.graph.node for output in node.output}
+    convolutions = [node for node in small.graph.node if node.op_type == "Conv"]
+    return [c for c in convolutions if made_by.get(c.input[0]) != "DequantizeLinear"]
+
+
 @pytest.mark.parametrize("grain", [0.0, GRAIN_STD])
-def test_only_the_convolution_reading_the_canvas_grain_stays_float32(grain: float) -> None:
+def test_the_convolutions_reading_the_grain_or_the_upsampling_stay_float32(grain: float) -> None:
     """One uint8 scale for the picture and the faint grain together leaves the grain a few
-    levels, which the network amplifies: the convolution reading both stays float32."""
+    levels, which the network amplifies: the convolution reading both stays float32. So does
+    the decoder's upsampling convolution, where int8 shakes the picture most on video."""
     net = trained_looking(replace(VARIANTS["lite"], grain=grain))
     graphs = [onnx_engine.write_graph(v, norm_inputs=True) for v in style_views(net)]
     proto = onnx_engine.graph_model(graphs[0])
     small = quantize.quantized(proto, [g.feeds for g in graphs], onnx_engine.INPUT_NAME)
     made_by = {output: node.op_type for node in small.graph.node for output in node.output}
     convolutions = [node for node in small.graph.node if node.op_type == "Conv"]
-    float_inputs = [c for c in convolutions if made_by.get(c.input[0]) != "DequantizeLinear"]
-    assert len(float_inputs) == (1 if grain else 0)
-    assert len(quantize.grain_convolutions(proto, onnx_engine.INPUT_NAME)) == len(float_inputs)
+    float_inputs = float_convolutions(small)
+    assert len(float_inputs) == (2 if grain else 1)
+    assert len(quantize.grain_convolutions(proto, onnx_engine.INPUT_NAME)) == (1 if grain else 0)
+    # The decoder's: 64 -> 32 channels reading the nearest upsampling, the last but one.
+    assert made_by[float_inputs[-1].input[0]] == "Resize"
+    assert float_inputs[-1] is convolutions[-2]
     if grain:  # the first one, fed by the picture and the grain through SpaceToDepth
         assert float_inputs[0] is convolutions[0]
         assert made_by[float_inputs[0].input[0]] == "SpaceToDepth"
+
+
+def test_the_upsampling_convolution_is_the_first_after_the_decoders_resize() -> None:
+    """The standard network upsamples twice: only the first, half-size convolution is kept
+    (the one measured); a graph that upsamples nowhere has none."""
+    for variant, from_last in (("lite", 2), ("standard", 3)):
+        proto = onnx_engine.graph_model(
+            onnx_engine.write_graph(TransformerNet(VARIANTS[variant]).eval())
+        )
+        convolutions = [node for node in proto.graph.node if node.op_type == "Conv"]
+        assert quantize.upsampling_convolution(proto) == [convolutions[-from_last]]
+    for node in proto.graph.node:
+        if node.op_type == "Resize":
+            node.op_type = "Identity"
+    assert quantize.upsampling_convolution(proto) == []
 
 
 @pytest.mark.parametrize("saturating", [False, True])

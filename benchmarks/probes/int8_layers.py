@@ -1,16 +1,19 @@
-"""Where the CPU's int8 network strays from float32 (benchmarks/RESULTS.md, round ten).
+"""Where the CPU's int8 network strays from float32 (benchmarks/RESULTS.md, rounds ten and
+thirteen).
 
-Per style: the worst PSNR of its int8 picture against float32's on the check's noise
-pictures, with the calibration the engine uses (every style of the body at once), so a
-retune that moves one style's norm rows shows what it does to the others. Then the
-network's time at 320x240 in float32, in int8, and in int8 with the last convolutions kept
-in float32 (`--keep 2`: the decoder's upsampling one), median of alternating runs. With
-`--flicker CLIP`, also `livestyle eval-stability` on the clip with those convolutions kept
-float32 (the live command of round nine, `--marks 0.5` unless `--marks` says otherwise), on
-the installed styles: put the network to measure in livestyle/shipped_styles/ first. The
-weights get 7 bits where the CPU's int8 sums overflow, as in the engine (round eleven).
+Per style: the worst PSNR of its int8 picture (every convolution in int8, as before round
+thirteen, and as the engine makes it) against float32's on the check's noise pictures, with
+the calibration the engine uses (every style of the body at once), so a retune that moves
+one style's norm rows shows what it does to the others. Then the network's time at 320x240
+in float32, in int8 as the engine makes it (the decoder's upsampling convolution in float32
+since round thirteen), in int8 throughout, and in int8 with the last convolutions kept in
+float32 as well (`--keep 1`: the output one), median of alternating runs. With `--flicker
+CLIP`, also `livestyle eval-stability` on the clip with those convolutions kept float32 (the
+live command of round nine, `--marks 0.5` unless `--marks` says otherwise), on the installed
+styles: put the network to measure in livestyle/shipped_styles/ first. The weights get 7
+bits where the CPU's int8 sums overflow, as in the engine (round eleven).
 
-Run: python benchmarks/probes/int8_layers.py [NETWORK] [--keep 2] [--threads 2]
+Run: python benchmarks/probes/int8_layers.py [NETWORK] [--keep 1] [--threads 2]
          [--flicker ../shared/clips/grid_bbaf2n.mpg --styles starry_night,udnie --marks 0]
 """
 
@@ -48,7 +51,7 @@ def keep_float(keep: list[int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("network", nargs="?", type=Path, default=SHIPPED)
-    parser.add_argument("--keep", default="2", help="convolutions from the last, e.g. 2 or 1,2")
+    parser.add_argument("--keep", default="1", help="convolutions from the last, e.g. 2 or 1,2")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--flicker", type=Path, help="a clip for eval-stability")
@@ -62,14 +65,26 @@ def main() -> None:
     feeds = [graph.feeds for graph in graphs]
     proto = graph_model(graphs[0])
     nets = {"float32": OnnxNet(proto, args.threads)}
-    nets["int8"] = OnnxNet(quantize.quantized(proto, feeds, INPUT_NAME), args.threads)
+    nets["int8 (the engine's)"] = OnnxNet(
+        quantize.quantized(proto, feeds, INPUT_NAME), args.threads
+    )
+    engines_choice = quantize.upsampling_convolution
+    quantize.upsampling_convolution = lambda proto: []  # type: ignore[assignment]
+    nets["int8 throughout"] = OnnxNet(quantize.quantized(proto, feeds, INPUT_NAME), args.threads)
 
-    print("worst PSNR of each style's int8 picture against float32's (dB):")
+    print(
+        "worst PSNR of each style's int8 picture against float32's (dB), "
+        "int8 throughout / the engine's:"
+    )
     for info, style in zip(infos, feeds, strict=True):
         inputs = quantize.calibration_feeds([style], quantize.check_frames(), INPUT_NAME)
-        worst = min(quantize.psnr_db(nets["float32"].run(x), nets["int8"].run(x)) for x in inputs)
-        print(f"  {info.name}: {worst:.1f}")
+        worst = [
+            min(quantize.psnr_db(nets["float32"].run(x), nets[name].run(x)) for x in inputs)
+            for name in ("int8 throughout", "int8 (the engine's)")
+        ]
+        print(f"  {info.name}: {worst[0]:.1f} / {worst[1]:.1f}")
 
+    quantize.upsampling_convolution = engines_choice  # type: ignore[assignment]
     keep_float(keep)
     label = f"int8, convolution(s) {args.keep} from the last in float32"
     nets[label] = OnnxNet(quantize.quantized(proto, feeds, INPUT_NAME), args.threads)

@@ -12,8 +12,9 @@ come from 1/f ("pink") noise pictures and a few frames of the built-in demo scen
 through every style of the body, so nothing is shipped or fetched. Under "auto" the int8
 network is then checked against float32 on other noise pictures and kept only within
 MIN_PSNR_DB, and only where it is also faster: on a CPU without int8 dot products it is not
-(0.96x float32's speed on a Zen 1 AMD EPYC), and int8 costs about 12% in steadiness on video
-(benchmarks/RESULTS.md, rounds ten and eleven). Noise is harsher than photos: the shipped
+(0.96x float32's speed on a Zen 1 AMD EPYC), and int8 costs steadiness on video, about 12%
+with every convolution in int8 (benchmarks/RESULTS.md, rounds ten and eleven), about half
+that with the decoder's upsampling convolution left in float32 (round thirteen). Noise is harsher than photos: the shipped
 lite network's worst style reads 31.1 dB there, where the live frame path on a photograph
 reads 34.6-38.0 dB across its styles and the two pictures cannot be told apart at 3x zoom
 (benchmarks/RESULTS.md, "A network shaped for CPUs").
@@ -136,6 +137,25 @@ def grain_convolutions(proto: onnx.ModelProto, input_name: str) -> list[onnx.Nod
     return convolutions
 
 
+def upsampling_convolution(proto: onnx.ModelProto) -> list[onnx.NodeProto]:
+    """The decoder's first convolution after its nearest-neighbour upsampling (a Resize,
+    through ops that only rearrange it), or none. In int8 it shakes the picture most: with it
+    alone in float32 the lite network's pictures on video are nearly float32's in steadiness
+    (the Starry Night at `--marks 0.5` 2.54x the talking head's flicker in int8, 2.38x, 2.26x
+    in float32) for 19% of int8's time on a VNNI CPU (12.9 -> 15.3 ms at 320x240; float32
+    27.3 ms; benchmarks/RESULTS.md, round ten)."""
+    upsampled: set[str] = set()
+    for node in proto.graph.node:  # graph order: producers come before their readers
+        if node.op_type == "Resize":
+            upsampled.update(node.output)
+        elif node.input and node.input[0] in upsampled:
+            if node.op_type == "Conv":
+                return [node]
+            if node.op_type in _REARRANGING:
+                upsampled.update(node.output)
+    return []
+
+
 def quantized(
     proto: onnx.ModelProto, style_feeds: list[dict[str, np.ndarray]], input_name: str
 ) -> onnx.ModelProto:
@@ -143,7 +163,8 @@ def quantized(
     `style_feeds` holds each style's) with every convolution in
     int8: weights per output channel (signed), activations per tensor (unsigned),
     calibrated by min and max over the styles' calibration runs; a convolution that reads the
-    canvas grain stays float32 (grain_convolutions). Weights get 7 bits where this CPU's
+    canvas grain stays float32 (grain_convolutions), and so does the decoder's upsampling one
+    (upsampling_convolution). Weights get 7 bits where this CPU's
     int8 convolutions would otherwise saturate (saturates)."""
     import onnx
     from onnxruntime.quantization import (
@@ -167,7 +188,8 @@ def quantized(
     # The quantizer leaves nodes out by name; the graph writer names none.
     for index, node in enumerate(source.graph.node):
         node.name = node.name or f"{node.op_type}_{index}"
-    kept_float = [node.name for node in grain_convolutions(source, input_name)]
+    kept = [*grain_convolutions(source, input_name), *upsampling_convolution(source)]
+    kept_float = [node.name for node in kept]
     with tempfile.TemporaryDirectory(prefix="livestyle-int8-") as folder, _quiet_root_logger():
         path = Path(folder) / "int8.onnx"
         quantize_static(
