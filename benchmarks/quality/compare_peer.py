@@ -13,7 +13,8 @@ then the photos.
 
 Blind (`--blind`): one row per painting and photo, the painting then the two pictures under
 the letters A and B, ours left or right at random (`--seed`); which is which goes to a
-separate key file (`--key`, JSON). Judge every row on the sheet first, write the answers as
+separate key file (`--key`, JSON); `--paintings NAME,...` keeps those paintings' rows only.
+Judge every row on the sheet first, write the answers as
 one letter a row (`A B A ...`, the better picture), then `--score KEY ANSWERS` prints, per
 painting, in how many rows ours was preferred:
 
@@ -111,14 +112,21 @@ def tools(styles_dir: Path, infer: int = INFER, marks: float = 0.0) -> tuple[obj
 
 
 def render_blind(
-    styles_dir: Path, seed: int, infer: int = INFER, marks: float = 0.0
+    styles_dir: Path,
+    seed: int,
+    infer: int = INFER,
+    marks: float = 0.0,
+    paintings: list[str] | None = None,
 ) -> tuple[np.ndarray, list[dict[str, object]]]:
-    """The blind sheet and its key: a row per painting and photo, ours left or right."""
+    """The blind sheet and its key: a row per painting (all, or `paintings`) and photo,
+    ours left or right."""
     peer, stylizer = tools(styles_dir, infer, marks)
     chance = random.Random(seed)
     frames = {p: as_frame(read_image(SHARED / "photos" / p)) for p in BLIND_PHOTOS}
     rows, key = [], []
     for name, file in PAINTINGS.items():
+        if paintings and name not in paintings:
+            continue
         painting = SHARED / "styles" / file
         art = square(read_image(painting), BLIND_TILE)
         for photo, frame in frames.items():
@@ -179,6 +187,9 @@ def main() -> None:
         "--infer-size", type=int, default=INFER, help="livestyle's network long side (px)"
     )
     parser.add_argument("--marks", type=float, default=0.0, help="livestyle's --marks")
+    parser.add_argument(
+        "--paintings", help="blind rows of these paintings only, e.g. starry_night,great_wave"
+    )
     parser.add_argument("--score", nargs=2, metavar=("KEY", "ANSWERS"), help="tally a judging")
     args = parser.parse_args()
     if args.score:
@@ -190,7 +201,11 @@ def main() -> None:
         sys.exit(f"needs the paintings and photos of {SHARED}")
     if args.blind:
         seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
-        sheet, key = render_blind(args.styles_dir, seed, args.infer_size, args.marks)
+        only = args.paintings.split(",") if args.paintings else None
+        unknown = sorted(set(only or []) - set(PAINTINGS))
+        if unknown:
+            sys.exit(f"no blind rows for {', '.join(unknown)}: choose from {', '.join(PAINTINGS)}")
+        sheet, key = render_blind(args.styles_dir, seed, args.infer_size, args.marks, only)
         args.key.write_text(json.dumps(key, indent=1))
         print(f"{args.key}: the key (seed {seed}); judge {args.out} before opening it")
     else:
