@@ -9,10 +9,13 @@ cache does not know the weights' bits.
 Run: LIVESTYLE_CACHE_DIR=$(mktemp -d) python benchmarks/probes/int8_as_vnni.py \
     eval-stability --video ../shared/clips/grid_bbaf2n.mpg --style starry_night \
     --max-frames 75 --long-side 360 --variant lite --infer-size 320 --precision int8
+A probe script instead of a command runs the same way, e.g. the int8 check of a network as a
+VNNI CPU makes it: python benchmarks/probes/int8_as_vnni.py benchmarks/probes/int8_layers.py FILE
 """
 
 from __future__ import annotations
 
+import runpy
 import sys
 
 from livestyle.cli import main
@@ -25,4 +28,8 @@ def eight_bits() -> bool:
 
 if __name__ == "__main__":
     quantize.saturates = eight_bits  # type: ignore[assignment]
-    sys.exit(main(sys.argv[1:]))
+    if len(sys.argv) > 1 and sys.argv[1].endswith(".py"):
+        sys.argv = sys.argv[1:]
+        runpy.run_path(sys.argv[0], run_name="__main__")
+    else:
+        sys.exit(main(sys.argv[1:]))

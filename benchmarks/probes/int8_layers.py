@@ -77,7 +77,7 @@ def main() -> None:
         "int8 throughout / the engine's:"
     )
     for info, style in zip(infos, feeds, strict=True):
-        inputs = quantize.calibration_feeds([style], quantize.check_frames(), INPUT_NAME)
+        inputs = list(quantize.calibration_feeds([style], quantize.check_frames(), INPUT_NAME))
         worst = [
             min(quantize.psnr_db(nets["float32"].run(x), nets[name].run(x)) for x in inputs)
             for name in ("int8 throughout", "int8 (the engine's)")
