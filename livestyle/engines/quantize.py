@@ -1,5 +1,5 @@
-"""int8 networks for ONNX Runtime on the CPU: static, per-channel quantization of every
-convolution (QDQ), calibrated on the network's own styles.
+"""int8 networks for ONNX Runtime on the CPU: static, per-channel quantization of the
+convolutions (QDQ), calibrated on the network's own styles.
 
 CPUs with int8 dot products (AVX-512 VNNI, AVX-VNNI, ARM dot product) run the shuffled
 lite network's convolutions about twice as fast in int8 as in float32 (benchmarks/RESULTS.md,
@@ -14,10 +14,10 @@ network is then checked against float32 on other noise pictures and kept only wi
 MIN_PSNR_DB, and only where it is also faster: on a CPU without int8 dot products it is not
 (0.96x float32's speed on a Zen 1 AMD EPYC), and int8 costs steadiness on video, about 12%
 with every convolution in int8 (benchmarks/RESULTS.md, rounds ten and eleven), about half
-that with the decoder's upsampling convolution left in float32 (round thirteen). Noise is harsher than photos: the shipped
-lite network's worst style reads 31.1 dB there, where the live frame path on a photograph
-reads 34.6-38.0 dB across its styles and the two pictures cannot be told apart at 3x zoom
-(benchmarks/RESULTS.md, "A network shaped for CPUs").
+that with the decoder's upsampling convolution left in float32 (round thirteen). Noise is
+harsher than photos: the shipped lite network's worst style reads 31.1 dB there, where the
+live frame path on a photograph reads 34.6-38.0 dB across its styles and the two pictures
+cannot be told apart at 3x zoom (benchmarks/RESULTS.md, "A network shaped for CPUs").
 """
 
 from __future__ import annotations
