@@ -140,10 +140,9 @@ def grain_convolutions(proto: onnx.ModelProto, input_name: str) -> list[onnx.Nod
 def upsampling_convolution(proto: onnx.ModelProto) -> list[onnx.NodeProto]:
     """The decoder's first convolution after its nearest-neighbour upsampling (a Resize,
     through ops that only rearrange it), or none. In int8 it shakes the picture most: with it
-    alone in float32 the lite network's pictures on video are nearly float32's in steadiness
-    (the Starry Night at `--marks 0.5` 2.54x the talking head's flicker in int8, 2.38x, 2.26x
-    in float32) for 19% of int8's time on a VNNI CPU (12.9 -> 15.3 ms at 320x240; float32
-    27.3 ms; benchmarks/RESULTS.md, round ten)."""
+    alone in float32, int8's video flickers 6.5% more than float32's instead of 12% (every
+    shipped style on the talking head; benchmarks/RESULTS.md, round thirteen), for 19% of
+    int8's time on a VNNI CPU (12.9 -> 15.3 ms at 320x240, float32 27.3 ms; round ten)."""
     upsampled: set[str] = set()
     for node in proto.graph.node:  # graph order: producers come before their readers
         if node.op_type == "Resize":
@@ -160,7 +159,7 @@ def quantized(
     proto: onnx.ModelProto, style_feeds: list[dict[str, np.ndarray]], input_name: str
 ) -> onnx.ModelProto:
     """`proto` (float32, picture input `input_name`, norm parameters as inputs or constants:
-    `style_feeds` holds each style's) with every convolution in
+    `style_feeds` holds each style's) with its convolutions in
     int8: weights per output channel (signed), activations per tensor (unsigned),
     calibrated by min and max over the styles' calibration runs; a convolution that reads the
     canvas grain stays float32 (grain_convolutions), and so does the decoder's upsampling one
