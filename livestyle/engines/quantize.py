@@ -120,12 +120,31 @@ def grain_convolutions(proto: onnx.ModelProto, input_name: str) -> list[onnx.Nod
     uint8 scale for both leaves the faint grain (a few hundredths) a handful of levels, and
     the network amplifies the error: 25.1 dB against float32 for a network trained with the
     grain, 33.7 dB with this one convolution left in float32 (benchmarks/RESULTS.md)."""
-    carrying = {
+    with_grain = {
         output
         for node in proto.graph.node
         if node.op_type == "Concat" and input_name in node.input and len(node.input) > 1
         for output in node.output
     }
+    return _convolutions_reading(proto, with_grain)
+
+
+def upsampling_convolution(proto: onnx.ModelProto) -> list[onnx.NodeProto]:
+    """The decoder's first convolution after its nearest-neighbour upsampling (a Resize,
+    through ops that only rearrange it), or none. In int8 it shakes the picture most: with it
+    alone in float32, int8's video flickers 6.5% more than float32's instead of 12% (every
+    shipped style on the talking head; benchmarks/RESULTS.md, round thirteen), for 19% of
+    int8's time on a VNNI CPU (12.9 -> 15.3 ms at 320x240, float32 27.3 ms; round ten)."""
+    upsampled = {
+        output for node in proto.graph.node if node.op_type == "Resize" for output in node.output
+    }
+    return _convolutions_reading(proto, upsampled)[:1]
+
+
+def _convolutions_reading(proto: onnx.ModelProto, tensors: set[str]) -> list[onnx.NodeProto]:
+    """The convolutions whose input is one of `tensors`, directly or through ops that only
+    rearrange it, in graph order."""
+    carrying = set(tensors)
     convolutions = []
     for node in proto.graph.node:  # graph order: producers come before their readers
         if not node.input or node.input[0] not in carrying:
@@ -135,24 +154,6 @@ def grain_convolutions(proto: onnx.ModelProto, input_name: str) -> list[onnx.Nod
         elif node.op_type == "Conv":
             convolutions.append(node)
     return convolutions
-
-
-def upsampling_convolution(proto: onnx.ModelProto) -> list[onnx.NodeProto]:
-    """The decoder's first convolution after its nearest-neighbour upsampling (a Resize,
-    through ops that only rearrange it), or none. In int8 it shakes the picture most: with it
-    alone in float32, int8's video flickers 6.5% more than float32's instead of 12% (every
-    shipped style on the talking head; benchmarks/RESULTS.md, round thirteen), for 19% of
-    int8's time on a VNNI CPU (12.9 -> 15.3 ms at 320x240, float32 27.3 ms; round ten)."""
-    upsampled: set[str] = set()
-    for node in proto.graph.node:  # graph order: producers come before their readers
-        if node.op_type == "Resize":
-            upsampled.update(node.output)
-        elif node.input and node.input[0] in upsampled:
-            if node.op_type == "Conv":
-                return [node]
-            if node.op_type in _REARRANGING:
-                upsampled.update(node.output)
-    return []
 
 
 def quantized(
