@@ -35,6 +35,7 @@ from livestyle.core.precision import INT8
 from livestyle.engines import Engine, make_engine
 from livestyle.engines.device import check_int8, pick_device, pick_dtype, resolve_backend
 from livestyle.engines.mix import Blender, Mix, as_mix, crossfade, dominant, normalized
+from livestyle.ink import inked
 from livestyle.model import TransformerNet
 from livestyle.sizing import NetworkSize
 from livestyle.weights import StyleInfo
@@ -76,6 +77,7 @@ class _Choice:
     guided: bool
     marks: float  # the user's (key B)
     own_marks: float  # the styles' own (StyleInfo.marks), weighted as the frame mixes them
+    ink: float  # the styles' own (StyleInfo.ink), weighted alike
     size: NetworkSize
 
     def network_shape(self, height: int, width: int) -> tuple[int, int]:
@@ -312,14 +314,15 @@ class Stylizer:
                 self._preserve_color,
                 self.guided,
                 self._marks,
-                self._own_marks(style),
+                self._weighted(style, "marks"),
+                self._weighted(style, "ink"),
                 self._size,
             )
 
-    def _own_marks(self, style: int | Mix) -> float:
-        """The styles' own bolder marks, weighted as the frame mixes them (a cross-fade
-        carries one painting's into the next's)."""
-        return sum(weight * self.styles[i].info.marks for i, weight in as_mix(style))
+    def _weighted(self, style: int | Mix, setting: str) -> float:
+        """A style's own setting (StyleInfo.marks or .ink), weighted as the frame mixes the
+        styles (a cross-fade carries one painting's into the next's)."""
+        return sum(weight * getattr(self.styles[i].info, setting) for i, weight in as_mix(style))
 
     # --- per frame (inference thread) ---
     @torch.inference_mode()
@@ -383,9 +386,9 @@ class Stylizer:
         return memory.usable_bytes()
 
     def _run(self, choice: _Choice, frame: np.ndarray) -> np.ndarray:
-        """The engine's picture of `frame`, its marks made bolder if asked. Out of memory
-        raises OutOfMemory (the inference thread frees memory, shrinks the network input and
-        retries); a poisoned GPU, DeviceFailure (livestyle.engines.base)."""
+        """The engine's picture of `frame`, its marks made bolder and inked if asked. Out of
+        memory raises OutOfMemory (the inference thread frees memory, shrinks the network input
+        and retries); a poisoned GPU, DeviceFailure (livestyle.engines.base)."""
         shape = choice.network_shape(*frame.shape[:2])
         image = choice.engine.stylize(
             frame,
@@ -398,7 +401,9 @@ class Stylizer:
         # On the frame the engine returns (every engine alike), with the band scaled to the
         # strokes: the network's pixels are frame / shape times larger on screen.
         scale = max(frame.shape[:2]) / max(shape)
-        return bolder(image, amount(choice.marks, choice.own_marks, scale), scale)
+        image = bolder(image, amount(choice.marks, choice.own_marks, scale), scale)
+        # Ink is the painting's, so it fades with the painting (at strength 0: the frame).
+        return inked(image, frame, choice.ink * choice.strength)
 
     def release_device_memory(self) -> None:
         """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""

@@ -26,6 +26,7 @@ from safetensors.torch import load_file, safe_open, save_file
 from livestyle.bounds import OutOfBounds, marks_amount
 from livestyle.core.errors import WeightsError
 from livestyle.core.outputs import replaced_whole
+from livestyle.ink import style_ink
 from livestyle.model import NetConfig, TransformerNet, style_views, variant_name
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,8 @@ class StyleInfo:
     # Its marks made this much bolder before the user's own --marks / key B add theirs
     # (livestyle.brushwork): for a painting whose strokes read only when crisp.
     marks: float = 0.0
+    # Dark lines on its edges and fuller colour (livestyle.ink), for a painting drawn in lines.
+    ink: float = 0.0
     training: dict = field(default_factory=dict)
     path: Path | None = None
     # Row of this style in a multi-style file; None for a single-style file.
@@ -127,6 +130,7 @@ class StyleInfo:
             "order": str(self.order),
             "stroke_scale": f"{self.stroke_scale:g}",
             "marks": f"{self.marks:g}",
+            "ink": f"{self.ink:g}",
             "config": json.dumps(self.config.to_dict()),
             "training": json.dumps(self.training, sort_keys=True),
         }
@@ -146,6 +150,7 @@ class StyleInfo:
             order=int(meta.get("order", "1000")),
             stroke_scale=stroke_scale(meta.get("stroke_scale", "1")),
             marks=style_marks(meta.get("marks", "0")),
+            ink=style_ink(meta.get("ink", "0")),
             training=json.loads(meta.get("training") or "{}"),
             path=path,
         )
@@ -161,6 +166,7 @@ class StyleInfo:
             "order": self.order,
             "stroke_scale": self.stroke_scale,
             "marks": self.marks,
+            "ink": self.ink,
             "training": self.training,
         }
 
@@ -183,6 +189,7 @@ class StyleInfo:
             order=int(entry.get("order", 1000)),
             stroke_scale=stroke_scale(entry.get("stroke_scale", 1.0)),
             marks=style_marks(entry.get("marks", 0.0)),
+            ink=style_ink(entry.get("ink", 0.0)),
             training=training,
             path=path,
             index=index,

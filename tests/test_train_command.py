@@ -112,6 +112,8 @@ def test_face_options_that_cannot_work_are_one_line(
         ('[{"painting": "a.png", "marks": 3}]', "marks must be between 0 and 2"),
         ('[{"painting": "a.png", "marks": {"lite": -1}}]', "marks must be between"),
         ('[{"painting": "a.png", "marks": {"tiny": 1}}]', "marks names no variant 'tiny'"),
+        ('[{"painting": "a.png", "ink": 2}]', "ink must be between 0 and 1"),
+        ('[{"painting": "a.png", "ink": {"lite": "nan"}}]', "ink must be between"),
     ],
 )
 def test_bad_manifests_are_one_line_errors(tmp_path, content, message):

@@ -69,6 +69,7 @@ def paintings(tmp_path, painting):
                     "temporal_weight": 20,
                     "stroke_scale": 1.5,
                     "marks": 0.25,
+                    "ink": 1,
                 },
                 {
                     "painting": "blocks.png",
@@ -77,6 +78,7 @@ def paintings(tmp_path, painting):
                     "order": 3,
                     "stroke_scale": {"lite": 1.25, "standard": 2},
                     "marks": {"lite": 0.5},
+                    "ink": {"standard": 0.5},
                 },
             ]
         )
@@ -117,6 +119,7 @@ def test_several_paintings_train_one_network_with_every_style(tmp_path, data, pa
     assert infos[0].training["temporal_weight"] == 5.0
     assert [i.stroke_scale for i in infos] == [1.0, 1.5, 1.25]  # blocks: its lite network's
     assert [i.marks for i in infos] == [0.0, 0.25, 0.5]
+    assert [i.ink for i in infos] == [0.0, 1.0, 0.0]  # blocks: its standard network's only
     net, _ = load_network(result.style_path)
     assert net.styles == 3
     # The preview shows the photo and every style: a 4-wide grid.

@@ -10,7 +10,8 @@ paintings whose texture buries the photo at the run's --style-weight) and "tempo
 or one per network variant, {"lite": 1, "standard": 1.5}, where the two networks' marks read
 best at different sizes; a variant left out gets 1) and "marks" (the style's marks made that
 much bolder before the user's --marks adds to it, livestyle.brushwork; a number or one per
-variant, as "stroke_scale"; a variant left out gets 0).
+variant, as "stroke_scale"; a variant left out gets 0) and "ink" (dark lines and fuller colour,
+livestyle.ink; from 0 to 1, per variant alike).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from livestyle.core.errors import LivestyleError
+from livestyle.ink import style_ink
 from livestyle.model import VARIANTS
 from livestyle.weights import stroke_scale, style_marks
 
@@ -37,6 +39,7 @@ MANIFEST_KEYS = {
     "temporal_weight",
     "stroke_scale",
     "marks",
+    "ink",
 }
 
 
@@ -57,6 +60,8 @@ class Painting:
     variant_stroke_scales: tuple[tuple[str, float], ...] = ()  # (("lite", 1.0),): its own
     marks: float = 0.0  # StyleInfo.marks, for every variant not listed below
     variant_marks: tuple[tuple[str, float], ...] = ()
+    ink: float = 0.0  # StyleInfo.ink, for every variant not listed below
+    variant_ink: tuple[tuple[str, float], ...] = ()
 
     def stroke_scale_for(self, variant: str) -> float:
         """The stroke scale of this painting's style in a network of `variant`."""
@@ -65,6 +70,10 @@ class Painting:
     def marks_for(self, variant: str) -> float:
         """How much bolder this painting's style paints its marks in a network of `variant`."""
         return dict(self.variant_marks).get(variant, self.marks)
+
+    def ink_for(self, variant: str) -> float:
+        """How much ink (livestyle.ink) this painting's style takes in a network of `variant`."""
+        return dict(self.variant_ink).get(variant, self.ink)
 
 
 def paintings_from_options(options: Mapping[str, Any]) -> list[Painting]:
@@ -137,6 +146,7 @@ def _painting(entry: object, folder: Path, where: str) -> Painting:
             temporal_weight=None if temporal is None else float(temporal),
             **_per_variant("stroke_scale", entry.get("stroke_scale", 1.0), stroke_scale),
             **_per_variant("marks", entry.get("marks", 0.0), style_marks),
+            **_per_variant("ink", entry.get("ink", 0.0), style_ink),
         )
     except (TypeError, ValueError) as exc:
         raise LivestyleError(f"{where}: {exc}") from exc
@@ -147,6 +157,7 @@ def _painting(entry: object, folder: Path, where: str) -> Painting:
 PER_VARIANT_FIELDS = {
     "stroke_scale": ("stroke_scale", "variant_stroke_scales"),
     "marks": ("marks", "variant_marks"),
+    "ink": ("ink", "variant_ink"),
 }
 
 
