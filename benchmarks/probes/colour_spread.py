@@ -1,7 +1,8 @@
 """How far each style's colours are from its painting's: pixel colour mean and covariance of
 the network's picture of the astronaut photo (320x320) against the painting's, as relative
 errors, and the total colour variance of both (issue 13: a pale network spreads its colours
-less widely than the painting).
+less widely than the painting); for a style with ink (livestyle.ink), the same of the picture
+as shown, inked, beside them.
 
 Run: python benchmarks/probes/colour_spread.py [STYLE_FILE]  (default: the shipped lite file)
 """
@@ -12,9 +13,11 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import torch
 
 from livestyle.discovery import PACKAGE_WEIGHTS_DIR
+from livestyle.ink import inked
 from livestyle.train.data import load_style_image
 from livestyle.train.losses import color_stats
 from livestyle.train.paintings import read_manifest
@@ -42,19 +45,36 @@ def main() -> None:
     paintings = {p.name: p.path for p in read_manifest(MANIFEST, str(SHARED / "styles"))}
     photo = cv2.cvtColor(cv2.imread(str(PHOTO)), cv2.COLOR_BGR2RGB)
     x = torch.from_numpy(cv2.resize(photo, (320, 320))).permute(2, 0, 1)[None].float() / 255
-    print("| style | mean error | covariance error | colour variance | painting's |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print(
+        "| style | mean error | covariance error | colour variance | painting's "
+        "| inked: covariance error | colour variance |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for index, info in enumerate(infos):
         net.select(index)
         with torch.no_grad():
             y = net(x).clamp(0, 1)
         painting = load_style_image(paintings[info.name], 320, None)
         (mean, cov), (target_mean, target_cov) = color_stats(y), color_stats(painting)
+        shown = _stats_as_inked(y, photo, info.ink, target_cov) if info.ink else "| - | - |"
         print(
             f"| {info.name} | {relative_error(mean, target_mean):.3f} | "
             f"{relative_error(cov, target_cov):.3f} | {float(cov[0].diagonal().sum()):.4f} | "
-            f"{float(target_cov[0].diagonal().sum()):.4f} |"
+            f"{float(target_cov[0].diagonal().sum()):.4f} {shown}"
         )
+
+
+def _stats_as_inked(
+    y: torch.Tensor, photo: np.ndarray, ink: float, target_cov: torch.Tensor
+) -> str:
+    """The covariance error and colour variance of the network's picture `y` (1x3xHxW RGB)
+    inked as the app shows it, against the RGB `photo` it was made of."""
+    picture = (y[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    frame = cv2.resize(photo, picture.shape[1::-1])
+    bgr = inked(picture[..., ::-1].copy(), frame[..., ::-1].copy(), ink)
+    shown = torch.from_numpy(bgr[..., ::-1].copy()).permute(2, 0, 1)[None].float() / 255
+    _, cov = color_stats(shown)
+    return f"| {relative_error(cov, target_cov):.3f} | {float(cov[0].diagonal().sum()):.4f} |"
 
 
 if __name__ == "__main__":

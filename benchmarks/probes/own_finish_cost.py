@@ -1,10 +1,11 @@
-"""What a style's own marks (StyleInfo.marks, livestyle.brushwork.amount) cost a live frame
-where the network is at its smallest live size: `Stylizer.stylize` on the demo frame at
-640x360 with the network at 160 px (where the live default settles on a 2-core Zen 1 AMD
-EPYC), the first shipped lite style with its own marks 0 and 0.4, in turn, one OpenCV and
-one ONNX Runtime thread; the median after ten warm-up frames.
+"""What a style's own marks (StyleInfo.marks, livestyle.brushwork.amount) and its ink
+(StyleInfo.ink, livestyle.ink) cost a live frame where the network is at its smallest live
+size: `Stylizer.stylize` on the demo frame at 640x360 with the network at 160 px (where the
+live default settles on a 2-core Zen 1 AMD EPYC), the first shipped lite style as plain, with
+its own marks 0.4 and with ink 1, in turn, one OpenCV and one ONNX Runtime thread; the median
+after ten warm-up frames.
 
-Run: python benchmarks/probes/own_marks_cost.py [FRAMES]
+Run: python benchmarks/probes/own_finish_cost.py [FRAMES]
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from livestyle.video.demo import DemoSource
 
 FRAME = (640, 360)
 NETWORK_SIDE = 160
-OWN_MARKS = (0.0, 0.4)
+# What each stylizer's style says of itself, beside its label.
+SETTINGS = {
+    "plain": {"marks": 0.0, "ink": 0.0},
+    "own marks 0.4": {"marks": 0.4, "ink": 0.0},
+    "ink 1": {"marks": 0.0, "ink": 1.0},
+}
 WARM_UP = 10
 
 
@@ -33,19 +39,19 @@ def main() -> None:
     net, info = load_styles(scan_styles([PACKAGE_WEIGHTS_DIR], prefer_variant="lite"))[0]
     size = NetworkSize(NETWORK_SIDE)
     stylizers = {
-        marks: Stylizer([(net, replace(info, marks=marks))], "cpu", network_size=size, threads=1)
-        for marks in OWN_MARKS
+        label: Stylizer([(net, replace(info, **own))], "cpu", network_size=size, threads=1)
+        for label, own in SETTINGS.items()
     }
     frame = cv2.resize(DemoSource(*FRAME).read(), FRAME)
-    times: dict[float, list[float]] = {marks: [] for marks in OWN_MARKS}
+    times: dict[str, list[float]] = {label: [] for label in SETTINGS}
     for _ in range(frames):
-        for marks, stylizer in stylizers.items():
+        for label, stylizer in stylizers.items():
             began = time.perf_counter()
             stylizer.stylize(frame)
-            times[marks].append(time.perf_counter() - began)
-    for marks, values in times.items():
+            times[label].append(time.perf_counter() - began)
+    for label, values in times.items():
         median = statistics.median(values[WARM_UP:]) * 1e3
-        print(f"{info.name}, own marks {marks:g}: {median:.2f} ms a frame")
+        print(f"{info.name}, {label}: {median:.2f} ms a frame")
 
 
 if __name__ == "__main__":
