@@ -105,7 +105,7 @@ retune 700 "grande_jatte:style_weight=5,temporal_weight=60" "${marks[@]}" --colo
 #   320 px 1.42x -> 1.75x in float32, 1.57x -> 1.94x in int8; its tensors unchanged.
 # 13. Ink 1 for the Starry Night, the Great Wave, Composition VII and the Scream (round
 #   fourteen, livestyle/ink.py): dark lines on the picture's edges at the frame's resolution
-#   and 1.2x colour, which blind judges preferred (4-5 of 5 rows; Composition VII 2-4); the
+#   and 1.2x colour, which blind judges preferred (4-5 of 5 rows; Composition VII 0-2); the
 #   Grande Jatte lost every row with it. Tensors unchanged.
 "$python" - "$network" <<'PY'
 import sys
