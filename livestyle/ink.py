@@ -81,11 +81,3 @@ def _line_shade(image: np.ndarray, frame: np.ndarray, amount: float) -> np.ndarr
         band, -darkest / RAMP, band, 0.0, 255.0 + darkest * THRESHOLD / RAMP, dtype=cv2.CV_8U
     )
     return cv2.max(shade, round(255.0 - darkest))
-
-
-def style_ink(value: object) -> float:
-    """A style's ink (StyleInfo.ink) from metadata or a manifest: 0 to MAX_INK."""
-    ink = float(value)  # type: ignore[arg-type]
-    if not 0.0 <= ink <= MAX_INK:  # also refuses nan
-        raise ValueError(f"ink must be between 0 and {MAX_INK:g}, not {value}")
-    return ink

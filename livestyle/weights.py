@@ -26,7 +26,7 @@ from safetensors.torch import load_file, safe_open, save_file
 from livestyle.bounds import OutOfBounds, marks_amount
 from livestyle.core.errors import WeightsError
 from livestyle.core.outputs import replaced_whole
-from livestyle.ink import style_ink
+from livestyle.ink import MAX_INK
 from livestyle.model import NetConfig, TransformerNet, style_views, variant_name
 
 log = logging.getLogger(__name__)
@@ -71,13 +71,24 @@ def file_stem(name: str, fallback: str = "style") -> str:
 STROKE_SCALES = (0.25, 4.0)
 
 
+def _bounded(field: str, value: object, low: float, high: float) -> float:
+    """`value` from metadata or a manifest as a number from `low` to `high`; the error names
+    the field (nan is refused too)."""
+    number = float(value)  # type: ignore[arg-type]
+    if not low <= number <= high:
+        raise ValueError(f"{field} must be between {low:g} and {high:g}, not {value}")
+    return number
+
+
 def stroke_scale(value: object) -> float:
     """A stroke scale from metadata or a manifest, checked against STROKE_SCALES."""
-    scale = float(value)  # type: ignore[arg-type]
-    low, high = STROKE_SCALES
-    if not low <= scale <= high:
-        raise ValueError(f"stroke_scale must be between {low:g} and {high:g}, not {value}")
-    return scale
+    return _bounded("stroke_scale", value, *STROKE_SCALES)
+
+
+def style_ink(value: object) -> float:
+    """A style's ink (StyleInfo.ink, livestyle.ink) from metadata or a manifest: 0 to
+    MAX_INK."""
+    return _bounded("ink", value, 0.0, MAX_INK)
 
 
 def style_marks(value: object) -> float:

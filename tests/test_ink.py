@@ -16,9 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle.ink import MAX_INK, REFERENCE_SIDE, inked, style_ink
+from livestyle.ink import MAX_INK, REFERENCE_SIDE, inked
 from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
+from livestyle.weights import style_ink
 
 from .test_brushwork import _Clock, textured_frame
 

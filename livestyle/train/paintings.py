@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from livestyle.core.errors import LivestyleError
-from livestyle.ink import style_ink
 from livestyle.model import VARIANTS
-from livestyle.weights import stroke_scale, style_marks
+from livestyle.weights import stroke_scale, style_ink, style_marks
 
 MANIFEST_KEYS = {
     "painting",
