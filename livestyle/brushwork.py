@@ -33,15 +33,21 @@ SMALL_BLUR_ABOVE = 1.5
 # scaled up to the frame: all of them from this scale up (a 320 px network on a 640 px
 # webcam frame), none at the frame's own size, where the strokes are already crisp and the
 # boost would only add shimmer (the Starry Night's 0.4 there: 2.16x -> 2.86x the talking
-# head's flicker, past the 2.5x bar; benchmarks/RESULTS.md, round twelve).
+# head's flicker, past the 2.5x bar; benchmarks/RESULTS.md, round twelve). A style's own
+# colour gain (livestyle.ink) fades alike, for the same bar (round fifteen).
 FULL_OWN_MARKS_SCALE = 2.0
+
+
+def upscaled_share(scale: float) -> float:
+    """How much of a style's own marks or colour a frame takes: 0 where the network ran at
+    the frame's size, 1 from FULL_OWN_MARKS_SCALE up (`scale` as in `bolder`)."""
+    return min(1.0, max(0.0, (scale - 1.0) / (FULL_OWN_MARKS_SCALE - 1.0)))
 
 
 def amount(user: float, own: float, scale: float) -> float:
     """How much bolder a frame's marks are made: the user's amount, plus the style's own in
     proportion to how far the picture is scaled up (`scale` as in `bolder`)."""
-    share = min(1.0, max(0.0, (scale - 1.0) / (FULL_OWN_MARKS_SCALE - 1.0)))
-    return clamp_marks(user + own * share)
+    return clamp_marks(user + own * upscaled_share(scale))
 
 
 def bolder(image: np.ndarray, amount: float, scale: float = 1.0) -> np.ndarray:

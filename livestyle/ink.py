@@ -11,6 +11,10 @@ picture alone toggled with its shimmer (the talking head's flicker 1.48x -> 2.59
 input's for the Great Wave, past the 2.5x bar), the frame's alone drew the photo's wrinkles
 like an engraving. Every line follows the picture, never the screen. A style asks for it in
 its metadata (StyleInfo.ink, paintings.json "ink").
+
+A style may also ask for more colour than ink's (StyleInfo.colour): fuller and with more
+contrast, for a painting whose colours its network paints paler than the judges look for
+(Composition VII: "paler", "greyer and more washed out" at ink's 1.2x; round fifteen).
 """
 
 from __future__ import annotations
@@ -40,29 +44,43 @@ FRAME_SHARE = 0.5
 # (0.155), about what the lines' own dark gives without it (0.156).
 DARKNESS = 0.8
 SATURATION_GAIN = 0.2
+# At full colour (StyleInfo.colour 1, MAX_COLOUR) the saturation grows by this share more
+# than ink's, and the contrast about mid-grey by this share: Composition VII at 1.6x and
+# 1.2x won 5 and 4 of 5 blind rows, at 1.4x and 1.15x 2 and 3 (benchmarks/RESULTS.md, round
+# fifteen). Both amplify the network's shimmer in proportion.
+MAX_COLOUR = 1.0
+COLOUR_SATURATION_GAIN = 0.4
+COLOUR_CONTRAST_GAIN = 0.2
+MID_GREY = 128.0
 # BGR weights of a pixel's grey (ITU-R BT.601, as cv2.COLOR_BGR2GRAY).
 GREY_WEIGHTS = np.array([0.114, 0.587, 0.299])
 
 
-def inked(image: np.ndarray, frame: np.ndarray, amount: float) -> np.ndarray:
+def inked(image: np.ndarray, frame: np.ndarray, amount: float, colour: float = 0.0) -> np.ndarray:
     """`image` (the stylized picture of `frame`, both BGR uint8 of one size) with fuller
-    colour and dark lines on their edges, `amount` (0 to MAX_INK) of the full effect.
-    Returns `image` itself when `amount` is 0. OpenCV passes over uint8 where they can: the
-    same in float32 numpy took 15 ms on a 640x360 frame on one thread, this 4 ms
-    (benchmarks/probes/own_finish_cost.py)."""
-    if amount <= 0.0:
+    colour and dark lines on their edges, `amount` (0 to MAX_INK) of the full effect, and
+    `colour` (0 to MAX_COLOUR) of the style's own colour gain on top. Returns `image` itself
+    when both are 0. OpenCV passes over uint8 where they can: the same in float32 numpy took
+    15 ms on a 640x360 frame on one thread, this 4 ms (benchmarks/probes/own_finish_cost.py)."""
+    amount, colour = min(max(amount, 0.0), MAX_INK), min(max(colour, 0.0), MAX_COLOUR)
+    if amount == 0.0 and colour == 0.0:
         return image
-    amount = min(amount, MAX_INK)
+    coloured = cv2.transform(image, _colour_matrix(amount, colour))  # saturates to 0..255
+    if amount == 0.0:
+        return coloured
     keep = _line_shade(image, frame, amount)
-    colour = cv2.transform(image, _colour_matrix(amount))  # saturates to 0..255
-    return cv2.multiply(colour, cv2.merge([keep, keep, keep]), scale=1.0 / 255.0)
+    return cv2.multiply(coloured, cv2.merge([keep, keep, keep]), scale=1.0 / 255.0)
 
 
-def _colour_matrix(amount: float) -> np.ndarray:
-    """The 3x3 BGR transform that moves colour away from its own grey (saturation)."""
-    saturation = 1.0 + SATURATION_GAIN * amount
+def _colour_matrix(amount: float, colour: float = 0.0) -> np.ndarray:
+    """The 3x4 BGR transform that moves colour away from its own grey (saturation) and,
+    with `colour`, lightness away from mid-grey (contrast)."""
+    saturation = 1.0 + SATURATION_GAIN * amount + COLOUR_SATURATION_GAIN * colour
+    contrast = 1.0 + COLOUR_CONTRAST_GAIN * colour
     to_grey = np.tile(GREY_WEIGHTS, (3, 1))
-    return (saturation * np.eye(3) + (1.0 - saturation) * to_grey).astype(np.float32)
+    fuller = contrast * (saturation * np.eye(3) + (1.0 - saturation) * to_grey)
+    offset = np.full((3, 1), MID_GREY * (1.0 - contrast))
+    return np.hstack([fuller, offset]).astype(np.float32)
 
 
 def _line_shade(image: np.ndarray, frame: np.ndarray, amount: float) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from livestyle import memory
-from livestyle.brushwork import amount, bolder, clamp_marks
+from livestyle.brushwork import amount, bolder, clamp_marks, upscaled_share
 from livestyle.core.errors import TooLargeError
 from livestyle.core.precision import INT8
 from livestyle.engines import Engine, make_engine
@@ -78,6 +78,7 @@ class _Choice:
     marks: float  # the user's (key B)
     own_marks: float  # the styles' own (StyleInfo.marks), weighted as the frame mixes them
     ink: float  # the styles' own (StyleInfo.ink), weighted alike
+    colour: float  # the styles' own (StyleInfo.colour), weighted alike
     size: NetworkSize
 
     def network_shape(self, height: int, width: int) -> tuple[int, int]:
@@ -316,11 +317,12 @@ class Stylizer:
                 self._marks,
                 self._weighted(style, "marks"),
                 self._weighted(style, "ink"),
+                self._weighted(style, "colour"),
                 self._size,
             )
 
     def _weighted(self, style: int | Mix, setting: str) -> float:
-        """A style's own setting (StyleInfo.marks or .ink), weighted as the frame mixes the
+        """A style's own setting (StyleInfo.marks, .ink or .colour), weighted as the frame mixes the
         styles (a cross-fade carries one painting's into the next's)."""
         return sum(weight * getattr(self.styles[i].info, setting) for i, weight in as_mix(style))
 
@@ -402,8 +404,10 @@ class Stylizer:
         # strokes: the network's pixels are frame / shape times larger on screen.
         scale = max(frame.shape[:2]) / max(shape)
         image = bolder(image, amount(choice.marks, choice.own_marks, scale), scale)
-        # Ink is the painting's, so it fades with the painting (at strength 0: the frame).
-        return inked(image, frame, choice.ink * choice.strength)
+        # Ink and colour are the painting's, so they fade with it (at strength 0: the frame);
+        # the colour gain, like own marks, only where the picture is scaled up.
+        colour = choice.colour * choice.strength * upscaled_share(scale)
+        return inked(image, frame, choice.ink * choice.strength, colour)
 
     def release_device_memory(self) -> None:
         """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""

@@ -26,7 +26,7 @@ from safetensors.torch import load_file, safe_open, save_file
 from livestyle.bounds import OutOfBounds, marks_amount
 from livestyle.core.errors import WeightsError
 from livestyle.core.outputs import replaced_whole
-from livestyle.ink import MAX_INK
+from livestyle.ink import MAX_COLOUR, MAX_INK
 from livestyle.model import NetConfig, TransformerNet, style_views, variant_name
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,12 @@ def style_ink(value: object) -> float:
     return _bounded("ink", value, 0.0, MAX_INK)
 
 
+def style_colour(value: object) -> float:
+    """A style's own colour gain (StyleInfo.colour, livestyle.ink) from metadata or a
+    manifest: 0 to MAX_COLOUR."""
+    return _bounded("colour", value, 0.0, MAX_COLOUR)
+
+
 def style_marks(value: object) -> float:
     """A style's own bolder-marks amount (StyleInfo.marks) from metadata or a manifest, in
     --marks's bounds; the error names the field."""
@@ -120,6 +126,9 @@ class StyleInfo:
     marks: float = 0.0
     # Dark lines on its edges and fuller colour (livestyle.ink), for a painting drawn in lines.
     ink: float = 0.0
+    # Fuller colour and contrast beyond ink's (livestyle.ink), for a painting whose colours
+    # its network paints paler than the painting.
+    colour: float = 0.0
     training: dict = field(default_factory=dict)
     path: Path | None = None
     # Row of this style in a multi-style file; None for a single-style file.
@@ -142,6 +151,7 @@ class StyleInfo:
             "stroke_scale": f"{self.stroke_scale:g}",
             "marks": f"{self.marks:g}",
             "ink": f"{self.ink:g}",
+            "colour": f"{self.colour:g}",
             "config": json.dumps(self.config.to_dict()),
             "training": json.dumps(self.training, sort_keys=True),
         }
@@ -162,6 +172,7 @@ class StyleInfo:
             stroke_scale=stroke_scale(meta.get("stroke_scale", "1")),
             marks=style_marks(meta.get("marks", "0")),
             ink=style_ink(meta.get("ink", "0")),
+            colour=style_colour(meta.get("colour", "0")),
             training=json.loads(meta.get("training") or "{}"),
             path=path,
         )
@@ -178,6 +189,7 @@ class StyleInfo:
             "stroke_scale": self.stroke_scale,
             "marks": self.marks,
             "ink": self.ink,
+            "colour": self.colour,
             "training": self.training,
         }
 
@@ -201,6 +213,7 @@ class StyleInfo:
             stroke_scale=stroke_scale(entry.get("stroke_scale", 1.0)),
             marks=style_marks(entry.get("marks", 0.0)),
             ink=style_ink(entry.get("ink", 0.0)),
+            colour=style_colour(entry.get("colour", 0.0)),
             training=training,
             path=path,
             index=index,

@@ -3,8 +3,10 @@
 Measured on synthetic pictures: a step between dark and light gets a line on its dark side
 and nowhere else, a line's width is the same share of a larger frame, noise below the
 threshold draws nothing, the frame's edges count half, colours grow fuller about their own
-grey. The Stylizer inks every frame after the engine by the style's own amount, cross-faded
-with the style, and fading with the strength; `livestyle stylize` does the same.
+grey; a style's own colour gain (StyleInfo.colour) makes them fuller still and spreads
+lightness from mid-grey, without lines. The Stylizer inks every frame after the engine by
+the style's own amount, cross-faded with the style, and fading with the strength; its colour
+gain only where the network's picture is scaled up; `livestyle stylize` does the same.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle.ink import MAX_INK, REFERENCE_SIDE, inked
+from livestyle.ink import MAX_COLOUR, MAX_INK, REFERENCE_SIDE, inked
 from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
-from livestyle.weights import style_ink
+from livestyle.weights import style_colour, style_ink
 
 from .test_brushwork import _Clock, textured_frame
 
@@ -41,6 +43,7 @@ def darkened_columns(before: np.ndarray, after: np.ndarray, by: int = 20) -> np.
 def test_no_ink_returns_the_picture_itself() -> None:
     picture = step()
     assert inked(picture, picture, 0.0) is picture
+    assert inked(picture, picture, 0.0, colour=0.0) is picture
 
 
 def test_a_step_gets_one_dark_line_on_its_dark_side() -> None:
@@ -85,11 +88,51 @@ def test_colours_grow_fuller_about_their_own_grey() -> None:
     assert full[2] > full[1] > full[0]  # the same hue, fuller
 
 
-def test_a_styles_ink_is_bounded() -> None:
+def test_a_styles_own_colour_is_fuller_with_more_contrast_and_no_lines() -> None:
+    picture = np.zeros((64, 64, 3), np.uint8)
+    picture[:] = (110, 130, 150)
+    inked_only, coloured = (inked(picture, picture, 1.0, c)[32, 32].astype(int) for c in (0, 1))
+    assert np.ptp(coloured) > np.ptp(inked_only)  # fuller than ink's own gain
+    assert coloured[2] > coloured[1] > coloured[0]
+    darker, lighter = step(dark=100, light=100), step(dark=160, light=160)
+    assert inked(darker, darker, 0.0, 1.0).max() < 100  # lightness moves away from mid-grey
+    assert inked(lighter, lighter, 0.0, 1.0).min() > 160
+    edged = step()
+    out = inked(edged, edged, 0.0, 1.0)
+    assert np.ptp(out[:, : edged.shape[1] // 2]) == 0  # an edge but no ink: no line
+    over = inked(edged, edged, 0.0, 5.0)
+    np.testing.assert_array_equal(over, inked(edged, edged, 0.0, MAX_COLOUR))  # bounded
+
+
+def test_a_styles_ink_and_colour_are_bounded() -> None:
     assert style_ink("0.5") == 0.5 and style_ink(MAX_INK) == MAX_INK
+    assert style_colour("0.5") == 0.5 and style_colour(MAX_COLOUR) == MAX_COLOUR
     for bad in ("1.5", "-0.1", "nan"):
         with pytest.raises(ValueError, match="ink must be between 0 and 1"):
             style_ink(bad)
+        with pytest.raises(ValueError, match="colour must be between 0 and 1"):
+            style_colour(bad)
+
+
+def test_the_stylizer_gives_a_styles_colour_only_where_the_picture_is_scaled_up() -> None:
+    """StyleInfo.colour fades like a style's own marks: all of it with the network at half
+    the frame's size, none at the frame's own size, where it would only add shimmer."""
+    from livestyle.model import VARIANTS
+
+    from .test_quantize import style_list, trained_looking
+
+    plain = style_list(trained_looking(VARIANTS["lite"]))[:1]
+    own = [(net, replace(info, colour=1.0)) for net, info in plain]
+    frame = textured_frame()  # 128x96
+    for side, expected_colour in ((64, 1.0), (128, 0.0)):
+        painted, coloured = (
+            Stylizer(s, "cpu", "fp32", network_size=NetworkSize(side), backend="torch")
+            for s in (plain, own)
+        )
+        picture = painted.stylize(frame).image
+        expected = inked(picture, frame, 0.0, expected_colour)
+        np.testing.assert_array_equal(coloured.stylize(frame).image, expected)
+        assert np.array_equal(expected, picture) == (expected_colour == 0.0)
 
 
 def test_the_stylizer_inks_after_the_engine_and_cross_fades_the_amount() -> None:

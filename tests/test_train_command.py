@@ -103,7 +103,7 @@ def test_face_options_that_cannot_work_are_one_line(
         ("not json", "not a readable JSON file"),
         ("[]", "non-empty JSON list"),
         ('[{"name": "x"}]', 'needs a "painting"'),
-        ('[{"painting": "a.png", "colour": "red"}]', "unknown key"),
+        ('[{"painting": "a.png", "hue": "red"}]', "unknown key"),
         ('[{"painting": "a.png", "order": "first"}]', "item 1"),
         ('[{"painting": "a.png", "name": "x"}, {"painting": "b.png", "name": "x"}]', "share"),
         ('[{"painting": "a.png", "temporal_weight": -1}]', "temporal_weight must be >= 0"),
@@ -114,6 +114,8 @@ def test_face_options_that_cannot_work_are_one_line(
         ('[{"painting": "a.png", "marks": {"tiny": 1}}]', "marks names no variant 'tiny'"),
         ('[{"painting": "a.png", "ink": 2}]', "ink must be between 0 and 1"),
         ('[{"painting": "a.png", "ink": {"lite": "nan"}}]', "ink must be between"),
+        ('[{"painting": "a.png", "colour": 1.5}]', "colour must be between 0 and 1"),
+        ('[{"painting": "a.png", "colour": {"tiny": 1}}]', "colour names no variant 'tiny'"),
     ],
 )
 def test_bad_manifests_are_one_line_errors(tmp_path, content, message):

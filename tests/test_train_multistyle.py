@@ -70,6 +70,7 @@ def paintings(tmp_path, painting):
                     "stroke_scale": 1.5,
                     "marks": 0.25,
                     "ink": 1,
+                    "colour": 0.5,
                 },
                 {
                     "painting": "blocks.png",
@@ -79,6 +80,7 @@ def paintings(tmp_path, painting):
                     "stroke_scale": {"lite": 1.25, "standard": 2},
                     "marks": {"lite": 0.5},
                     "ink": {"standard": 0.5},
+                    "colour": {"lite": 1},
                 },
             ]
         )
@@ -120,6 +122,7 @@ def test_several_paintings_train_one_network_with_every_style(tmp_path, data, pa
     assert [i.stroke_scale for i in infos] == [1.0, 1.5, 1.25]  # blocks: its lite network's
     assert [i.marks for i in infos] == [0.0, 0.25, 0.5]
     assert [i.ink for i in infos] == [0.0, 1.0, 0.0]  # blocks: its standard network's only
+    assert [i.colour for i in infos] == [0.0, 0.5, 1.0]
     net, _ = load_network(result.style_path)
     assert net.styles == 3
     # The preview shows the photo and every style: a 4-wide grid.

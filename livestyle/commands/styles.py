@@ -55,9 +55,11 @@ def list_styles(config: StylesConfig) -> int:
 
 def describe(info: StyleInfo) -> str:
     """A style's line without its key: name, painting, licence, variant, strokes, marks, ink,
-    file."""
+    colour, file."""
     licence = f" [{info.licence}]" if info.licence else ""
     strokes = f"  strokes {info.stroke_scale:g}x" if info.stroke_scale != 1 else ""
     marks = f"  marks +{info.marks:.0%}" if info.marks else ""
     ink = f"  ink {info.ink:.0%}" if info.ink else ""
-    return f"{info.describe()}{licence}  {info.variant}{strokes}{marks}{ink}  {info.path}"
+    colour = f"  colour +{info.colour:.0%}" if info.colour else ""
+    own = f"{strokes}{marks}{ink}{colour}"
+    return f"{info.describe()}{licence}  {info.variant}{own}  {info.path}"

@@ -11,7 +11,8 @@ or one per network variant, {"lite": 1, "standard": 1.5}, where the two networks
 best at different sizes; a variant left out gets 1) and "marks" (the style's marks made that
 much bolder before the user's --marks adds to it, livestyle.brushwork; a number or one per
 variant, as "stroke_scale"; a variant left out gets 0) and "ink" (dark lines and fuller colour,
-livestyle.ink; from 0 to 1, per variant alike).
+livestyle.ink; from 0 to 1, per variant alike) and "colour" (fuller colour and contrast beyond
+ink's, livestyle.ink; from 0 to 1, per variant alike).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from livestyle.core.errors import LivestyleError
 from livestyle.model import VARIANTS
-from livestyle.weights import stroke_scale, style_ink, style_marks
+from livestyle.weights import stroke_scale, style_colour, style_ink, style_marks
 
 MANIFEST_KEYS = {
     "painting",
@@ -39,6 +40,7 @@ MANIFEST_KEYS = {
     "stroke_scale",
     "marks",
     "ink",
+    "colour",
 }
 
 
@@ -62,17 +64,29 @@ class Painting:
     ink: float = 0.0  # StyleInfo.ink, for every variant not listed below
     variant_ink: tuple[tuple[str, float], ...] = ()
 
+    colour: float = 0.0  # StyleInfo.colour, for every variant not listed below
+    variant_colour: tuple[tuple[str, float], ...] = ()
+
     def stroke_scale_for(self, variant: str) -> float:
         """The stroke scale of this painting's style in a network of `variant`."""
-        return dict(self.variant_stroke_scales).get(variant, self.stroke_scale)
+        return self._for("stroke_scale", variant)
 
     def marks_for(self, variant: str) -> float:
         """How much bolder this painting's style paints its marks in a network of `variant`."""
-        return dict(self.variant_marks).get(variant, self.marks)
+        return self._for("marks", variant)
 
     def ink_for(self, variant: str) -> float:
         """How much ink (livestyle.ink) this painting's style takes in a network of `variant`."""
-        return dict(self.variant_ink).get(variant, self.ink)
+        return self._for("ink", variant)
+
+    def colour_for(self, variant: str) -> float:
+        """This painting's style's own colour gain (livestyle.ink) in a network of `variant`."""
+        return self._for("colour", variant)
+
+    def _for(self, key: str, variant: str) -> float:
+        """A manifest's per-variant `key` (PER_VARIANT_FIELDS) for a network of `variant`."""
+        one, per_variant = PER_VARIANT_FIELDS[key]
+        return dict(getattr(self, per_variant)).get(variant, getattr(self, one))
 
 
 def paintings_from_options(options: Mapping[str, Any]) -> list[Painting]:
@@ -146,6 +160,7 @@ def _painting(entry: object, folder: Path, where: str) -> Painting:
             **_per_variant("stroke_scale", entry.get("stroke_scale", 1.0), stroke_scale),
             **_per_variant("marks", entry.get("marks", 0.0), style_marks),
             **_per_variant("ink", entry.get("ink", 0.0), style_ink),
+            **_per_variant("colour", entry.get("colour", 0.0), style_colour),
         )
     except (TypeError, ValueError) as exc:
         raise LivestyleError(f"{where}: {exc}") from exc
@@ -157,6 +172,7 @@ PER_VARIANT_FIELDS = {
     "stroke_scale": ("stroke_scale", "variant_stroke_scales"),
     "marks": ("marks", "variant_marks"),
     "ink": ("ink", "variant_ink"),
+    "colour": ("colour", "variant_colour"),
 }
 
 
