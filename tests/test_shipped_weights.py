@@ -31,8 +31,8 @@ def test_every_listed_painting_ships_in_each_variant():
         assert names == listed, f"the {variant} styles are not the manifest's"
 
 
-def test_each_shipped_style_has_the_manifests_stroke_scale_marks_ink(capsys, monkeypatch, tmp_path):
-    """The stroke scales, own marks and ink chosen per painting (paintings.json) are in every
+def test_each_shipped_style_has_the_manifests_own_settings(capsys, monkeypatch, tmp_path):
+    """The stroke scales, own marks, ink and colour chosen per painting (paintings.json) are in every
     shipped file, and `livestyle styles` shows the ones that are not the default."""
     from livestyle.cli import main
 
@@ -43,11 +43,13 @@ def test_each_shipped_style_has_the_manifests_stroke_scale_marks_ink(capsys, mon
     assert any(p.stroke_scale != 1 for p in paintings)
     assert any(p.marks_for("lite") for p in paintings)
     assert any(p.ink_for("lite") for p in paintings)
+    assert any(p.colour_for("lite") for p in paintings)
     for info in STYLES:
         wanted = chosen[info.name]
         assert info.stroke_scale == wanted.stroke_scale_for(info.variant), info.name
         assert info.marks == wanted.marks_for(info.variant), f"{info.name}.{info.variant}"
         assert info.ink == wanted.ink_for(info.variant), f"{info.name}.{info.variant}"
+        assert info.colour == wanted.colour_for(info.variant), f"{info.name}.{info.variant}"
     assert main(["styles", "--variant", "lite"]) == 0
     listing = capsys.readouterr().out
     for painting in paintings:
@@ -57,6 +59,8 @@ def test_each_shipped_style_has_the_manifests_stroke_scale_marks_ink(capsys, mon
         assert (f"marks +{marks:.0%}" in line) == (marks != 0), line
         ink = painting.ink_for("lite")
         assert (f"ink {ink:.0%}" in line) == (ink != 0), line
+        colour = painting.colour_for("lite")
+        assert (f"colour +{colour:.0%}" in line) == (colour != 0), line
 
 
 @pytest.mark.parametrize("info", STYLES, ids=[f"{s.name}.{s.variant}" for s in STYLES])
