@@ -1,8 +1,9 @@
 """How far each style's colours are from its painting's: pixel colour mean and covariance of
 the network's picture of the astronaut photo (320x320) against the painting's, as relative
 errors, and the total colour variance of both (issue 13: a pale network spreads its colours
-less widely than the painting); for a style with ink (livestyle.ink), the same of the picture
-as shown, inked, beside them.
+less widely than the painting); for a style with ink or its own colour gain (livestyle.ink),
+the same of the picture as shown, inked, beside them (the colour gain in full, as live on a
+webcam frame twice the network's size).
 
 Run: python benchmarks/probes/colour_spread.py [STYLE_FILE]  (default: the shipped lite file)
 """
@@ -56,7 +57,11 @@ def main() -> None:
             y = net(x).clamp(0, 1)
         painting = load_style_image(paintings[info.name], 320, None)
         (mean, cov), (target_mean, target_cov) = color_stats(y), color_stats(painting)
-        shown = _stats_as_inked(y, photo, info.ink, target_cov) if info.ink else "| - | - |"
+        shown = (
+            _stats_as_inked(y, photo, (info.ink, info.colour), target_cov)
+            if info.ink or info.colour
+            else "| - | - |"
+        )
         print(
             f"| {info.name} | {relative_error(mean, target_mean):.3f} | "
             f"{relative_error(cov, target_cov):.3f} | {float(cov[0].diagonal().sum()):.4f} | "
@@ -65,13 +70,14 @@ def main() -> None:
 
 
 def _stats_as_inked(
-    y: torch.Tensor, photo: np.ndarray, ink: float, target_cov: torch.Tensor
+    y: torch.Tensor, photo: np.ndarray, ink: tuple[float, float], target_cov: torch.Tensor
 ) -> str:
     """The covariance error and colour variance of the network's picture `y` (1x3xHxW RGB)
-    inked as the app shows it, against the RGB `photo` it was made of."""
+    inked as the app shows it (`ink`: the style's ink and colour gain), against the RGB
+    `photo` it was made of."""
     picture = (y[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
     frame = cv2.resize(photo, picture.shape[1::-1])
-    bgr = inked(picture[..., ::-1].copy(), frame[..., ::-1].copy(), ink)
+    bgr = inked(picture[..., ::-1].copy(), frame[..., ::-1].copy(), *ink)
     shown = torch.from_numpy(bgr[..., ::-1].copy()).permute(2, 0, 1)[None].float() / 255
     _, cov = color_stats(shown)
     return f"| {relative_error(cov, target_cov):.3f} | {float(cov[0].diagonal().sum()):.4f} |"

@@ -1,8 +1,11 @@
 """Any `livestyle` command with livestyle.ink's constants set otherwise: how round fourteen
 (benchmarks/RESULTS.md) weighed the lines' source, ramp and colour gain against flicker and
 colour. The first argument is NAME=VALUE pairs, comma-separated (or "" for the shipped
-values); the rest is the command. A style only takes ink where its metadata asks for it, so
-give `--styles-dir` a copy of the shipped file with every style's ink set.
+values); the rest is the command. A NAME may also be one of livestyle.brushwork's, as
+brushwork.NAME: round fifteen gave a style's own colour in full on the 360 px talking head
+with brushwork.FULL_OWN_MARKS_SCALE=1.125 (its scale at a 320 px network). A style only
+takes ink where its metadata asks for it, so give `--styles-dir` a copy of the shipped file
+with every style's ink set.
 
 Run: python benchmarks/probes/ink_variants.py "FRAME_SHARE=1,RAMP=3" eval-stability \
     --video ../shared/clips/grid_bbaf2n.mpg --style great_wave --max-frames 75 \
@@ -13,17 +16,20 @@ from __future__ import annotations
 
 import sys
 
-from livestyle import ink
+from livestyle import brushwork, ink
 from livestyle.cli import main
 
 
 def set_constants(pairs: str) -> None:
-    """Set each NAME=VALUE of `pairs` on livestyle.ink, refusing names it does not have."""
+    """Set each NAME=VALUE of `pairs` on livestyle.ink (brushwork.NAME: on
+    livestyle.brushwork), refusing names it does not have."""
     for pair in filter(None, pairs.split(",")):
         name, value = pair.split("=")
-        if not hasattr(ink, name):
-            sys.exit(f"livestyle.ink has no {name}")
-        setattr(ink, name, float(value))
+        module = brushwork if name.startswith("brushwork.") else ink
+        name = name.removeprefix("brushwork.")
+        if not hasattr(module, name):
+            sys.exit(f"{module.__name__} has no {name}")
+        setattr(module, name, float(value))
 
 
 if __name__ == "__main__":
