@@ -25,7 +25,8 @@ import numpy as np
 # The most a style's "ink" takes: the strength the blind rows were judged at.
 MAX_INK = 1.0
 # The line's scale: SIGMA px on a frame whose long side is REFERENCE_SIDE, in proportion on
-# larger frames, so a line is the same share of the picture at any resolution.
+# larger frames (found at REFERENCE_SIDE and scaled up), so a line is the same share of the
+# picture at any resolution.
 SIGMA = 1.5
 REFERENCE_SIDE = 640
 # The outer Gaussian's sigma over the inner's (Marr and Hildreth's ratio).
@@ -85,17 +86,27 @@ def _colour_matrix(amount: float, colour: float = 0.0) -> np.ndarray:
 
 def _line_shade(image: np.ndarray, frame: np.ndarray, amount: float) -> np.ndarray:
     """Per pixel, 255 where no line lies, down to 255 * (1 - DARKNESS * amount) on the dark
-    side of an edge (uint8: what the picture is multiplied by, over 255)."""
+    side of an edge (uint8: what the picture is multiplied by, over 255). On a frame larger
+    than REFERENCE_SIDE the band is found on a copy of that size, where its sigma is SIGMA,
+    and the shade scaled back up: the same lines in proportion, but with the blurs at the
+    frame's size (they grow with it) ink took 35 ms of a 1280x720 frame on one thread, this
+    way 14 (benchmarks/probes/own_finish_cost.py, round fifteen)."""
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     frame_grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     edges = cv2.addWeighted(frame_grey, FRAME_SHARE, grey, 1.0 - FRAME_SHARE, 0.0, dtype=cv2.CV_32F)
-    sigma = SIGMA * max(1.0, max(image.shape[:2]) / REFERENCE_SIDE)
+    height, width = edges.shape
+    shrink = REFERENCE_SIDE / max(height, width)
+    if shrink < 1.0:
+        small = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+        edges = cv2.resize(edges, small, interpolation=cv2.INTER_AREA)
     # Surround minus centre: above zero on the dark side of an edge.
-    band = cv2.GaussianBlur(edges, (0, 0), sigma * SURROUND)
-    band -= cv2.GaussianBlur(edges, (0, 0), sigma)
+    band = cv2.GaussianBlur(edges, (0, 0), SIGMA * SURROUND)
+    band -= cv2.GaussianBlur(edges, (0, 0), SIGMA)
     darkest = 255.0 * DARKNESS * amount
     # 255 up to THRESHOLD, falling by `darkest` over RAMP levels; saturated at 255.
     shade = cv2.addWeighted(
         band, -darkest / RAMP, band, 0.0, 255.0 + darkest * THRESHOLD / RAMP, dtype=cv2.CV_8U
     )
+    if shrink < 1.0:
+        shade = cv2.resize(shade, (width, height), interpolation=cv2.INTER_LINEAR)
     return cv2.max(shade, round(255.0 - darkest))

@@ -64,6 +64,17 @@ def test_a_line_is_the_same_share_of_a_larger_frame() -> None:
     assert narrow > 0 and wide == pytest.approx(2 * narrow, abs=1)
 
 
+def test_a_larger_frames_lines_are_the_smaller_frames_scaled_up() -> None:
+    """Above REFERENCE_SIDE the lines are found at that size and scaled up, so a 1280 px
+    frame gets the 640 px frame's lines, twice as large, not lines of its own."""
+    small = cv2.resize(textured_frame(), (REFERENCE_SIDE, REFERENCE_SIDE * 3 // 4))
+    large = cv2.resize(small, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)
+    lines_small, lines_large = inked(small, small, 1.0), inked(large, large, 1.0)
+    assert (lines_small < small).any()  # there are lines to compare
+    scaled_up = cv2.resize(lines_small, large.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+    assert np.abs(lines_large.astype(int) - scaled_up.astype(int)).mean() < 3
+
+
 def test_noise_below_the_threshold_draws_no_line() -> None:
     noise = np.random.default_rng(0).integers(-2, 3, (128, 128, 1))
     picture = np.repeat((128 + noise).astype(np.uint8), 3, axis=2)
