@@ -32,8 +32,8 @@ def test_every_listed_painting_ships_in_each_variant():
 
 
 def test_each_shipped_style_has_the_manifests_own_settings(capsys, monkeypatch, tmp_path):
-    """The stroke scales, own marks, ink and colour chosen per painting (paintings.json) are in every
-    shipped file, and `livestyle styles` shows the ones that are not the default."""
+    """The stroke scales, own marks, ink and colour chosen per painting (paintings.json) are in
+    every shipped file, and `livestyle styles` shows the ones that are not the default."""
     from livestyle.cli import main
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the shipped styles only

@@ -63,7 +63,6 @@ class Painting:
     variant_marks: tuple[tuple[str, float], ...] = ()
     ink: float = 0.0  # StyleInfo.ink, for every variant not listed below
     variant_ink: tuple[tuple[str, float], ...] = ()
-
     colour: float = 0.0  # StyleInfo.colour, for every variant not listed below
     variant_colour: tuple[tuple[str, float], ...] = ()
 
