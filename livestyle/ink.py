@@ -73,7 +73,7 @@ def inked(image: np.ndarray, frame: np.ndarray, amount: float, colour: float = 0
     return cv2.multiply(coloured, cv2.merge([keep, keep, keep]), scale=1.0 / 255.0)
 
 
-def _colour_matrix(amount: float, colour: float = 0.0) -> np.ndarray:
+def _colour_matrix(amount: float, colour: float) -> np.ndarray:
     """The 3x4 BGR transform that moves colour away from its own grey (saturation) and,
     with `colour`, lightness away from mid-grey (contrast)."""
     saturation = 1.0 + SATURATION_GAIN * amount + COLOUR_SATURATION_GAIN * colour
