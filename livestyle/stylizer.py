@@ -32,6 +32,7 @@ from livestyle import memory
 from livestyle.brushwork import amount, bolder, clamp_marks, upscaled_share
 from livestyle.core.errors import TooLargeError
 from livestyle.core.precision import INT8
+from livestyle.dots import dotted
 from livestyle.engines import Engine, make_engine
 from livestyle.engines.device import check_int8, pick_device, pick_dtype, resolve_backend
 from livestyle.engines.mix import Blender, Mix, as_mix, crossfade, dominant, normalized
@@ -79,6 +80,7 @@ class _Choice:
     own_marks: float  # the styles' own (StyleInfo.marks), weighted as the frame mixes them
     ink: float  # the styles' own (StyleInfo.ink), weighted alike
     colour: float  # the styles' own (StyleInfo.colour), weighted alike
+    dots: float  # the styles' own (StyleInfo.dots), weighted alike
     size: NetworkSize
 
     def network_shape(self, height: int, width: int) -> tuple[int, int]:
@@ -318,12 +320,13 @@ class Stylizer:
                 self._weighted(style, "marks"),
                 self._weighted(style, "ink"),
                 self._weighted(style, "colour"),
+                self._weighted(style, "dots"),
                 self._size,
             )
 
     def _weighted(self, style: int | Mix, setting: str) -> float:
-        """A style's own setting (StyleInfo.marks, .ink or .colour), weighted as the frame mixes the
-        styles (a cross-fade carries one painting's into the next's)."""
+        """A style's own setting (StyleInfo.marks, .ink, .colour or .dots), weighted as the frame
+        mixes the styles (a cross-fade carries one painting's into the next's)."""
         return sum(weight * getattr(self.styles[i].info, setting) for i, weight in as_mix(style))
 
     # --- per frame (inference thread) ---
@@ -388,7 +391,7 @@ class Stylizer:
         return memory.usable_bytes()
 
     def _run(self, choice: _Choice, frame: np.ndarray) -> np.ndarray:
-        """The engine's picture of `frame`, its marks made bolder and inked if asked. Out of
+        """The engine's picture of `frame`, its marks made bolder, inked and dotted if asked. Out of
         memory raises OutOfMemory (the inference thread frees memory, shrinks the network input
         and retries); a poisoned GPU, DeviceFailure (livestyle.engines.base)."""
         shape = choice.network_shape(*frame.shape[:2])
@@ -407,7 +410,9 @@ class Stylizer:
         # Ink and colour are the painting's, so they fade with it (at strength 0: the frame);
         # the colour gain, like own marks, only where the picture is scaled up.
         colour = choice.colour * choice.strength * upscaled_share(scale)
-        return inked(image, frame, choice.ink * choice.strength, colour)
+        image = inked(image, frame, choice.ink * choice.strength, colour)
+        # Dots too are the painting's; at every scale, as they replace the network's marks.
+        return dotted(image, frame, choice.dots * choice.strength)
 
     def release_device_memory(self) -> None:
         """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""

@@ -26,6 +26,7 @@ from safetensors.torch import load_file, safe_open, save_file
 from livestyle.bounds import OutOfBounds, marks_amount
 from livestyle.core.errors import WeightsError
 from livestyle.core.outputs import replaced_whole
+from livestyle.dots import MAX_DOTS
 from livestyle.ink import MAX_COLOUR, MAX_INK
 from livestyle.model import NetConfig, TransformerNet, style_views, variant_name
 
@@ -97,6 +98,12 @@ def style_colour(value: object) -> float:
     return _bounded("colour", value, 0.0, MAX_COLOUR)
 
 
+def style_dots(value: object) -> float:
+    """A style's dots (StyleInfo.dots, livestyle.dots) from metadata or a manifest: 0 to
+    MAX_DOTS."""
+    return _bounded("dots", value, 0.0, MAX_DOTS)
+
+
 def style_marks(value: object) -> float:
     """A style's own bolder-marks amount (StyleInfo.marks) from metadata or a manifest, in
     --marks's bounds; the error names the field."""
@@ -129,6 +136,8 @@ class StyleInfo:
     # Fuller colour and contrast beyond ink's (livestyle.ink), for a painting whose colours
     # its network paints paler than the painting.
     colour: float = 0.0
+    # The picture rebuilt from dots of colour (livestyle.dots), for a painting made of them.
+    dots: float = 0.0
     training: dict = field(default_factory=dict)
     path: Path | None = None
     # Row of this style in a multi-style file; None for a single-style file.
@@ -152,6 +161,7 @@ class StyleInfo:
             "marks": f"{self.marks:g}",
             "ink": f"{self.ink:g}",
             "colour": f"{self.colour:g}",
+            "dots": f"{self.dots:g}",
             "config": json.dumps(self.config.to_dict()),
             "training": json.dumps(self.training, sort_keys=True),
         }
@@ -173,6 +183,7 @@ class StyleInfo:
             marks=style_marks(meta.get("marks", "0")),
             ink=style_ink(meta.get("ink", "0")),
             colour=style_colour(meta.get("colour", "0")),
+            dots=style_dots(meta.get("dots", "0")),
             training=json.loads(meta.get("training") or "{}"),
             path=path,
         )
@@ -190,6 +201,7 @@ class StyleInfo:
             "marks": self.marks,
             "ink": self.ink,
             "colour": self.colour,
+            "dots": self.dots,
             "training": self.training,
         }
 
@@ -214,6 +226,7 @@ class StyleInfo:
             marks=style_marks(entry.get("marks", 0.0)),
             ink=style_ink(entry.get("ink", 0.0)),
             colour=style_colour(entry.get("colour", 0.0)),
+            dots=style_dots(entry.get("dots", 0.0)),
             training=training,
             path=path,
             index=index,

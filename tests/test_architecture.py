@@ -88,7 +88,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
         "livestyle core",
-        "grain model memory bounds sizing config video brushwork ink",
+        "grain model memory bounds sizing config video brushwork ink dots",
         "weights discovery",
         "engines",
         "stylizer choices steady stability",

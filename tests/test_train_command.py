@@ -116,6 +116,8 @@ def test_face_options_that_cannot_work_are_one_line(
         ('[{"painting": "a.png", "ink": {"lite": "nan"}}]', "ink must be between"),
         ('[{"painting": "a.png", "colour": 1.5}]', "colour must be between 0 and 1"),
         ('[{"painting": "a.png", "colour": {"tiny": 1}}]', "colour names no variant 'tiny'"),
+        ('[{"painting": "a.png", "dots": -0.5}]', "dots must be between 0 and 1"),
+        ('[{"painting": "a.png", "dots": {"tiny": 1}}]', "dots names no variant 'tiny'"),
     ],
 )
 def test_bad_manifests_are_one_line_errors(tmp_path, content, message):

@@ -71,6 +71,7 @@ def paintings(tmp_path, painting):
                     "marks": 0.25,
                     "ink": 1,
                     "colour": 0.5,
+                    "dots": 0.25,
                 },
                 {
                     "painting": "blocks.png",
@@ -81,6 +82,7 @@ def paintings(tmp_path, painting):
                     "marks": {"lite": 0.5},
                     "ink": {"standard": 0.5},
                     "colour": {"lite": 1},
+                    "dots": {"standard": 1},
                 },
             ]
         )
@@ -123,6 +125,7 @@ def test_several_paintings_train_one_network_with_every_style(tmp_path, data, pa
     assert [i.marks for i in infos] == [0.0, 0.25, 0.5]
     assert [i.ink for i in infos] == [0.0, 1.0, 0.0]  # blocks: its standard network's only
     assert [i.colour for i in infos] == [0.0, 0.5, 1.0]
+    assert [i.dots for i in infos] == [0.0, 0.25, 0.0]  # blocks: dots for standard only
     net, _ = load_network(result.style_path)
     assert net.styles == 3
     # The preview shows the photo and every style: a 4-wide grid.

@@ -43,15 +43,17 @@ def test_round_trip_keeps_metadata_and_weights(tmp_path):
         torch.testing.assert_close(loaded.state_dict()[key], value.half().float())
 
 
-def test_a_single_style_file_keeps_its_stroke_scale_marks_ink_and_colour(tmp_path):
+def test_a_single_style_file_keeps_its_stroke_scale_marks_ink_colour_and_dots(tmp_path):
     from dataclasses import replace
 
     net, path = make_style(tmp_path, "wave")
     assert (read_style_infos(path)[0].stroke_scale, read_style_infos(path)[0].marks) == (1, 0)
-    assert (read_style_infos(path)[0].ink, read_style_infos(path)[0].colour) == (0, 0)
-    info = replace(read_style_infos(path)[0], stroke_scale=1.25, marks=0.4, ink=0.75, colour=0.5)
+    first = read_style_infos(path)[0]
+    assert (first.ink, first.colour, first.dots) == (0, 0, 0)
+    info = replace(first, stroke_scale=1.25, marks=0.4, ink=0.75, colour=0.5, dots=0.25)
     saved = read_style_infos(save_style(path, net, info))[0]
-    assert (saved.stroke_scale, saved.marks, saved.ink, saved.colour) == (1.25, 0.4, 0.75, 0.5)
+    own = (saved.stroke_scale, saved.marks, saved.ink, saved.colour, saved.dots)
+    assert own == (1.25, 0.4, 0.75, 0.5, 0.25)
     with pytest.raises(ValueError, match="stroke_scale"):
         StyleInfo.from_metadata({**info.to_metadata(), "stroke_scale": "0.1"})
     with pytest.raises(ValueError, match="marks"):
@@ -60,6 +62,8 @@ def test_a_single_style_file_keeps_its_stroke_scale_marks_ink_and_colour(tmp_pat
         StyleInfo.from_metadata({**info.to_metadata(), "ink": "1.5"})
     with pytest.raises(ValueError, match="colour"):
         StyleInfo.from_metadata({**info.to_metadata(), "colour": "-1"})
+    with pytest.raises(ValueError, match="dots"):
+        StyleInfo.from_metadata({**info.to_metadata(), "dots": "2"})
 
 
 def test_mismatched_shapes_are_refused_with_file_and_tensor_named(tmp_path):

@@ -55,11 +55,12 @@ def list_styles(config: StylesConfig) -> int:
 
 def describe(info: StyleInfo) -> str:
     """A style's line without its key: name, painting, licence, variant, strokes, marks, ink,
-    colour, file."""
+    colour, dots, file."""
     licence = f" [{info.licence}]" if info.licence else ""
     strokes = f"  strokes {info.stroke_scale:g}x" if info.stroke_scale != 1 else ""
     marks = f"  marks +{info.marks:.0%}" if info.marks else ""
     ink = f"  ink {info.ink:.0%}" if info.ink else ""
     colour = f"  colour +{info.colour:.0%}" if info.colour else ""
-    own = f"{strokes}{marks}{ink}{colour}"
+    dots = f"  dots {info.dots:.0%}" if info.dots else ""
+    own = f"{strokes}{marks}{ink}{colour}{dots}"
     return f"{info.describe()}{licence}  {info.variant}{own}  {info.path}"

@@ -16,7 +16,18 @@ from livestyle.train.plan import StylePlan
 from livestyle.weights import StyleInfo, save_network, save_style
 
 # What the app shows of a style (a retune keeps it unless its painting says otherwise).
-SHOWN = ("title", "artist", "year", "licence", "order", "stroke_scale", "marks", "ink", "colour")
+SHOWN = (
+    "title",
+    "artist",
+    "year",
+    "licence",
+    "order",
+    "stroke_scale",
+    "marks",
+    "ink",
+    "colour",
+    "dots",
+)
 
 
 def recipe(config: TrainConfig, steps: int | None = None) -> dict[str, Any]:
@@ -92,6 +103,7 @@ def style_info(
         marks=painting.marks_for(config.variant),
         ink=painting.ink_for(config.variant),
         colour=painting.colour_for(config.variant),
+        dots=painting.dots_for(config.variant),
         training=training,
     )
 

@@ -12,7 +12,8 @@ best at different sizes; a variant left out gets 1) and "marks" (the style's mar
 much bolder before the user's --marks adds to it, livestyle.brushwork; a number or one per
 variant, as "stroke_scale"; a variant left out gets 0) and "ink" (dark lines and fuller colour,
 livestyle.ink; from 0 to 1, per variant alike) and "colour" (fuller colour and contrast beyond
-ink's, livestyle.ink; from 0 to 1, per variant alike).
+ink's, livestyle.ink; from 0 to 1, per variant alike) and "dots" (the picture rebuilt from dots
+of colour, livestyle.dots; from 0 to 1, per variant alike).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 from livestyle.core.errors import LivestyleError
 from livestyle.model import VARIANTS
-from livestyle.weights import stroke_scale, style_colour, style_ink, style_marks
+from livestyle.weights import stroke_scale, style_colour, style_dots, style_ink, style_marks
 
 MANIFEST_KEYS = {
     "painting",
@@ -41,6 +42,7 @@ MANIFEST_KEYS = {
     "marks",
     "ink",
     "colour",
+    "dots",
 }
 
 
@@ -65,6 +67,8 @@ class Painting:
     variant_ink: tuple[tuple[str, float], ...] = ()
     colour: float = 0.0  # StyleInfo.colour, for every variant not listed below
     variant_colour: tuple[tuple[str, float], ...] = ()
+    dots: float = 0.0  # StyleInfo.dots, for every variant not listed below
+    variant_dots: tuple[tuple[str, float], ...] = ()
 
     def stroke_scale_for(self, variant: str) -> float:
         """The stroke scale of this painting's style in a network of `variant`."""
@@ -81,6 +85,11 @@ class Painting:
     def colour_for(self, variant: str) -> float:
         """This painting's style's own colour gain (livestyle.ink) in a network of `variant`."""
         return self._for("colour", variant)
+
+    def dots_for(self, variant: str) -> float:
+        """How much of this painting's style is laid as dots (livestyle.dots) in a network of
+        `variant`."""
+        return self._for("dots", variant)
 
     def _for(self, key: str, variant: str) -> float:
         """A manifest's per-variant `key` (PER_VARIANT_FIELDS) for a network of `variant`."""
@@ -160,6 +169,7 @@ def _painting(entry: object, folder: Path, where: str) -> Painting:
             **_per_variant("marks", entry.get("marks", 0.0), style_marks),
             **_per_variant("ink", entry.get("ink", 0.0), style_ink),
             **_per_variant("colour", entry.get("colour", 0.0), style_colour),
+            **_per_variant("dots", entry.get("dots", 0.0), style_dots),
         )
     except (TypeError, ValueError) as exc:
         raise LivestyleError(f"{where}: {exc}") from exc
@@ -172,6 +182,7 @@ PER_VARIANT_FIELDS = {
     "marks": ("marks", "variant_marks"),
     "ink": ("ink", "variant_ink"),
     "colour": ("colour", "variant_colour"),
+    "dots": ("dots", "variant_dots"),
 }
 
 
