@@ -4,15 +4,15 @@ Seurat painted the Grande Jatte in dots a few pixels across on a webcam frame; t
 network, painting at half the frame's size, lays "brick-like" dashes and "streaky smears"
 there instead, and blind judges gave every row of it to the peer's "fine, even dots"
 (benchmarks/RESULTS.md, rounds thirteen to fifteen). `dotted` lays the dots itself, at the
-frame's resolution: a fixed, jittered hexagonal grid of cells, each one flat colour. A dot's
-colour is the network's colour where it lies (blurred over a few dots, which also smooths
-the network's dashes away), at a lightness half the network's and half the camera frame's,
+frame's resolution (up to 640 px): a fixed, jittered hexagonal grid of cells, each one flat
+colour. A dot's colour is the network's colour where it lies (blurred over a dot, which also
+smooths the network's dashes away), at a lightness half the network's and half the camera frame's,
 since the network's half-resolution lightness holds the bricks and the frame's holds the
 subject; the lightness is lifted towards the painting's sunlit light, the colour made fuller,
 and each dot shifted by its own fixed amount in hue and lightness, as Seurat set pure colours
-side by side for the eye to mix. The cells never move with the picture, only their colours
-change, so a still scene stays still. A style asks for it in its metadata (StyleInfo.dots,
-paintings.json "dots").
+side by side for the eye to mix; the detail finer than a dot is added back on top. The cells
+never move with the picture, only their colours change, so a still scene stays still. A
+style asks for it in its metadata (StyleInfo.dots, paintings.json "dots").
 """
 
 from __future__ import annotations
@@ -51,9 +51,12 @@ DETAIL_SIGMA = 0.5
 SATURATION = 1.4
 # Each dot's own fixed shift, as standard deviations: in hue (grey levels of a colour shift
 # with no lightness in it) and in lightness. A shift in lightness is what shows a dot on a
-# picture seen smaller; one in hue alone barely does.
-HUE_JITTER = 14.0
-LIGHT_JITTER = 9.5
+# picture seen smaller; one in hue alone barely does. The shifts stay on the screen while
+# the subject moves, which the flicker measure (the previous frame moved by the flow) counts
+# in full: at 14 and 9.5 the talking head flickered 3.3x its own, with none 1.0x, at these
+# 2.2x, under the 2.5x bar (benchmarks/RESULTS.md, round sixteen).
+HUE_JITTER = 8.4
+LIGHT_JITTER = 5.7
 # BGR weights of a pixel's grey (ITU-R BT.601, as cv2.COLOR_BGR2GRAY and YCrCb's Y).
 GREY_WEIGHTS = np.array([0.114, 0.587, 0.299], np.float32)
 # YCrCb's colour axes in BGR (OpenCV's BT.601 inverse), per unit of Cr and of Cb.
@@ -67,24 +70,45 @@ LAYOUT_SEED = 7
 
 def dotted(image: np.ndarray, frame: np.ndarray, amount: float) -> np.ndarray:
     """`image` (the stylized picture of `frame`, both BGR uint8 of one size) rebuilt from
-    dots, `amount` (0 to MAX_DOTS) of the way. Returns `image` itself when `amount` is 0.
-    Only the last passes run at the frame's size: the rest on the work copy or on one value
-    per dot (benchmarks/probes/own_finish_cost.py times it)."""
+    dots, `amount` (0 to MAX_DOTS) of the way. Returns `image` itself when `amount` is 0. A
+    frame larger than REFERENCE_SIDE is dotted on a copy of that size and scaled back up, as
+    ink finds its lines: the same dots in proportion, where at the frame's own size the passes
+    that run per pixel took 20 ms of a 1280x720 frame on one thread
+    (benchmarks/probes/own_finish_cost.py, round sixteen)."""
     amount = min(max(amount, 0.0), MAX_DOTS)
     if amount == 0.0:
         return image
     height, width = image.shape[:2]
-    layout = _layout(height, width)
-    small = cv2.resize(image, layout.work_size, interpolation=cv2.INTER_AREA)
-    small_light = _light(small, cv2.resize(frame, layout.work_size, interpolation=cv2.INTER_AREA))
-    colours = _dot_colours(small, small_light, layout) + layout.shift
-    rows = np.clip(colours, 0, 255).astype(np.uint8)
-    # Every pixel takes its dot's colour: a nearest-neighbour remap from the rows of dots.
-    painted = cv2.remap(rows, layout.cell_x, layout.cell_y, cv2.INTER_NEAREST)
-    painted = cv2.add(painted, _fine_detail(image, frame, small_light, layout), dtype=cv2.CV_8U)
+    shrink = REFERENCE_SIDE / max(height, width)
+    if shrink < 1.0:
+        small = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+        painted = _painted(
+            cv2.resize(image, small, interpolation=cv2.INTER_AREA),
+            cv2.resize(frame, small, interpolation=cv2.INTER_AREA),
+        )
+        painted = cv2.resize(painted, (width, height), interpolation=cv2.INTER_LINEAR)
+    else:
+        painted = _painted(image, frame)
     if amount == MAX_DOTS:
         return painted
     return cv2.addWeighted(image, 1.0 - amount, painted, amount, 0.0)
+
+
+def _painted(image: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """`image` entirely of dots. Only the last passes run at its size: the rest on the work
+    copy or on one value per dot."""
+    height, width = image.shape[:2]
+    layout = _layout(height, width)
+    light = _light(image, frame)
+    small = cv2.resize(image, layout.work_size, interpolation=cv2.INTER_AREA)
+    small_light = cv2.resize(light, layout.work_size, interpolation=cv2.INTER_AREA)
+    colours = _dot_colours(small, small_light, layout) + layout.shift
+    rows = cv2.cvtColor(np.clip(colours, 0, 255).astype(np.uint8), cv2.COLOR_BGR2YCrCb)
+    # Every pixel takes its dot's colour: a nearest-neighbour remap from the rows of dots. The
+    # fine detail goes on its lightness alone (YCrCb): one plane at the frame's size, not three.
+    dot_light, cr, cb = cv2.split(cv2.remap(rows, layout.cell_x, layout.cell_y, cv2.INTER_NEAREST))
+    dot_light = cv2.add(dot_light, _fine_detail(light, small_light, layout), dtype=cv2.CV_8U)
+    return cv2.cvtColor(cv2.merge([dot_light, cr, cb]), cv2.COLOR_YCrCb2BGR)
 
 
 def _light(image: np.ndarray, frame: np.ndarray) -> np.ndarray:
@@ -171,33 +195,40 @@ def _layout(height: int, width: int) -> _Layout:
     return _Layout(height, width)
 
 
+def forget_layouts() -> None:
+    """Drop the kept layouts: the next frame lays its dots by the constants as they are now
+    (for benchmarks/probes/ink_variants.py, which sets them)."""
+    _layout.cache_clear()
+
+
 def _dot_colours(small: np.ndarray, light: np.ndarray, layout: _Layout) -> np.ndarray:
     """Each dot's colour (float32 BGR, in the layout's rows, before its own shift), from the
     work copy of the picture and its dots' lightness."""
     spacing = layout.work_spacing
-    blurred = cv2.GaussianBlur(small, (0, 0), COLOUR_SIGMA * spacing)
+    # The colour's blur on a half-size copy, scaled back: the same blur for a fraction.
+    half = cv2.resize(small, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    half = cv2.GaussianBlur(half, (0, 0), COLOUR_SIGMA * spacing / 2)
+    blurred = cv2.resize(half, small.shape[1::-1], interpolation=cv2.INTER_LINEAR)
     planes = cv2.cvtColor(blurred, cv2.COLOR_BGR2YCrCb).astype(np.float32)
     planes[..., 0] = cv2.GaussianBlur(light, (0, 0), LIGHT_SIGMA * spacing)
     # A dot on the frame's edge lies up to half a work pixel outside the copy: replicated.
     at_dots = cv2.remap(
         planes, layout.map_x, layout.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    return cv2.transform(at_dots, _TO_BGR)
+    return cv2.transform(at_dots, _to_bgr())
 
 
-def _fine_detail(
-    image: np.ndarray, frame: np.ndarray, small_light: np.ndarray, layout: _Layout
-) -> np.ndarray:
+def _fine_detail(light: np.ndarray, small_light: np.ndarray, layout: _Layout) -> np.ndarray:
     """The lightness's detail finer than a dot (DETAIL of it, softened by LIGHT_GAIN as the
-    dots' is), in three equal float32 channels, to add to the flat dots. The coarse part is
+    dots' is) in `light` (the frame's size; `small_light` the work copy's), float32, to add to
+    the flat dots' lightness. The coarse part is
     blurred on the work copy and scaled up: at the frame's size the blur took 11 ms of a
     1280x720 frame on one thread, this way 0.5."""
-    height, width = image.shape[:2]
+    height, width = light.shape
     coarse = cv2.GaussianBlur(small_light, (0, 0), DETAIL_SIGMA * layout.work_spacing)
     coarse = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
     gain = DETAIL * LIGHT_GAIN
-    detail = cv2.addWeighted(_light(image, frame), gain, coarse, -gain, 0.0)
-    return cv2.merge([detail, detail, detail])
+    return cv2.addWeighted(light, gain, coarse, -gain, 0.0)
 
 
 def _to_bgr() -> np.ndarray:
@@ -206,6 +237,3 @@ def _to_bgr() -> np.ndarray:
     colour = SATURATION * np.stack([CR_TO_BGR, CB_TO_BGR], axis=1)  # 3x2
     offset = LIGHT_MEAN - LIGHT_GAIN * 128.0 - colour.sum(axis=1) * 128.0
     return np.hstack([np.full((3, 1), LIGHT_GAIN), colour, offset[:, None]]).astype(np.float32)
-
-
-_TO_BGR = _to_bgr()

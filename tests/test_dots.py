@@ -22,7 +22,6 @@ from livestyle.dots import (
     LIGHT_GAIN,
     LIGHT_MEAN,
     MAX_DOTS,
-    REFERENCE_SIDE,
     SATURATION,
     SPACING,
     dotted,
@@ -85,17 +84,19 @@ def test_the_fine_detail_brings_back_a_line_thinner_than_a_dot(monkeypatch) -> N
 
 
 def test_a_dot_is_the_same_share_of_a_larger_frame(monkeypatch) -> None:
-    """As many dots (flat, without the fine detail) on a 1280x720 frame as on a 640x360 one:
-    each 2x wider there."""
+    """As many dots (flat, without the fine detail) on a frame of REFERENCE_SIDE as expected
+    of their spacing; a larger frame's dots are that frame's scaled up."""
     monkeypatch.setattr(dots, "DETAIL", 0.0)
-    counts = []
-    for side in (REFERENCE_SIDE, 2 * REFERENCE_SIDE):
-        picture = cv2.resize(textured_frame(3), (side, side * 9 // 16))
-        painted = dotted(picture, picture, 1.0)
-        counts.append(len(np.unique(painted.reshape(-1, 3), axis=0)))
-    expected = REFERENCE_SIDE * REFERENCE_SIDE * 9 / 16 / (SPACING**2 * np.sqrt(0.75))
-    for count in counts:
-        assert 0.8 * expected < count <= 1.05 * expected
+    picture = webcam_sized(3)
+    painted = dotted(picture, picture, 1.0)
+    count = len(np.unique(painted.reshape(-1, 3), axis=0))
+    expected = 640 * 360 / (SPACING**2 * np.sqrt(0.75))
+    assert 0.8 * expected < count <= 1.05 * expected
+    large = cv2.resize(picture, (1280, 720), interpolation=cv2.INTER_LINEAR)
+    scaled_up = cv2.resize(painted, (1280, 720), interpolation=cv2.INTER_LINEAR)
+    # The larger frame is made from a copy of REFERENCE_SIDE: the same dots, scaled up.
+    difference = np.abs(dotted(large, large, 1.0).astype(int) - scaled_up.astype(int))
+    assert difference.mean() < 2.0
 
 
 @pytest.mark.parametrize("level", [40, 128, 220])
