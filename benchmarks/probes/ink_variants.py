@@ -3,9 +3,10 @@
 colour. The first argument is NAME=VALUE pairs, comma-separated (or "" for the shipped
 values); the rest is the command. A NAME may also be one of livestyle.brushwork's, as
 brushwork.NAME: round fifteen gave a style's own colour in full on the 360 px talking head
-with brushwork.FULL_OWN_MARKS_SCALE=1.125 (its scale at a 320 px network). A style only
-takes ink where its metadata asks for it, so give `--styles-dir` a copy of the shipped file
-with every style's ink set.
+with brushwork.FULL_OWN_MARKS_SCALE=1.125 (its scale at a 320 px network); or one of
+livestyle.dots's, as dots.NAME (round sixteen weighed the dots' shifts and detail against
+flicker). A style only takes ink where its metadata asks for it, so give `--styles-dir` a
+copy of the shipped file with every style's ink set.
 
 Run: python benchmarks/probes/ink_variants.py "FRAME_SHARE=1,RAMP=3" eval-stability \
     --video ../shared/clips/grid_bbaf2n.mpg --style great_wave --max-frames 75 \
@@ -16,20 +17,22 @@ from __future__ import annotations
 
 import sys
 
-from livestyle import brushwork, ink
+from livestyle import brushwork, dots, ink
 from livestyle.cli import main
 
 
 def set_constants(pairs: str) -> None:
-    """Set each NAME=VALUE of `pairs` on livestyle.ink (brushwork.NAME: on
-    livestyle.brushwork), refusing names it does not have."""
+    """Set each NAME=VALUE of `pairs` on livestyle.ink (brushwork.NAME, dots.NAME: on
+    livestyle.brushwork, livestyle.dots), refusing names it does not have."""
+    modules = {"brushwork": brushwork, "dots": dots}
     for pair in filter(None, pairs.split(",")):
         name, value = pair.split("=")
-        module = brushwork if name.startswith("brushwork.") else ink
-        name = name.removeprefix("brushwork.")
-        if not hasattr(module, name):
-            sys.exit(f"{module.__name__} has no {name}")
-        setattr(module, name, float(value))
+        prefix, _, short = name.rpartition(".")
+        module = modules.get(prefix, ink)
+        if not hasattr(module, short):
+            sys.exit(f"{module.__name__} has no {short}")
+        setattr(module, short, float(value))
+    dots.forget_layouts()  # made with the constants before
 
 
 if __name__ == "__main__":

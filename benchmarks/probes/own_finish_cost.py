@@ -1,10 +1,10 @@
 """What a style's own marks (StyleInfo.marks, livestyle.brushwork.amount), its ink
-(StyleInfo.ink, livestyle.ink) and its own colour gain (StyleInfo.colour) cost a live frame
-where the network is at its smallest live size: `Stylizer.stylize` on the demo frame at
-640x360 (or WIDTHxHEIGHT) with the network at 160 px (where the live default settles on a
-2-core Zen 1 AMD EPYC), the first shipped lite style as plain, with its own marks 0.4, with
-ink 1 and with ink and colour 1, in turn, one OpenCV and one ONNX Runtime thread; the median
-after ten warm-up frames.
+(StyleInfo.ink, livestyle.ink), its own colour gain (StyleInfo.colour) and its dots
+(StyleInfo.dots, livestyle.dots) cost a live frame where the network is at its smallest live
+size: `Stylizer.stylize` on the demo frame at 640x360 (or WIDTHxHEIGHT) with the network at
+160 px (where the live default settles on a 2-core Zen 1 AMD EPYC), the first shipped lite
+style as plain, with its own marks 0.4, with ink 1, with ink and colour 1 and with dots 1, in
+turn, one OpenCV and one ONNX Runtime thread; the median after ten warm-up frames.
 
 Run: python benchmarks/probes/own_finish_cost.py [FRAMES] [WIDTHxHEIGHT]
 """
@@ -26,11 +26,13 @@ from livestyle.video.demo import DemoSource
 FRAME = (640, 360)
 NETWORK_SIDE = 160
 # What each stylizer's style says of itself, beside its label.
+NONE = {"marks": 0.0, "ink": 0.0, "colour": 0.0, "dots": 0.0}
 SETTINGS = {
-    "plain": {"marks": 0.0, "ink": 0.0, "colour": 0.0},
-    "own marks 0.4": {"marks": 0.4, "ink": 0.0, "colour": 0.0},
-    "ink 1": {"marks": 0.0, "ink": 1.0, "colour": 0.0},
-    "ink 1, colour 1": {"marks": 0.0, "ink": 1.0, "colour": 1.0},
+    "plain": NONE,
+    "own marks 0.4": {**NONE, "marks": 0.4},
+    "ink 1": {**NONE, "ink": 1.0},
+    "ink 1, colour 1": {**NONE, "ink": 1.0, "colour": 1.0},
+    "dots 1": {**NONE, "dots": 1.0},
 }
 WARM_UP = 10
 
