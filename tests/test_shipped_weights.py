@@ -32,8 +32,9 @@ def test_every_listed_painting_ships_in_each_variant():
 
 
 def test_each_shipped_style_has_the_manifests_own_settings(capsys, monkeypatch, tmp_path):
-    """The stroke scales, own marks, ink and colour chosen per painting (paintings.json) are in
-    every shipped file, and `livestyle styles` shows the ones that are not the default."""
+    """The stroke scales, own marks, ink, colour and dots chosen per painting (paintings.json)
+    are in every shipped file, and `livestyle styles` shows the ones that are not the
+    default."""
     from livestyle.cli import main
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the shipped styles only
@@ -44,12 +45,14 @@ def test_each_shipped_style_has_the_manifests_own_settings(capsys, monkeypatch, 
     assert any(p.marks_for("lite") for p in paintings)
     assert any(p.ink_for("lite") for p in paintings)
     assert any(p.colour_for("lite") for p in paintings)
+    assert any(p.dots_for("lite") for p in paintings)
     for info in STYLES:
         wanted = chosen[info.name]
         assert info.stroke_scale == wanted.stroke_scale_for(info.variant), info.name
         assert info.marks == wanted.marks_for(info.variant), f"{info.name}.{info.variant}"
         assert info.ink == wanted.ink_for(info.variant), f"{info.name}.{info.variant}"
         assert info.colour == wanted.colour_for(info.variant), f"{info.name}.{info.variant}"
+        assert info.dots == wanted.dots_for(info.variant), f"{info.name}.{info.variant}"
     assert main(["styles", "--variant", "lite"]) == 0
     listing = capsys.readouterr().out
     for painting in paintings:
@@ -61,6 +64,8 @@ def test_each_shipped_style_has_the_manifests_own_settings(capsys, monkeypatch, 
         assert (f"ink {ink:.0%}" in line) == (ink != 0), line
         colour = painting.colour_for("lite")
         assert (f"colour +{colour:.0%}" in line) == (colour != 0), line
+        dots = painting.dots_for("lite")
+        assert (f"dots {dots:.0%}" in line) == (dots != 0), line
 
 
 @pytest.mark.parametrize("info", STYLES, ids=[f"{s.name}.{s.variant}" for s in STYLES])
