@@ -146,7 +146,6 @@ class _Layout:
         shrink = WORK_SIDE / max(height, width)
         self.work_size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
         self.work_spacing = spacing * shrink
-        self.spacing = spacing
         # Pixel centres aligned: pixel i of the frame is at (i + 0.5) * shrink - 0.5.
         self.map_x = _in_rows((cols + 0.5) * shrink - 0.5)
         self.map_y = _in_rows((rows + 0.5) * shrink - 0.5)
@@ -221,9 +220,8 @@ def _dot_colours(small: np.ndarray, light: np.ndarray, layout: _Layout) -> np.nd
 def _fine_detail(light: np.ndarray, small_light: np.ndarray, layout: _Layout) -> np.ndarray:
     """The lightness's detail finer than a dot (DETAIL of it, softened by LIGHT_GAIN as the
     dots' is) in `light` (the frame's size; `small_light` the work copy's), float32, to add to
-    the flat dots' lightness. The coarse part is
-    blurred on the work copy and scaled up: at the frame's size the blur took 11 ms of a
-    1280x720 frame on one thread, this way 0.5."""
+    the flat dots' lightness. The coarse part is blurred on the work copy and scaled up: a
+    fraction of the work of a blur at the frame's size."""
     height, width = light.shape
     coarse = cv2.GaussianBlur(small_light, (0, 0), DETAIL_SIGMA * layout.work_spacing)
     coarse = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
