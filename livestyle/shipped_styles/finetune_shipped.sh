@@ -112,7 +112,7 @@ retune 700 "grande_jatte:style_weight=5,temporal_weight=60" "${marks[@]}" --colo
 #   4, 4, 2, 3 and 3 of 5 rows (ink's 1.2x alone: 2 and 0). Tensors unchanged.
 # 15. Dots 1 for the Grande Jatte (round sixteen, livestyle/dots.py): the picture rebuilt from
 #   flat dots of its colour at the frame's resolution, which three fresh blind judges
-#   preferred in 2, 2 and 2 of 5 rows (before: 0, 1 and 0). Tensors unchanged.
+#   preferred in 2, 2 and 2 of 5 rows (before: 0, 0 and 0). Tensors unchanged.
 "$python" - "$network" <<'PY'
 import sys
 from livestyle.train.paintings import read_manifest
