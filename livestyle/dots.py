@@ -70,35 +70,24 @@ LAYOUT_SEED = 7
 
 def dotted(image: np.ndarray, frame: np.ndarray, amount: float) -> np.ndarray:
     """`image` (the stylized picture of `frame`, both BGR uint8 of one size) rebuilt from
-    dots, `amount` (0 to MAX_DOTS) of the way. Returns `image` itself when `amount` is 0. A
-    frame larger than REFERENCE_SIDE is dotted on a copy of that size and scaled back up, as
-    ink finds its lines: the same dots in proportion, where at the frame's own size the passes
-    that run per pixel took 20 ms of a 1280x720 frame on one thread
-    (benchmarks/probes/own_finish_cost.py, round sixteen)."""
+    dots, `amount` (0 to MAX_DOTS) of the way. Returns `image` itself when `amount` is 0."""
     amount = min(max(amount, 0.0), MAX_DOTS)
     if amount == 0.0:
         return image
-    height, width = image.shape[:2]
-    shrink = REFERENCE_SIDE / max(height, width)
-    if shrink < 1.0:
-        small = (max(1, round(width * shrink)), max(1, round(height * shrink)))
-        painted = _painted(
-            cv2.resize(image, small, interpolation=cv2.INTER_AREA),
-            cv2.resize(frame, small, interpolation=cv2.INTER_AREA),
-        )
-        painted = cv2.resize(painted, (width, height), interpolation=cv2.INTER_LINEAR)
-    else:
-        painted = _painted(image, frame)
+    painted = _painted(image, frame)
     if amount == MAX_DOTS:
         return painted
     return cv2.addWeighted(image, 1.0 - amount, painted, amount, 0.0)
 
 
 def _painted(image: np.ndarray, frame: np.ndarray) -> np.ndarray:
-    """`image` entirely of dots. Only the last passes run at its size: the rest on the work
-    copy or on one value per dot."""
+    """`image` entirely of dots. The dots' colours are found on the work copy, one value per
+    dot; the flat dots are laid at most REFERENCE_SIDE across and, on a larger frame, scaled
+    up, as ink finds its lines: laid at the frame's own size they took 20 ms of a 1280x720
+    frame on one thread (benchmarks/probes/own_finish_cost.py, round sixteen). The fine
+    detail is the frame's own, so a large photo keeps it."""
     height, width = image.shape[:2]
-    layout = _layout(height, width)
+    layout = _layout(*_dots_shape(height, width))
     light = _light(image, frame)
     small = cv2.resize(image, layout.work_size, interpolation=cv2.INTER_AREA)
     small_light = cv2.resize(light, layout.work_size, interpolation=cv2.INTER_AREA)
@@ -106,9 +95,18 @@ def _painted(image: np.ndarray, frame: np.ndarray) -> np.ndarray:
     rows = cv2.cvtColor(np.clip(colours, 0, 255).astype(np.uint8), cv2.COLOR_BGR2YCrCb)
     # Every pixel takes its dot's colour: a nearest-neighbour remap from the rows of dots. The
     # fine detail goes on its lightness alone (YCrCb): one plane at the frame's size, not three.
-    dot_light, cr, cb = cv2.split(cv2.remap(rows, layout.cell_x, layout.cell_y, cv2.INTER_NEAREST))
+    flat = cv2.remap(rows, layout.cell_x, layout.cell_y, cv2.INTER_NEAREST)
+    if flat.shape[:2] != (height, width):
+        flat = cv2.resize(flat, (width, height), interpolation=cv2.INTER_LINEAR)
+    dot_light, cr, cb = cv2.split(flat)
     dot_light = cv2.add(dot_light, _fine_detail(light, small_light, layout), dtype=cv2.CV_8U)
     return cv2.cvtColor(cv2.merge([dot_light, cr, cb]), cv2.COLOR_YCrCb2BGR)
+
+
+def _dots_shape(height: int, width: int) -> tuple[int, int]:
+    """The size the flat dots are laid at: the frame's, at most REFERENCE_SIDE across."""
+    shrink = min(1.0, REFERENCE_SIDE / max(height, width))
+    return max(1, round(height * shrink)), max(1, round(width * shrink))
 
 
 def _light(image: np.ndarray, frame: np.ndarray) -> np.ndarray:
@@ -125,9 +123,10 @@ def _light(image: np.ndarray, frame: np.ndarray) -> np.ndarray:
 
 
 class _Layout:
-    """The dots of one frame size, laid out in rows of REMAP_ROW dots (remap takes no image
-    wider than 32767): where each falls in the work copy, its fixed colour shift (BGR), and
-    for each frame pixel, where its dot is in those rows."""
+    """The dots of one size (the frame's, at most REFERENCE_SIDE across), laid out in rows of
+    REMAP_ROW dots (remap takes no image wider than 32767): where each falls in the work copy,
+    its fixed colour shift (BGR), and for each pixel of that size, where its dot is in those
+    rows."""
 
     def __init__(self, height: int, width: int) -> None:
         spacing = SPACING * max(height, width) / REFERENCE_SIDE

@@ -99,6 +99,17 @@ def test_a_dot_is_the_same_share_of_a_larger_frame(monkeypatch) -> None:
     assert difference.mean() < 2.0
 
 
+def test_a_large_photo_keeps_its_own_fine_detail() -> None:
+    """The flat dots of a frame larger than REFERENCE_SIDE are laid on a smaller copy, but the
+    detail finer than a dot is the frame's own: a line one pixel wide on a 2560 px photo."""
+    picture = flat((170, 170, 170), 1440, 2560)
+    picture[:, 1280] = 40
+    lined = dotted(picture, picture, 1.0).astype(float)
+    plain = flat((170, 170, 170), 1440, 2560)
+    darker = (dotted(plain, plain, 1.0).astype(float) - lined).mean(axis=(0, 2))
+    assert darker[1280] > 40 and np.abs(darker[1279:1282:2]).max() < 15
+
+
 @pytest.mark.parametrize("level", [40, 128, 220])
 def test_lightness_is_lifted_and_softened_towards_the_paintings_light(level: int) -> None:
     picture = flat((level, level, level))
