@@ -31,6 +31,10 @@ MAX_DOTS = 1.0
 SPACING = 5.0
 REFERENCE_SIDE = 640
 WORK_SIDE = 320
+# A frame up to this long (a 720p webcam's) is dotted whole on a copy of REFERENCE_SIDE and
+# scaled up, its fine detail with it; a larger one (a photo through `livestyle stylize`)
+# keeps its own fine detail.
+OWN_DETAIL_ABOVE = 1280
 # The camera frame's share of a dot's lightness, the network's picture the rest.
 FRAME_LIGHT = 0.5
 # Blurs, in dot spacings: the lightness over a quarter of a dot, the colour over one (the
@@ -74,7 +78,19 @@ def dotted(image: np.ndarray, frame: np.ndarray, amount: float) -> np.ndarray:
     amount = min(max(amount, 0.0), MAX_DOTS)
     if amount == 0.0:
         return image
-    painted = _painted(image, frame)
+    height, width = image.shape[:2]
+    if REFERENCE_SIDE < max(height, width) <= OWN_DETAIL_ABOVE:
+        # A webcam's 720p: the whole picture made on a copy of REFERENCE_SIDE and scaled up,
+        # as ink finds its lines there, for 8 ms of a 1280x720 frame on one thread instead of
+        # 18 (benchmarks/probes/own_finish_cost.py, round sixteen).
+        shape = _dots_shape(height, width)[::-1]
+        painted = _painted(
+            cv2.resize(image, shape, interpolation=cv2.INTER_AREA),
+            cv2.resize(frame, shape, interpolation=cv2.INTER_AREA),
+        )
+        painted = cv2.resize(painted, (width, height), interpolation=cv2.INTER_LINEAR)
+    else:
+        painted = _painted(image, frame)
     if amount == MAX_DOTS:
         return painted
     return cv2.addWeighted(image, 1.0 - amount, painted, amount, 0.0)
@@ -83,9 +99,9 @@ def dotted(image: np.ndarray, frame: np.ndarray, amount: float) -> np.ndarray:
 def _painted(image: np.ndarray, frame: np.ndarray) -> np.ndarray:
     """`image` entirely of dots. The dots' colours are found on the work copy, one value per
     dot; the flat dots are laid at most REFERENCE_SIDE across and, on a larger frame, scaled
-    up, as ink finds its lines: laid at the frame's own size they took 20 ms of a 1280x720
-    frame on one thread (benchmarks/probes/own_finish_cost.py, round sixteen). The fine
-    detail is the frame's own, so a large photo keeps it."""
+    up, which keeps the layouts a few megabytes whatever the frame (a 12-megapixel photo's
+    would take a hundred); the fine detail is the frame's own, so a large photo keeps its
+    one-pixel lines."""
     height, width = image.shape[:2]
     layout = _layout(*_dots_shape(height, width))
     light = _light(image, frame)
