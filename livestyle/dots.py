@@ -22,14 +22,17 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from livestyle import ink
+from livestyle.video.files import fit_long_side
+
 # The most a style's "dots" takes: the picture entirely of dots.
 MAX_DOTS = 1.0
-# Dot centres SPACING px apart on a frame whose long side is REFERENCE_SIDE, in proportion on
-# others, so a dot is the same share of the picture at any resolution. The colours are found
-# on a copy whose long side is WORK_SIDE, whatever the frame's: the dots are coarser than its
-# pixels, and the cost stays the same on larger frames.
+# Dot centres SPACING px apart on a frame whose long side is REFERENCE_SIDE (ink's, where its
+# lines are found too), in proportion on others, so a dot is the same share of the picture at
+# any resolution. The colours are found on a copy whose long side is WORK_SIDE, whatever the
+# frame's: the dots are coarser than its pixels, and the cost stays the same on larger frames.
 SPACING = 5.0
-REFERENCE_SIDE = 640
+REFERENCE_SIDE = ink.REFERENCE_SIDE
 WORK_SIDE = 320
 # A frame up to this long (a 720p webcam's) is dotted whole on a copy of REFERENCE_SIDE and
 # scaled up, its fine detail with it; a larger one (a photo through `livestyle stylize`)
@@ -61,8 +64,8 @@ SATURATION = 1.4
 # 2.2x, under the 2.5x bar (benchmarks/RESULTS.md, round sixteen).
 HUE_JITTER = 8.4
 LIGHT_JITTER = 5.7
-# BGR weights of a pixel's grey (ITU-R BT.601, as cv2.COLOR_BGR2GRAY and YCrCb's Y).
-GREY_WEIGHTS = np.array([0.114, 0.587, 0.299], np.float32)
+# BGR weights of a pixel's grey (ink's: BT.601, as cv2.COLOR_BGR2GRAY and YCrCb's Y).
+GREY_WEIGHTS = ink.GREY_WEIGHTS.astype(np.float32)
 # YCrCb's colour axes in BGR (OpenCV's BT.601 inverse), per unit of Cr and of Cb.
 CR_TO_BGR = np.array([0.0, -0.714, 1.403], np.float32)
 CB_TO_BGR = np.array([1.773, -0.344, 0.0], np.float32)
@@ -83,11 +86,8 @@ def dotted(image: np.ndarray, frame: np.ndarray, amount: float) -> np.ndarray:
         # A webcam's 720p: the whole picture made on a copy of REFERENCE_SIDE and scaled up,
         # as ink finds its lines there, for 8 ms of a 1280x720 frame on one thread instead of
         # 18 (benchmarks/probes/own_finish_cost.py, round sixteen).
-        shape = _dots_shape(height, width)[::-1]
-        painted = _painted(
-            cv2.resize(image, shape, interpolation=cv2.INTER_AREA),
-            cv2.resize(frame, shape, interpolation=cv2.INTER_AREA),
-        )
+        small_image, small_frame = (fit_long_side(x, REFERENCE_SIDE) for x in (image, frame))
+        painted = _painted(small_image, small_frame)
         painted = cv2.resize(painted, (width, height), interpolation=cv2.INTER_LINEAR)
     else:
         painted = _painted(image, frame)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from livestyle.video.files import fit_long_side
+
 # The most a style's "ink" takes: the strength the blind rows were judged at.
 MAX_INK = 1.0
 # The line's scale: SIGMA px on a frame whose long side is REFERENCE_SIDE, in proportion on
@@ -95,10 +97,7 @@ def _line_shade(image: np.ndarray, frame: np.ndarray, amount: float) -> np.ndarr
     frame_grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     edges = cv2.addWeighted(frame_grey, FRAME_SHARE, grey, 1.0 - FRAME_SHARE, 0.0, dtype=cv2.CV_32F)
     height, width = edges.shape
-    shrink = REFERENCE_SIDE / max(height, width)
-    if shrink < 1.0:
-        small = (max(1, round(width * shrink)), max(1, round(height * shrink)))
-        edges = cv2.resize(edges, small, interpolation=cv2.INTER_AREA)
+    edges = fit_long_side(edges, REFERENCE_SIDE)
     # Surround minus centre: above zero on the dark side of an edge.
     band = cv2.GaussianBlur(edges, (0, 0), SIGMA * SURROUND)
     band -= cv2.GaussianBlur(edges, (0, 0), SIGMA)
@@ -107,6 +106,6 @@ def _line_shade(image: np.ndarray, frame: np.ndarray, amount: float) -> np.ndarr
     shade = cv2.addWeighted(
         band, -darkest / RAMP, band, 0.0, 255.0 + darkest * THRESHOLD / RAMP, dtype=cv2.CV_8U
     )
-    if shrink < 1.0:
+    if shade.shape != (height, width):
         shade = cv2.resize(shade, (width, height), interpolation=cv2.INTER_LINEAR)
     return cv2.max(shade, round(255.0 - darkest))
