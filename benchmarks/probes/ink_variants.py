@@ -6,7 +6,9 @@ brushwork.NAME: round fifteen gave a style's own colour in full on the 360 px ta
 with brushwork.FULL_OWN_MARKS_SCALE=1.125 (its scale at a 320 px network); or one of
 livestyle.dots's, as dots.NAME (round sixteen weighed the dots' shifts and detail against
 flicker). A style only takes ink where its metadata asks for it, so give `--styles-dir` a
-copy of the shipped file with every style's ink set.
+copy of the shipped file with every style's ink set. The command may also be
+`compare-peer` and its arguments: benchmarks/quality/compare_peer.py with the constants set
+(round seventeen's blind sheets of the dots' colour).
 
 Run: python benchmarks/probes/ink_variants.py "FRAME_SHARE=1,RAMP=3" eval-stability \
     --video ../shared/clips/grid_bbaf2n.mpg --style great_wave --max-frames 75 \
@@ -15,7 +17,9 @@ Run: python benchmarks/probes/ink_variants.py "FRAME_SHARE=1,RAMP=3" eval-stabil
 
 from __future__ import annotations
 
+import runpy
 import sys
+from pathlib import Path
 
 from livestyle import brushwork, dots, ink
 from livestyle.cli import main
@@ -35,6 +39,12 @@ def set_constants(pairs: str) -> None:
     dots.forget_layouts()  # made with the constants before
 
 
+COMPARE_PEER = Path(__file__).parents[1] / "quality" / "compare_peer.py"
+
 if __name__ == "__main__":
     set_constants(sys.argv[1])
-    sys.exit(main(sys.argv[2:]))
+    if sys.argv[2:3] == ["compare-peer"]:
+        sys.argv = [str(COMPARE_PEER), *sys.argv[3:]]
+        runpy.run_path(str(COMPARE_PEER), run_name="__main__")
+    else:
+        sys.exit(main(sys.argv[2:]))
