@@ -56,15 +56,6 @@ DETAIL = 1.0
 DETAIL_SIGMA = 0.5
 # Colour away from grey, times this.
 SATURATION = 1.4
-# The share of the dots' broad colour (coarser than COARSE_SIGMA dot spacings) taken from the
-# camera frame's, moved to the painting's mean colour (PAINTING_CR, PAINTING_CB) and scaled
-# by FRAME_COLOUR_GAIN; the rest, and all the finer colour, is the network's.
-FRAME_COLOUR = 0.0
-COARSE_SIGMA = 6.0
-PAINTING_CR = 132.0
-PAINTING_CB = 117.0
-FRAME_COLOUR_GAIN = 1.0
-FRAME_LIGHT_BROAD = 0.0
 # Each dot's own fixed shift, as standard deviations: in hue (grey levels of a colour shift
 # with no lightness in it) and in lightness. A shift in lightness is what shows a dot on a
 # picture seen smaller; one in hue alone barely does. The shifts stay on the screen while
@@ -115,16 +106,8 @@ def _painted(image: np.ndarray, frame: np.ndarray) -> np.ndarray:
     layout = _layout(*_dots_shape(height, width))
     light = _light(image, frame)
     small = cv2.resize(image, layout.work_size, interpolation=cv2.INTER_AREA)
-    small_frame = cv2.resize(frame, layout.work_size, interpolation=cv2.INTER_AREA)
-    if FRAME_LIGHT_BROAD > 0.0:
-        grey = [
-            cv2.cvtColor(x, cv2.COLOR_BGR2GRAY).astype(np.float32) for x in (small_frame, small)
-        ]
-        change = cv2.GaussianBlur(grey[0] - grey[1], (0, 0), COARSE_SIGMA * layout.work_spacing)
-        change = cv2.resize(change, (width, height), interpolation=cv2.INTER_LINEAR)
-        light = cv2.scaleAdd(change, (1.0 - FRAME_LIGHT) * FRAME_LIGHT_BROAD, light)
     small_light = cv2.resize(light, layout.work_size, interpolation=cv2.INTER_AREA)
-    colours = _dot_colours(small, small_frame, small_light, layout) + layout.shift
+    colours = _dot_colours(small, small_light, layout) + layout.shift
     rows = cv2.cvtColor(np.clip(colours, 0, 255).astype(np.uint8), cv2.COLOR_BGR2YCrCb)
     # Every pixel takes its dot's colour: a nearest-neighbour remap from the rows of dots. The
     # fine detail goes on its lightness alone (YCrCb): one plane at the frame's size, not three.
@@ -232,9 +215,7 @@ def forget_layouts() -> None:
     _layout.cache_clear()
 
 
-def _dot_colours(
-    small: np.ndarray, small_frame: np.ndarray, light: np.ndarray, layout: _Layout
-) -> np.ndarray:
+def _dot_colours(small: np.ndarray, light: np.ndarray, layout: _Layout) -> np.ndarray:
     """Each dot's colour (float32 BGR, in the layout's rows, before its own shift), from the
     work copy of the picture and its dots' lightness."""
     spacing = layout.work_spacing
@@ -243,28 +224,12 @@ def _dot_colours(
     half = cv2.GaussianBlur(half, (0, 0), COLOUR_SIGMA * spacing / 2)
     blurred = cv2.resize(half, small.shape[1::-1], interpolation=cv2.INTER_LINEAR)
     planes = cv2.cvtColor(blurred, cv2.COLOR_BGR2YCrCb).astype(np.float32)
-    if FRAME_COLOUR > 0.0:
-        planes[..., 1:] += FRAME_COLOUR * _broad_colour_change(
-            half, small_frame, spacing, blurred.shape
-        )
     planes[..., 0] = cv2.GaussianBlur(light, (0, 0), LIGHT_SIGMA * spacing)
     # A dot on the frame's edge lies up to half a work pixel outside the copy: replicated.
     at_dots = cv2.remap(
         planes, layout.map_x, layout.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
     return cv2.transform(at_dots, _to_bgr())
-
-
-def _broad_colour_change(half, small_frame, spacing, shape):
-    """(Cr, Cb) float32 at the work copy's size: the frame's broad colour, moved to the
-    painting's, less the network's broad colour."""
-    coarse = COARSE_SIGMA * spacing / 2
-    frame_half = cv2.resize(small_frame, half.shape[1::-1], interpolation=cv2.INTER_AREA)
-    net = cv2.cvtColor(half, cv2.COLOR_BGR2YCrCb).astype(np.float32)[..., 1:]
-    own = cv2.cvtColor(frame_half, cv2.COLOR_BGR2YCrCb).astype(np.float32)[..., 1:]
-    own = FRAME_COLOUR_GAIN * (own - 128.0) + np.array([PAINTING_CR, PAINTING_CB], np.float32)
-    change = cv2.GaussianBlur(own - net, (0, 0), coarse)
-    return cv2.resize(change, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
 def _fine_detail(light: np.ndarray, small_light: np.ndarray, layout: _Layout) -> np.ndarray:
