@@ -56,10 +56,6 @@ DETAIL = 1.0
 DETAIL_SIGMA = 0.5
 # Colour away from grey, times this.
 SATURATION = 1.4
-# The network's lightness texture between dots (finer than TEXTURE_SIGMA spacings), made
-# NET_TEXTURE times stronger in the dots' lightness.
-NET_TEXTURE = 0.0
-TEXTURE_SIGMA = 1.5
 # Each dot's own fixed shift, as standard deviations: in hue (grey levels of a colour shift
 # with no lightness in it) and in lightness. A shift in lightness is what shows a dot on a
 # picture seen smaller; one in hue alone barely does. The shifts stay on the screen while
@@ -229,10 +225,6 @@ def _dot_colours(small: np.ndarray, light: np.ndarray, layout: _Layout) -> np.nd
     blurred = cv2.resize(half, small.shape[1::-1], interpolation=cv2.INTER_LINEAR)
     planes = cv2.cvtColor(blurred, cv2.COLOR_BGR2YCrCb).astype(np.float32)
     planes[..., 0] = cv2.GaussianBlur(light, (0, 0), LIGHT_SIGMA * spacing)
-    if NET_TEXTURE > 0.0:
-        grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32)
-        texture = grey - cv2.GaussianBlur(grey, (0, 0), TEXTURE_SIGMA * spacing)
-        planes[..., 0] += NET_TEXTURE * cv2.GaussianBlur(texture, (0, 0), LIGHT_SIGMA * spacing)
     # A dot on the frame's edge lies up to half a work pixel outside the copy: replicated.
     at_dots = cv2.remap(
         planes, layout.map_x, layout.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
