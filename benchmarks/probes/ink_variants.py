@@ -24,6 +24,9 @@ from pathlib import Path
 from livestyle import brushwork, dots, ink
 from livestyle.cli import main
 
+# Run in place of a livestyle command for `compare-peer`.
+COMPARE_PEER = Path(__file__).parents[1] / "quality" / "compare_peer.py"
+
 
 def set_constants(pairs: str) -> None:
     """Set each NAME=VALUE of `pairs` on livestyle.ink (brushwork.NAME, dots.NAME: on
@@ -38,8 +41,6 @@ def set_constants(pairs: str) -> None:
         setattr(module, short, float(value))
     dots.forget_layouts()  # made with the constants before
 
-
-COMPARE_PEER = Path(__file__).parents[1] / "quality" / "compare_peer.py"
 
 if __name__ == "__main__":
     set_constants(sys.argv[1])
