@@ -1,7 +1,7 @@
 """How much fine texture a blind sheet's pictures carry at the size judges see them: for each
 row of a `compare_peer.py --blind` sheet, ours and the peer's, the spread (standard
 deviation) of the lightness and of the colour (YCrCb's Cr, Cb) finer than a 3 px blur on the
-320 px tile, the spread of the whole lightness and the mean colour (Cr, Cb); the same of the
+tile (320 px), the spread of the whole lightness and the mean colour (Cr, Cb); the same of the
 row's painting, as the sheet shows it, beside them. Round seventeen (benchmarks/RESULTS.md)
 set the dots' marks against the peer's with it.
 
@@ -17,8 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-TILE = 320
-LABEL = 18  # the label strip along each tile's foot, left out
+# compare_peer.py's label strip along each tile's foot, left out.
+LABEL = 18
 FINE_SIGMA = 3.0
 
 
@@ -38,11 +38,12 @@ def main(sheet_path: str, key_path: str) -> None:
     sheet = cv2.imread(sheet_path)
     if sheet is None:
         sys.exit(f"cannot read {sheet_path}")
+    tile = sheet.shape[1] // 3  # painting, A, B: the sheet's square tiles side by side
     print("row  painting          | ours: fine Y, Cr, Cb; all Y; mean Cr, Cb | peer's | painting's")
     for row in json.loads(Path(key_path).read_text()):
-        top = (int(row["row"]) - 1) * TILE
+        top = (int(row["row"]) - 1) * tile
         painting, a, b = (
-            sheet[top : top + TILE - LABEL, x : x + TILE] for x in (0, TILE, 2 * TILE)
+            sheet[top : top + tile - LABEL, x : x + tile] for x in (0, tile, 2 * tile)
         )
         ours, peer = (a, b) if row["ours"] == "A" else (b, a)
         print(
