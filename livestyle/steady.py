@@ -20,7 +20,6 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from livestyle.dots import DotMotion
 from livestyle.stylizer import Stylized, Stylizer
 
 # How much of the previous output a still pixel keeps: 0.75 cut the talking head's flicker
@@ -71,18 +70,16 @@ class Steadier:
 
 class SteadyStream:
     """A Stylizer's pictures of one stream of frames, steadied while `steady` is on; off, the
-    network's own (and on again, it starts from a fresh picture). Steady or not, the stream's
-    motion softens a style's dots where it moves (livestyle.dots.DotMotion)."""
+    network's own (and on again, it starts from a fresh picture)."""
 
     def __init__(self, stylizer: Stylizer, steady: bool = True) -> None:
         self.stylizer = stylizer
         self.steady = steady
         self._steadier = Steadier()
-        self._dot_motion = DotMotion()
 
     def __call__(self, frame: np.ndarray, index: int | None = None) -> Stylized:
         """`frame` stylized (with the chosen style, or style `index`) and steadied."""
-        stylized = self.stylizer.stylize(frame, index, self._dot_motion)
+        stylized = self.stylizer.stylize(frame, index)
         if not self.steady:
             self._steadier.reset()
             return stylized

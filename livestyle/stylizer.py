@@ -32,7 +32,7 @@ from livestyle import memory
 from livestyle.brushwork import amount, bolder, clamp_marks, upscaled_share
 from livestyle.core.errors import TooLargeError
 from livestyle.core.precision import INT8
-from livestyle.dots import DotMotion, dotted
+from livestyle.dots import dotted
 from livestyle.engines import Engine, make_engine
 from livestyle.engines.device import check_int8, pick_device, pick_dtype, resolve_backend
 from livestyle.engines.mix import Blender, Mix, as_mix, crossfade, dominant, normalized
@@ -331,12 +331,8 @@ class Stylizer:
 
     # --- per frame (inference thread) ---
     @torch.inference_mode()
-    def stylize(
-        self, frame: np.ndarray, index: int | None = None, motion: DotMotion | None = None
-    ) -> Stylized:
-        """Stylize one BGR uint8 frame with the chosen style (or `index`); same size out. A
-        frame of a stream comes with the stream's DotMotion (a style's dots soften where it
-        moves).
+    def stylize(self, frame: np.ndarray, index: int | None = None) -> Stylized:
+        """Stylize one BGR uint8 frame with the chosen style (or `index`); same size out.
 
         A frame whose work would not fit in the memory there is (livestyle.memory) is
         stylized at the largest size that fits and scaled back up, said once per size; one
@@ -345,11 +341,10 @@ class Stylizer:
         height, width = frame.shape[:2]
         scale = self._memory_scale(choice, height, width)
         if scale >= 1.0:
-            image = self._run(choice, frame, motion)
+            image = self._run(choice, frame)
         else:
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-            small = self._run(choice, small, motion)
+            small = self._run(choice, cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
             image = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
         return Stylized(image, choice.info, choice.strength, choice.preserve_color)
 
@@ -395,7 +390,7 @@ class Stylizer:
             return int(free * memory.USABLE_SHARE)
         return memory.usable_bytes()
 
-    def _run(self, choice: _Choice, frame: np.ndarray, motion: DotMotion | None) -> np.ndarray:
+    def _run(self, choice: _Choice, frame: np.ndarray) -> np.ndarray:
         """The engine's picture of `frame`, its marks made bolder, inked and dotted if asked. Out of
         memory raises OutOfMemory (the inference thread frees memory, shrinks the network input
         and retries); a poisoned GPU, DeviceFailure (livestyle.engines.base)."""
@@ -417,7 +412,7 @@ class Stylizer:
         colour = choice.colour * choice.strength * upscaled_share(scale)
         image = inked(image, frame, choice.ink * choice.strength, colour)
         # Dots too are the painting's; at every scale, as they replace the network's marks.
-        return dotted(image, frame, choice.dots * choice.strength, motion)
+        return dotted(image, frame, choice.dots * choice.strength)
 
     def release_device_memory(self) -> None:
         """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""
