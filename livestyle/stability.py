@@ -2,8 +2,12 @@
 
 Flicker is the mean error between each stylized frame and the previous stylized frame warped
 onto it by the optical flow of the *input* frames (OpenCV DIS), over the pixels where that
-flow is reliable (forward and backward flow agree). The same measure on the input clip itself
-is the floor: motion the flow cannot explain (lighting, noise, occlusions) counts there too.
+flow is reliable (forward and backward flow agree). Where no motion at all explains the input
+as well as the flow does, the pixel counts as still and is compared unwarped: across a flat
+background DIS guesses flows of a pixel and more (nothing there tells it otherwise), and
+warping by the guess charged texture that never moved. The same measure on the input clip
+itself is the floor: motion the flow cannot explain (lighting, noise, occlusions) counts there
+too.
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ from livestyle.video.files import VideoReader, fit_long_side
 # Forward-backward check (Sundaram et al. 2010): |fw + bw|^2 < a (|fw|^2 + |bw|^2) + b.
 CONSISTENCY_A = 0.01
 CONSISTENCY_B = 0.5
+# The window over which zero motion and the flow are weighed as explanations of the input: on
+# the talking-head clip the flow moved 52% of the pixels by a quarter pixel or more, most of
+# them on the flat blue wall behind the speaker, where the stylized frames changed by less
+# than one grey level unwarped (benchmarks/RESULTS.md, round eighteen).
+EXPLAIN_WINDOW = (5, 5)
 
 
 @dataclass
@@ -66,6 +75,14 @@ class FlowWarper:
         height, width = back.shape[:2]
         return _remap(image, _grid(height, width) + back)
 
+    def still(self, src: np.ndarray, dst: np.ndarray, back: np.ndarray) -> np.ndarray:
+        """Pixels of dst that no motion explains at least as well as the flow `back` does
+        (mean absolute error of the input over EXPLAIN_WINDOW)."""
+        current = dst.astype(np.float32)
+        by_flow = np.abs(current - self.warp(src, back)).mean(axis=2)
+        by_none = np.abs(current - src).mean(axis=2)
+        return cv2.blur(by_none, EXPLAIN_WINDOW) <= cv2.blur(by_flow, EXPLAIN_WINDOW)
+
 
 def _gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
@@ -92,6 +109,9 @@ def measure_flicker(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> Flic
         back = warper.flow(inputs[i - 1], inputs[i])
         forward = warper.flow(inputs[i], inputs[i - 1])
         mask = warper.reliable(back, forward)
+        still = warper.still(inputs[i - 1], inputs[i], back)
+        back[still] = 0.0
+        mask |= still
         fractions.append(float(mask.mean()))
         if not mask.any():
             continue

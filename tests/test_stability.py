@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from livestyle.cli import main
-from livestyle.stability import measure_flicker
+from livestyle.stability import FlowWarper, measure_flicker
 
 from .media import write_video
 
@@ -50,6 +50,53 @@ def test_injected_flicker_grows_the_measure():
         measures.append(measure_flicker(frames, flickered).stylized)
     assert measures[0] < measures[1] < measures[2]
     assert measures[2] > 5 * max(measures[0], 0.5)
+
+
+def noisy_flat_scene(count=6, size=(96, 72)):
+    """A flat grey wall with a camera's noise: nothing moves, but DIS guesses flows there."""
+    width, height = size
+    rng = np.random.default_rng(2)
+    noise = [rng.normal(0, 2, (height, width, 1)).repeat(3, axis=2) for _ in range(count)]
+    return [np.clip(120 + n, 0, 255).astype(np.uint8) for n in noise]
+
+
+def flow_everywhere(inputs, outputs):
+    """The outputs' warped error with every pixel warped by the flow, none taken as still."""
+    warper = FlowWarper()
+    errors = []
+    for i in range(1, len(inputs)):
+        back = warper.flow(inputs[i - 1], inputs[i])
+        mask = warper.reliable(back, warper.flow(inputs[i], inputs[i - 1]))
+        warped = warper.warp(outputs[i - 1], back)
+        errors.append(np.abs(outputs[i].astype(np.float32) - warped).mean(axis=2)[mask].mean())
+    return float(np.mean(errors))
+
+
+def test_texture_standing_still_over_a_still_wall_is_not_charged_for_the_flows_guesses():
+    """Over a flat noisy wall the flow's guesses move the previous picture by pixels; where
+    no motion explains the wall as well, the measure compares unwarped."""
+    frames = noisy_flat_scene()
+    texture = np.random.default_rng(3).integers(0, 256, frames[0].shape, np.uint8)
+    outputs = [texture.copy() for _ in frames]
+    charged = measure_flicker(frames, outputs).stylized
+    assert charged < 0.5 * flow_everywhere(frames, outputs)
+
+
+def test_texture_standing_still_while_the_scene_moves_is_charged():
+    """Where the scene moves, the flow explains it better than no motion: a picture that stays
+    put over it is charged as much as when every pixel is warped by the flow."""
+    frames = moving_scene()
+    outputs = [frames[0].copy() for _ in frames]
+    charged = measure_flicker(frames, outputs).stylized
+    assert charged > 10 and charged > 0.9 * flow_everywhere(frames, outputs)
+
+
+def test_shimmer_over_a_still_scene_is_charged():
+    frame = moving_scene(1)[0]
+    frames = [frame.copy() for _ in range(5)]
+    rng = np.random.default_rng(4)
+    shimmer = [np.clip(f + rng.normal(0, 10, f.shape), 0, 255).astype(np.uint8) for f in frames]
+    assert measure_flicker(frames, shimmer).stylized > 8
 
 
 def test_needs_two_frames():
