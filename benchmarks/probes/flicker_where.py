@@ -72,7 +72,8 @@ def flow_everywhere(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> None
             errors.append(np.abs(frames[i].astype(np.float32) - warped).mean(axis=2)[mask].mean())
     stylized, source = np.mean(stylized_errors), np.mean(input_errors)
     print(
-        f"flow everywhere: stylized {stylized:.2f}, input {source:.2f}, ratio {stylized / source:.2f}"
+        f"flow everywhere: stylized {stylized:.2f}, input {source:.2f}, "
+        f"ratio {stylized / source:.2f}"
     )
 
 
