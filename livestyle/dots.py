@@ -54,16 +54,23 @@ LIGHT_GAIN = 0.6
 # face's features) vanished into the dots (benchmarks/RESULTS.md, round sixteen).
 DETAIL = 1.0
 DETAIL_SIGMA = 0.5
-# Colour away from grey, times this.
-SATURATION = 1.4
+# The network's colour is first smoothed along the camera frame: a guided filter (the
+# frame's lightness the guide) over COLOUR_GUIDE dot spacings keeps the colour's edges where
+# the frame has edges and flattens the broad bands the network paints across a smooth sky
+# ("horizontal orange and green bands", blind judges of rounds sixteen and seventeen). Where
+# the frame's local variance (lightness 0-1) is under COLOUR_GUIDE_EPS, the colour goes flat.
+COLOUR_GUIDE = 4.0
+COLOUR_GUIDE_EPS = 0.002
+# Colour away from grey, times this: the smoothed colour needs it fuller.
+SATURATION = 2.2
 # Each dot's own fixed shift, as standard deviations: in hue (grey levels of a colour shift
 # with no lightness in it) and in lightness. A shift in lightness is what shows a dot on a
-# picture seen smaller; one in hue alone barely does. The shifts stay on the screen while
-# the subject moves, which the flicker measure (the previous frame moved by the flow) counts
-# in full: at 14 and 9.5 the talking head flickered 3.3x its own, with none 1.0x, at these
-# 2.2x, under the 2.5x bar (benchmarks/RESULTS.md, round sixteen).
-HUE_JITTER = 8.4
-LIGHT_JITTER = 5.7
+# picture seen smaller; one in hue alone barely does. With the smoothed colour, blind judges
+# gave the peer every row at 8.4 and 5.7 ("smooth, like a photo") and ours 19 of 30 at these;
+# the talking head then flickers 2.08x its own, under the 2.5x bar (benchmarks/RESULTS.md,
+# round eighteen). The shifts stay on the screen while the subject moves.
+HUE_JITTER = 14.0
+LIGHT_JITTER = 9.5
 # BGR weights of a pixel's grey (ink's: BT.601, as cv2.COLOR_BGR2GRAY and YCrCb's Y).
 GREY_WEIGHTS = ink.GREY_WEIGHTS.astype(np.float32)
 # YCrCb's colour axes in BGR (OpenCV's BT.601 inverse), per unit of Cr and of Cb.
@@ -104,8 +111,13 @@ def _painted(image: np.ndarray, frame: np.ndarray) -> np.ndarray:
     one-pixel lines."""
     height, width = image.shape[:2]
     layout = _layout(*_dots_shape(height, width))
-    light = _light(image, frame)
-    small = cv2.resize(image, layout.work_size, interpolation=cv2.INTER_AREA)
+    frame_grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    light = _light(image, frame_grey)
+    small = _guided_colour(
+        cv2.resize(image, layout.work_size, interpolation=cv2.INTER_AREA),
+        cv2.resize(frame_grey, layout.work_size, interpolation=cv2.INTER_AREA),
+        COLOUR_GUIDE * layout.work_spacing,
+    )
     small_light = cv2.resize(light, layout.work_size, interpolation=cv2.INTER_AREA)
     colours = _dot_colours(small, small_light, layout) + layout.shift
     rows = cv2.cvtColor(np.clip(colours, 0, 255).astype(np.uint8), cv2.COLOR_BGR2YCrCb)
@@ -125,11 +137,11 @@ def _dots_shape(height: int, width: int) -> tuple[int, int]:
     return max(1, round(height * shrink)), max(1, round(width * shrink))
 
 
-def _light(image: np.ndarray, frame: np.ndarray) -> np.ndarray:
-    """The lightness dots take (float32): FRAME_LIGHT of the camera frame's, the rest the
-    stylized picture's."""
+def _light(image: np.ndarray, frame_grey: np.ndarray) -> np.ndarray:
+    """The lightness dots take (float32): FRAME_LIGHT of the camera frame's (`frame_grey`),
+    the rest the stylized picture's."""
     return cv2.addWeighted(
-        cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY),
+        frame_grey,
         FRAME_LIGHT,
         cv2.cvtColor(image, cv2.COLOR_BGR2GRAY),
         1.0 - FRAME_LIGHT,
@@ -213,6 +225,29 @@ def forget_layouts() -> None:
     """Drop the kept layouts: the next frame lays its dots by the constants as they are now
     (for benchmarks/probes/ink_variants.py, which sets them)."""
     _layout.cache_clear()
+
+
+def _guided_colour(small: np.ndarray, grey: np.ndarray, radius: float) -> np.ndarray:
+    """`small` (BGR uint8) with its colour (YCrCb's Cr and Cb) smoothed by a guided filter on
+    `grey` (the frame's lightness, same size) over `radius` px: a local linear fit of the
+    colour to the lightness (He et al. 2010), so the colour keeps the frame's edges and loses
+    what the frame does not have."""
+    if radius <= 0:
+        return small
+    window = (2 * max(1, round(radius)) + 1,) * 2
+    planes = cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb).astype(np.float32) / 255.0
+    guide = grey.astype(np.float32) / 255.0
+    mean_guide = cv2.blur(guide, window)
+    variance = cv2.blur(guide * guide, window) - mean_guide * mean_guide
+    for channel in (1, 2):
+        colour = planes[..., channel]
+        mean_colour = cv2.blur(colour, window)
+        covariance = cv2.blur(guide * colour, window) - mean_guide * mean_colour
+        fit = covariance / (variance + COLOUR_GUIDE_EPS)
+        offset = mean_colour - fit * mean_guide
+        planes[..., channel] = cv2.blur(fit, window) * guide + cv2.blur(offset, window)
+    planes = np.clip(planes * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)
+    return cv2.cvtColor(planes, cv2.COLOR_YCrCb2BGR)
 
 
 def _dot_colours(small: np.ndarray, light: np.ndarray, layout: _Layout) -> np.ndarray:

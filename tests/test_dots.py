@@ -4,7 +4,8 @@ Measured on synthetic pictures: without the fine detail, every dot is one colour
 stay where they are whatever the picture; the fine detail brings back a line thinner than a
 dot; a dot is the same share of a larger frame; a dot's lightness is half the picture's and
 half the camera frame's, lifted and softened towards the painting's light; its colour is the
-picture's, fuller; each dot has its own fixed shift; part of the amount blends.
+picture's, fuller, and flat where the frame is flat; each dot has its own fixed shift; part of
+the amount blends.
 The Stylizer dots every frame after ink by the style's own amount, fading with the strength.
 """
 
@@ -133,6 +134,40 @@ def test_a_dots_colour_is_the_pictures_fuller_and_each_dot_shifted_its_own_way()
     np.testing.assert_allclose(colour, SATURATION * source, atol=2.5)
     spread = painted.std(axis=0)
     assert np.all(spread > 5.0) and np.all(spread < 40.0)  # dot to dot, not pixel noise
+
+
+def colour_rows(picture: np.ndarray) -> np.ndarray:
+    """Each row's mean Cr (YCrCb's red-green axis) of a BGR picture."""
+    return cv2.cvtColor(picture, cv2.COLOR_BGR2YCrCb)[..., 1].astype(float).mean(axis=1)
+
+
+def test_the_networks_bands_of_colour_go_flat_where_the_frame_is_flat(monkeypatch) -> None:
+    """Bands of colour the network paints across a smooth sky (the frame flat there) are
+    smoothed away; where the frame has an edge, the colour keeps its edge."""
+    monkeypatch.setattr(dots, "HUE_JITTER", 0.0)
+    monkeypatch.setattr(dots, "LIGHT_JITTER", 0.0)
+    rows = np.arange(360)[:, None]
+    bands = np.where((rows // 20) % 2 == 0, 1, -1)  # 20 px bands of red and green
+    picture = flat((120, 128, 128)).astype(int)
+    picture[..., 2] += 25 * bands  # R
+    picture[..., 1] -= 25 * bands  # G
+    picture = np.clip(picture, 0, 255).astype(np.uint8)
+    sky = flat((170, 170, 170))
+    banded = colour_rows(dotted(picture, sky, 1.0))[40:320]
+    monkeypatch.setattr(dots, "COLOUR_GUIDE", 0.0)
+    unsmoothed = colour_rows(dotted(picture, sky, 1.0))[40:320]
+    assert banded.std() < 0.25 * unsmoothed.std()
+    # The frame's edge at row 180: red above, green below, in picture and frame alike.
+    monkeypatch.setattr(dots, "COLOUR_GUIDE", 4.0)
+    edge = flat((120, 128, 128)).astype(int)
+    edge[:180, :, 2] += 40
+    edge[180:, :, 1] += 40
+    edged_frame = flat((60, 60, 60))
+    edged_frame[:180] = 200
+    rows_out = colour_rows(dotted(np.clip(edge, 0, 255).astype(np.uint8), edged_frame, 1.0))
+    far = rows_out[100:140].mean() - rows_out[220:260].mean()
+    near = rows_out[170:178].mean() - rows_out[182:190].mean()  # a dot or two from the edge
+    assert far > 30 and near > 0.6 * far
 
 
 def test_part_of_the_amount_blends_the_dots_with_the_picture() -> None:
