@@ -5,14 +5,16 @@ network, painting at half the frame's size, lays "brick-like" dashes and "streak
 there instead, and blind judges gave every row of it to the peer's "fine, even dots"
 (benchmarks/RESULTS.md, rounds thirteen to fifteen). `dotted` lays the dots itself, at the
 frame's resolution (up to 640 px): a fixed, jittered hexagonal grid of cells, each one flat
-colour. A dot's colour is the network's colour where it lies (blurred over a dot, which also
-smooths the network's dashes away), at a lightness half the network's and half the camera frame's,
-since the network's half-resolution lightness holds the bricks and the frame's holds the
-subject; the lightness is lifted towards the painting's sunlit light, the colour made fuller,
-and each dot shifted by its own fixed amount in hue and lightness, as Seurat set pure colours
-side by side for the eye to mix; the detail finer than a dot is added back on top. The cells
-never move with the picture, only their colours change, so a still scene stays still. A
-style asks for it in its metadata (StyleInfo.dots, paintings.json "dots").
+colour. A dot's colour is the network's colour where it lies, first smoothed along the camera
+frame (a guided filter on its lightness, which flattens the network's bands of colour where
+the frame is flat) and blurred over a dot (which smooths its dashes away), at a lightness half
+the network's and half the camera frame's, since the network's half-resolution lightness
+holds the bricks and the frame's holds the subject; the lightness is lifted towards the
+painting's sunlit light, the colour made fuller, and each dot shifted by its own fixed amount
+in hue and lightness, as Seurat set pure colours side by side for the eye to mix; the detail
+finer than a dot is added back on top. The cells never move with the picture, only their
+colours change, so a still scene stays still. A style asks for it in its metadata
+(StyleInfo.dots, paintings.json "dots").
 """
 
 from __future__ import annotations
