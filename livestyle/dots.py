@@ -237,19 +237,22 @@ def _guided_colour(small: np.ndarray, grey: np.ndarray, radius: float) -> np.nda
     if radius <= 0:
         return small
     window = (2 * max(1, round(radius)) + 1,) * 2
-    planes = cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb).astype(np.float32) / 255.0
-    guide = grey.astype(np.float32) / 255.0
+    lightness, *colours = cv2.split(cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb))
+    guide = grey.astype(np.float32)
     mean_guide = cv2.blur(guide, window)
     variance = cv2.blur(guide * guide, window) - mean_guide * mean_guide
-    for channel in (1, 2):
-        colour = planes[..., channel]
+    # COLOUR_GUIDE_EPS is on the 0-1 scale; here lightness runs 0-255.
+    regularized = variance + COLOUR_GUIDE_EPS * 255.0**2
+    smoothed = []
+    for plane in colours:  # one contiguous plane at a time: OpenCV's fastest way
+        colour = plane.astype(np.float32)
         mean_colour = cv2.blur(colour, window)
-        covariance = cv2.blur(guide * colour, window) - mean_guide * mean_colour
-        fit = covariance / (variance + COLOUR_GUIDE_EPS)
+        covariance = cv2.blur(colour * guide, window) - mean_colour * mean_guide
+        fit = covariance / regularized
         offset = mean_colour - fit * mean_guide
-        planes[..., channel] = cv2.blur(fit, window) * guide + cv2.blur(offset, window)
-    planes = np.clip(planes * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)
-    return cv2.cvtColor(planes, cv2.COLOR_YCrCb2BGR)
+        fitted = cv2.blur(fit, window) * guide + cv2.blur(offset, window)
+        smoothed.append(np.clip(fitted + 0.5, 0.0, 255.0).astype(np.uint8))
+    return cv2.cvtColor(cv2.merge([lightness, *smoothed]), cv2.COLOR_YCrCb2BGR)
 
 
 def _dot_colours(small: np.ndarray, light: np.ndarray, layout: _Layout) -> np.ndarray:
