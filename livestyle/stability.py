@@ -99,8 +99,12 @@ def _remap(image: np.ndarray, coords: np.ndarray) -> np.ndarray:
     )
 
 
-def measure_flicker(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> Flicker:
-    """Warped temporal error of outputs (and of inputs), flow taken from the inputs."""
+def measure_flicker(
+    inputs: list[np.ndarray], outputs: list[np.ndarray], flow_everywhere: bool = False
+) -> Flicker:
+    """Warped temporal error of outputs (and of inputs), flow taken from the inputs.
+    `flow_everywhere` warps every reliable pixel by the flow, none taken as still: the
+    measure before 2026-12-05, for comparison with figures taken then."""
     if len(inputs) != len(outputs) or len(inputs) < 2:
         raise ValueError("need at least two frames, as many outputs as inputs")
     warper = FlowWarper()
@@ -109,9 +113,10 @@ def measure_flicker(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> Flic
         back = warper.flow(inputs[i - 1], inputs[i])
         forward = warper.flow(inputs[i], inputs[i - 1])
         mask = warper.reliable(back, forward)
-        still = warper.still(inputs[i - 1], inputs[i], back)
-        back[still] = 0.0
-        mask |= still
+        if not flow_everywhere:
+            still = warper.still(inputs[i - 1], inputs[i], back)
+            back[still] = 0.0
+            mask |= still
         fractions.append(float(mask.mean()))
         if not mask.any():
             continue
