@@ -65,18 +65,6 @@ COLOUR_GUIDE = 4.0
 COLOUR_GUIDE_EPS = 0.002
 # Colour away from grey, times this: the smoothed colour needs it fuller.
 SATURATION = 2.2
-# Prototype (round nineteen, not shipped): the colour then moved by CR_SHIFT and CB_SHIFT
-# grey levels, and by CR_BY_LIGHT and CB_BY_LIGHT per grey level of the dot's lightness above
-# 128 (the painting's Cb rises from 104 in its lights to 126-129 in its shadows).
-CR_SHIFT = 0.0
-CB_SHIFT = 0.0
-CR_BY_LIGHT = 0.0
-CB_BY_LIGHT = 0.0
-# Prototype: the frame's thin bright and dark structures (top-hat and black-hat over THIN_SIZE
-# dot spacings, widened over a dot) added to the dots' lightness, THIN of them. As judged,
-# the fine detail (computed from the same lightness) takes most of it away again.
-THIN = 0.0
-THIN_SIZE = 1.5
 # Each dot's own fixed shift, as standard deviations: in hue (grey levels of a colour shift
 # with no lightness in it) and in lightness. A shift in lightness is what shows a dot on a
 # picture seen smaller; one in hue alone barely does. With the smoothed colour, blind judges
@@ -133,15 +121,6 @@ def _painted(image: np.ndarray, frame: np.ndarray) -> np.ndarray:
         COLOUR_GUIDE * layout.work_spacing,
     )
     small_light = cv2.resize(light, layout.work_size, interpolation=cv2.INTER_AREA)
-    if THIN > 0:
-        spacing = SPACING * max(height, width) / REFERENCE_SIDE
-        size = 2 * round(THIN_SIZE * spacing / 2) + 1
-        shape = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-        reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * round(spacing / 2) + 1,) * 2)
-        top = cv2.dilate(cv2.morphologyEx(frame_grey, cv2.MORPH_TOPHAT, shape), reach)
-        black = cv2.dilate(cv2.morphologyEx(frame_grey, cv2.MORPH_BLACKHAT, shape), reach)
-        thin = top.astype(np.float32) - black.astype(np.float32)
-        small_light += THIN * cv2.resize(thin, layout.work_size, interpolation=cv2.INTER_AREA)
     colours = _dot_colours(small, small_light, layout) + layout.shift
     rows = cv2.cvtColor(np.clip(colours, 0, 255).astype(np.uint8), cv2.COLOR_BGR2YCrCb)
     # Every pixel takes its dot's colour: a nearest-neighbour remap from the rows of dots. The
@@ -310,8 +289,4 @@ def _to_bgr() -> np.ndarray:
     softened (LIGHT_MEAN, LIGHT_GAIN), colour fuller (SATURATION)."""
     colour = SATURATION * np.stack([CR_TO_BGR, CB_TO_BGR], axis=1)  # 3x2
     offset = LIGHT_MEAN - LIGHT_GAIN * 128.0 - colour.sum(axis=1) * 128.0
-    offset += CR_SHIFT * CR_TO_BGR + CB_SHIFT * CB_TO_BGR
-    by_light = CR_BY_LIGHT * CR_TO_BGR + CB_BY_LIGHT * CB_TO_BGR
-    offset -= by_light * 128.0
-    light = LIGHT_GAIN + by_light
-    return np.hstack([light[:, None], colour, offset[:, None]]).astype(np.float32)
+    return np.hstack([np.full((3, 1), LIGHT_GAIN), colour, offset[:, None]]).astype(np.float32)
