@@ -55,14 +55,6 @@ MAX_COLOUR = 1.0
 COLOUR_SATURATION_GAIN = 0.4
 COLOUR_CONTRAST_GAIN = 0.2
 MID_GREY = 128.0
-# Prototype (round nineteen, not shipped): at full colour the colour also moves by these many
-# grey levels of YCrCb's Cr and Cb, and by the BY_LIGHT ones per grey level above mid-grey.
-COLOUR_CR_SHIFT = 0.0
-COLOUR_CB_SHIFT = 0.0
-COLOUR_CR_BY_LIGHT = 0.0
-COLOUR_CB_BY_LIGHT = 0.0
-CR_TO_BGR = np.array([0.0, -0.714, 1.403])
-CB_TO_BGR = np.array([1.773, -0.344, 0.0])
 # BGR weights of a pixel's grey (ITU-R BT.601, as cv2.COLOR_BGR2GRAY).
 GREY_WEIGHTS = np.array([0.114, 0.587, 0.299])
 
@@ -91,10 +83,6 @@ def _colour_matrix(amount: float, colour: float) -> np.ndarray:
     to_grey = np.tile(GREY_WEIGHTS, (3, 1))
     fuller = contrast * (saturation * np.eye(3) + (1.0 - saturation) * to_grey)
     offset = np.full((3, 1), MID_GREY * (1.0 - contrast))
-    shift = colour * (COLOUR_CR_SHIFT * CR_TO_BGR + COLOUR_CB_SHIFT * CB_TO_BGR)
-    by_light = colour * (COLOUR_CR_BY_LIGHT * CR_TO_BGR + COLOUR_CB_BY_LIGHT * CB_TO_BGR)
-    fuller = fuller + np.outer(by_light, GREY_WEIGHTS)
-    offset = offset + (shift - by_light * MID_GREY)[:, None]
     return np.hstack([fuller, offset]).astype(np.float32)
 
 

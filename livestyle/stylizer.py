@@ -410,9 +410,9 @@ class Stylizer:
         # Ink and colour are the painting's, so they fade with it (at strength 0: the frame);
         # the colour gain, like own marks, only where the picture is scaled up.
         colour = choice.colour * choice.strength * upscaled_share(scale)
-        # Prototype (round nineteen): dots before ink, so a style's facets get ink's lines.
-        image = dotted(image, frame, choice.dots * choice.strength)
-        return inked(image, frame, choice.ink * choice.strength, colour)
+        image = inked(image, frame, choice.ink * choice.strength, colour)
+        # Dots too are the painting's; at every scale, as they replace the network's marks.
+        return dotted(image, frame, choice.dots * choice.strength)
 
     def release_device_memory(self) -> None:
         """Free captured graphs, their memory pools and cached blocks (after out-of-memory)."""
