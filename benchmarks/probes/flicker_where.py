@@ -23,7 +23,7 @@ from ink_variants import set_constants
 
 from livestyle.cli import main
 from livestyle.commands import eval_stability
-from livestyle.stability import FlowWarper, measure_flicker
+from livestyle.stability import Flicker, FlowWarper, measure_flicker
 
 # Bins of the input's motion at a pixel, in pixels a frame: (name, lowest, highest).
 BINS = (("still", 0.0, 0.25), ("slow", 0.25, 1.0), ("moving", 1.0, np.inf))
@@ -59,7 +59,8 @@ def split_by_motion(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> None
             )
 
 
-def measure_and_split(inputs: list[np.ndarray], outputs: list[np.ndarray]):
+def measure_and_split(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> Flicker:
+    """eval-stability's measure, after the split and the measure as it was before."""
     split_by_motion(inputs, outputs)
     before = measure_flicker(inputs, outputs, flow_everywhere=True)
     print(

@@ -13,11 +13,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from livestyle.discovery import PACKAGE_WEIGHTS_DIR
 from livestyle.weights import load_network, read_training, save_network
 
-SHIPPED_LITE = (
-    Path(__file__).parents[2] / "livestyle" / "shipped_styles" / ("paintings.lite.safetensors")
-)
+SHIPPED_LITE = PACKAGE_WEIGHTS_DIR / "paintings.lite.safetensors"
 SETTINGS = ("ink", "colour", "marks", "dots", "stroke_scale")
 
 
