@@ -56,14 +56,6 @@ LIGHT_GAIN = 0.6
 # face's features) vanished into the dots (benchmarks/RESULTS.md, round sixteen).
 DETAIL = 1.0
 DETAIL_SIGMA = 0.5
-# PROTOTYPE: the frame's colour detail finer than DETAIL_SIGMA (its size in Cr and Cb) darkens
-# the dots' lightness, CHROMA_DETAIL per grey level: a thin shape that differs from what is
-# around it in colour alone (a launch tower's lattice against a night sky) drawn dark.
-CHROMA_DETAIL = 0.0
-CHROMA_FLOOR = 0.0  # PROTOTYPE: colour detail under this many grey levels left alone (noise)
-CHROMA_LIGHT = 0.0  # PROTOTYPE: less this much of the lightness detail's size there
-CHROMA_AT_WORK = 0.0  # PROTOTYPE: found on the work copy, scaled up
-CHROMA_THIN = 0.0  # PROTOTYPE: colour bars narrower than this many px (top- and black-hat)
 # The network's colour is first smoothed along the camera frame: a guided filter (the
 # frame's lightness the guide) over COLOUR_GUIDE dot spacings keeps the colour's edges where
 # the frame has edges and flattens the broad bands the network paints across a smooth sky
@@ -139,11 +131,7 @@ def _painted(image: np.ndarray, frame: np.ndarray) -> np.ndarray:
     if flat.shape[:2] != (height, width):
         flat = cv2.resize(flat, (width, height), interpolation=cv2.INTER_LINEAR)
     dot_light, cr, cb = cv2.split(flat)
-    detail = _fine_detail(light, small_light, layout)
-    if CHROMA_DETAIL:
-        colour = _colour_detail(frame, layout, detail / max(DETAIL * LIGHT_GAIN, 1e-6))
-        detail -= CHROMA_DETAIL * colour
-    dot_light = cv2.add(dot_light, detail, dtype=cv2.CV_8U)
+    dot_light = cv2.add(dot_light, _fine_detail(light, small_light, layout), dtype=cv2.CV_8U)
     return cv2.cvtColor(cv2.merge([dot_light, cr, cb]), cv2.COLOR_YCrCb2BGR)
 
 
@@ -296,54 +284,6 @@ def _fine_detail(light: np.ndarray, small_light: np.ndarray, layout: _Layout) ->
     coarse = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
     gain = DETAIL * LIGHT_GAIN
     return cv2.addWeighted(light, gain, coarse, -gain, 0.0)
-
-
-def _colour_detail(frame: np.ndarray, layout: _Layout, light_detail: np.ndarray) -> np.ndarray:
-    """PROTOTYPE: the size of the frame's colour detail finer than DETAIL_SIGMA dot spacings,
-    less CHROMA_FLOOR and CHROMA_LIGHT times the size of its lightness detail there
-    (`light_detail`), at least 0 (float32, the frame's size): colour detail with no lightness
-    detail of its own."""
-    height, width = frame.shape[:2]
-    if CHROMA_THIN:
-        _, *planes = cv2.split(cv2.cvtColor(frame, cv2.COLOR_BGR2YCrCb))
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(CHROMA_THIN),) * 2)
-        hats = [
-            cv2.add(
-                cv2.morphologyEx(p, cv2.MORPH_TOPHAT, kernel),
-                cv2.morphologyEx(p, cv2.MORPH_BLACKHAT, kernel),
-                dtype=cv2.CV_32F,
-            )
-            for p in planes
-        ]
-        size = cv2.magnitude(*hats)
-    elif CHROMA_AT_WORK:
-        small = cv2.resize(frame, layout.work_size, interpolation=cv2.INTER_AREA)
-        _, *planes = cv2.split(cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb))
-        fine = [
-            cv2.subtract(
-                p,
-                cv2.GaussianBlur(p, (0, 0), DETAIL_SIGMA * layout.work_spacing),
-                dtype=cv2.CV_32F,
-            )
-            for p in planes
-        ]
-        size = cv2.resize(cv2.magnitude(*fine), (width, height), interpolation=cv2.INTER_LINEAR)
-    else:
-        _, *planes = cv2.split(cv2.cvtColor(frame, cv2.COLOR_BGR2YCrCb))
-        fine = []
-        for plane in planes:  # uint8 planes: a fraction of the work in float
-            coarse = cv2.GaussianBlur(
-                cv2.resize(plane, layout.work_size, interpolation=cv2.INTER_AREA),
-                (0, 0),
-                DETAIL_SIGMA * layout.work_spacing,
-            )
-            coarse = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
-            fine.append(cv2.subtract(plane, coarse, dtype=cv2.CV_32F))
-        size = cv2.magnitude(*fine)
-    if CHROMA_LIGHT:
-        size -= CHROMA_LIGHT * np.abs(light_detail)
-    size -= CHROMA_FLOOR
-    return np.maximum(size, 0.0, out=size)
 
 
 def _to_bgr() -> np.ndarray:
