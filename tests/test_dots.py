@@ -2,10 +2,11 @@
 
 Measured on synthetic pictures: without the fine detail, every dot is one colour and the dots
 stay where they are whatever the picture; the fine detail brings back a line thinner than a
-dot; a dot is the same share of a larger frame; a dot's lightness is half the picture's and
-half the camera frame's, lifted and softened towards the painting's light; its colour is the
-picture's, fuller, and flat where the frame is flat; each dot has its own fixed shift; part of
-the amount blends.
+dot; a bar thinner than a dot that differs only in colour is drawn dark, a broad edge of
+colour and colour noise are not; a dot is the same share of a larger frame; a dot's lightness
+is half the picture's and half the camera frame's, lifted and softened towards the
+painting's light; its colour is the picture's, fuller, and flat where the frame is flat; each
+dot has its own fixed shift; part of the amount blends.
 The Stylizer dots every frame after ink by the style's own amount, fading with the strength.
 """
 
@@ -109,6 +110,53 @@ def test_a_large_photo_keeps_its_own_fine_detail() -> None:
     plain = flat((170, 170, 170), 1440, 2560)
     darker = (dotted(plain, plain, 1.0).astype(float) - lined).mean(axis=(0, 2))
     assert darker[1280] > 40 and np.abs(darker[1279:1282:2]).max() < 15
+
+
+def in_ycrcb(y: int, cr: int, cb: int, height: int = 360, width: int = 640) -> np.ndarray:
+    """A flat BGR picture of one YCrCb colour."""
+    return cv2.cvtColor(np.full((height, width, 3), (y, cr, cb), np.uint8), cv2.COLOR_YCrCb2BGR)
+
+
+SKY, TOWER = (95, 110, 160), (95, 150, 100)  # a night sky's blue, a tower's brown: as light
+
+
+def column_darkening(picture: np.ndarray, monkeypatch) -> np.ndarray:
+    """Per column, how much darker `picture` is dotted with the thin colour term than without."""
+    with_bars = dotted(picture, picture, 1.0).astype(float)
+    monkeypatch.setattr(dots, "THIN_COLOUR", 0.0)
+    without = dotted(picture, picture, 1.0).astype(float)
+    return (without - with_bars).mean(axis=(0, 2))
+
+
+@pytest.mark.parametrize(("height", "width", "bar"), [(360, 640, 2), (1440, 2560, 8)])
+def test_a_thin_bar_of_colour_alone_is_drawn_dark(monkeypatch, height, width, bar) -> None:
+    """A launch tower's strut, brown on a blue sky of the same lightness, a few pixels wide on
+    a webcam's frame (and as wide a share of a large photo): without the term the dots lose it."""
+    picture = in_ycrcb(*SKY, height, width)
+    middle = width // 2
+    picture[:, middle : middle + bar] = in_ycrcb(*TOWER, height, bar)
+    sky = in_ycrcb(*SKY, height, width)
+    against_sky = dotted(sky, sky, 1.0).astype(float) - dotted(picture, picture, 1.0)
+    assert against_sky.mean(axis=(0, 2))[middle : middle + bar].min() > 40  # darker than the sky
+    darker = column_darkening(picture, monkeypatch)
+    assert darker[middle : middle + bar].min() > 40
+    assert np.abs(darker[: middle - 4 * bar]).max() < 1
+
+
+def test_a_broad_edge_of_colour_is_not_outlined(monkeypatch) -> None:
+    """A face against a wall is an edge, not a bar: no dark outline along it (judges lost the
+    portraits when the dots had one)."""
+    picture = in_ycrcb(*SKY)
+    picture[:, 320:] = in_ycrcb(*TOWER, 360, 320)
+    assert np.abs(column_darkening(picture, monkeypatch)).max() < 1
+
+
+def test_colour_noise_under_the_floor_is_left_alone(monkeypatch) -> None:
+    """A webcam's colour noise, a few grey levels of Cr and Cb, changes nothing."""
+    planes = np.full((360, 640, 3), SKY, np.int16)
+    planes[..., 1:] += np.random.default_rng(4).integers(-3, 4, (360, 640, 2), dtype=np.int16)
+    picture = cv2.cvtColor(planes.astype(np.uint8), cv2.COLOR_YCrCb2BGR)
+    assert np.abs(column_darkening(picture, monkeypatch)).max() == 0
 
 
 @pytest.mark.parametrize("level", [40, 128, 220])
