@@ -13,7 +13,8 @@ then the photos.
 
 Blind (`--blind`): one row per painting and photo, the painting then the two pictures under
 the letters A and B, ours left or right at random (`--seed`); which is which goes to a
-separate key file (`--key`, JSON); `--paintings NAME,...` keeps those paintings' rows only.
+separate key file (`--key`, JSON); `--paintings NAME,...` gives those paintings' rows only,
+any of the 12 shipped styles' (the sheet itself has five).
 Judge every row on the sheet first, write the answers as
 one letter a row (`A B A ...`, the better picture), then `--score KEY ANSWERS` prints, per
 painting, in how many rows ours was preferred:
@@ -53,6 +54,16 @@ PAINTINGS = {
     "grande_jatte": "seurat_la_grande_jatte.jpg",
     "composition_vii": "kandinsky_composition_vii.jpg",
 }
+
+
+def blind_paintings() -> dict[str, str]:
+    """Every shipped style's painting file by name, for blind rows: the sheet's five first,
+    in its order (so a seed's shuffle of those rows stays what it was), then the others as
+    livestyle/shipped_styles/paintings.json lists them."""
+    entries = json.loads((PACKAGE_WEIGHTS_DIR / "paintings.json").read_text())
+    return PAINTINGS | {e["name"]: e["painting"] for e in entries if e["name"] not in PAINTINGS}
+
+
 # Blind rows: five photos a painting (faces first), none of them the gallery's.
 BLIND_PHOTOS = (
     "pypi_bundled/skimage_astronaut.png",
@@ -118,14 +129,14 @@ def render_blind(
     marks: float = 0.0,
     paintings: list[str] | None = None,
 ) -> tuple[np.ndarray, list[dict[str, object]]]:
-    """The blind sheet and its key: a row per painting (all, or `paintings`) and photo,
-    ours left or right."""
+    """The blind sheet and its key: a row per painting (the sheet's five, or `paintings`,
+    any shipped style's) and photo, ours left or right."""
     peer, stylizer = tools(styles_dir, infer, marks)
     chance = random.Random(seed)
     frames = {p: as_frame(read_image(SHARED / "photos" / p)) for p in BLIND_PHOTOS}
     rows, key = [], []
-    for name, file in PAINTINGS.items():
-        if paintings and name not in paintings:
+    for name, file in blind_paintings().items():
+        if name not in (paintings or PAINTINGS):
             continue
         painting = SHARED / "styles" / file
         art = square(read_image(painting), BLIND_TILE)
@@ -188,7 +199,8 @@ def main() -> None:
     )
     parser.add_argument("--marks", type=float, default=0.0, help="livestyle's --marks")
     parser.add_argument(
-        "--paintings", help="blind rows of these paintings only, e.g. starry_night,great_wave"
+        "--paintings",
+        help="blind rows of these paintings only (any shipped style), e.g. starry_night,udnie",
     )
     parser.add_argument("--score", nargs=2, metavar=("KEY", "ANSWERS"), help="tally a judging")
     args = parser.parse_args()
@@ -202,9 +214,10 @@ def main() -> None:
     if args.blind:
         seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
         only = args.paintings.split(",") if args.paintings else None
-        unknown = sorted(set(only or []) - set(PAINTINGS))
+        known = blind_paintings()
+        unknown = sorted(set(only or []) - set(known))
         if unknown:
-            sys.exit(f"no blind rows for {', '.join(unknown)}: choose from {', '.join(PAINTINGS)}")
+            sys.exit(f"no blind rows for {', '.join(unknown)}: choose from {', '.join(known)}")
         sheet, key = render_blind(args.styles_dir, seed, args.infer_size, args.marks, only)
         args.key.write_text(json.dumps(key, indent=1))
         print(f"{args.key}: the key (seed {seed}); judge {args.out} before opening it")
