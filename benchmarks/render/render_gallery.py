@@ -60,13 +60,17 @@ def label(tile: np.ndarray, text: str) -> np.ndarray:
     return tile
 
 
-def render(variant: str, folder: Path = PACKAGE_WEIGHTS_DIR, infer_size: int = 320) -> np.ndarray:
+def render(
+    variant: str,
+    folder: Path = PACKAGE_WEIGHTS_DIR,
+    infer_size: int = 320,
+    precision: str = "auto",
+) -> np.ndarray:
     styles = load_styles(scan_styles([folder], prefer_variant=variant))
     if not styles:
         raise SystemExit(f"no styles in {folder}")
-    stylizer = Stylizer(
-        styles, "cpu", network_size=NetworkSize(infer_size or None, per_style_strokes=True)
-    )  # as live
+    size = NetworkSize(infer_size or None, per_style_strokes=True)
+    stylizer = Stylizer(styles, "cpu", precision=precision, network_size=size)  # as live
     rows = []
     for photo in test_photos():
         # A webcam frame's size; the network runs at infer_size, as live on a CPU.
@@ -88,8 +92,14 @@ def main() -> None:
     parser.add_argument(
         "--infer-size", type=int, default=320, help="network input long side (0: frame size)"
     )
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "int8"),
+        default="auto",
+        help="as the app's (auto: int8 on a CPU with int8 dot products, else float32)",
+    )
     args = parser.parse_args()
-    gallery = render(args.variant, args.styles_dir, args.infer_size)
+    gallery = render(args.variant, args.styles_dir, args.infer_size, args.precision)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), gallery, [cv2.IMWRITE_JPEG_QUALITY, 85])
     print(f"{args.out}: {gallery.shape[1]}x{gallery.shape[0]}")
