@@ -37,6 +37,7 @@ import numpy as np
 from livestyle.discovery import PACKAGE_WEIGHTS_DIR, load_styles, scan_styles
 from livestyle.sizing import NetworkSize
 from livestyle.stylizer import Stylizer
+from livestyle.train.paintings import read_manifest
 from livestyle.video.files import read_image
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -60,8 +61,8 @@ def blind_paintings() -> dict[str, str]:
     """Every shipped style's painting file by name, for blind rows: the sheet's five first,
     in its order (so a seed's shuffle of those rows stays what it was), then the others as
     livestyle/shipped_styles/paintings.json lists them."""
-    entries = json.loads((PACKAGE_WEIGHTS_DIR / "paintings.json").read_text())
-    return PAINTINGS | {e["name"]: e["painting"] for e in entries if e["name"] not in PAINTINGS}
+    shipped = read_manifest(PACKAGE_WEIGHTS_DIR / "paintings.json", check_files=False)
+    return PAINTINGS | {p.name: p.path.name for p in shipped if p.name not in PAINTINGS}
 
 
 # Blind rows: five photos a painting (faces first), none of them the gallery's.
