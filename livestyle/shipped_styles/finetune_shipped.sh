@@ -160,3 +160,10 @@ retune 800 "mondrian:style_weight=10,temporal_weight=600" "${marks[@]}" --color-
 #   talking head at full size 2.48x -> 1.56x the clip's own in int8. 800 steps, 4 minutes.
 retune 800 "edtaonisl:style_weight=10,temporal_weight=600" "${marks[@]}" --color-weight 8 \
   --style-size 320
+# 20. The Starry Night's norm rows again (round twenty-two): style weight 8, temporal weight 600
+#   (was 4 and 220), the painting at 320 px: larger blue and yellow swirls over the picture where
+#   judges had called ours "smoother, more like a filter"; six fresh blind judges preferred it
+#   in 5, 5, 4, 5, 4 and 4 of 5 rows (as shipped, in the same sitting: 3, 5, 3 and 5), the
+#   talking head at full size 1.89x -> 1.99x the clip's own in int8. 800 steps, 4 minutes.
+retune 800 "starry_night:style_weight=8,temporal_weight=600" "${marks[@]}" --color-weight 8 \
+  --style-size 320
