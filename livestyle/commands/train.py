@@ -231,6 +231,12 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
         type=int,
         help="long side (px) the painting is scaled to (default: size * long side / 1080)",
     )
+    p.add_argument(
+        "--also-style-size",
+        type=int,
+        help="the painting at this long side (px) as well: the style term asks for the mean "
+        "of its marks at both sizes (fine and large strokes at once)",
+    )
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -298,6 +304,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         flat_patches=args.flat_patches,
         local_style_where=args.local_style_where,
         style_size=args.style_size,
+        also_style_size=args.also_style_size,
         outputs=Outputs(
             out=args.out,
             out_dir=args.out_dir,

@@ -93,6 +93,8 @@ class TrainConfig:
     flat_patches: float = 0.0  # chance of a crop getting a textureless part (losses.flat_patches)
     local_style_where: str = "all"  # one of LOCAL_STYLE_WHERE
     style_size: int | None = None  # None: size * long side / 1080
+    # The painting at a second size too: each tap's target is the mean of both sizes' Grams.
+    also_style_size: int | None = None
     outputs: Outputs = field(default_factory=Outputs)
 
     def __post_init__(self) -> None:
@@ -140,8 +142,12 @@ def _number_problems(config: TrainConfig) -> list[str]:
         "max-photos": config.max_photos,
     }
     problems += [f"--{option} must be >= 0" for option, value in counts.items() if value < 0]
-    if config.style_size is not None and config.style_size <= 0:
-        problems.append(f"--style-size must be a positive number, not {config.style_size}")
+    for option, value in (
+        ("style-size", config.style_size),
+        ("also-style-size", config.also_style_size),
+    ):
+        if value is not None and value <= 0:
+            problems.append(f"--{option} must be a positive number, not {value}")
     if config.lr <= 0 or not math.isfinite(config.lr):
         problems.append(f"--lr must be a positive number, not {config.lr}")
     for term, value in config.weights.by_term().items():

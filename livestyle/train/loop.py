@@ -86,6 +86,8 @@ def _train(config: TrainConfig, ctx: Dist, device: torch.device, t0: float) -> T
         check_outputs(output_files(config))
     size = config.size
     paintings = [load_style_image(p.path, size, config.style_size) for p in config.paintings]
+    also = config.also_style_size
+    second = [load_style_image(p.path, size, also) for p in config.paintings] if also else None
     ckpt = read_checkpoint(Path(config.resume)) if config.resume else None
     if ckpt is not None:
         check_checkpoint(ckpt, config)  # before the slow part: decoding the photos
@@ -94,7 +96,7 @@ def _train(config: TrainConfig, ctx: Dist, device: torch.device, t0: float) -> T
     trainer = Trainer(config, ctx, device, plan)
     if ckpt is not None:
         trainer.restore(ckpt)
-    trainer.set_styles(paintings)
+    trainer.set_styles(paintings, second)
     out_dir = run_dir(config)
     photo = preview_photo(config.outputs.preview_image, pool, size)
     deadline = t0 + config.max_minutes * 60 if config.max_minutes else math.inf

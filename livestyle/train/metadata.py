@@ -41,6 +41,7 @@ def recipe(config: TrainConfig, steps: int | None = None) -> dict[str, Any]:
             "size": config.size,
             "batch": config.batch,
             "style_size": config.style_size,
+            **({"also_style_size": config.also_style_size} if config.also_style_size else {}),
             "lr": config.lr,
             "content_weight": weights.content,
             "style_weight": weights.style,

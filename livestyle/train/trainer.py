@@ -133,14 +133,20 @@ class Trainer:
             groups.append({"params": rows, "lr": self.config.lr * NORM_LR_SCALE})
         return groups
 
-    def set_styles(self, paintings: list[torch.Tensor]) -> None:
-        """The Gram targets of every style the network carries (old ones too when adding)."""
-        per_style = []
-        for painting in paintings:
-            # A fixed generator: the targets must not depend on where training resumed.
-            gen = torch.Generator().manual_seed(self.config.seed)
-            with self.autocast():
-                per_style.append(style_targets(self.lossnet, painting.to(self.device), gen))
+    def set_styles(
+        self, paintings: list[torch.Tensor], second_sizes: list[torch.Tensor] | None = None
+    ) -> None:
+        """The Gram targets of every style the network carries (old ones too when adding);
+        with `second_sizes` (the same paintings at --also-style-size), each tap's target is
+        the mean of the two sizes' Grams: a style term met by the painting's fine and large
+        marks alike. The colour term takes the first size's."""
+        per_style = [self._targets_of(painting) for painting in paintings]
+        if second_sizes is not None:
+            others = [self._targets_of(painting) for painting in second_sizes]
+            per_style = [
+                {k: (one[k] + other[k]) / 2 for k in one}
+                for one, other in zip(per_style, others, strict=True)
+            ]
         # Each painting's targets are (1, C, C): concatenated, not stacked, to (styles, C, C),
         # so indexing by the batch's styles gives one target per sample (a stacked
         # (styles, 1, C, C) broadcast every sample against every sample's target).
@@ -148,6 +154,12 @@ class Trainer:
         # The paintings' colour distributions, (styles, 3) and (styles, 3, 3).
         stats = [color_stats(p.to(self.device)) for p in paintings]
         self.colors = tuple(torch.cat([s[i] for s in stats]) for i in range(2))
+
+    def _targets_of(self, painting: torch.Tensor) -> dict[str, torch.Tensor]:
+        # A fixed generator: the targets must not depend on where training resumed.
+        gen = torch.Generator().manual_seed(self.config.seed)
+        with self.autocast():
+            return style_targets(self.lossnet, painting.to(self.device), gen)
 
     def autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, self.amp_dtype or torch.float32, enabled=self.amp)
